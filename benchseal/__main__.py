@@ -1,0 +1,3 @@
+from benchseal.cli import main
+
+raise SystemExit(main())

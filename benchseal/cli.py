@@ -1,0 +1,84 @@
+"""The ``benchseal`` command.
+
+Thin by design: it builds the parser from the command modules in :mod:`benchseal.commands`, calls
+one function, and maps errors to exit codes (0 ok, 1 claim/verification failed, 2 bad input,
+3 environment/runtime). Command modules import heavy libraries only inside their handlers, so
+``benchseal --help`` stays fast and never imports torch, transformers, vllm, lm_eval or ray.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import os
+import sys
+from typing import Sequence
+
+from benchseal import __version__
+from benchseal.errors import BenchsealError, ExitCode
+
+# Order is the order shown in --help. Each name is a module benchseal.commands.<name> exposing
+# ``register(subparsers)`` which adds its parser and sets ``func`` (args -> int exit code).
+COMMANDS = (
+    "demo",
+    "run",
+    "hw",
+    "params",
+    "digest",
+    "flops",
+    "perf",
+    "eval",
+    "datasets",
+    "programs",
+    "report",
+    "keygen",
+    "sign",
+    "verify",
+)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="benchseal",
+        description=(
+            "Measure a large language model on real hardware against funding-program claims "
+            "and write a signed evidence bundle that anyone can verify offline."
+        ),
+        epilog="Exit codes: 0 ok, 1 a claim or verification failed, 2 bad input, 3 environment/runtime failure.",
+    )
+    parser.add_argument("--version", action="version", version=f"benchseal {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for name in COMMANDS:
+        try:
+            module = importlib.import_module(f"benchseal.commands.{name}")
+        except ModuleNotFoundError as exc:
+            if exc.name == f"benchseal.commands.{name}":
+                continue  # command not available in this build
+            raise
+        module.register(sub)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    func = getattr(args, "func", None)
+    if func is None:
+        parser.print_help()
+        return int(ExitCode.BAD_INPUT)
+    try:
+        return int(func(args) or 0)
+    except BenchsealError as exc:
+        print(f"benchseal {args.command}: error: {exc.message}", file=sys.stderr)
+        if os.environ.get("BENCHSEAL_DEBUG"):
+            raise
+        return int(exc.exit_code)
+    except KeyboardInterrupt:
+        print(f"benchseal {args.command}: interrupted", file=sys.stderr)
+        return int(ExitCode.ENVIRONMENT)
+    except BrokenPipeError:  # e.g. `benchseal hw --json | head`
+        return int(ExitCode.OK)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    raise SystemExit(main())

@@ -1,0 +1,2 @@
+"""One module per CLI command. Each exposes ``register(subparsers)``; handlers import heavy
+libraries lazily. Shared option helpers live in :mod:`benchseal.commands._common`."""

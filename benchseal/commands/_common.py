@@ -1,0 +1,25 @@
+"""Helpers shared by command modules."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import Any
+
+from benchseal.io import dumps
+
+
+def add_json_flag(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--json", action="store_true", help="print only JSON on stdout")
+
+
+def print_json(obj: Any) -> None:
+    sys.stdout.write(dumps(obj) + "\n")
+    sys.stdout.flush()
+
+
+def console(stderr: bool = False):
+    """A rich Console (imported lazily). Use stderr=True for progress output next to --json."""
+    from rich.console import Console
+
+    return Console(stderr=stderr, highlight=False)

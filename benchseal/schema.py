@@ -1,0 +1,344 @@
+"""The shared data model of benchseal (pydantic v2).
+
+Every model forbids unknown fields and every top-level document carries ``schema_version``.
+Field names carry their unit (``ttft_ms``, ``energy_j``, ``memory_total_bytes``). Integers that
+can exceed 2**53 are serialised as decimal strings in JSON (see :data:`BigInt`).
+
+Nothing heavy is imported here: only pydantic and the standard library.
+
+Sections (each owned by one component; change a section only from that component's work):
+hardware (hw) · model (bench.inspect) · performance (bench.perf) · evaluation (evaluators)
+· claims (claims) · run manifest (reports).
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PlainSerializer
+
+SCHEMA_VERSION = "1"
+
+_JS_SAFE = 2**53
+
+
+def _bigint_in(v: Any) -> Any:
+    if isinstance(v, str) and v.lstrip("-").isdigit():
+        return int(v)
+    return v
+
+
+def _bigint_out(v: int) -> int | str:
+    return str(v) if abs(v) >= _JS_SAFE else v
+
+
+BigInt = Annotated[int, BeforeValidator(_bigint_in), PlainSerializer(_bigint_out, when_used="json")]
+"""An int that is written as a string in JSON when it is >= 2**53 (not exactly representable in JS)."""
+
+
+class Strict(BaseModel):
+    """Base for all benchseal models: unknown fields are an error."""
+
+    model_config = ConfigDict(extra="forbid", protected_namespaces=())
+
+
+# ================================================================================================
+# hardware (benchseal.hw)
+# ================================================================================================
+class GpuPeak(Strict):
+    """Dense (never sparse) datasheet peaks for one GPU model, from configs/gpus.yaml."""
+
+    spec_id: str  # key in configs/gpus.yaml, e.g. "h100-sxm5-80gb"
+    tflops: dict[str, float]  # dtype -> dense peak TFLOPS (fp64, fp32, tf32, bf16, fp16, fp8, int8 (TOPS))
+    memory_bandwidth_gbs: float  # GB/s (10^9 bytes per second)
+    sources: list[str] = Field(default_factory=list)
+
+
+class GpuInfo(Strict):
+    index: int
+    name: str
+    uuid: str | None = None
+    serial: str | None = None
+    pci_bus_id: str | None = None
+    memory_total_bytes: BigInt | None = None
+    driver_version: str | None = None
+    cuda_driver_version: str | None = None  # e.g. "12.4"
+    compute_capability: str | None = None  # e.g. "9.0"
+    sm_clock_mhz: int | None = None
+    sm_clock_max_mhz: int | None = None
+    mem_clock_mhz: int | None = None
+    mem_clock_max_mhz: int | None = None
+    power_limit_w: float | None = None  # enforced
+    power_limit_default_w: float | None = None
+    ecc_enabled: bool | None = None
+    mig_enabled: bool | None = None
+    pcie_gen: int | None = None
+    pcie_width: int | None = None
+    nvlink_active_links: int | None = None
+    temperature_c: float | None = None
+    peak: GpuPeak | None = None  # None when the model is not in configs/gpus.yaml (never guessed)
+    notes: list[str] = Field(default_factory=list)
+
+
+class HostInfo(Strict):
+    hostname: str
+    cpu_model: str | None = None
+    cpu_cores_logical: int | None = None
+    cpu_cores_physical: int | None = None
+    ram_bytes: BigInt | None = None
+    os: str | None = None
+    kernel: str | None = None
+    python: str | None = None
+    packages: dict[str, str | None] = Field(default_factory=dict)  # torch, transformers, vllm, lm_eval, nvidia-ml-py
+
+
+class ComputeRow(Strict):
+    """One line of the 算力规模 table: one GPU model on one server."""
+
+    server: str
+    vendor: str
+    model: str
+    count: int
+    spec_id: str | None = None
+    tflops_per_gpu: dict[str, float] = Field(default_factory=dict)
+    tflops_total: dict[str, float] = Field(default_factory=dict)
+    memory_bandwidth_gbs_total: float | None = None
+
+
+class ComputeTable(Strict):
+    servers: int
+    gpus: int
+    rows: list[ComputeRow] = Field(default_factory=list)
+    total_tflops: dict[str, float] = Field(default_factory=dict)  # dtype -> sum over known GPUs
+    unknown_gpus: list[str] = Field(default_factory=list)  # names without a configs/gpus.yaml entry
+    notes: list[str] = Field(default_factory=list)
+
+
+class NodeInventory(Strict):
+    host: HostInfo
+    gpus: list[GpuInfo] = Field(default_factory=list)
+    nvml_available: bool = False
+    nvml_error: str | None = None
+
+
+class HardwareReport(Strict):
+    schema_version: str = SCHEMA_VERSION
+    host: HostInfo
+    gpus: list[GpuInfo] = Field(default_factory=list)
+    compute: ComputeTable
+    nvml_available: bool = False
+    nvml_error: str | None = None
+    nodes: list[NodeInventory] = Field(default_factory=list)  # filled for multi-node (Ray) inventories
+    microbench: dict[str, Any] | None = None
+
+
+# ================================================================================================
+# model (benchseal.bench: params, digests)
+# ================================================================================================
+class ParamCount(Strict):
+    total: BigInt
+    active: BigInt  # per token; equals total for dense models
+    embedding: BigInt
+    non_embedding: BigInt
+    method: Literal["safetensors-header", "config-meta", "gguf", "pickle"]
+    architecture: str | None = None
+    dtype: str | None = None
+    breakdown: dict[str, BigInt] = Field(default_factory=dict)  # embedding, lm_head, attention, mlp, experts, norms, other
+    notes: list[str] = Field(default_factory=list)
+
+
+class FileDigest(Strict):
+    path: str  # relative to the model root, POSIX separators
+    sha256: str
+    size_bytes: BigInt
+
+
+class ModelCard(Strict):
+    schema_version: str = SCHEMA_VERSION
+    source: str  # the path or name the user gave
+    architecture: str | None = None
+    model_type: str | None = None
+    dtype: str | None = None
+    params: ParamCount  # the headline count
+    params_by_method: dict[str, ParamCount] = Field(default_factory=dict)
+    discrepancies: list[str] = Field(default_factory=list)
+    config: dict[str, Any] = Field(default_factory=dict)  # architecture card (layers, hidden, heads, experts…)
+    files: list[FileDigest] = Field(default_factory=list)
+    model_digest: str | None = None  # sha256 over sorted (path, sha256) lines
+
+
+# ================================================================================================
+# performance (benchseal.bench: perf)
+# ================================================================================================
+class RequestRecord(Strict):
+    """One request as measured by the client. Times are seconds on a monotonic clock relative to
+    the start of its load point (``LoadPointSummary.started_at`` gives the wall-clock anchor)."""
+
+    load_point: str  # id of the load point, e.g. "concurrency=4" or "rate=2.0"
+    request_id: int
+    warmup: bool = False
+    scheduled_s: float | None = None  # intended send time (open loop)
+    send_s: float
+    first_token_s: float | None = None
+    end_s: float | None = None
+    chunk_s: list[float] = Field(default_factory=list)  # arrival time of every content chunk
+    chunk_tokens: list[int] | None = None  # tokens per chunk when known
+    prompt_tokens: int | None = None  # the count used for throughput (server usage when given)
+    output_tokens: int | None = None
+    prompt_tokens_server: int | None = None
+    output_tokens_server: int | None = None
+    prompt_tokens_client: int | None = None
+    output_tokens_client: int | None = None
+    max_tokens: int | None = None  # requested output length
+    status: Literal["ok", "error", "timeout", "cancelled"]
+    error: str | None = None
+    http_status: int | None = None
+
+
+class Stats(Strict):
+    n: int
+    mean: float | None = None
+    stdev: float | None = None
+    min: float | None = None
+    p50: float | None = None
+    p90: float | None = None
+    p95: float | None = None
+    p99: float | None = None
+    max: float | None = None
+
+
+class LoadPointSummary(Strict):
+    load_point: str
+    mode: Literal["concurrency", "rate", "offline"]
+    concurrency: int | None = None
+    rate: float | None = None  # requests per second (open loop)
+    burstiness: float | None = None
+    started_at: str | None = None  # ISO 8601 wall clock of t=0
+    duration_s: float
+    completed: int
+    failed: int
+    warmup_excluded: int = 0
+    ttft_ms: Stats
+    tpot_ms: Stats
+    itl_ms: Stats
+    e2el_ms: Stats
+    request_throughput: float  # completed requests per second
+    output_token_throughput: float  # output tokens per second
+    total_token_throughput: float  # (prompt + output) tokens per second
+    goodput: float | None = None  # requests per second meeting every SLO
+    slo: dict[str, float] = Field(default_factory=dict)
+    token_accounting: dict[str, Any] = Field(default_factory=dict)  # mismatches, length checks
+    utilisation: dict[str, Any] | None = None  # mfu, mbu, achieved flops (bench.utilisation)
+    energy: dict[str, Any] | None = None  # energy_j, j_per_output_token, avg_power_w (from NVML counter)
+    errors: dict[str, int] = Field(default_factory=dict)  # error message class -> count
+
+
+class PerfReport(Strict):
+    schema_version: str = SCHEMA_VERSION
+    backend: str
+    model: str
+    endpoint: str | None = None  # never contains credentials
+    workload: dict[str, Any] = Field(default_factory=dict)  # resolved workload incl. prompt-set sha256
+    load_points: list[LoadPointSummary] = Field(default_factory=list)
+    notes: list[str] = Field(default_factory=list)
+
+
+# ================================================================================================
+# evaluation (benchseal.evaluators)
+# ================================================================================================
+class EvalResult(Strict):
+    suite: str
+    task: str
+    metric: str  # e.g. "acc", "acc_norm", "exact_match"
+    filter: str = "none"
+    value: float
+    stderr: float | None = None
+    n: int | None = None
+    num_fewshot: int | None = None
+    apply_chat_template: bool = False
+    fewshot_as_multiturn: bool = False
+    limit: float | None = None  # set when --limit was used (not claim-grade)
+    task_version: str | None = None
+
+
+class EvalReport(Strict):
+    schema_version: str = SCHEMA_VERSION
+    suite: str
+    backend: str
+    model: str
+    lm_eval_version: str | None = None
+    claim_grade: bool
+    not_claim_grade_reasons: list[str] = Field(default_factory=list)
+    results: list[EvalResult] = Field(default_factory=list)
+    data_manifest_sha256: str | None = None
+    model_digest: str | None = None
+    protocol: dict[str, Any] = Field(default_factory=dict)
+    extra: dict[str, Any] = Field(default_factory=dict)  # refusal rates, parity, peer comparison
+
+
+# ================================================================================================
+# claims (benchseal.claims)
+# ================================================================================================
+Severity = Literal["required", "advisory", "informational"]
+Op = Literal[">=", ">", "<=", "<", "==", "present"]
+
+
+class Claim(Strict):
+    id: str
+    title_zh: str
+    title_en: str
+    clause_zh: str  # the program text the claim comes from
+    clause_en: str  # an English gloss
+    metric: str  # path into the evidence, e.g. "model.params.total"
+    op: Op
+    threshold: float | int | str | None = None
+    unit: str | None = None
+    severity: Severity = "required"
+    stage: str | None = None  # the pipeline stage that produces the evidence (hw, model, perf, eval, …)
+
+
+class Verdict(Strict):
+    claim_id: str
+    status: Literal["PASS", "FAIL", "INCONCLUSIVE"]
+    severity: Severity
+    metric: str
+    op: Op
+    observed: float | int | str | None = None
+    threshold: float | int | str | None = None
+    unit: str | None = None
+    margin: float | None = None  # observed - threshold, signed so that >= 0 means the claim holds
+    reason: str
+    evidence: list[str] = Field(default_factory=list)  # bundle paths
+
+
+class ClaimsReport(Strict):
+    schema_version: str = SCHEMA_VERSION
+    program: str
+    verdicts: list[Verdict] = Field(default_factory=list)
+    out_of_scope: list[dict[str, str]] = Field(default_factory=list)
+    passed: bool  # every required claim PASS
+
+
+# ================================================================================================
+# run manifest (benchseal.reports / pipeline)
+# ================================================================================================
+class StageStatus(Strict):
+    status: Literal["pending", "running", "complete", "failed", "skipped", "interrupted"]
+    error: str | None = None
+    files: list[str] = Field(default_factory=list)
+    started_at: str | None = None
+    ended_at: str | None = None
+
+
+class RunManifest(Strict):
+    schema_version: str = SCHEMA_VERSION
+    tool: str = "benchseal"
+    tool_version: str
+    run_id: str
+    program: str | None = None
+    spec: dict[str, Any] = Field(default_factory=dict)  # resolved run spec (no secrets)
+    started_at: str
+    ended_at: str | None = None
+    status: Literal["running", "complete", "partial", "failed"]
+    stages: dict[str, StageStatus] = Field(default_factory=dict)
+    files: list[str] = Field(default_factory=list)

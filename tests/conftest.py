@@ -1,0 +1,89 @@
+"""Shared test configuration.
+
+- Hubs are never contacted: HF_HUB_OFFLINE / HF_DATASETS_OFFLINE / TRANSFORMERS_OFFLINE are set.
+- ``@pytest.mark.gpu`` tests are skipped without an NVIDIA GPU, and fail instead when
+  BENCHSEAL_REQUIRE_GPU=1 (for GPU CI runners).
+- Tiny models are built once per session and shared (``tiny_llama``, ``tiny_qwen2``, ``tiny_mixtral``).
+  Tests must not modify them; copy first if a test needs to corrupt files.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+for _var in ("HF_HUB_OFFLINE", "HF_DATASETS_OFFLINE", "TRANSFORMERS_OFFLINE"):
+    os.environ[_var] = "1"
+os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+def _gpu_available() -> bool:
+    try:
+        import pynvml
+
+        pynvml.nvmlInit()
+        try:
+            return pynvml.nvmlDeviceGetCount() > 0
+        finally:
+            pynvml.nvmlShutdown()
+    except Exception:
+        return False
+
+
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    if item.get_closest_marker("gpu") is None:
+        return
+    if not hasattr(pytest_runtest_setup, "_gpu"):
+        pytest_runtest_setup._gpu = _gpu_available()  # type: ignore[attr-defined]
+    if pytest_runtest_setup._gpu:  # type: ignore[attr-defined]
+        return
+    if os.environ.get("BENCHSEAL_REQUIRE_GPU") == "1":
+        pytest.fail("BENCHSEAL_REQUIRE_GPU=1 but no NVIDIA GPU is visible through NVML")
+    pytest.skip("needs an NVIDIA GPU (set BENCHSEAL_REQUIRE_GPU=1 to fail instead of skip)")
+
+
+@pytest.fixture(scope="session")
+def tiny_models_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("tiny-models")
+
+
+def _tiny(tiny_models_dir: Path, arch: str) -> Path:
+    out = tiny_models_dir / arch
+    if not (out / "config.json").exists():
+        from benchseal.bench.tiny import build_tiny_model
+
+        build_tiny_model(out, arch=arch, seed=0)
+    return out
+
+
+@pytest.fixture(scope="session")
+def tiny_llama(tiny_models_dir: Path) -> Path:
+    return _tiny(tiny_models_dir, "llama")
+
+
+@pytest.fixture(scope="session")
+def tiny_qwen2(tiny_models_dir: Path) -> Path:
+    return _tiny(tiny_models_dir, "qwen2")
+
+
+@pytest.fixture(scope="session")
+def tiny_mixtral(tiny_models_dir: Path) -> Path:
+    return _tiny(tiny_models_dir, "mixtral")
+
+
+@pytest.fixture
+def run_cli(capsys: pytest.CaptureFixture[str]):
+    """Run the CLI in-process: returns (exit_code, stdout, stderr)."""
+    from benchseal.cli import main
+
+    def _run(*argv: str) -> tuple[int, str, str]:
+        code = main([str(a) for a in argv])
+        out, err = capsys.readouterr()
+        return code, out, err
+
+    return _run
