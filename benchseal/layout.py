@@ -1,0 +1,22 @@
+"""Names of the files in an evidence bundle (one directory per run). See docs/bundle.md."""
+
+RUN_JSON = "run.json"
+HARDWARE_JSON = "hardware.json"
+MODEL_JSON = "model.json"
+PERF_DIR = "perf"
+PERF_REQUESTS = "perf/requests.jsonl"
+PERF_SUMMARY = "perf/summary.json"
+PERF_SERVER_LOG = "perf/server.log"
+TELEMETRY_CSV = "telemetry.csv"
+EVAL_DIR = "eval"  # eval/<suite>/results.json, eval/<suite>/samples_<task>.jsonl
+EVAL_RESULTS = "results.json"
+CLAIMS_JSON = "claims.json"
+STATEMENT_JSON = "statement.json"
+STATEMENT_DSSE = "statement.dsse.json"
+REPORT_HTML = "report.html"
+REPORT_MD = "report.md"
+JUNIT_XML = "junit.xml"
+PLOTS_DIR = "plots"
+
+# Files that are outputs of signing/rendering and therefore not subjects of the statement.
+NOT_SUBJECTS = frozenset({STATEMENT_JSON, STATEMENT_DSSE})
