@@ -1,0 +1,115 @@
+"""`benchseal run PROGRAM`: every stage a program needs, one bundle, verdicts, optional signature."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from benchseal.errors import ExitCode, UsageError
+
+
+def add_model_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--model", required=True, help="local model directory, or the served model name for --backend openai")
+    p.add_argument("--model-path", help="local model files for parameters, digests, FLOPs and the tokenizer (default: --model when it is a directory)")
+    p.add_argument("--backend", default="hf", choices=["hf", "openai", "vllm", "vllm-serve"], help="how the model is run (default: hf)")
+    p.add_argument("--base-url", help="OpenAI-compatible server URL (backend openai), e.g. http://127.0.0.1:8000/v1")
+    p.add_argument("--api-key-env", metavar="VAR", help="environment variable holding the API key (never written anywhere)")
+    p.add_argument("--endpoint", choices=["completions", "chat"], default="completions")
+    p.add_argument("--device", default="auto")
+    p.add_argument("--dtype", default="auto")
+    p.add_argument("--tensor-parallel-size", type=int, default=1)
+    p.add_argument("--pipeline-parallel-size", type=int, default=1)
+    p.add_argument("--engine-arg", action="append", default=[], metavar="ARG", help="extra argument for vllm serve (repeatable)")
+    p.add_argument("--trust-remote-code", action="store_true", help="allow model code from the checkpoint (refused by default)")
+
+
+def register(sub) -> None:
+    p = sub.add_parser(
+        "run",
+        help="run every stage a funding program needs and write a (signed) evidence bundle",
+        description="Run hardware inventory, model inspection, performance, utilisation and evaluation for a program, "
+        "check its claims, render the report and sign the bundle. Exit 0 only when every required claim passes; "
+        "1 when one fails or is inconclusive; 3 when a stage failed (the bundle is kept, marked partial).",
+    )
+    p.add_argument("program", help="program id (see `benchseal programs`) or a program YAML path")
+    add_model_args(p)
+    p.add_argument("--out", required=True, type=Path, help="new bundle directory")
+    p.add_argument("--workload", help="workload profile name or YAML (default: the program's)")
+    p.add_argument("--suite", action="append", dest="suites", help="evaluation suite (repeatable; default: the program's)")
+    p.add_argument("--eval-backend", choices=["hf", "vllm", "openai"])
+    p.add_argument("--data-dir", help="local evaluation data directory (see `benchseal datasets`)")
+    p.add_argument("--limit", type=float, help="evaluate only N docs per task (marks the eval not claim-grade)")
+    p.add_argument("--stages", default="hw,model,perf,eval", help="measurement stages to run (default: hw,model,perf,eval)")
+    p.add_argument("--key", type=Path, help="private key (from `benchseal keygen`) to sign the bundle")
+    p.add_argument("--passphrase-env", metavar="VAR", help="variable holding the key passphrase (default BENCHSEAL_KEY_PASSPHRASE)")
+    p.set_defaults(func=run)
+
+
+def spec_from_args(args: argparse.Namespace, **extra):
+    from benchseal.pipeline import MEASUREMENT_STAGES, RunSpec
+
+    stages = [s.strip() for s in args.stages.split(",") if s.strip()]
+    unknown = sorted(set(stages) - set(MEASUREMENT_STAGES))
+    if unknown:
+        raise UsageError(f"unknown stage(s) {', '.join(unknown)}", hint=f"choose from {', '.join(MEASUREMENT_STAGES)}")
+    model_path = args.model_path or (args.model if Path(args.model).exists() else None)
+    return RunSpec(
+        program=args.program,
+        model=args.model,
+        model_path=model_path,
+        backend=args.backend,
+        base_url=args.base_url,
+        api_key_env=args.api_key_env,
+        endpoint=args.endpoint,
+        device=args.device,
+        dtype=args.dtype,
+        workload=args.workload,
+        eval_suites=args.suites,
+        eval_backend=args.eval_backend,
+        eval_limit=args.limit,
+        data_dir=args.data_dir,
+        stages=stages,
+        trust_remote_code=args.trust_remote_code,
+        engine_args=args.engine_arg,
+        tensor_parallel_size=args.tensor_parallel_size,
+        pipeline_parallel_size=args.pipeline_parallel_size,
+        **extra,
+    )
+
+
+def print_summary(result, console) -> None:
+    from rich.table import Table
+
+    if result.claims is not None:
+        table = Table(title=f"Claims — {result.claims.program}")
+        for col in ("claim", "severity", "status", "observed", "threshold", "reason"):
+            table.add_column(col)
+        colour = {"PASS": "green", "FAIL": "red", "INCONCLUSIVE": "yellow"}
+        for v in result.claims.verdicts:
+            table.add_row(
+                v.claim_id, v.severity, f"[{colour[v.status]}]{v.status}[/]",
+                "" if v.observed is None else str(v.observed),
+                f"{v.op} {v.threshold}" if v.threshold is not None else v.op, v.reason,
+            )
+        console.print(table)
+    console.print(f"run status: {result.manifest.status}; bundle: {result.out}"
+                  + ("; signed" if result.signed else "; not signed"))
+
+
+def run(args: argparse.Namespace) -> int:
+    from benchseal.commands._common import console
+    from benchseal.pipeline import Pipeline, passphrase_from_env
+
+    spec = spec_from_args(args)
+    passphrase = None
+    if args.key is not None:
+        passphrase = passphrase_from_env(args.passphrase_env)
+        if passphrase is None:
+            raise UsageError(
+                f"no passphrase for the signing key: set {args.passphrase_env or 'BENCHSEAL_KEY_PASSPHRASE'}",
+                where=str(args.key),
+            )
+    con = console(stderr=True)
+    result = Pipeline(spec, args.out, log=lambda m: con.print(m)).run(key=args.key, passphrase=passphrase)
+    print_summary(result, con)
+    return result.exit_code if result.exit_code else int(ExitCode.OK)

@@ -1,0 +1,346 @@
+"""The ``benchseal run`` pipeline: the one place that wires every component together.
+
+    hw.probe -> bench.inspect -> bench.perf (+ utilisation) -> evaluators.run_suite
+             -> claims.check -> reports.write_reports -> reports.sign_bundle
+
+Each measurement stage writes its part of the bundle as soon as it has it and records its status
+in run.json, so a crash or Ctrl-C loses nothing already measured and the bundle says it is partial.
+Claims, reports and the signature are derived afterwards from what is on disk.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import os
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable
+
+from pydantic import Field
+
+from benchseal import __version__, layout
+from benchseal.errors import BenchsealError, RunInterrupted, UsageError
+from benchseal.io import write_json
+from benchseal.schema import ClaimsReport, RunManifest, StageStatus, Strict
+
+MEASUREMENT_STAGES = ("hw", "model", "perf", "eval")
+
+
+def _now() -> str:
+    return _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="milliseconds")
+
+
+class RunSpec(Strict):
+    """Everything a run needs; recorded (without secrets) in run.json."""
+
+    program: str | None = None
+    model: str  # local model path (hf, vllm, vllm-serve) or the served model name (openai)
+    model_path: str | None = None  # local weights/config for params, digests, FLOPs, tokenizer
+    backend: str = "hf"
+    base_url: str | None = None
+    api_key_env: str | None = None  # the NAME of the variable, never its value
+    endpoint: str = "completions"
+    device: str = "auto"
+    dtype: str = "auto"
+    workload: str | None = None  # name in configs/workloads or a path; default: the program's
+    load_overrides: dict[str, Any] = Field(default_factory=dict)
+    eval_suites: list[str] | None = None  # default: the program's suites
+    eval_backend: str | None = None  # default: hf for local models, openai for servers
+    eval_limit: float | None = None
+    data_dir: str | None = None
+    stages: list[str] = Field(default_factory=lambda: list(MEASUREMENT_STAGES))
+    trust_remote_code: bool = False
+    engine_args: list[str] = Field(default_factory=list)
+    tensor_parallel_size: int = 1
+    pipeline_parallel_size: int = 1
+
+
+@dataclass
+class RunResult:
+    out: Path
+    manifest: RunManifest
+    claims: ClaimsReport | None
+    signed: bool
+    stage_errors: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def exit_code(self) -> int:
+        """3 when a measurement stage failed (partial bundle), else 1 unless every required claim passed."""
+        if self.manifest.status != "complete":
+            return 3
+        if self.claims is not None and not self.claims.passed:
+            return 1
+        return 0
+
+
+class Pipeline:
+    """Runs the stages of one program on one model and writes the bundle into ``out``."""
+
+    def __init__(self, spec: RunSpec, out: Path, *, log: Callable[[str], None] = print) -> None:
+        self.spec = spec
+        self.out = Path(out)
+        self.log = log
+        self.program = None
+        self.manifest = RunManifest(
+            tool_version=__version__,
+            run_id=uuid.uuid4().hex,
+            program=spec.program,
+            spec=spec.model_dump(mode="json"),
+            started_at=_now(),
+            status="running",
+            stages={s: StageStatus(status="pending") for s in spec.stages},
+        )
+
+    # -- bookkeeping ---------------------------------------------------------------------------
+    def _save_manifest(self) -> None:
+        self.manifest.files = sorted(
+            p.relative_to(self.out).as_posix()
+            for p in self.out.rglob("*")
+            if p.is_file() and not p.name.startswith(".") and p.name != layout.RUN_JSON
+        )
+        write_json(self.out / layout.RUN_JSON, self.manifest)
+
+    def _stage(self, name: str, fn: Callable[[], list[str] | None]) -> None:
+        if name not in self.manifest.stages:
+            return
+        st = self.manifest.stages[name]
+        st.status, st.started_at = "running", _now()
+        self._save_manifest()
+        self.log(f"[{name}] running")
+        try:
+            files = fn() or []
+        except KeyboardInterrupt:
+            st.status, st.error, st.ended_at = "interrupted", "interrupted by the user (Ctrl-C)", _now()
+            raise
+        except RunInterrupted as exc:
+            st.status, st.error, st.ended_at = "interrupted", exc.message, _now()
+            raise
+        except BenchsealError as exc:
+            st.status, st.error, st.ended_at = "failed", exc.message, _now()
+            self.log(f"[{name}] failed: {exc.message}")
+            self._save_manifest()
+            return
+        st.status, st.files, st.ended_at = "complete", sorted(files), _now()
+        self.log(f"[{name}] complete")
+        self._save_manifest()
+
+    def _skip(self, name: str, why: str) -> None:
+        st = self.manifest.stages[name]
+        st.status, st.error = "skipped", why
+        self.log(f"[{name}] skipped: {why}")
+
+    # -- stages --------------------------------------------------------------------------------
+    def _load_program(self):
+        if self.spec.program:
+            from benchseal.claims import load_program
+
+            self.program = load_program(self.spec.program)
+
+    def _hw(self) -> list[str]:
+        from benchseal.hw import probe
+
+        write_json(self.out / layout.HARDWARE_JSON, probe())
+        return [layout.HARDWARE_JSON]
+
+    def _model(self) -> list[str]:
+        from benchseal.bench.inspect import inspect_model
+
+        card = inspect_model(
+            self.spec.model_path, trust_remote_code=self.spec.trust_remote_code, with_digests=True, progress=False
+        )
+        write_json(self.out / layout.MODEL_JSON, card)
+        return [layout.MODEL_JSON]
+
+    def _workload_file(self) -> Path | None:
+        name = self.spec.workload or (self.program.workload if self.program else None)
+        if not name:
+            return None
+        from benchseal.paths import config_path
+
+        p = Path(name)
+        return p if p.suffix in (".yaml", ".yml") and p.exists() else config_path("workloads", f"{name}.yaml")
+
+    def _perf(self) -> list[str]:
+        from benchseal.bench.backends import get_backend
+        from benchseal.bench.perf import LoadSpec, load_workload_file, run_perf
+        from benchseal.bench.workload import WorkloadSpec, build_workload
+
+        wl_file = self._workload_file()
+        if wl_file is not None:
+            wspec, lspec = load_workload_file(wl_file)
+        else:
+            wspec, lspec = WorkloadSpec(), LoadSpec()
+        if self.spec.load_overrides:
+            lspec = lspec.model_copy(update=self.spec.load_overrides)
+        wspec = wspec.model_copy(update={"chat": wspec.chat or self.spec.endpoint == "chat"})
+        workload = build_workload(wspec, model_path_or_tokenizer=wspec.tokenizer or self.spec.model_path)
+        backend = get_backend(self.spec.backend, **self._backend_options())
+        report = run_perf(
+            backend,
+            workload,
+            lspec,
+            self.out,
+            annotate=self._annotator(),
+            telemetry_csv=self.out / layout.TELEMETRY_CSV,
+            progress=True,
+        )
+        files = [layout.PERF_REQUESTS, layout.PERF_SUMMARY]
+        if (self.out / layout.TELEMETRY_CSV).exists():
+            files.append(layout.TELEMETRY_CSV)
+        del report
+        return files
+
+    def _backend_options(self) -> dict[str, Any]:
+        s = self.spec
+        opts: dict[str, Any] = {"model": s.model}
+        by_backend: dict[str, dict[str, Any]] = {
+            "openai": {"base_url": s.base_url, "api_key_env": s.api_key_env, "endpoint_kind": s.endpoint},
+            "hf": {"device": s.device, "dtype": s.dtype},
+            "vllm": {"tensor_parallel_size": s.tensor_parallel_size, "dtype": s.dtype},
+            "vllm-serve": {
+                "tensor_parallel_size": s.tensor_parallel_size,
+                "pipeline_parallel_size": s.pipeline_parallel_size,
+                "extra_args": list(s.engine_args),
+                "log_path": str(self.out / layout.PERF_SERVER_LOG),
+                "endpoint_kind": s.endpoint,
+            },
+        }
+        opts.update({k: v for k, v in by_backend.get(s.backend, {}).items() if v is not None})
+        return opts
+
+    def _annotator(self):
+        """Adds MFU/MBU/energy per load point from model.json and hardware.json (when present)."""
+        from benchseal.io import read_json
+
+        model_json = self.out / layout.MODEL_JSON
+        hw_json = self.out / layout.HARDWARE_JSON
+        if not model_json.exists():
+            return None
+        from benchseal.bench.utilisation import annotate
+        from benchseal.schema import HardwareReport
+
+        config = read_json(model_json).get("config") or {}
+        if not config:
+            return None
+        hardware = HardwareReport.model_validate(read_json(hw_json)) if hw_json.exists() else None
+        dtype = self.spec.dtype if self.spec.dtype != "auto" else (read_json(model_json).get("dtype") or "bf16")
+        telemetry = self.out / layout.TELEMETRY_CSV
+
+        def _annotate(summary, records):
+            return annotate(
+                summary,
+                records,
+                model_config=config,
+                hardware=hardware,
+                dtype=dtype,
+                telemetry_csv=telemetry if telemetry.exists() else None,
+            )
+
+        return _annotate
+
+    def _eval_suites(self) -> list[str]:
+        if self.spec.eval_suites is not None:
+            return list(self.spec.eval_suites)
+        return list(self.program.eval_suites) if self.program else []
+
+    def _eval(self) -> list[str]:
+        from benchseal.evaluators import run_suite
+
+        files: list[str] = []
+        backend = self.spec.eval_backend or ("openai" if self.spec.backend in ("openai", "vllm-serve") else self.spec.backend)
+        for suite in self._eval_suites():
+            report = run_suite(
+                suite,
+                model=self.spec.model,
+                backend=backend,
+                out_dir=self.out,
+                data_dir=Path(self.spec.data_dir) if self.spec.data_dir else None,
+                limit=self.spec.eval_limit,
+                base_url=self.spec.base_url,
+                api_key_env=self.spec.api_key_env,
+                tokenizer=self.spec.model_path,
+                device=None if self.spec.device == "auto" else self.spec.device,
+                model_digest=self._model_digest(),
+            )
+            files.append(f"{layout.EVAL_DIR}/{report.suite}/{layout.EVAL_RESULTS}")
+        return files
+
+    def _model_digest(self) -> str | None:
+        p = self.out / layout.MODEL_JSON
+        if not p.exists():
+            return None
+        from benchseal.io import read_json
+
+        return read_json(p).get("model_digest")
+
+    # -- the run -------------------------------------------------------------------------------
+    def run(self, *, key: Path | None = None, passphrase: bytes | None = None, formats=("html", "md", "junit")) -> RunResult:
+        self.out.mkdir(parents=True, exist_ok=True)
+        if any(self.out.iterdir()):
+            raise UsageError(
+                "the output directory is not empty", where=str(self.out), hint="choose a new --out directory"
+            )
+        self._load_program()
+        self._save_manifest()
+        errors: dict[str, str] = {}
+        interrupted: BaseException | None = None
+        try:
+            self._stage("hw", self._hw)
+            if "model" in self.manifest.stages:
+                if self.spec.model_path:
+                    self._stage("model", self._model)
+                else:
+                    self._skip("model", "no local model files (--model-path): parameters and digests not measured")
+            self._stage("perf", self._perf)
+            if "eval" in self.manifest.stages:
+                if self._eval_suites():
+                    self._stage("eval", self._eval)
+                else:
+                    self._skip("eval", "no evaluation suite requested")
+        except (KeyboardInterrupt, RunInterrupted) as exc:
+            interrupted = exc
+        for name, st in self.manifest.stages.items():
+            if st.status in ("pending", "running"):
+                st.status, st.error = "skipped", "not run: the run was interrupted"
+            if st.error and st.status in ("failed", "interrupted"):
+                errors[name] = st.error
+        bad = any(st.status in ("failed", "interrupted") for st in self.manifest.stages.values())
+        self.manifest.status = "partial" if bad else "complete"
+        self.manifest.ended_at = _now()
+        self._save_manifest()
+
+        claims = self._claims()
+        from benchseal.reports.render import write_reports
+
+        write_reports(self.out, formats=set(formats), program=self.program)
+        self._save_manifest()  # run.json lists every file, the reports included
+        signed = False
+        if key is not None:
+            from benchseal.reports.statement import sign_bundle
+
+            sign_bundle(self.out, key, passphrase or b"")
+            signed = True
+        result = RunResult(self.out, self.manifest, claims, signed, errors)
+        if interrupted is not None:
+            raise RunInterrupted(
+                "the run was interrupted; everything measured so far is kept and the bundle is marked partial",
+                where=str(self.out),
+            ) from None
+        return result
+
+    def _claims(self) -> ClaimsReport | None:
+        if self.program is None:
+            return None
+        from benchseal.claims import check, load_evidence
+
+        report = check(self.program, load_evidence(self.out))
+        write_json(self.out / layout.CLAIMS_JSON, report)
+        return report
+
+
+def passphrase_from_env(var: str | None) -> bytes | None:
+    """Read a key passphrase from an environment variable (never from argv, never written)."""
+    name = var or "BENCHSEAL_KEY_PASSPHRASE"
+    value = os.environ.get(name)
+    return value.encode() if value is not None else None

@@ -1,0 +1,31 @@
+"""The gpu marker policy: skipped without a GPU, a failure when BENCHSEAL_REQUIRE_GPU=1."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.conftest import _gpu_available
+
+pytest_plugins = ["pytester"]
+pytestmark = pytest.mark.unit
+
+CONFTEST = (__import__("pathlib").Path(__file__).parent / "conftest.py").read_text()
+TEST = """
+import pytest
+
+@pytest.mark.gpu
+def test_needs_gpu():
+    assert True
+"""
+
+
+@pytest.mark.skipif(_gpu_available(), reason="this machine has a GPU: the skip path cannot be shown")
+@pytest.mark.parametrize("require, outcome", [("0", {"skipped": 1}), ("1", {"errors": 1})])
+def test_gpu_marker_policy(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch, require: str, outcome):
+    monkeypatch.setenv("BENCHSEAL_REQUIRE_GPU", require)
+    pytester.makeconftest(CONFTEST)
+    pytester.makeini("[pytest]\nmarkers =\n    gpu: needs a GPU\n")
+    pytester.makepyfile(test_gpu=TEST)
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider")
+    result.assert_outcomes(**outcome)
+    assert (result.ret != 0) == (require == "1")
