@@ -49,6 +49,7 @@ class GpuPeak(Strict):
     """Dense (never sparse) datasheet peaks for one GPU model, from configs/gpus.yaml."""
 
     spec_id: str  # key in configs/gpus.yaml, e.g. "h100-sxm5-80gb"
+    display_name: str | None = None  # e.g. "NVIDIA H100 SXM5 80GB"
     tflops: dict[str, float]  # dtype -> dense peak TFLOPS (fp64, fp32, tf32, bf16, fp16, fp8, int8 (TOPS))
     memory_bandwidth_gbs: float  # GB/s (10^9 bytes per second)
     sources: list[str] = Field(default_factory=list)
@@ -57,6 +58,7 @@ class GpuPeak(Strict):
 class GpuInfo(Strict):
     index: int
     name: str
+    hostname: str | None = None  # the server this GPU is in (set for multi-node inventories)
     uuid: str | None = None
     serial: str | None = None
     pci_bus_id: str | None = None
@@ -145,6 +147,11 @@ class ParamCount(Strict):
     dtype: str | None = None
     breakdown: dict[str, BigInt] = Field(default_factory=dict)  # embedding, lm_head, attention, mlp, experts, norms, other
     notes: list[str] = Field(default_factory=list)
+    excluded: dict[str, BigInt] = Field(default_factory=dict)  # stored elements not counted, by reason (scales, mtp…)
+    quantization: str | None = None  # quant_method whose counting rule was applied (gptq, awq, fp8, …)
+    experts: int | None = None  # routed experts per MoE layer
+    experts_per_token: int | None = None  # routed experts active per token
+    tensors: int | None = None  # tensors (or parameters) counted
 
 
 class FileDigest(Strict):
@@ -175,7 +182,8 @@ class RequestRecord(Strict):
     the start of its load point (``LoadPointSummary.started_at`` gives the wall-clock anchor)."""
 
     load_point: str  # id of the load point, e.g. "concurrency=4" or "rate=2.0"
-    request_id: int
+    request_id: int  # sequence number within the load point (send order)
+    prompt_id: int | None = None  # GenRequest.request_id of the workload prompt that was sent
     warmup: bool = False
     scheduled_s: float | None = None  # intended send time (open loop)
     send_s: float
@@ -193,6 +201,7 @@ class RequestRecord(Strict):
     status: Literal["ok", "error", "timeout", "cancelled"]
     error: str | None = None
     http_status: int | None = None
+    finish_reason: str | None = None  # as reported by the server ("length", "stop", …)
 
 
 class Stats(Strict):
@@ -214,7 +223,8 @@ class LoadPointSummary(Strict):
     rate: float | None = None  # requests per second (open loop)
     burstiness: float | None = None
     started_at: str | None = None  # ISO 8601 wall clock of t=0
-    duration_s: float
+    ended_at: str | None = None  # ISO 8601 wall clock when the load point ended (telemetry window)
+    duration_s: float  # first counted send to last counted end (see docs/metrics.md)
     completed: int
     failed: int
     warmup_excluded: int = 0
@@ -231,6 +241,8 @@ class LoadPointSummary(Strict):
     utilisation: dict[str, Any] | None = None  # mfu, mbu, achieved flops (bench.utilisation)
     energy: dict[str, Any] | None = None  # energy_j, j_per_output_token, avg_power_w (from NVML counter)
     errors: dict[str, int] = Field(default_factory=dict)  # error message class -> count
+    schedule_lag_ms: Stats | None = None  # open loop: send time minus scheduled time
+    interrupted: bool = False  # the load point was cut short (server died, Ctrl-C)
 
 
 class PerfReport(Strict):
@@ -241,6 +253,9 @@ class PerfReport(Strict):
     workload: dict[str, Any] = Field(default_factory=dict)  # resolved workload incl. prompt-set sha256
     load_points: list[LoadPointSummary] = Field(default_factory=list)
     notes: list[str] = Field(default_factory=list)
+    status: Literal["complete", "partial"] = "complete"  # partial: server died or run interrupted
+    load: dict[str, Any] = Field(default_factory=dict)  # resolved LoadSpec
+    capabilities: dict[str, Any] = Field(default_factory=dict)  # what the backend honoured
 
 
 # ================================================================================================
@@ -259,6 +274,9 @@ class EvalResult(Strict):
     fewshot_as_multiturn: bool = False
     limit: float | None = None  # set when --limit was used (not claim-grade)
     task_version: str | None = None
+    benchmark: str | None = None  # the name used in peer tables (configs/peers), e.g. "MMLU"
+    headline: bool = False  # the suite's headline metric for this task (the one compared with peers)
+    protocol_label: str | None = None  # peer-comparison protocol, e.g. "base" or "chat"
 
 
 class EvalReport(Strict):
@@ -289,12 +307,17 @@ class Claim(Strict):
     title_en: str
     clause_zh: str  # the program text the claim comes from
     clause_en: str  # an English gloss
-    metric: str  # path into the evidence, e.g. "model.params.total"
+    metric: str  # path into the evidence, e.g. "model.params.total" (language: docs/claims.md)
     op: Op
-    threshold: float | int | str | None = None
+    threshold: bool | int | float | str | None = None
+    threshold_text: str | None = None  # the threshold as the program writes it, e.g. "8亿以上"
     unit: str | None = None
     severity: Severity = "required"
     stage: str | None = None  # the pipeline stage that produces the evidence (hw, model, perf, eval, …)
+    max_failed_fraction: float | None = None  # perf claims: override the program's failed-request limit
+    applicant_sets: bool = False  # the threshold is chosen by the applicant (KPI templates)
+    notes_zh: str | None = None
+    notes_en: str | None = None
 
 
 class Verdict(Strict):
@@ -303,12 +326,16 @@ class Verdict(Strict):
     severity: Severity
     metric: str
     op: Op
-    observed: float | int | str | None = None
-    threshold: float | int | str | None = None
+    observed: bool | int | float | str | None = None  # ints >= 2**53 are written as strings
+    threshold: bool | int | float | str | None = None
     unit: str | None = None
     margin: float | None = None  # observed - threshold, signed so that >= 0 means the claim holds
     reason: str
     evidence: list[str] = Field(default_factory=list)  # bundle paths
+    title_zh: str | None = None
+    title_en: str | None = None
+    clause_zh: str | None = None
+    clause_en: str | None = None
 
 
 class ClaimsReport(Strict):
@@ -317,6 +344,8 @@ class ClaimsReport(Strict):
     verdicts: list[Verdict] = Field(default_factory=list)
     out_of_scope: list[dict[str, str]] = Field(default_factory=list)
     passed: bool  # every required claim PASS
+    program_version: str | None = None
+    counts: dict[str, int] = Field(default_factory=dict)  # PASS / FAIL / INCONCLUSIVE -> number
 
 
 # ================================================================================================
