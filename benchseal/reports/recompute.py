@@ -1,0 +1,253 @@
+"""Recomputation checks: every summary and verdict in a bundle re-derived from its raw evidence.
+
+Each check is a small object with a ``name`` and ``check(ctx)`` (the same policy interface as
+:mod:`benchseal.reports.verify`). A check is skipped only when its inputs are absent from the
+bundle; a summary present without its raw records fails, because it cannot be re-derived. The
+functions that derive the summaries in the first place are reused, imported only when needed:
+
+- perf/summary.json      <- perf/requests.jsonl      benchseal.bench.metrics.recompute_perf_report
+- MFU/MBU, energy        <- records, model, hw, telemetry.csv  benchseal.bench.utilisation.annotate
+- hardware.json compute  <- hardware.json gpus       benchseal.hw.compute_table
+- model.json model_digest <- model.json files        benchseal.bench.digest.model_digest
+- eval/<suite>/results.json <- lm_eval_results.json   benchseal.evaluators.results_from_lm_eval
+- claims.json            <- the evidence + program   benchseal.claims.check / load_program / load_evidence
+
+Numbers compare with a relative tolerance of 1e-9; every difference is reported with its field path.
+"""
+
+from __future__ import annotations
+
+import importlib
+from pathlib import Path
+from typing import Any, Callable, Iterable
+
+from benchseal import layout
+from benchseal.io import iter_jsonl, read_json, validate
+from benchseal.reports.canonical import diff_values, summarise
+from benchseal.reports.verify import BundleContext, CheckResult, failed, passed, skipped
+
+REL_TOL = 1e-9
+LM_EVAL_RAW = "lm_eval_results.json"
+
+
+class Unavailable(Exception):
+    """A recomputation function is not part of this benchseal installation."""
+
+
+def _function(module: str, name: str) -> Callable[..., Any]:
+    try:
+        mod = importlib.import_module(module)
+    except ImportError as exc:
+        raise Unavailable(f"{module} cannot be imported ({exc})") from None
+    fn = getattr(mod, name, None)
+    if fn is None:
+        raise Unavailable(f"{module}.{name} does not exist in this benchseal installation")
+    return fn
+
+
+def _dump(obj: Any) -> Any:
+    return obj.model_dump(mode="json") if hasattr(obj, "model_dump") else obj
+
+
+def _compare(name: str, where: str, stored: Any, recomputed: Any, ok_detail: str) -> CheckResult:
+    diffs = diff_values(_dump(stored), _dump(recomputed), where, rel=REL_TOL)
+    if diffs:
+        return failed(name, f"{len(diffs)} value(s) differ from the recomputation: {summarise(diffs)}")
+    return passed(name, ok_detail)
+
+
+class _Recompute:
+    name = "recompute"
+
+    def check(self, ctx: BundleContext) -> Iterable[CheckResult]:
+        try:
+            yield from self.run(ctx)
+        except Unavailable as exc:
+            yield failed(self.name, f"cannot recompute: {exc}; upgrade benchseal to verify this bundle")
+
+    def run(self, ctx: BundleContext) -> Iterable[CheckResult]:  # pragma: no cover - interface
+        raise NotImplementedError
+
+
+class PerfSummaryCheck(_Recompute):
+    """perf/summary.json recomputed from perf/requests.jsonl."""
+
+    name = "recompute:perf"
+
+    def run(self, ctx: BundleContext) -> Iterable[CheckResult]:
+        from benchseal.schema import PerfReport, RequestRecord
+
+        summary_path, requests_path = ctx.path(layout.PERF_SUMMARY), ctx.path(layout.PERF_REQUESTS)
+        if not summary_path.is_file():
+            yield skipped(self.name, f"no {layout.PERF_SUMMARY} in the bundle")
+            return
+        if not requests_path.is_file():
+            yield failed(self.name, f"{layout.PERF_SUMMARY} has no raw records to check it against ({layout.PERF_REQUESTS} is missing)")
+            return
+        recompute = _function("benchseal.bench.metrics", "recompute_perf_report")
+        summary = read_json(summary_path)
+        stored = validate(PerfReport, summary, where=layout.PERF_SUMMARY)
+        records = [validate(RequestRecord, r, where=layout.PERF_REQUESTS) for r in iter_jsonl(requests_path)]
+        fresh = recompute(summary, records)
+        yield _compare(
+            self.name, layout.PERF_SUMMARY, stored, fresh,
+            f"{len(stored.load_points)} load point(s) match {len(records)} raw request records",
+        )
+
+
+class UtilisationCheck(_Recompute):
+    """MFU/MBU and energy of every load point recomputed from the raw records, model.json's
+    architecture, hardware.json's peaks and the NVML energy counter in telemetry.csv."""
+
+    name = "recompute:utilisation"
+
+    def run(self, ctx: BundleContext) -> Iterable[CheckResult]:
+        from benchseal.schema import HardwareReport, PerfReport, RequestRecord
+
+        if not ctx.path(layout.PERF_SUMMARY).is_file():
+            yield skipped(self.name, f"no {layout.PERF_SUMMARY} in the bundle")
+            return
+        perf = validate(PerfReport, ctx.json(layout.PERF_SUMMARY), where=layout.PERF_SUMMARY)
+        points = [lp for lp in perf.load_points if lp.utilisation is not None or lp.energy is not None]
+        if not points:
+            yield skipped(self.name, "no utilisation or energy figures in the perf summary")
+            return
+        if not ctx.path(layout.PERF_REQUESTS).is_file() or not ctx.path(layout.MODEL_JSON).is_file():
+            yield failed(self.name, f"utilisation and energy cannot be re-derived: {layout.PERF_REQUESTS} or {layout.MODEL_JSON} is missing")
+            return
+        annotate = _function("benchseal.bench.utilisation", "annotate")
+        records = [validate(RequestRecord, r, where=layout.PERF_REQUESTS) for r in iter_jsonl(ctx.path(layout.PERF_REQUESTS))]
+        model = ctx.json(layout.MODEL_JSON) or {}
+        hw_data = ctx.json(layout.HARDWARE_JSON)
+        hardware = validate(HardwareReport, hw_data, where=layout.HARDWARE_JSON) if hw_data is not None else None
+        telemetry = ctx.path(layout.TELEMETRY_CSV)
+        config = {"model_type": model.get("model_type"), **(model.get("config") or {})}
+        stored, fresh = [], []
+        for lp in points:
+            util = lp.utilisation or {}
+            dtype = util.get("dtype") or model.get("dtype") or "bf16"
+            new = annotate(lp, records, model_config=config, hardware=hardware, dtype=dtype,
+                           telemetry_csv=telemetry if telemetry.is_file() else None, num_gpus=util.get("gpus"))
+            stored.append({"load_point": lp.load_point, "utilisation": lp.utilisation, "energy": lp.energy})
+            fresh.append({"load_point": new.load_point, "utilisation": new.utilisation, "energy": new.energy})
+        yield _compare(self.name, f"{layout.PERF_SUMMARY}: load_points", stored, fresh,
+                       f"MFU/MBU and energy of {len(points)} load point(s) re-derived from records and telemetry")
+
+
+class ComputeTableCheck(_Recompute):
+    """The 算力 table in hardware.json recomputed from its GPU inventory."""
+
+    name = "recompute:hardware"
+
+    def run(self, ctx: BundleContext) -> Iterable[CheckResult]:
+        from benchseal.schema import HardwareReport
+
+        if not ctx.path(layout.HARDWARE_JSON).is_file():
+            yield skipped(self.name, f"no {layout.HARDWARE_JSON} in the bundle")
+            return
+        hw = validate(HardwareReport, ctx.json(layout.HARDWARE_JSON), where=layout.HARDWARE_JSON)
+        compute_table = _function("benchseal.hw.compute", "compute_table")
+        if hw.nodes:  # multi-server inventory: one table per node (repeated host names numbered), merged
+            merge = _function("benchseal.hw.compute", "merge_compute_tables")
+            seen: dict[str, int] = {}
+            tables = []
+            for node in hw.nodes:
+                host = node.host.hostname
+                seen[host] = seen.get(host, 0) + 1
+                tables.append(compute_table(node.gpus, host if seen[host] == 1 else f"{host}#{seen[host]}"))
+            fresh = merge(tables)
+        else:
+            fresh = compute_table(hw.gpus, hw.host.hostname)
+        yield _compare(self.name, f"{layout.HARDWARE_JSON}: compute", hw.compute, fresh, f"compute table matches {len(hw.gpus)} GPU(s)")
+
+
+class ModelDigestCheck(_Recompute):
+    """model.json's model_digest recomputed from its per-file sha256 list."""
+
+    name = "recompute:model-digest"
+
+    def run(self, ctx: BundleContext) -> Iterable[CheckResult]:
+        from benchseal.schema import ModelCard
+
+        if not ctx.path(layout.MODEL_JSON).is_file():
+            yield skipped(self.name, f"no {layout.MODEL_JSON} in the bundle")
+            return
+        card = validate(ModelCard, ctx.json(layout.MODEL_JSON), where=layout.MODEL_JSON)
+        if card.model_digest is None and not card.files:
+            yield skipped(self.name, "model.json has no file digests")
+            return
+        if card.model_digest is None or not card.files:
+            yield failed(self.name, "model.json has a model digest without file digests (or the reverse)")
+            return
+        fresh = _function("benchseal.bench.digest", "model_digest")(card.files)
+        if fresh != card.model_digest:
+            yield failed(self.name, f"{layout.MODEL_JSON}: model_digest: stored {card.model_digest}, recomputed from files {fresh}")
+        else:
+            yield passed(self.name, f"model digest matches {len(card.files)} file digests")
+
+
+class EvalResultsCheck(_Recompute):
+    """eval/<suite>/results.json recomputed from lm-eval's raw output in the same folder."""
+
+    name = "recompute:eval"
+
+    def run(self, ctx: BundleContext) -> Iterable[CheckResult]:
+        from benchseal.schema import EvalReport
+
+        root = ctx.path(layout.EVAL_DIR)
+        suites = sorted(p for p in root.iterdir() if p.is_dir()) if root.is_dir() else []
+        suites = [p for p in suites if (p / layout.EVAL_RESULTS).is_file() or (p / LM_EVAL_RAW).is_file()]
+        if not suites:
+            yield skipped(self.name, "no evaluation results in the bundle")
+            return
+        for suite_dir in suites:
+            name, rel = f"{self.name}:{suite_dir.name}", f"{layout.EVAL_DIR}/{suite_dir.name}"
+            if not (suite_dir / layout.EVAL_RESULTS).is_file():
+                yield failed(name, f"{rel}/{LM_EVAL_RAW} has no {layout.EVAL_RESULTS} summary next to it")
+                continue
+            if not (suite_dir / LM_EVAL_RAW).is_file():
+                yield failed(name, f"{rel}/{layout.EVAL_RESULTS} has no raw lm-eval output to check it against ({LM_EVAL_RAW} is missing)")
+                continue
+            report = validate(EvalReport, read_json(suite_dir / layout.EVAL_RESULTS), where=f"{rel}/{layout.EVAL_RESULTS}")
+            fn = _function("benchseal.evaluators", "results_from_lm_eval")
+            limits = {r.limit for r in report.results}
+            limit = report.protocol.get("limit", limits.pop() if len(limits) == 1 else None)
+            fresh = fn(read_json(suite_dir / LM_EVAL_RAW), suite=report.suite, limit=limit, protocol=report.protocol)
+            yield _compare(
+                name, f"{rel}/{layout.EVAL_RESULTS}: results", [_dump(r) for r in report.results], [_dump(r) for r in fresh],
+                f"{len(report.results)} result(s) match the raw lm-eval output",
+            )
+
+
+class VerdictsCheck(_Recompute):
+    """claims.json re-derived by running the program's claims over the bundle's evidence."""
+
+    name = "recompute:claims"
+
+    def run(self, ctx: BundleContext) -> Iterable[CheckResult]:
+        from benchseal.schema import ClaimsReport
+
+        if not ctx.path(layout.CLAIMS_JSON).is_file():
+            yield skipped(self.name, f"no {layout.CLAIMS_JSON} in the bundle")
+            return
+        stored = validate(ClaimsReport, ctx.json(layout.CLAIMS_JSON), where=layout.CLAIMS_JSON)
+        run = ctx.json(layout.RUN_JSON) or {}
+        program_ref = run.get("program") or stored.program
+        load_program = _function("benchseal.claims", "load_program")
+        load_evidence = _function("benchseal.claims", "load_evidence")
+        check = _function("benchseal.claims", "check")
+        fresh = check(load_program(program_ref), load_evidence(Path(ctx.bundle_dir)))
+        yield _compare(
+            self.name, layout.CLAIMS_JSON, stored, fresh,
+            f"{len(stored.verdicts)} verdict(s) re-derived from the evidence with program {program_ref!r}",
+        )
+
+
+RECOMPUTE_CHECKS: tuple[_Recompute, ...] = (
+    PerfSummaryCheck(),
+    UtilisationCheck(),
+    ComputeTableCheck(),
+    ModelDigestCheck(),
+    EvalResultsCheck(),
+    VerdictsCheck(),
+)
