@@ -1,0 +1,171 @@
+"""`benchseal eval`: standard suites through lm-eval, peer comparison, parity and refusal banks."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from benchseal.commands._common import add_json_flag, console, print_json
+
+BACKENDS = ("hf", "vllm", "openai")
+
+
+def _backend_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--model", required=True, help="model path (hf, vllm) or served model name (openai)")
+    p.add_argument("--backend", choices=BACKENDS, default="hf",
+                   help="hf: transformers; vllm: vLLM engine; openai: the OpenAI-compatible server that "
+                        "`benchseal perf` measures (completions with prompt logprobs for multiple choice, chat for generation)")
+    p.add_argument("--base-url", help="server URL for --backend openai, e.g. http://127.0.0.1:8000/v1")
+    p.add_argument("--api-key-env", metavar="VAR", help="name of the environment variable holding the API key (never written)")
+    p.add_argument("--tokenizer", help="tokenizer path or name (openai backend: needed for loglikelihood tasks)")
+    p.add_argument("--device", help="device for the hf backend (default: cuda when available, else cpu)")
+    p.add_argument("--batch-size", default="1", help="lm-eval batch size (an integer or 'auto')")
+    p.add_argument("--model-digest", help="the model digest from model.json, recorded in the results")
+    p.add_argument("--out", required=True, metavar="DIR", help="bundle directory; results go to DIR/eval/<suite>/")
+
+
+def _batch(v: str) -> int | str:
+    return int(v) if v.isdigit() else v
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("eval", help="standard evaluation suites (lm-eval), peer comparison, parity and refusal checks",
+                       description="Run evaluation suites through lm-eval on verified local data, compare with "
+                                   "published peer scores, check parity between two runs, and measure refusal rates.")
+    esub = p.add_subparsers(dest="eval_command", metavar="SUBCOMMAND")
+    p.set_defaults(func=lambda args: (p.print_help(), 2)[1])
+
+    r = esub.add_parser("run", help="run a suite (configs/suites/<name>.yaml or a path)")
+    r.add_argument("suite", help="suite name (e.g. demo, mmlu-5shot, songjiang-core) or a suite YAML path")
+    _backend_args(r)
+    r.add_argument("--data-dir", metavar="DIR", help="local data prepared by `benchseal datasets prepare` (demo: built in)")
+    r.add_argument("--limit", type=float, help="only N documents per task (a fraction if < 1); the run is then not claim-grade")
+    r.add_argument("--allow-unsafe-code", action="store_true", help="allow tasks that execute model-written code (HumanEval); use a sandbox")
+    add_json_flag(r)
+    r.set_defaults(func=_run)
+
+    c = esub.add_parser("compare", help="compare headline results with published peer scores")
+    c.add_argument("results", metavar="RESULTS_OR_BUNDLE", help="a results.json, an eval/<suite> folder or a bundle")
+    c.add_argument("--peers", action="append", metavar="FILE", help="peer table YAML (repeatable; default: configs/peers/*.yaml)")
+    c.add_argument("--candidate-name", help="name of the candidate in the table (default: the model)")
+    c.add_argument("--out", metavar="FILE", help="also write the comparison as JSON to FILE")
+    add_json_flag(c)
+    c.set_defaults(func=_compare)
+
+    q = esub.add_parser("parity", help="accuracy parity of RUN_B (migrated/quantised) against RUN_A (reference); exit 1 on failure")
+    q.add_argument("run_a", metavar="RUN_A", help="reference: results.json, eval/<suite> folder or bundle")
+    q.add_argument("run_b", metavar="RUN_B", help="candidate: results.json, eval/<suite> folder or bundle")
+    q.add_argument("--ratio", type=float, default=0.99, help="required candidate/reference ratio (default 0.99, as MLPerf)")
+    q.add_argument("--out", metavar="FILE", help="also write the parity report as JSON to FILE")
+    add_json_flag(q)
+    q.set_defaults(func=_parity)
+
+    f = esub.add_parser("refusal", help="refusal rates on should-refuse and should-answer question banks (JSONL)")
+    _backend_args(f)
+    f.add_argument("--should-refuse", required=True, metavar="FILE", help='JSONL bank, one {"id", "prompt"} per line')
+    f.add_argument("--should-answer", required=True, metavar="FILE", help='JSONL bank, one {"id", "prompt"} per line')
+    f.add_argument("--rules", metavar="FILE", help="refusal rule set YAML (default: configs/suites/refusal/rules.yaml)")
+    f.add_argument("--max-gen-toks", type=int, default=64, help="tokens generated per reply (default 64)")
+    f.add_argument("--no-chat-template", action="store_true", help="send the question as plain text (base models)")
+    add_json_flag(f)
+    f.set_defaults(func=_refusal)
+
+
+def _table(title: str, columns: list[str], rows: list[list[str]]) -> None:
+    from rich.table import Table
+
+    t = Table(title=title)
+    for col in columns:
+        t.add_column(col)
+    for row in rows:
+        t.add_row(*row)
+    console().print(t)
+
+
+def _fmt(v: float | None, pct: bool = True) -> str:
+    return "-" if v is None else (f"{100 * v:.2f}" if pct else f"{v:.4g}")
+
+
+def _run(args: argparse.Namespace) -> int:
+    from benchseal.evaluators import run_suite
+
+    report = run_suite(
+        args.suite, model=args.model, backend=args.backend, out_dir=Path(args.out),
+        data_dir=Path(args.data_dir) if args.data_dir else None, limit=args.limit, base_url=args.base_url,
+        api_key_env=args.api_key_env, tokenizer=args.tokenizer, device=args.device, batch_size=_batch(args.batch_size),
+        model_digest=args.model_digest, allow_unsafe_code=args.allow_unsafe_code,
+    )
+    if args.json:
+        print_json(report)
+        return 0
+    rows = [[r.task, f"{r.metric},{r.filter}", _fmt(r.value), _fmt(r.stderr), str(r.n), str(r.num_fewshot), r.task_version or "-"]
+            for r in report.results if r.headline]
+    _table(f"suite {report.suite} · {report.model} · lm-eval {report.lm_eval_version}",
+           ["task", "metric", "score %", "stderr %", "n", "shots", "version"], rows)
+    grade = "claim-grade" if report.claim_grade else "NOT claim-grade: " + "; ".join(report.not_claim_grade_reasons)
+    console().print(f"{grade}\nwritten to {Path(args.out) / 'eval' / report.suite}")
+    return 0
+
+
+def _compare(args: argparse.Namespace) -> int:
+    from benchseal.evaluators import compare, load_peers
+    from benchseal.evaluators.parity import find_runs
+    from benchseal.io import read_json, write_json
+    from benchseal.schema import EvalReport
+
+    reports = [EvalReport.model_validate(read_json(d / "results.json")) for d in find_runs(args.results).values()]
+    results = [r for rep in reports for r in rep.results]
+    table = compare(results, load_peers(args.peers), candidate_name=args.candidate_name or reports[0].model)
+    table.peers_files = [str(p) for p in (args.peers or [])]
+    if args.out:
+        write_json(args.out, table)
+    if args.json:
+        print_json(table)
+        return 0
+    rows = [[r.benchmark, r.model, r.origin, f"{r.score:.2f}", str(r.shots), str(r.protocol),
+             "yes" if r.comparable else f"no ({r.reason})"] for r in table.rows]
+    _table(f"comparison · candidate {table.candidate}", ["benchmark", "model", "origin", "score %", "shots", "protocol", "comparable"], rows)
+    for v in table.leading:
+        state = {True: "LEADS", False: "does not lead", None: "cannot decide (no comparable domestic row)"}[v.leading]
+        used = f" over {', '.join(v.rows_used)}" if v.rows_used else ""
+        console().print(f"{v.benchmark}: {state}{used}")
+    return 0
+
+
+def _parity(args: argparse.Namespace) -> int:
+    from benchseal.evaluators import parity
+    from benchseal.io import write_json
+
+    rep = parity(args.run_a, args.run_b, ratio=args.ratio)
+    if args.out:
+        write_json(args.out, rep)
+    if args.json:
+        print_json(rep)
+    else:
+        rows = [[f"{t.suite}/{t.task}", f"{t.metric},{t.filter}", _fmt(t.reference), _fmt(t.candidate),
+                 _fmt(t.ratio, pct=False), _fmt(t.agreement), "PASS" if t.passed else "FAIL"] for t in rep.tasks]
+        _table(f"parity (candidate >= {rep.required_ratio:g} x reference)",
+               ["task", "metric", "reference %", "candidate %", "ratio", "agreement %", "verdict"], rows)
+        for n in rep.notes + [f"missing in candidate: {m}" for m in rep.missing]:
+            console().print(n)
+        console().print("PASS" if rep.passed else "FAIL")
+    return 0 if rep.passed else 1
+
+
+def _refusal(args: argparse.Namespace) -> int:
+    from benchseal.evaluators import run_refusal
+
+    rep = run_refusal(
+        model=args.model, backend=args.backend, out_dir=Path(args.out), should_refuse=Path(args.should_refuse),
+        should_answer=Path(args.should_answer), rules=Path(args.rules) if args.rules else None, base_url=args.base_url,
+        api_key_env=args.api_key_env, tokenizer=args.tokenizer, device=args.device, batch_size=_batch(args.batch_size),
+        max_gen_toks=args.max_gen_toks, chat=not args.no_chat_template, model_digest=args.model_digest,
+    )
+    if args.json:
+        print_json(rep)
+        return 0
+    counts = rep.extra["counts"]
+    rows = [[r.metric, _fmt(r.value), str(counts["should_refuse" if "should_refuse" in r.metric else "should_answer"]["refused"]),
+             str(r.n)] for r in rep.results]
+    _table(f"refusal · {rep.model}", ["metric", "rate %", "refused", "n"], rows)
+    return 0

@@ -1,0 +1,119 @@
+"""lm-eval model objects for each benchseal backend (a registry, no if/elif over backends).
+
+- ``hf``: lm-eval's ``hf`` model (transformers) on a local path.
+- ``vllm``: lm-eval's ``vllm`` model (the vLLM engine in this process).
+- ``openai``: the OpenAI-compatible server that ``benchseal perf`` measures, so a large model is
+  loaded once: ``local-completions`` (prompt logprobs) scores loglikelihood tasks and
+  ``local-chat-completions`` scores generative tasks (chat template applied by the server).
+
+Each builder returns one :class:`EvalLM` per scoring kind. The recorded arguments never contain
+an API key: the key is read from the named environment variable and sent only as a header.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+from benchseal.errors import UsageError, require
+
+
+@dataclass
+class BackendOptions:
+    model: str
+    base_url: str | None = None
+    api_key_env: str | None = None
+    tokenizer: str | None = None
+    device: str | None = None
+    batch_size: int | str = 1
+    seed: int = 1234
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class EvalLM:
+    lm_eval_model: str  # lm-eval's registry name ("hf", "local-completions", …)
+    lm: Any  # an lm_eval.api.model.LM
+    recorded_args: dict[str, Any]  # what ran, without secrets
+    force_chat_template: bool | None = None  # the endpoint dictates the chat template (chat API)
+
+
+def _create(name: str, args: dict[str, Any], opts: BackendOptions) -> Any:
+    from lm_eval.api.registry import get_model
+
+    return get_model(name).create_from_arg_obj(args, {"batch_size": opts.batch_size, "device": opts.device})
+
+
+def _hf(opts: BackendOptions, scorings: set[str]) -> dict[str, EvalLM]:
+    require("lm_eval", "eval", "running evaluation suites")
+    require("transformers", "hf", "the hf evaluation backend")
+    if opts.device is None:  # lm-eval's hf model defaults to cuda; fall back to cpu without a GPU
+        torch = require("torch", "hf", "the hf evaluation backend")
+        opts.device = "cuda" if torch.cuda.is_available() else "cpu"
+    args: dict[str, Any] = {"pretrained": opts.model, "trust_remote_code": False}
+    if opts.tokenizer:
+        args["tokenizer"] = opts.tokenizer
+    args.update(opts.extra)
+    lm = EvalLM("hf", _create("hf", args, opts), dict(args))
+    return {s: lm for s in scorings}
+
+
+def _vllm(opts: BackendOptions, scorings: set[str]) -> dict[str, EvalLM]:
+    require("lm_eval", "eval", "running evaluation suites")
+    require("vllm", "vllm", "the vllm evaluation backend")
+    args: dict[str, Any] = {"pretrained": opts.model, "seed": opts.seed}
+    if opts.tokenizer:
+        args["tokenizer"] = opts.tokenizer
+    args.update(opts.extra)
+    lm = EvalLM("vllm", _create("vllm", args, opts), dict(args))
+    return {s: lm for s in scorings}
+
+
+def api_root(base_url: str) -> str:
+    """Normalise a server URL to its ``…/v1`` root."""
+    url = base_url.rstrip("/")
+    for suffix in ("/chat/completions", "/completions"):
+        if url.endswith(suffix):
+            url = url[: -len(suffix)]
+    return url if url.endswith("/v1") else url + "/v1"
+
+
+def _openai(opts: BackendOptions, scorings: set[str]) -> dict[str, EvalLM]:
+    require("lm_eval", "eval", "running evaluation suites")
+    if not opts.base_url:
+        raise UsageError("the openai backend needs --base-url", hint="give the server URL, e.g. http://127.0.0.1:8000/v1")
+    header = None
+    if opts.api_key_env:
+        key = os.environ.get(opts.api_key_env)
+        if not key:
+            raise UsageError(f"environment variable {opts.api_key_env} (from --api-key-env) is not set",
+                             hint="export the API key in that variable")
+        header = {"Authorization": f"Bearer {key}"}
+    root = api_root(opts.base_url)
+    out: dict[str, EvalLM] = {}
+    common: dict[str, Any] = {"model": opts.model, "seed": opts.seed, "max_retries": 3, "num_concurrent": 1}
+    if "loglikelihood" in scorings:
+        args = {**common, "base_url": root + "/completions", "tokenizer_backend": "huggingface",
+                "tokenizer": opts.tokenizer or opts.model, **opts.extra}
+        lm = _create("local-completions", {**args, **({"header": header} if header else {})}, opts)
+        out["loglikelihood"] = EvalLM("local-completions", lm, args)
+    if "generate" in scorings:
+        args = {**common, "base_url": root + "/chat/completions", **opts.extra}
+        lm = _create("local-chat-completions", {**args, **({"header": header} if header else {})}, opts)
+        out["generate"] = EvalLM("local-chat-completions", lm, args, force_chat_template=True)
+    return out
+
+
+BACKENDS: dict[str, Callable[[BackendOptions, set[str]], dict[str, EvalLM]]] = {
+    "hf": _hf,
+    "vllm": _vllm,
+    "openai": _openai,
+}
+
+
+def build_lms(backend: str, opts: BackendOptions, scorings: set[str]) -> dict[str, EvalLM]:
+    builder = BACKENDS.get(backend)
+    if builder is None:
+        raise UsageError(f"unknown evaluation backend '{backend}'", hint=f"choose one of {', '.join(BACKENDS)}")
+    return builder(opts, scorings)
