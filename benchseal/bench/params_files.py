@@ -1,0 +1,117 @@
+"""Find what a MODEL argument holds: config.json, safetensors shards (with or without an index),
+GGUF, or pickled PyTorch weights. No weight data is read here."""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from benchseal.errors import ModelFormatError
+
+PICKLE_SUFFIXES = (".bin", ".pt", ".pth", ".ckpt")
+CONVERT_HINT = (
+    "convert it to safetensors (python -c \"import torch, safetensors.torch as s; "
+    "s.save_file(torch.load('IN.bin', weights_only=True), 'model.safetensors')\", or save_pretrained(safe_serialization=True)), "
+    "or pass --allow-pickle to read it with torch.load(weights_only=True)"
+)
+
+
+@dataclass
+class ModelFiles:
+    source: str
+    root: Path  # directory the relative names below are relative to
+    config: dict[str, Any] | None = None
+    safetensors: list[str] = field(default_factory=list)
+    safetensors_index: str | None = None
+    gguf: str | None = None
+    pickles: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def has_weights(self) -> bool:
+        return bool(self.safetensors or self.gguf or self.pickles)
+
+
+def read_config(path: Path) -> dict[str, Any]:
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise ModelFormatError(f"invalid JSON in model config: {exc}", where=str(path), hint="fix or re-download config.json") from None
+    if not isinstance(data, dict):
+        raise ModelFormatError("model config is not a JSON object", where=str(path), hint="fix or re-download config.json")
+    return data
+
+
+def _pick_index(names: list[str], suffix: str, preferred: str) -> str | None:
+    found = sorted(n for n in names if n.endswith(suffix))
+    if preferred in found:
+        return preferred
+    return found[0] if found else None
+
+
+def resolve(path: str | os.PathLike) -> ModelFiles:
+    """Classify the files of ``path`` (a directory in Hugging Face layout, or one weight file)."""
+    p = Path(path)
+    if not p.exists():
+        raise ModelFormatError("model path does not exist", where=str(p), hint="give a model directory, a .safetensors, .gguf or config.json file")
+    if p.is_file():
+        mf = ModelFiles(str(path), p.parent)
+        name = p.name
+        if name.endswith(".safetensors"):
+            mf.safetensors = [name]
+        elif name.endswith(".gguf"):
+            mf.gguf = name
+        elif name.endswith(PICKLE_SUFFIXES):
+            mf.pickles = [name]
+        elif name.endswith(".json"):
+            mf.config = read_config(p)
+        else:
+            raise ModelFormatError(
+                "unsupported model file type", where=str(p),
+                hint="give a directory in Hugging Face layout, a .safetensors, .gguf, .bin/.pt or config.json file",
+            )
+        return mf
+    mf = ModelFiles(str(path), p)
+    names = sorted(e.name for e in os.scandir(p) if e.is_file())
+    if "config.json" in names:
+        mf.config = read_config(p / "config.json")
+    mf.safetensors_index = _pick_index(names, ".safetensors.index.json", "model.safetensors.index.json")
+    shards = [n for n in names if n.endswith(".safetensors")]
+    consolidated = [n for n in shards if n.startswith("consolidated")]
+    if consolidated and len(consolidated) < len(shards) and mf.safetensors_index is None:
+        shards = [n for n in shards if n not in consolidated]
+        mf.notes.append(f"ignored {', '.join(consolidated)} (Mistral-format duplicate of the Hugging Face shards)")
+    mf.safetensors = shards
+    ggufs = [n for n in names if n.endswith(".gguf")]
+    pickles = [n for n in names if n.endswith(PICKLE_SUFFIXES) and n != "training_args.bin"]
+    if not mf.safetensors and not mf.safetensors_index:
+        if len(ggufs) > 1:
+            raise ModelFormatError(
+                f"the directory holds {len(ggufs)} GGUF files", where=str(p),
+                hint="pass the one GGUF file to inspect, e.g. " + str(p / ggufs[0]),
+            )
+        if ggufs:
+            mf.gguf = ggufs[0]
+        else:
+            pidx = _pick_index(names, ".bin.index.json", "pytorch_model.bin.index.json")
+            if pidx:
+                try:
+                    wm = json.loads((p / pidx).read_text(encoding="utf-8"))["weight_map"]
+                    mf.pickles = sorted(set(wm.values()))
+                except (json.JSONDecodeError, KeyError, TypeError, AttributeError, UnicodeDecodeError):
+                    raise ModelFormatError("invalid checkpoint index (no weight_map)", where=str(p / pidx)) from None
+                for shard in mf.pickles:
+                    if not (p / shard).is_file():
+                        raise ModelFormatError(f"shard '{shard}' named in the checkpoint index is missing", where=str(p / pidx),
+                                               hint="download the missing shard or fix the index")
+            else:
+                mf.pickles = pickles
+    if mf.config is None and not mf.has_weights and not mf.safetensors_index:
+        raise ModelFormatError(
+            "no config.json and no weight files (.safetensors, .gguf, .bin) in the model directory", where=str(p),
+            hint="point MODEL at a Hugging Face model directory, a .safetensors or a .gguf file",
+        )
+    return mf

@@ -1,0 +1,173 @@
+"""Read safetensors *headers* only (never tensor data) and validate them.
+
+Format (https://github.com/huggingface/safetensors): 8 bytes little-endian unsigned header length N,
+then N bytes of UTF-8 JSON ``{name: {"dtype", "shape", "data_offsets": [begin, end]}, "__metadata__": {...}}``,
+then the byte buffer; offsets are relative to the start of the buffer (byte 8 + N).
+
+Every defect is a :class:`~benchseal.errors.ModelFormatError` naming the file: truncated file, header
+length beyond the file or absurd (never allocated), invalid JSON, unknown dtype, shape and byte size
+disagreeing, offsets out of bounds or overlapping, a shard named by an index that is missing.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import struct
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import NamedTuple
+
+from benchseal.errors import ModelFormatError
+
+# Same limit as the safetensors reference implementation (100 MB): anything larger is refused
+# before a single byte of it is read or allocated.
+MAX_HEADER_BYTES = 100_000_000
+
+# dtype -> bits per element (safetensors Dtype enum, incl. sub-byte float formats).
+DTYPE_BITS: dict[str, int] = {
+    "BOOL": 8, "U8": 8, "I8": 8, "F8_E5M2": 8, "F8_E4M3": 8, "F8_E4M3FNUZ": 8, "F8_E5M2FNUZ": 8,
+    "F8_E8M0": 8, "I16": 16, "U16": 16, "F16": 16, "BF16": 16, "I32": 32, "U32": 32, "F32": 32,
+    "F64": 64, "I64": 64, "U64": 64, "C64": 64, "F4": 4, "F6_E2M3": 6, "F6_E3M2": 6,
+}
+
+_HINT_REDOWNLOAD = "re-download or re-export the file (e.g. with save_pretrained(safe_serialization=True))"
+
+
+class TensorInfo(NamedTuple):
+    name: str
+    dtype: str
+    shape: list[int]
+    numel: int
+    file: str  # file name relative to the model root
+
+
+@dataclass
+class SafetensorsFile:
+    path: Path
+    header_bytes: int
+    data_bytes: int
+    metadata: dict[str, str] = field(default_factory=dict)
+    tensors: list[TensorInfo] = field(default_factory=list)
+
+
+def _bad(what: str, path: Path, hint: str = _HINT_REDOWNLOAD) -> ModelFormatError:
+    return ModelFormatError(what, where=str(path), hint=hint)
+
+
+def read_header(path: str | os.PathLike, *, rel: str | None = None) -> SafetensorsFile:
+    """Read and validate the header of one .safetensors file (at most 8 + N bytes are read)."""
+    path = Path(path)
+    rel = rel or path.name
+    try:
+        size = path.stat().st_size
+        with open(path, "rb") as fh:
+            head = fh.read(8)
+            if len(head) < 8:
+                raise _bad(f"truncated safetensors file: {size} bytes, fewer than the 8-byte header length", path)
+            (n,) = struct.unpack("<Q", head)
+            if n > MAX_HEADER_BYTES:
+                raise _bad(f"absurd safetensors header length {n} bytes (limit {MAX_HEADER_BYTES}); not a safetensors file or corrupt", path)
+            if 8 + n > size:
+                raise _bad(f"safetensors header length {n} bytes is beyond the file size ({size} bytes); the file is truncated", path)
+            raw = fh.read(n)
+    except FileNotFoundError:
+        raise ModelFormatError("weight file not found", where=str(path), hint="check the path") from None
+    except IsADirectoryError:
+        raise ModelFormatError("expected a .safetensors file, found a directory", where=str(path)) from None
+    if len(raw) < n:  # the file shrank while reading
+        raise _bad("truncated safetensors header", path)
+    try:
+        header = json.loads(raw)
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise _bad(f"invalid JSON in safetensors header: {exc}", path) from None
+    if not isinstance(header, dict):
+        raise _bad("safetensors header is not a JSON object", path)
+    data_bytes = size - 8 - n
+    meta = header.pop("__metadata__", None) or {}
+    if not isinstance(meta, dict):
+        raise _bad("safetensors __metadata__ is not a JSON object", path)
+    tensors: list[TensorInfo] = []
+    spans: list[tuple[int, int, str]] = []
+    bits_of = DTYPE_BITS.get
+    for name, info in header.items():
+        try:
+            dtype = info["dtype"]
+            shape = info["shape"]
+            begin, end = info["data_offsets"]
+        except (KeyError, TypeError, ValueError):
+            raise _bad(f"tensor '{name}' lacks dtype, shape or data_offsets [begin, end]", path) from None
+        bits = bits_of(dtype)
+        if bits is None:
+            raise _bad(f"tensor '{name}' has unknown dtype {dtype!r}", path,
+                       hint=f"known dtypes: {', '.join(DTYPE_BITS)}; upgrade benchseal if this is a new safetensors dtype")
+        if type(shape) is not list:
+            raise _bad(f"tensor '{name}' has an invalid shape {shape!r}", path)
+        numel = 1
+        for d in shape:
+            if type(d) is not int or d < 0:
+                raise _bad(f"tensor '{name}' has an invalid shape {shape!r}", path)
+            numel *= d
+        if type(begin) is not int or type(end) is not int or begin < 0 or end < begin:
+            raise _bad(f"tensor '{name}' has invalid data_offsets {[begin, end]!r}", path)
+        nbits = numel * bits
+        if nbits % 8 or nbits // 8 != end - begin:
+            raise _bad(f"tensor '{name}' shape {shape} of {dtype} needs {nbits / 8:g} bytes but its data_offsets span {end - begin}", path)
+        if end > data_bytes:
+            raise _bad(f"tensor '{name}' data_offsets [{begin}, {end}] are out of bounds: the data section has {data_bytes} bytes (file truncated?)", path)
+        spans.append((begin, end, name))
+        tensors.append(TensorInfo(name, dtype, shape, numel, rel))
+    spans.sort()
+    prev_end, prev_name = 0, None
+    for begin, end, name in spans:
+        if begin < prev_end:
+            raise _bad(f"tensors '{prev_name}' and '{name}' have overlapping data_offsets", path)
+        if end > begin:
+            prev_end, prev_name = end, name
+    return SafetensorsFile(path, n, data_bytes, {str(k): str(v) for k, v in meta.items()}, tensors)
+
+
+def read_index(path: str | os.PathLike) -> dict[str, str]:
+    """The ``weight_map`` (tensor name -> shard file) of a ``*.safetensors.index.json``."""
+    path = Path(path)
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise _bad(f"invalid JSON in checkpoint index: {exc}", path) from None
+    wm = data.get("weight_map") if isinstance(data, dict) else None
+    if not isinstance(wm, dict) or not all(isinstance(v, str) for v in wm.values()):
+        raise _bad("checkpoint index has no 'weight_map' object of tensor name -> shard file", path)
+    return wm
+
+
+def read_checkpoint(root: Path, files: list[str], index: str | None = None) -> list[SafetensorsFile]:
+    """Read every shard header of a checkpoint; with an index, check it names existing shards and tensors."""
+    if index is not None:
+        wm = read_index(root / index)
+        shards = sorted(set(wm.values()))
+        for shard in shards:
+            if not (root / shard).is_file():
+                raise ModelFormatError(
+                    f"shard '{shard}' named in the checkpoint index is missing",
+                    where=str(root / index),
+                    hint="download the missing shard or fix the index",
+                )
+        files = shards
+    out = [read_header(root / f, rel=f) for f in files]
+    seen: dict[str, str] = {}
+    for sf in out:
+        for t in sf.tensors:
+            if seen.setdefault(t.name, t.file) != t.file:
+                raise ModelFormatError(
+                    f"tensor '{t.name}' is stored twice, in '{seen[t.name]}' and '{t.file}'", where=str(root),
+                    hint="remove stale shards from the directory",
+                )
+    if index is not None:
+        for name, shard in wm.items():
+            if seen.get(name) != shard:
+                raise ModelFormatError(
+                    f"the checkpoint index maps tensor '{name}' to '{shard}' but that shard does not hold it",
+                    where=str(root / index),
+                    hint="re-download the checkpoint; the index and shards come from different versions",
+                )
+    return out

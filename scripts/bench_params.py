@@ -1,0 +1,125 @@
+"""Self-benchmark: count a DeepSeek-V3-scale (671B) sharded checkpoint from its headers.
+
+Writes ~163 safetensors shards with the real tensor names, dtypes (FP8 weights + FP32 block scales)
+and shapes of deepseek-ai/DeepSeek-V3 (incl. its MTP layer 61), made sparse with truncate so they take
+no disk, then times ``benchseal.bench.params.count_params`` against transformers building the same
+architecture on the meta device. Usage:
+
+    .venv/bin/python scripts/bench_params.py [--dir /tmp/dsv3-synthetic] [--repeat 5]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+
+from tests.bench.published_configs import DEEPSEEK_V3 as CFG  # noqa: E402
+from tests.bench.st_helpers import write_st  # noqa: E402
+
+
+def dsv3_tensors() -> list[tuple[str, tuple[str, list[int]]]]:
+    h, inter, moe, v = CFG["hidden_size"], CFG["intermediate_size"], CFG["moe_intermediate_size"], CFG["vocab_size"]
+    heads, qr, kvr = CFG["num_attention_heads"], CFG["q_lora_rank"], CFG["kv_lora_rank"]
+    nope, rope, vd = CFG["qk_nope_head_dim"], CFG["qk_rope_head_dim"], CFG["v_head_dim"]
+
+    def lin(name, out, inp):  # FP8 weight + 128x128 block scale_inv, as in the published checkpoint
+        return [(name + ".weight", ("F8_E4M3", [out, inp])), (name + ".weight_scale_inv", ("F32", [-(-out // 128), -(-inp // 128)]))]
+
+    t = [("model.embed_tokens.weight", ("BF16", [v, h]))]
+    for i in range(CFG["num_hidden_layers"] + CFG["num_nextn_predict_layers"]):
+        p = f"model.layers.{i}."
+        t += [(p + "input_layernorm.weight", ("BF16", [h])), (p + "post_attention_layernorm.weight", ("BF16", [h]))]
+        t += lin(p + "self_attn.q_a_proj", qr, h) + [(p + "self_attn.q_a_layernorm.weight", ("BF16", [qr]))]
+        t += lin(p + "self_attn.q_b_proj", heads * (nope + rope), qr)
+        t += lin(p + "self_attn.kv_a_proj_with_mqa", kvr + rope, h) + [(p + "self_attn.kv_a_layernorm.weight", ("BF16", [kvr]))]
+        t += lin(p + "self_attn.kv_b_proj", heads * (nope + vd), kvr) + lin(p + "self_attn.o_proj", h, heads * vd)
+        if i < CFG["first_k_dense_replace"]:
+            t += lin(p + "mlp.gate_proj", inter, h) + lin(p + "mlp.up_proj", inter, h) + lin(p + "mlp.down_proj", h, inter)
+            continue
+        t += [(p + "mlp.gate.weight", ("BF16", [CFG["n_routed_experts"], h])),
+              (p + "mlp.gate.e_score_correction_bias", ("F32", [CFG["n_routed_experts"]]))]
+        for e in range(CFG["n_routed_experts"]):
+            q = p + f"mlp.experts.{e}."
+            t += lin(q + "gate_proj", moe, h) + lin(q + "up_proj", moe, h) + lin(q + "down_proj", h, moe)
+        s = p + "mlp.shared_experts."
+        t += lin(s + "gate_proj", moe, h) + lin(s + "up_proj", moe, h) + lin(s + "down_proj", h, moe)
+        if i >= CFG["num_hidden_layers"]:  # MTP extras
+            t += [(p + "enorm.weight", ("BF16", [h])), (p + "hnorm.weight", ("BF16", [h])),
+                  (p + "eh_proj.weight", ("BF16", [h, 2 * h])), (p + "shared_head.norm.weight", ("BF16", [h]))]
+    t += [("model.norm.weight", ("BF16", [h])), ("lm_head.weight", ("BF16", [v, h]))]
+    return t
+
+
+def build(root: Path, shards: int = 163) -> int:
+    root.mkdir(parents=True, exist_ok=True)
+    tensors = dsv3_tensors()
+    per = -(-len(tensors) // shards)
+    weight_map = {}
+    for i in range(shards):
+        name = f"model-{i + 1:05d}-of-{shards:05d}.safetensors"
+        part = dict(tensors[i * per:(i + 1) * per])
+        write_st(root / name, part)
+        weight_map.update({k: name for k in part})
+    (root / "model.safetensors.index.json").write_text(json.dumps({"metadata": {}, "weight_map": weight_map}))
+    (root / "config.json").write_text(json.dumps(CFG))
+    return len(tensors)
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--dir", default="/tmp/benchseal-dsv3-synthetic")
+    ap.add_argument("--repeat", type=int, default=5)
+    args = ap.parse_args()
+    root = Path(args.dir)
+    n = build(root)
+    disk = sum(f.stat().st_blocks * 512 for f in root.iterdir())
+    apparent = sum(f.stat().st_size for f in root.iterdir())
+    print(f"synthetic checkpoint: {n:,} tensors in 163 shards, apparent size {apparent / 1e9:,.1f} GB, on disk {disk / 1e6:.1f} MB")
+
+    from benchseal.bench.params import count_safetensors
+    from benchseal.bench.params_files import resolve
+
+    times = []
+    for _ in range(args.repeat):
+        t0 = time.perf_counter()
+        pc = count_safetensors(resolve(root))
+        times.append(time.perf_counter() - t0)
+    print(f"benchseal header count: total {pc.total:,} active {pc.active:,}; median {statistics.median(times):.3f} s "
+          f"(min {min(times):.3f}) over {args.repeat} runs, in process")
+    t0 = time.perf_counter()
+    cli = subprocess.run([sys.executable, "-m", "benchseal", "params", str(root), "--json"], capture_output=True, text=True)
+    cli_s = time.perf_counter() - t0
+    print(f"`benchseal params --json` end to end (incl. interpreter start and the config-meta cross-check): {cli_s:.2f} s, exit {cli.returncode}")
+
+    code = """
+import json, sys, time
+t = time.perf_counter()
+import torch, transformers
+from transformers.models.auto.configuration_auto import CONFIG_MAPPING
+c = json.load(open(sys.argv[1])); c.pop("quantization_config", None)
+cfg = CONFIG_MAPPING[c["model_type"]].from_dict(c)
+t1 = time.perf_counter()
+with torch.device("meta"):
+    m = transformers.AutoModelForCausalLM.from_config(cfg)
+n = sum(p.numel() for p in m.parameters())  # + persistent buffers, which checkpoints store (router bias)
+n += sum(b.numel() for mod in m.modules() for k, b in mod._buffers.items()
+         if b is not None and k not in mod._non_persistent_buffers_set)
+print(n, time.perf_counter() - t1, time.perf_counter() - t)
+"""
+    tf = subprocess.run([sys.executable, "-c", code, str(root / "config.json")], capture_output=True, text=True, check=True)
+    tf_n, tf_build, tf_total = tf.stdout.split()
+    print(f"transformers meta-device build + count: {int(tf_n):,} in {float(tf_build):.2f} s ({float(tf_total):.2f} s incl. import)")
+    print(f"ratio transformers build / benchseal header count: {float(tf_build) / statistics.median(times):.1f}x")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
