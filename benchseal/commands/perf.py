@@ -1,0 +1,185 @@
+"""``benchseal perf``: inference latency and throughput under defined load (推理延迟、吞吐量)."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+from typing import Any, Callable
+
+from benchseal.commands._common import add_json_flag, console, print_json
+from benchseal.errors import UsageError
+
+BACKEND_NAMES = ("openai", "vllm-serve", "hf", "vllm")
+
+
+def _csv(kind: type, flag: str) -> Callable[[str], list]:
+    def parse(text: str) -> list:
+        try:
+            return [kind(x) for x in text.split(",") if x.strip()]
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{flag} takes a comma-separated list of numbers, got '{text}'") from None
+
+    return parse
+
+
+def _slo(text: str) -> dict[str, float]:
+    out: dict[str, float] = {}
+    for part in text.split(","):
+        key, sep, val = part.partition("=")
+        try:
+            out[key.strip()] = float(val)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"--slo takes KEY=MS pairs such as ttft_ms=500,tpot_ms=50, got '{text}'") from None
+        if not sep:
+            raise argparse.ArgumentTypeError(f"--slo takes KEY=MS pairs such as ttft_ms=500,tpot_ms=50, got '{text}'")
+    return out
+
+
+def register(subparsers) -> None:
+    p = subparsers.add_parser("perf", help="measure latency (TTFT, TPOT, ITL, E2EL) and throughput under load",
+                              description=__doc__, formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    g = p.add_argument_group("backend")
+    g.add_argument("--backend", choices=BACKEND_NAMES, default="openai")
+    g.add_argument("--model", help="served model name (openai) or model path (hf, vllm, vllm-serve)")
+    g.add_argument("--base-url", default="http://127.0.0.1:8000", help="OpenAI-compatible server (openai backend)")
+    g.add_argument("--api-key-env", metavar="VAR", help="environment variable holding the API key (never written anywhere)")
+    g.add_argument("--endpoint", choices=("completions", "chat"), default="completions")
+    g.add_argument("--server-ignore-eos", action="store_true",
+                   help="send vLLM's ignore_eos/min_tokens so outputs have exactly the requested length")
+    g.add_argument("--device", default="auto", help="hf backend")
+    g.add_argument("--dtype", default="auto", help="hf / vllm backends")
+    g.add_argument("--tensor-parallel-size", type=int, default=1)
+    g.add_argument("--pipeline-parallel-size", type=int, default=1)
+    g.add_argument("--engine-arg", action="append", default=[], metavar="ARG",
+                   help="extra vllm argument (vllm-serve: '--max-model-len=4096'; vllm: 'max_model_len=4096'); repeatable")
+    w = p.add_argument_group("workload")
+    w.add_argument("--workload", metavar="NAME|PATH", help="workload YAML (configs/workloads/NAME.yaml); flags override it")
+    w.add_argument("--tokenizer", help="client tokenizer path (default: --model when it is a directory)")
+    w.add_argument("--input-len", type=int)
+    w.add_argument("--output-len", type=int)
+    w.add_argument("--spread", type=float, help="relative ± spread of input and output lengths")
+    w.add_argument("--num-prompts", type=int)
+    w.add_argument("--prompts", metavar="FILE.jsonl", help="prompt file, one JSON object per line")
+    w.add_argument("--sharegpt", metavar="FILE", help="ShareGPT-format JSON")
+    w.add_argument("--seed", type=int)
+    ld = p.add_argument_group("load")
+    ld.add_argument("--concurrency", type=_csv(int, "--concurrency"), help="closed-loop levels, e.g. 1,4,16,64")
+    ld.add_argument("--rate", type=_csv(float, "--rate"), help="open-loop request rates per second, e.g. 2,8 (inf = all at once)")
+    ld.add_argument("--burstiness", type=float, help="gamma shape of inter-arrival times (1 = Poisson)")
+    ld.add_argument("--max-concurrency", type=int, help="cap on in-flight requests in open loop")
+    ld.add_argument("--num-requests", type=int, help="counted requests per load point")
+    ld.add_argument("--duration", type=float, metavar="S", help="seconds per load point")
+    ld.add_argument("--warmup", type=int, metavar="N", help="warm-up requests per load point (excluded)")
+    ld.add_argument("--timeout", type=float, metavar="S", help="per-request timeout")
+    ld.add_argument("--slo", type=_slo, help="goodput SLOs, e.g. ttft_ms=500,tpot_ms=50")
+    o = p.add_argument_group("output")
+    o.add_argument("--out", required=True, metavar="DIR", help="bundle directory (writes perf/requests.jsonl, perf/summary.json)")
+    o.add_argument("--export", choices=("csv", "parquet"), help="also write the request and summary tables")
+    o.add_argument("--no-progress", action="store_true", help="no live progress bar")
+    add_json_flag(p)
+    p.set_defaults(func=run)
+
+
+# --- resolving flags ---------------------------------------------------------------------------
+def _load_specs(a: argparse.Namespace):
+    from benchseal.bench.perf import LoadSpec, load_workload_file
+    from benchseal.bench.workload import WorkloadSpec
+    from benchseal.io import validate
+
+    wspec, lspec = load_workload_file(a.workload) if a.workload else (WorkloadSpec(), LoadSpec())
+    w = wspec.model_dump()
+    if a.prompts:
+        w.update(kind="jsonl", prompts_path=a.prompts)
+        if a.num_prompts is None:
+            w["num_prompts"] = 10**9  # every prompt of the file
+    if a.sharegpt:
+        w.update(kind="sharegpt", sharegpt_path=a.sharegpt)
+    for flag, key in (("input_len", "input_len"), ("output_len", "output_len"), ("spread", "spread"),
+                      ("num_prompts", "num_prompts"), ("seed", "seed"), ("tokenizer", "tokenizer")):
+        if getattr(a, flag) is not None:
+            w[key] = getattr(a, flag)
+    if a.endpoint == "chat":
+        w["chat"] = True
+    load = lspec.model_dump()
+    for flag, key in (("concurrency", "concurrency"), ("rate", "rates"), ("burstiness", "burstiness"),
+                      ("max_concurrency", "max_concurrency"), ("num_requests", "num_requests"), ("duration", "duration_s"),
+                      ("warmup", "warmup_requests"), ("timeout", "request_timeout_s"), ("slo", "slo"), ("seed", "seed")):
+        if getattr(a, flag) is not None:
+            load[key] = getattr(a, flag)
+    return validate(WorkloadSpec, w, where="command line"), validate(LoadSpec, load, where="command line")
+
+
+def _engine_dict(args: list[str]) -> dict[str, Any]:
+    import yaml
+
+    out: dict[str, Any] = {}
+    for item in args:
+        key, sep, val = item.lstrip("-").partition("=")
+        if not sep:
+            raise UsageError(f"--engine-arg for the vllm backend must be KEY=VALUE, got '{item}'")
+        out[key.replace("-", "_")] = yaml.safe_load(val)
+    return out
+
+
+def _openai_opts(a) -> dict[str, Any]:
+    return dict(api_key_env=a.api_key_env, endpoint_kind=a.endpoint, request_timeout_s=a.timeout or 600.0,
+                ignore_eos=a.server_ignore_eos)
+
+
+BACKEND_OPTIONS: dict[str, Callable[[argparse.Namespace, Path], dict[str, Any]]] = {
+    "openai": lambda a, out: dict(model=a.model, base_url=a.base_url, **_openai_opts(a)),
+    "vllm-serve": lambda a, out: dict(model=a.model, tensor_parallel_size=a.tensor_parallel_size,
+                                      pipeline_parallel_size=a.pipeline_parallel_size, extra_args=list(a.engine_arg),
+                                      log_path=str(out / "perf" / "server.log"), **_openai_opts(a)),
+    "hf": lambda a, out: dict(model=a.model, device=a.device, dtype=a.dtype),
+    "vllm": lambda a, out: dict(model=a.model, tensor_parallel_size=a.tensor_parallel_size, dtype=a.dtype,
+                                extra_engine_args=_engine_dict(a.engine_arg)),
+}
+
+
+def run(a: argparse.Namespace) -> int:
+    from benchseal.bench.backends import get_backend
+    from benchseal.bench.perf import run_perf
+    from benchseal.bench.workload import build_workload
+    from benchseal.layout import TELEMETRY_CSV
+
+    if not a.model:
+        raise UsageError("--model is required", hint="pass the served model name (openai) or the model path")
+    out = Path(a.out)
+    wspec, load = _load_specs(a)
+    tok_source = a.tokenizer or (a.model if Path(a.model).is_dir() else None)
+    workload = build_workload(wspec, model_path_or_tokenizer=tok_source)
+    backend = get_backend(a.backend, **BACKEND_OPTIONS[a.backend](a, out))
+    report = run_perf(backend, workload, load, out, telemetry_csv=out / TELEMETRY_CSV,
+                      progress=not (a.no_progress or a.json))
+    if a.export:
+        from benchseal.bench.export import export_tables
+
+        export_tables(out, a.export)
+    if a.json:
+        print_json(report)
+    else:
+        print_table(report)
+    return 0
+
+
+def print_table(report) -> None:
+    from rich.table import Table
+
+    t = Table(title=f"benchseal perf: {report.model} ({report.backend})", title_justify="left")
+    for col in ("load point", "ok", "failed", "req/s", "out tok/s", "TTFT p50/p99 ms", "TPOT p50/p99 ms",
+                "ITL p50/p99 ms", "E2EL p50/p99 ms", "goodput"):
+        t.add_column(col, justify="right")
+
+    def pp(s) -> str:
+        return "-" if s.n == 0 else f"{s.p50:.1f} / {s.p99:.1f}"
+
+    for lp in report.load_points:
+        t.add_row(lp.load_point, str(lp.completed), str(lp.failed), f"{lp.request_throughput:.2f}",
+                  f"{lp.output_token_throughput:.1f}", pp(lp.ttft_ms), pp(lp.tpot_ms), pp(lp.itl_ms), pp(lp.e2el_ms),
+                  "-" if lp.goodput is None else f"{lp.goodput:.2f}")
+    c = console()
+    c.print(t)
+    for lp in report.load_points:
+        for flag in lp.token_accounting.get("flags", []):
+            c.print(f"[yellow]{lp.load_point}: {flag}[/yellow]")

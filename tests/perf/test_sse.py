@@ -1,0 +1,54 @@
+"""The HTTP/1.1 response parser and the SSE decoder, fed at every split point."""
+
+from __future__ import annotations
+
+import pytest
+
+from benchseal.bench.backends.sse import HttpProtocolError, ResponseParser, SSEDecoder
+
+
+def _parse(raw: bytes, split: int | None = None):
+    got = {"head": None, "body": b"", "end": 0}
+    p = ResponseParser(lambda s, h: got.__setitem__("head", (s, h)),
+                       lambda b: got.__setitem__("body", got["body"] + b),
+                       lambda: got.__setitem__("end", got["end"] + 1))
+    parts = [raw] if split is None else [raw[:split], raw[split:]]
+    for part in parts:
+        p.feed(part)
+    return got, p
+
+
+CHUNKED = (b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nContent-Type: text/event-stream\r\n\r\n"
+           b"7\r\ndata: a\r\n2\r\n\n\n\r\n0\r\n\r\n")
+
+
+@pytest.mark.parametrize("split", [None, *range(1, len(CHUNKED))])
+def test_chunked_any_split(split):
+    got, _ = _parse(CHUNKED, split)
+    assert got["head"][0] == 200 and got["body"] == b"data: a\n\n" and got["end"] == 1
+
+
+def test_content_length_and_close_delimited():
+    got, p = _parse(b"HTTP/1.1 404 Not Found\r\nContent-Length: 5\r\n\r\nhello")
+    assert got["head"][0] == 404 and got["body"] == b"hello" and got["end"] == 1 and p.keep_alive
+    got, p = _parse(b"HTTP/1.1 200 OK\r\nConnection: close\r\n\r\npartial")
+    assert got["end"] == 0 and not p.keep_alive
+    assert p.eof() and got["end"] == 1 and got["body"] == b"partial"
+
+
+def test_not_http_is_an_error():
+    with pytest.raises(HttpProtocolError):
+        _parse(b"SSH-2.0-OpenSSH\r\n\r\n")
+    with pytest.raises(HttpProtocolError):
+        _parse(b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n")
+
+
+def test_sse_decoder_events():
+    d = SSEDecoder()
+    stream = b": comment\r\ndata: {\"a\":1}\r\n\r\nevent: x\ndata: line1\ndata: line2\n\ndata:[DONE]\n\n"
+    out = []
+    for i in range(len(stream)):  # byte by byte
+        out += d.feed(stream[i : i + 1])
+    assert out == [b'{"a":1}', b"line1\nline2", b"[DONE]"]
+    d2 = SSEDecoder()
+    assert d2.feed(b"data: tail") == [] and d2.flush() == [b"tail"]
