@@ -54,6 +54,22 @@ class RunSpec(Strict):
     engine_args: list[str] = Field(default_factory=list)
     tensor_parallel_size: int = 1
     pipeline_parallel_size: int = 1
+    num_gpus: int | None = None  # GPUs serving the model, for MFU/MBU (default: from the backend)
+
+
+def gpus_used(spec: RunSpec) -> int | None:
+    """How many of this machine's GPUs serve the model, for the MFU/MBU denominator.
+
+    vLLM backends use tensor x pipeline parallel GPUs; hf uses one. For a server reached over HTTP
+    the serving hardware is unknown unless --num-gpus says it is this machine's: 0 GPUs, so no MFU
+    (recorded as such in the summary, so a verifier re-derives the same).
+    """
+    if spec.num_gpus is not None:
+        return spec.num_gpus
+    local = {"vllm": spec.tensor_parallel_size * spec.pipeline_parallel_size,
+             "vllm-serve": spec.tensor_parallel_size * spec.pipeline_parallel_size,
+             "hf": 1}
+    return local.get(spec.backend, 0)
 
 
 @dataclass
@@ -223,6 +239,7 @@ class Pipeline:
         config = read_json(model_json).get("config") or {}
         if not config:
             return None
+        num_gpus = gpus_used(self.spec)
         hardware = HardwareReport.model_validate(read_json(hw_json)) if hw_json.exists() else None
         dtype = self.spec.dtype if self.spec.dtype != "auto" else (read_json(model_json).get("dtype") or "bf16")
         telemetry = self.out / layout.TELEMETRY_CSV
@@ -235,6 +252,7 @@ class Pipeline:
                 hardware=hardware,
                 dtype=dtype,
                 telemetry_csv=telemetry if telemetry.exists() else None,
+                num_gpus=num_gpus,
             )
 
         return _annotate

@@ -127,21 +127,28 @@ def _utilisation(summary: LoadPointSummary, records: list[RequestRecord], model:
     }
 
 
-def window_of(summary: LoadPointSummary) -> tuple[float, float] | None:
-    """(t_wall_start, t_wall_end) in unix seconds, from ``started_at`` and ``duration_s``."""
+def window_of(summary: LoadPointSummary, records: list[RequestRecord] = ()) -> tuple[float, float] | None:
+    """(t_wall_start, t_wall_end) in unix seconds of the measured window.
+
+    ``started_at`` is the wall clock of the load point's t0; ``duration_s`` runs from the first
+    counted (non-warm-up) send to the last end (bench.metrics), so the window starts at
+    t0 + min(send_s) over the counted requests: warm-up time is not charged to the load point.
+    """
     if not summary.started_at:
         return None
     try:
-        start = datetime.fromisoformat(summary.started_at.replace("Z", "+00:00")).timestamp()
+        t0 = datetime.fromisoformat(summary.started_at.replace("Z", "+00:00")).timestamp()
     except ValueError:
         return None
+    sends = [r.send_s for r in records if r.load_point == summary.load_point and not r.warmup]
+    start = t0 + (min(sends) if sends else 0.0)
     return start, start + summary.duration_s
 
 
 def _energy(summary: LoadPointSummary, records: list[RequestRecord], telemetry_csv: Path | None) -> dict[str, Any] | None:
     if telemetry_csv is None:
         return None
-    window = window_of(summary)
+    window = window_of(summary, records)
     if window is None or summary.duration_s <= 0:
         return None
     from benchseal.hw.telemetry import energy_between

@@ -20,6 +20,8 @@ def add_model_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--tensor-parallel-size", type=int, default=1)
     p.add_argument("--pipeline-parallel-size", type=int, default=1)
     p.add_argument("--engine-arg", action="append", default=[], metavar="ARG", help="extra argument for vllm serve (repeatable)")
+    p.add_argument("--num-gpus", type=int, help="GPUs of this machine serving the model, for MFU/MBU "
+                   "(default: tensor x pipeline parallel size for vllm, 1 for hf, unknown for openai)")
     p.add_argument("--trust-remote-code", action="store_true", help="allow model code from the checkpoint (refused by default)")
 
 
@@ -73,6 +75,7 @@ def spec_from_args(args: argparse.Namespace, **extra):
         engine_args=args.engine_arg,
         tensor_parallel_size=args.tensor_parallel_size,
         pipeline_parallel_size=args.pipeline_parallel_size,
+        num_gpus=args.num_gpus,
         **extra,
     )
 

@@ -98,3 +98,28 @@ def test_unsupported_architecture_keeps_energy_and_says_why(tmp_path):
     assert out.utilisation["mfu"] is None and out.utilisation["achieved_flops_per_s"] is None
     assert "rwkv" in out.utilisation["note"]
     assert out.energy["energy_j"] == pytest.approx(6000.0)
+
+
+def test_energy_window_excludes_warmup(tmp_path):
+    """duration_s starts at the first counted send, so the energy window must too: here warm-up
+    takes the first 2 s (at 1000 W) and the counted requests run 2..12 s (at 100 W)."""
+    import csv
+
+    from benchseal.schema import RequestRecord
+
+    recs = [RequestRecord(load_point="concurrency=2", request_id=90, warmup=True, send_s=0.0, first_token_s=0.5,
+                          end_s=1.9, prompt_tokens=syn.PROMPT, output_tokens=syn.OUTPUT, status="ok")]
+    recs += [RequestRecord(load_point="concurrency=2", request_id=i, send_s=2.0, first_token_s=2.5, end_s=12.0,
+                           prompt_tokens=syn.PROMPT, output_tokens=syn.OUTPUT, status="ok") for i in range(4)]
+    path = tmp_path / "telemetry.csv"
+    with open(path, "w", newline="") as fh:
+        w = csv.writer(fh)
+        w.writerow(["t_wall", "t_mono", "gpu", "power_w", "energy_mj"])
+        for k in range(15):
+            t = syn.T0 + k
+            joules = 1000.0 * min(k, 2) + 100.0 * max(k - 2, 0)
+            w.writerow([f"{t:.3f}", f"{k:.3f}", 0, 1000.0 if k < 2 else 100.0, int(joules * 1000)])
+    out = annotate(syn.summary(), recs, model_config=CFG, hardware=syn.hardware(gpus=1), dtype="bf16",
+                   telemetry_csv=path)
+    assert out.energy["window_unix_s"] == [syn.T0 + 2.0, syn.T0 + 12.0]
+    assert out.energy["energy_j"] == pytest.approx(100.0 * syn.DURATION_S, rel=1e-9)
