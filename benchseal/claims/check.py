@@ -1,0 +1,214 @@
+"""The pure function (program, evidence) -> verdicts. No file is read here (docs/claims.md).
+
+Order of the gates for one claim (the first that applies decides INCONCLUSIVE):
+
+1. run.json missing, or the claim's stage did not complete (stage status, else run status);
+2. the metric path does not resolve (evidence missing) or fans out without an aggregation;
+3. eval claims: the suite is not claim-grade, or it measured a different model digest;
+4. perf claims: a load point the path reads has no completed request, or a failed-request
+   fraction above the limit (the claim's ``max_failed_fraction``, else the program's);
+5. the observed value has the wrong type for the operator.
+
+Otherwise the operator decides PASS or FAIL, with a margin whose sign says which side of the
+threshold the value is on: >= 0 holds for >=, <=, ==; > 0 holds for the strict >, <.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any, Callable, Mapping
+
+from benchseal.schema import Claim, ClaimsReport, Verdict
+
+from .evidence import SECTION_FILES, Evidence, evidence_from_dict
+from .paths import MetricPath, Resolved, is_number, number, parse, resolve
+from .program import STAGE_OF_ROOT, Program
+
+_JS_SAFE = 2**53
+
+
+class Inconclusive(Exception):
+    """Raised inside a gate; the message is the verdict's reason."""
+
+
+# op -> (holds(observed, threshold), margin(observed, threshold) or None)
+def _num_margin(sign: int) -> Callable[[Any, Any], float]:
+    return lambda o, t: float(sign * (o - t))
+
+
+def _eq_holds(o: Any, t: Any) -> bool:
+    if is_number(o) and is_number(t):
+        return math.isclose(o, t, rel_tol=1e-9, abs_tol=0.0) or o == t
+    return o == t
+
+
+def _eq_margin(o: Any, t: Any) -> float | None:
+    if is_number(o) and is_number(t):
+        return 0.0 if _eq_holds(o, t) else -abs(float(o - t))
+    return None
+
+
+OPERATORS: dict[str, tuple[Callable[[Any, Any], bool], Callable[[Any, Any], float | None]]] = {
+    ">=": (lambda o, t: o >= t, _num_margin(+1)),
+    ">": (lambda o, t: o > t, _num_margin(+1)),
+    "<=": (lambda o, t: o <= t, _num_margin(-1)),
+    "<": (lambda o, t: o < t, _num_margin(-1)),
+    "==": (_eq_holds, _eq_margin),
+    "present": (lambda o, t: o is not None, lambda o, t: None),
+}
+NUMERIC = frozenset({">=", ">", "<=", "<"})
+
+
+def _fmt(v: Any) -> str:
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    if isinstance(v, float):
+        return str(int(v)) if v.is_integer() and abs(v) < _JS_SAFE else f"{v:.6g}"
+    if isinstance(v, list):
+        return "[" + ", ".join(_fmt(x) for x in v[:5]) + (", …" if len(v) > 5 else "") + "]"
+    if isinstance(v, dict):
+        return "{…}"
+    return str(v)
+
+
+def _json_safe(v: Any) -> Any:
+    """A Verdict.observed value: ints >= 2**53 as strings, containers summarised."""
+    if isinstance(v, int) and not isinstance(v, bool) and abs(v) >= _JS_SAFE:
+        return str(v)
+    if isinstance(v, float) and not math.isfinite(v):
+        return str(v)
+    if isinstance(v, (list, dict)):
+        return _fmt(v)
+    return v
+
+
+def stage_of(claim: Claim, mp: MetricPath) -> str | None:
+    return claim.stage or STAGE_OF_ROOT.get(mp.root)
+
+
+def evidence_files(mp: MetricPath) -> list[str]:
+    if mp.root == "eval" and mp.key_at(1):
+        return [f"eval/{mp.key_at(1)}/results.json"]
+    if mp.root == "perf" and mp.key_at(1) == "usage":
+        return ["perf/requests.jsonl"]
+    return [SECTION_FILES[mp.root]] if mp.root in SECTION_FILES else []
+
+
+# --- gates ----------------------------------------------------------------------------------
+def _gate_run(data: Mapping[str, Any], stage: str | None) -> None:
+    run = data.get("run")
+    if not isinstance(run, dict):
+        raise Inconclusive("run.json is missing, so the run's status is unknown")
+    if stage is None:
+        return
+    st = (run.get("stages") or {}).get(stage)
+    if isinstance(st, dict) and st.get("status") is not None:
+        if st["status"] != "complete":
+            err = f": {st['error']}" if st.get("error") else ""
+            raise Inconclusive(f"stage {stage!r} is {st['status']}{err}")
+        return
+    if run.get("status") != "complete":
+        raise Inconclusive(f"the run is {run.get('status', 'of unknown status')} and stage {stage!r} is not recorded as complete")
+
+
+def _gate_eval(data: Mapping[str, Any], mp: MetricPath) -> None:
+    if mp.root != "eval":
+        return
+    suite = mp.key_at(1)
+    rep = (data.get("eval") or {}).get(suite)
+    if not isinstance(rep, dict):
+        return
+    if not rep.get("claim_grade"):
+        why = "; ".join(rep.get("not_claim_grade_reasons") or []) or "no reason recorded"
+        raise Inconclusive(f"eval suite {suite!r} is not claim-grade ({why})")
+    run_digest = (data.get("model") or {}).get("model_digest") if isinstance(data.get("model"), dict) else None
+    if rep.get("model_digest") and run_digest and rep["model_digest"] != run_digest:
+        raise Inconclusive(f"eval suite {suite!r} was measured on a different model digest than model.json")
+
+
+def _gate_perf(data: Mapping[str, Any], mp: MetricPath, res: Resolved, limit: float) -> None:
+    if mp.root != "perf":
+        return
+    points = [p for p in res.picked if isinstance(p, dict) and "load_point" in p]
+    if not points:
+        points = [p for p in ((data.get("perf") or {}).get("load_points") or []) if isinstance(p, dict)]
+    for p in points:
+        done, failed = p.get("completed") or 0, p.get("failed") or 0
+        if done == 0:
+            raise Inconclusive(f"load point {p.get('load_point')!r} has no completed request")
+        frac = failed / (done + failed)
+        if frac > limit:
+            raise Inconclusive(
+                f"load point {p.get('load_point')!r} has {failed} failed of {done + failed} requests "
+                f"({frac:.1%}), above the {limit:.1%} limit for this claim"
+            )
+
+
+# --- one claim --------------------------------------------------------------------------------
+def check_claim(claim: Claim, evidence: Evidence, *, max_failed_fraction: float = 0.01) -> Verdict:
+    data = evidence.data
+    mp = parse(claim.metric)
+    base = dict(
+        claim_id=claim.id,
+        severity=claim.severity,
+        metric=claim.metric,
+        op=claim.op,
+        threshold=claim.threshold,
+        unit=claim.unit,
+        evidence=evidence_files(mp),
+        title_zh=claim.title_zh,
+        title_en=claim.title_en,
+        clause_zh=claim.clause_zh,
+        clause_en=claim.clause_en,
+    )
+    observed: Any = None
+    try:
+        _gate_run(data, stage_of(claim, mp))
+        res = resolve(mp, data)
+        if res.error:
+            raise Inconclusive(f"cannot evaluate {claim.metric}: {res.error}")
+        if res.missing:
+            raise Inconclusive(f"evidence missing: {res.missing} is not in the bundle")
+        observed = number(res.value)
+        if res.many and claim.op != "present":
+            raise Inconclusive(f"{claim.metric} yields {res.count} values; the claim needs an aggregation such as |max")
+        _gate_eval(data, mp)
+        limit = claim.max_failed_fraction if claim.max_failed_fraction is not None else max_failed_fraction
+        _gate_perf(data, mp, res, limit)
+        threshold = number(claim.threshold)
+        if claim.op in NUMERIC and not is_number(observed):
+            raise Inconclusive(f"observed value {_fmt(observed)} is not a number")
+        if claim.op == "==" and is_number(threshold) != is_number(observed):
+            raise Inconclusive(f"observed value {_fmt(observed)} cannot be compared with {_fmt(threshold)}")
+    except Inconclusive as exc:
+        return Verdict(status="INCONCLUSIVE", observed=_json_safe(observed), margin=None, reason=str(exc), **base)
+    holds, margin_of = OPERATORS[claim.op]
+    ok = bool(holds(observed, threshold))
+    margin = margin_of(observed, threshold)
+    unit = f" {claim.unit}" if claim.unit else ""
+    if claim.op == "present":
+        reason = f"{claim.metric} is present: {_fmt(observed)}{unit}"
+    else:
+        agg = f" over {res.count} values" if mp.aggregations and res.count > 1 else ""
+        drop = f" ({res.dropped} without a value)" if res.dropped else ""
+        rel = "holds" if ok else "does not hold"
+        reason = f"observed {_fmt(observed)}{unit}{agg}{drop}; {_fmt(observed)} {claim.op} {_fmt(threshold)} {rel}"
+        if margin is not None:
+            reason += f" (margin {_fmt(margin)})"
+    return Verdict(status="PASS" if ok else "FAIL", observed=_json_safe(observed), margin=margin, reason=reason, **base)
+
+
+def check(program: Program, evidence: Evidence | Mapping[str, Any]) -> ClaimsReport:
+    """Every claim of ``program`` against ``evidence``. Pure: same input, same output; reads no file."""
+    if not isinstance(evidence, Evidence):
+        evidence = evidence_from_dict(evidence)
+    verdicts = [check_claim(c, evidence, max_failed_fraction=program.max_failed_fraction) for c in program.claims]
+    counts = {s: sum(v.status == s for v in verdicts) for s in ("PASS", "FAIL", "INCONCLUSIVE")}
+    return ClaimsReport(
+        program=program.id,
+        program_version=program.version,
+        verdicts=verdicts,
+        out_of_scope=[o.model_dump() for o in program.out_of_scope],
+        passed=all(v.status == "PASS" for v in verdicts if v.severity == "required"),
+        counts=counts,
+    )

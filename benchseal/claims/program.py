@@ -1,0 +1,117 @@
+"""Funding-program profiles: configs/programs/<id>.yaml validated into :class:`Program`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Literal, Mapping
+
+from pydantic import Field, model_validator
+
+from benchseal.errors import ConfigError
+from benchseal.io import load_yaml, validate
+from benchseal.paths import config_dir
+from benchseal.schema import Claim, Strict
+
+from .paths import parse
+
+Stage = Literal["hw", "model", "perf", "eval"]
+
+# First segment of a metric path -> the pipeline stage that produces it.
+STAGE_OF_ROOT: dict[str, str] = {"hardware": "hw", "model": "model", "perf": "perf", "eval": "eval"}
+NUMERIC_OPS = frozenset({">=", ">", "<=", "<"})
+
+
+class OutOfScope(Strict):
+    """Something the program asks for that benchseal cannot measure; listed in every report."""
+
+    zh: str
+    en: str
+    reason: str
+
+
+class Program(Strict):
+    id: str
+    name_zh: str
+    name_en: str
+    source_url: str | None = None
+    version: str
+    description: str | None = None
+    template: bool = False  # thresholds are set by the applicant (copy the file and edit them)
+    stages: list[Stage] = Field(default_factory=lambda: ["hw", "model", "perf", "eval"])
+    eval_suites: list[str] = Field(default_factory=list)
+    external_suites: list[str] = Field(default_factory=list)  # eval/<name>/results.json written by other commands
+    workload: str | None = None  # name in configs/workloads
+    max_failed_fraction: float = Field(default=0.01, ge=0, le=1)  # perf: INCONCLUSIVE above this
+    claims: list[Claim] = Field(min_length=1)
+    out_of_scope: list[OutOfScope] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _check(self) -> "Program":
+        seen: set[str] = set()
+        for c in self.claims:
+            if c.id in seen:
+                raise ValueError(f"claim id {c.id!r} appears twice")
+            seen.add(c.id)
+            try:
+                mp = parse(c.metric)
+            except ConfigError as exc:
+                raise ValueError(f"claim {c.id!r}: {exc.what}") from None
+            if c.op in NUMERIC_OPS and (isinstance(c.threshold, (bool, str)) or c.threshold is None):
+                raise ValueError(f"claim {c.id!r}: operator {c.op} needs a numeric threshold")
+            if c.op == "==" and c.threshold is None:
+                raise ValueError(f"claim {c.id!r}: operator == needs a threshold")
+            stage = c.stage or STAGE_OF_ROOT.get(mp.root)
+            if stage is None:
+                raise ValueError(f"claim {c.id!r}: metric {c.metric!r} starts with {mp.root!r}, which no stage produces")
+            if stage not in self.stages:
+                raise ValueError(f"claim {c.id!r} needs stage {stage!r}, which is not in the program's stages")
+            if mp.root == "eval" and mp.key_at(1) not in self.eval_suites + self.external_suites:
+                raise ValueError(f"claim {c.id!r} reads eval suite {mp.key_at(1)!r}, which is not in eval_suites or external_suites")
+        return self
+
+    def claim(self, claim_id: str) -> Claim:
+        for c in self.claims:
+            if c.id == claim_id:
+                return c
+        raise ConfigError(f"program {self.id} has no claim {claim_id!r}", hint="see `benchseal programs show " + self.id + "`")
+
+
+def programs_dir() -> Path:
+    return config_dir() / "programs"
+
+
+def _from_file(path: Path, thresholds: Mapping[str, Any] | None) -> Program:
+    data = load_yaml(path)
+    if not isinstance(data, dict):
+        raise ConfigError("a program file must be a YAML mapping", where=str(path), hint="see docs/claims.md")
+    prog = validate(Program, data, where=str(path))
+    if thresholds:
+        claims = []
+        for cid in thresholds:
+            prog.claim(cid)  # raises for unknown ids
+        for c in prog.claims:
+            claims.append(c.model_copy(update={"threshold": thresholds[c.id], "threshold_text": None}) if c.id in thresholds else c)
+        prog = validate(Program, {**prog.model_dump(), "claims": [c.model_dump() for c in claims]}, where=f"{path} (thresholds)")
+    return prog
+
+
+def load_program(name_or_path: str | Path, *, thresholds: Mapping[str, Any] | None = None) -> Program:
+    """Load a program by id (configs/programs/<id>.yaml) or by path to a YAML file.
+
+    ``thresholds`` ({claim id: value}) overrides thresholds, e.g. for KPI templates.
+    """
+    text = str(name_or_path)
+    path = Path(text)
+    if not (text.endswith((".yaml", ".yml")) or path.is_file()):
+        path = programs_dir() / f"{text}.yaml"
+        if not path.is_file():
+            known = ", ".join(p.stem for p in sorted(programs_dir().glob("*.yaml"))) or "none"
+            raise ConfigError(f"unknown program {text!r}", hint=f"known programs: {known}; or pass the path to a program YAML")
+    elif not path.is_file():
+        raise ConfigError("program file not found", where=str(path))
+    return _from_file(path, thresholds)
+
+
+def list_programs() -> list[Program]:
+    """Every program in configs/programs, sorted by id."""
+    return [_from_file(p, None) for p in sorted(programs_dir().glob("*.yaml"))]

@@ -1,0 +1,57 @@
+"""report.md: the same content as report.html as GitHub-flavoured Markdown (plots linked from plots/)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Iterable
+
+from .i18n import LABELS, PLOTS_CAPTION, SEVERITY, STATUS, bi, fmt_value, requirement
+from .sections import Sections
+
+
+def _esc(v: Any) -> str:
+    text = v if isinstance(v, str) else fmt_value(v)
+    return text.replace("|", "\\|").replace("\n", " ")
+
+
+def _table(headers: Iterable[str], rows: Iterable[Iterable[Any]]) -> str:
+    headers = list(headers)
+    lines = ["| " + " | ".join(_esc(h) for h in headers) + " |", "|" + "---|" * len(headers)]
+    lines += ["| " + " | ".join(_esc(c) for c in row) + " |" for row in rows]
+    return "\n".join(lines)
+
+
+def render_markdown(s: Sections, plots: dict[str, Path], skipped: dict[str, str]) -> str:
+    out = [f"# {bi('title')}", ""]
+    prog = f"{s.program_title_zh or '—'} / {s.program_title_en or '—'}" + (f" (`{s.program_id}`)" if s.program_id else "")
+    out += [f"- **{bi('program')}**: {prog}", f"- **{bi('run_id')}**: `{s.run.get('run_id', '—')}`",
+            f"- **{bi('tool')}**: {s.run.get('tool', 'benchseal')} {s.run.get('tool_version', '')}",
+            f"- **{bi('started')}**: {s.run.get('started_at') or '—'} · **{bi('ended')}**: {s.run.get('ended_at') or '—'}", ""]
+    if s.template:
+        out += [f"> **{bi('template_note')}**", ""]
+    out += [f"## {bi('summary')}", "", s.summary_line(), ""]
+    out += [f"## {bi('stages')}", "", _table([bi("stage"), bi("status"), bi("error")], s.stage_rows()), ""]
+    if s.spec_rows():
+        out += [f"### {bi('spec')}", "", _table(["key", "value"], s.spec_rows()), ""]
+    out += [f"## {bi('claims')}", ""]
+    if s.verdicts:
+        rows = [[f"**{v['claim_id']}** {v.get('title_zh') or ''} / {v.get('title_en') or ''}",
+                 f"{v.get('clause_zh') or ''} — {v.get('clause_en') or ''}", f"`{v['metric']}`", requirement(v),
+                 fmt_value(v.get("observed"), v.get("unit")), v.get("margin"), bi(v["severity"], SEVERITY),
+                 f"**{bi(v['status'], STATUS)}**", v.get("reason", "")] for v in s.verdicts]
+        heads = [bi(k) for k in ("claim", "clause", "metric", "requirement", "observed", "margin", "severity", "status", "reason")]
+        out += [_table(heads, rows), ""]
+    else:
+        out += [bi("no_claims"), ""]
+    out += [f"## {bi('out_of_scope')}", ""]
+    out += [f"- {o.get('zh', '')} / {o.get('en', '')} — {o.get('reason', '')}" for o in s.out_of_scope] or ["—"]
+    out += ["", f"## {bi('model')}", "", _table([bi("metric"), bi("observed")], s.model_rows()), ""]
+    out += [f"## {bi('hardware')}", "", _table(*s.gpu_table()), "", f"### {bi('compute')}", "", _table(*s.compute_table()), ""]
+    out += [f"## {bi('perf')}", "", _table(*s.perf_table()), ""]
+    out += [f"## {bi('eval')}", "", _table(*s.eval_table()), ""]
+    out += [f"## {bi('plots')}", ""]
+    out += [f"![{bi(PLOTS_CAPTION.get(n, n))}](plots/{p.name})" for n, p in plots.items()]
+    out += [f"- {bi(PLOTS_CAPTION.get(n, n))}: {why}" for n, why in skipped.items()]
+    out += ["", f"## {bi('files')}", ""] + [f"- `{f}`" for f in s.files]
+    out += ["", f"_{LABELS['verify'][0]} · {LABELS['verify'][1]}_", ""]
+    return "\n".join(out)

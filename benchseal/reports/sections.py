@@ -1,0 +1,146 @@
+"""The report's content as plain rows, shared by the HTML and Markdown renderers."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from .i18n import RUN_STATUS, STATUS, bi
+from .view import BundleView
+
+Table = tuple[list[str], list[list[Any]]]
+
+
+@dataclass
+class Sections:
+    view: BundleView
+
+    # --- header ------------------------------------------------------------------------------
+    @property
+    def run(self) -> dict[str, Any]:
+        return self.view.run
+
+    @property
+    def program_id(self) -> str | None:
+        return self.view.program_id
+
+    @property
+    def program_title_zh(self) -> str | None:
+        return self.view.program.name_zh if self.view.program is not None else None
+
+    @property
+    def program_title_en(self) -> str | None:
+        return self.view.program.name_en if self.view.program is not None else None
+
+    @property
+    def template(self) -> bool:
+        return bool(self.view.program is not None and self.view.program.template)
+
+    @property
+    def source_url(self) -> str | None:
+        return self.view.program.source_url if self.view.program is not None else None
+
+    @property
+    def verdicts(self) -> list[dict[str, Any]]:
+        return list((self.view.claims or {}).get("verdicts", []))
+
+    @property
+    def out_of_scope(self) -> list[dict[str, str]]:
+        if self.view.claims and self.view.claims.get("out_of_scope"):
+            return list(self.view.claims["out_of_scope"])
+        if self.view.program is not None:
+            return [o.model_dump() for o in self.view.program.out_of_scope]
+        return []
+
+    @property
+    def files(self) -> list[str]:
+        return list(self.run.get("files") or [])
+
+    def summary_line(self) -> str:
+        status = self.run.get("status", "unknown")
+        parts = [f"{bi('run_status')}: {bi(status, RUN_STATUS)}"]
+        if self.view.claims is None:
+            parts.append(bi("no_claims"))
+        else:
+            counts = {s: sum(v["status"] == s for v in self.verdicts) for s in STATUS}
+            parts.append(", ".join(f"{bi(s, STATUS)}: {n}" for s, n in counts.items()))
+            parts.append(bi("overall_pass" if self.view.claims.get("passed") else "overall_fail"))
+        digest = (self.view.model or {}).get("model_digest")
+        if digest:
+            parts.append(f"{bi('model_digest')}: {digest}")
+        return " · ".join(parts)
+
+    def spec_rows(self) -> list[list[Any]]:
+        """Top-level scalar settings of the run spec (credential-looking keys redacted)."""
+        return [[k, v] for k, v in self.view.spec.items() if v is not None and not isinstance(v, (dict, list))]
+
+    def stage_rows(self) -> list[list[Any]]:
+        return [[name, bi(st.get("status", "?"), RUN_STATUS), st.get("error") or ""]
+                for name, st in (self.run.get("stages") or {}).items()]
+
+    # --- evidence tables -----------------------------------------------------------------------
+    def model_rows(self) -> list[list[Any]]:
+        m = self.view.model
+        if not m:
+            return [[bi("model"), bi("missing")]]
+        p = m.get("params") or {}
+        return [
+            ["source", m.get("source")],
+            [bi("architecture"), m.get("architecture") or "—"],
+            ["dtype", m.get("dtype") or "—"],
+            [bi("params_total"), p.get("total")],
+            [bi("params_active"), p.get("active")],
+            [bi("params_embedding"), p.get("embedding")],
+            [bi("params_method"), p.get("method") or "—"],
+            [bi("model_digest"), m.get("model_digest") or "—"],
+        ]
+
+    def gpu_table(self) -> Table:
+        hw = self.view.hardware or {}
+        host = hw.get("host") or {}
+        heads = ["host", "#", "GPU", "UUID", "memory GiB", "driver", "CUDA", "power limit W", "ECC", "MIG", "peak BF16 TFLOPS"]
+        rows = []
+        for g in hw.get("gpus") or []:
+            mem = g.get("memory_total_bytes")
+            mem = int(mem) / 2**30 if mem is not None else None
+            peak = ((g.get("peak") or {}).get("tflops") or {}).get("bf16")
+            rows.append([host.get("hostname"), g.get("index"), g.get("name"), g.get("uuid") or "—", mem, g.get("driver_version") or "—",
+                         g.get("cuda_driver_version") or "—", g.get("power_limit_w"), g.get("ecc_enabled"), g.get("mig_enabled"), peak])
+        if not rows:
+            rows.append([host.get("hostname") or bi("missing")] + ["—"] * (len(heads) - 1))
+        return heads, rows
+
+    def compute_table(self) -> Table:
+        comp = (self.view.hardware or {}).get("compute") or {}
+        dtypes = sorted(comp.get("total_tflops") or {})
+        heads = ["server", "vendor", "model", "count"] + [f"{d} TFLOPS" for d in dtypes]
+        rows = [[r.get("server"), r.get("vendor"), r.get("model"), r.get("count")] + [(r.get("tflops_total") or {}).get(d) for d in dtypes]
+                for r in comp.get("rows") or []]
+        if comp:
+            rows.append(["total", "", f"{comp.get('servers', 0)} server(s)", comp.get("gpus")] + [comp["total_tflops"].get(d) for d in dtypes])
+        for name in comp.get("unknown_gpus") or []:
+            rows.append(["", "", f"{name} (no datasheet entry, not counted)", ""] + [""] * len(dtypes))
+        return heads, rows
+
+    def perf_table(self) -> Table:
+        heads = ["load point", "completed", "failed", "TTFT p50 ms", "TTFT p99 ms", "TPOT p50 ms", "ITL p99 ms", "E2EL p99 ms",
+                 "req/s", "output tok/s", "MFU", "MBU"]
+        rows = []
+        for lp in (self.view.perf or {}).get("load_points") or []:
+            u = lp.get("utilisation") or {}
+            def st(k: str, q: str, lp: dict = lp) -> Any:
+                return (lp.get(k) or {}).get(q)
+
+            rows.append([lp.get("load_point"), lp.get("completed"), lp.get("failed"), st("ttft_ms", "p50"), st("ttft_ms", "p99"),
+                         st("tpot_ms", "p50"), st("itl_ms", "p99"), st("e2el_ms", "p99"), lp.get("request_throughput"),
+                         lp.get("output_token_throughput"), u.get("mfu"), u.get("mbu")])
+        return heads, rows
+
+    def eval_table(self) -> Table:
+        heads = ["suite", "task", "metric", "value", "stderr", "n", "few-shot", bi("claim_grade")]
+        rows = []
+        for suite, rep in self.view.evals.items():
+            for r in rep.get("results") or []:
+                rows.append([suite, r.get("task"), r.get("metric"), r.get("value"), r.get("stderr"), r.get("n"), r.get("num_fewshot"),
+                             "yes" if rep.get("claim_grade") else "no: " + "; ".join(rep.get("not_claim_grade_reasons") or [])])
+        return heads, rows
