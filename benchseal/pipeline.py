@@ -55,6 +55,7 @@ class RunSpec(Strict):
     tensor_parallel_size: int = 1
     pipeline_parallel_size: int = 1
     num_gpus: int | None = None  # GPUs serving the model, for MFU/MBU (default: from the backend)
+    thresholds: dict[str, float] = Field(default_factory=dict)  # applicant-set thresholds (KPI templates)
 
 
 def gpus_used(spec: RunSpec) -> int | None:
@@ -151,7 +152,7 @@ class Pipeline:
         if self.spec.program:
             from benchseal.claims import load_program
 
-            self.program = load_program(self.spec.program)
+            self.program = load_program(self.spec.program, thresholds=self.spec.thresholds or None)
 
     def _hw(self) -> list[str]:
         from benchseal.hw import probe
@@ -300,6 +301,8 @@ class Pipeline:
                 "the output directory is not empty", where=str(self.out), hint="choose a new --out directory"
             )
         self._load_program()
+        if self.program is not None:  # the exact claims checked travel with the evidence
+            write_json(self.out / layout.PROGRAM_JSON, self.program)
         self._save_manifest()
         errors: dict[str, str] = {}
         interrupted: BaseException | None = None

@@ -42,9 +42,24 @@ def register(sub) -> None:
     p.add_argument("--data-dir", help="local evaluation data directory (see `benchseal datasets`)")
     p.add_argument("--limit", type=float, help="evaluate only N docs per task (marks the eval not claim-grade)")
     p.add_argument("--stages", default="hw,model,perf,eval", help="measurement stages to run (default: hw,model,perf,eval)")
+    p.add_argument("--threshold", action="append", default=[], metavar="CLAIM=VALUE",
+                   help="set a claim's threshold (for KPI templates such as chengdu-2025; repeatable)")
     p.add_argument("--key", type=Path, help="private key (from `benchseal keygen`) to sign the bundle")
     p.add_argument("--passphrase-env", metavar="VAR", help="variable holding the key passphrase (default BENCHSEAL_KEY_PASSPHRASE)")
     p.set_defaults(func=run)
+
+
+def parse_thresholds(items: list[str]) -> dict[str, float]:
+    out: dict[str, float] = {}
+    for item in items:
+        cid, sep, value = item.partition("=")
+        try:
+            if not sep or not cid.strip():
+                raise ValueError
+            out[cid.strip()] = float(value)
+        except ValueError:
+            raise UsageError(f"--threshold {item!r} is not CLAIM=NUMBER", hint="e.g. --threshold ttft-p99=1500") from None
+    return out
 
 
 def spec_from_args(args: argparse.Namespace, **extra):
@@ -76,6 +91,7 @@ def spec_from_args(args: argparse.Namespace, **extra):
         tensor_parallel_size=args.tensor_parallel_size,
         pipeline_parallel_size=args.pipeline_parallel_size,
         num_gpus=args.num_gpus,
+        thresholds=parse_thresholds(args.threshold),
         **extra,
     )
 

@@ -232,18 +232,65 @@ class VerdictsCheck(_Recompute):
             return
         stored = validate(ClaimsReport, ctx.json(layout.CLAIMS_JSON), where=layout.CLAIMS_JSON)
         run = ctx.json(layout.RUN_JSON) or {}
-        program_ref = run.get("program") or stored.program
-        load_program = _function("benchseal.claims", "load_program")
         load_evidence = _function("benchseal.claims", "load_evidence")
         check = _function("benchseal.claims", "check")
-        fresh = check(load_program(program_ref), load_evidence(Path(ctx.bundle_dir)))
+        if ctx.path(layout.PROGRAM_JSON).is_file():  # the exact (signed) claims that were checked
+            from benchseal.claims.program import Program
+
+            program = validate(Program, ctx.json(layout.PROGRAM_JSON), where=layout.PROGRAM_JSON)
+            program_ref = f"{program.id} ({layout.PROGRAM_JSON})"
+        else:
+            program_ref = run.get("program") or stored.program
+            program = _function("benchseal.claims", "load_program")(program_ref)
+        fresh = check(program, load_evidence(Path(ctx.bundle_dir)))
         yield _compare(
             self.name, layout.CLAIMS_JSON, stored, fresh,
             f"{len(stored.verdicts)} verdict(s) re-derived from the evidence with program {program_ref!r}",
         )
 
 
+class ProgramCheck(_Recompute):
+    """program.json against the verifier's own configs/programs/<id>.yaml: the same claims,
+    operators and thresholds, except thresholds a template program lets the applicant set."""
+
+    name = "program"
+
+    def run(self, ctx: BundleContext) -> Iterable[CheckResult]:
+        if not ctx.path(layout.PROGRAM_JSON).is_file():
+            yield skipped(self.name, f"no {layout.PROGRAM_JSON} in the bundle")
+            return
+        from benchseal.claims.program import Program
+        from benchseal.errors import ConfigError
+
+        bundled = validate(Program, ctx.json(layout.PROGRAM_JSON), where=layout.PROGRAM_JSON)
+        try:
+            published = _function("benchseal.claims", "load_program")(bundled.id)
+        except ConfigError:
+            yield skipped(self.name, f"program {bundled.id!r} is not among this verifier's configs/programs")
+            return
+        settable = {c.id for c in published.claims if published.template or c.applicant_sets}
+        ignore = {"threshold", "threshold_text"}
+        diffs = []
+        pub = {c.id: c for c in published.claims}
+        for c in bundled.claims:
+            ref = pub.pop(c.id, None)
+            if ref is None:
+                diffs.append(f"claim {c.id!r} is not in the published program")
+                continue
+            a, b = c.model_dump(), ref.model_dump()
+            for key in sorted(a):
+                if a[key] != b[key] and not (key in ignore and c.id in settable):
+                    diffs.append(f"claim {c.id!r}: {key} is {a[key]!r}, published {b[key]!r}")
+        diffs += [f"claim {cid!r} of the published program is missing" for cid in pub]
+        if diffs:
+            yield failed(self.name, f"{layout.PROGRAM_JSON} differs from the published program "
+                              f"{bundled.id!r} v{published.version}: " + "; ".join(diffs[:5]))
+        else:
+            yield passed(self.name, f"claims match the published program {bundled.id!r} v{published.version}")
+
+
 RECOMPUTE_CHECKS: tuple[_Recompute, ...] = (
+    ProgramCheck(),
     PerfSummaryCheck(),
     UtilisationCheck(),
     ComputeTableCheck(),

@@ -1,0 +1,140 @@
+"""End to end: `benchseal demo` and `benchseal run` through the real CLI (tiny model, CPU)."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from benchseal import layout
+
+pytestmark = [pytest.mark.integration, pytest.mark.slow]
+
+EXE = str(Path(sys.executable).parent / "benchseal")
+PASS_ENV = "BENCHSEAL_TEST_PASSPHRASE"
+
+
+def _cli(*argv, env=None, timeout=300):
+    return subprocess.run([EXE, *map(str, argv)], capture_output=True, text=True, timeout=timeout,
+                          env={**os.environ, **(env or {})})
+
+
+@pytest.fixture(scope="session")
+def demo(tmp_path_factory):
+    out = tmp_path_factory.mktemp("demo") / "d"
+    res = _cli("demo", "--out", out)
+    return out, res
+
+
+def test_demo_succeeds_and_writes_the_whole_bundle(demo):
+    out, res = demo
+    assert res.returncode == 0, res.stderr[-3000:]
+    bundle = out / "bundle"
+    for name in (layout.RUN_JSON, layout.HARDWARE_JSON, layout.MODEL_JSON, layout.PERF_REQUESTS, layout.PERF_SUMMARY,
+                 f"eval/demo/{layout.EVAL_RESULTS}", f"eval/demo/{layout.LM_EVAL_RESULTS}", layout.CLAIMS_JSON,
+                 layout.PROGRAM_JSON, layout.STATEMENT_JSON, layout.STATEMENT_DSSE, layout.REPORT_HTML,
+                 layout.REPORT_MD, layout.JUNIT_XML):
+        assert (bundle / name).is_file(), name
+    run = json.loads((bundle / layout.RUN_JSON).read_text())
+    assert run["status"] == "complete" and run["program"] == "hunan-2025"
+    assert {k: v["status"] for k, v in run["stages"].items()} == dict.fromkeys(("hw", "model", "perf", "eval"), "complete")
+    assert "verify: OK" in res.stderr and "report.html" in res.stderr
+
+
+def test_demo_verdicts_follow_the_evidence(demo):
+    bundle = demo[0] / "bundle"
+    model = json.loads((bundle / layout.MODEL_JSON).read_text())
+    claims = json.loads((bundle / layout.CLAIMS_JSON).read_text())
+    verdict = {v["claim_id"]: v for v in claims["verdicts"]}
+    params = next(v for v in verdict.values() if v["metric"] == "model.params.total")
+    assert int(params["observed"]) == int(model["params"]["total"]) < 800_000_000
+    assert params["status"] == "FAIL" and claims["passed"] is False
+    summary = json.loads((bundle / layout.PERF_SUMMARY).read_text())
+    records = [json.loads(line) for line in (bundle / layout.PERF_REQUESTS).read_text().splitlines()]
+    counted = [r for r in records if not r["warmup"]]
+    assert sum(lp["completed"] + lp["failed"] for lp in summary["load_points"]) == len(counted)
+    assert all(lp["utilisation"] is not None for lp in summary["load_points"])
+
+
+def test_demo_bundle_verifies_through_the_cli(demo):
+    out, _ = demo
+    res = _cli("verify", out / "bundle", "--key", out / "keys" / "public.pem", "--json")
+    assert res.returncode == 0, res.stdout[-2000:]
+    checks = {c["name"]: c for c in json.loads(res.stdout)["checks"]}
+    for name in ("signature", "digests", "recompute:perf", "recompute:claims", "recompute:model-digest", "program"):
+        assert checks[name]["ok"] and not checks[name].get("skipped"), name
+
+
+def test_a_lowered_threshold_is_caught_even_when_consistently_resigned(demo, tmp_path):
+    """An applicant edits program.json (8亿 -> 1), recomputes claims.json and re-signs with their own
+    key: the signature and the recomputation hold, but the program no longer matches the published one."""
+    from benchseal.claims import check, load_evidence
+    from benchseal.claims.program import Program
+    from benchseal.io import write_json
+
+    bundle = tmp_path / "b"
+    shutil.copytree(demo[0] / "bundle", bundle)
+    prog = json.loads((bundle / layout.PROGRAM_JSON).read_text())
+    claim = next(c for c in prog["claims"] if c["metric"] == "model.params.total")
+    claim["threshold"] = 1
+    write_json(bundle / layout.PROGRAM_JSON, prog)
+    write_json(bundle / layout.CLAIMS_JSON, check(Program.model_validate(prog), load_evidence(bundle)))
+    env = {PASS_ENV: "pw"}
+    assert _cli("keygen", "--out", tmp_path / "k", "--passphrase-env", PASS_ENV, env=env).returncode == 0
+    assert _cli("sign", bundle, "--key", tmp_path / "k" / "private.pem", "--passphrase-env", PASS_ENV,
+                env=env).returncode == 0
+    res = _cli("verify", bundle, "--key", tmp_path / "k" / "public.pem", "--json")
+    assert res.returncode == 1
+    checks = {c["name"]: c for c in json.loads(res.stdout)["checks"]}
+    assert checks["signature"]["ok"] and checks["recompute:claims"]["ok"]
+    assert not checks["program"]["ok"] and "threshold" in checks["program"]["detail"]
+
+
+def test_template_thresholds_are_set_by_the_applicant_and_verify(tmp_path, tiny_llama):
+    out = tmp_path / "b"
+    res = _cli("run", "chengdu-2025", "--model", tiny_llama, "--stages", "hw", "--out", out,
+               "--threshold", "efficiency-ttft-p99=1500")
+    assert res.returncode == 1, res.stderr  # perf/eval not run: those claims are INCONCLUSIVE
+    prog = json.loads((out / layout.PROGRAM_JSON).read_text())
+    assert next(c for c in prog["claims"] if c["id"] == "efficiency-ttft-p99")["threshold"] == 1500
+    from benchseal.reports.verify import verify_bundle
+
+    report = verify_bundle(out, public_keys=None, trusted_dir=None, require_signature=False)
+    checks = {c.name: c for c in report.checks}
+    assert checks["program"].ok and not checks["program"].skipped, checks["program"].detail
+    assert checks["recompute:claims"].ok and not checks["recompute:claims"].skipped
+
+
+def test_bad_threshold_and_unknown_stage_are_usage_errors(tmp_path, tiny_llama):
+    res = _cli("run", "chengdu-2025", "--model", tiny_llama, "--out", tmp_path / "x", "--threshold", "nonsense")
+    assert res.returncode == 2 and "CLAIM=NUMBER" in res.stderr and "Traceback" not in res.stderr
+    res = _cli("run", "hunan-2025", "--model", tiny_llama, "--out", tmp_path / "y", "--stages", "hw,warp")
+    assert res.returncode == 2 and "warp" in res.stderr and "Traceback" not in res.stderr
+
+
+def test_server_dying_mid_run_keeps_the_evidence_and_exits_3(tmp_path, tiny_llama):
+    from benchseal.bench.testserver import spawn
+
+    srv = spawn(model="tiny", itl_ms=1.0, fault="die", fault_after=6)
+    try:
+        out = tmp_path / "b"
+        res = _cli("run", "hunan-2025", "--backend", "openai", "--base-url", srv.url, "--model", "tiny",
+                   "--model-path", tiny_llama, "--stages", "hw,perf", "--workload", "demo-cpu", "--out", out)
+    finally:
+        srv.stop()
+    assert res.returncode == 3, res.stderr[-2000:]
+    assert "Traceback" not in res.stderr
+    run = json.loads((out / layout.RUN_JSON).read_text())
+    assert run["status"] == "partial" and run["stages"]["perf"]["status"] == "interrupted"
+    assert run["stages"]["hw"]["status"] == "complete" and (out / layout.HARDWARE_JSON).is_file()
+    records = [json.loads(line) for line in (out / layout.PERF_REQUESTS).read_text().splitlines()]
+    assert any(r["status"] == "ok" for r in records) and any(r["status"] != "ok" for r in records)
+    summary = json.loads((out / layout.PERF_SUMMARY).read_text())
+    assert summary["status"] == "partial"
+    claims = json.loads((out / layout.CLAIMS_JSON).read_text())
+    assert any(v["status"] == "INCONCLUSIVE" for v in claims["verdicts"])
