@@ -56,6 +56,7 @@ class RunSpec(Strict):
     pipeline_parallel_size: int = 1
     num_gpus: int | None = None  # GPUs serving the model, for MFU/MBU (default: from the backend)
     thresholds: dict[str, float] = Field(default_factory=dict)  # applicant-set thresholds (KPI templates)
+    vllm_command: list[str] | None = None  # how to launch vLLM's server (default: vllm serve)
 
 
 def gpus_used(spec: RunSpec) -> int | None:
@@ -99,6 +100,7 @@ class Pipeline:
         self.out = Path(out)
         self.log = log
         self.program = None
+        self._server = None  # the managed vllm serve, shared by the perf and eval stages
         self.manifest = RunManifest(
             tool_version=__version__,
             run_id=uuid.uuid4().hex,
@@ -192,7 +194,9 @@ class Pipeline:
             lspec = lspec.model_copy(update=self.spec.load_overrides)
         wspec = wspec.model_copy(update={"chat": wspec.chat or self.spec.endpoint == "chat"})
         workload = build_workload(wspec, model_path_or_tokenizer=wspec.tokenizer or self.spec.model_path)
-        backend = get_backend(self.spec.backend, **self._backend_options())
+        backend = self._server_backend() if self.spec.backend == "vllm-serve" else get_backend(
+            self.spec.backend, **self._backend_options()
+        )
         report = run_perf(
             backend,
             workload,
@@ -221,10 +225,34 @@ class Pipeline:
                 "extra_args": list(s.engine_args),
                 "log_path": str(self.out / layout.PERF_SERVER_LOG),
                 "endpoint_kind": s.endpoint,
+                "vllm_command": s.vllm_command,
             },
         }
         opts.update({k: v for k, v in by_backend.get(s.backend, {}).items() if v is not None})
         return opts
+
+    def _server_backend(self):
+        """One managed ``vllm serve`` for the whole run: the model is loaded once for perf and eval."""
+        if self._server is None:
+            from benchseal.bench.backends import get_backend
+
+            self._server = get_backend("vllm-serve", keep_server=True, **self._backend_options())
+        return self._server
+
+    def _server_url(self) -> str | None:
+        if self.spec.backend != "vllm-serve":
+            return self.spec.base_url
+        import asyncio
+
+        server = self._server_backend()
+
+        async def _up() -> None:
+            await server.start()
+            await server.close()  # keep_server: only the HTTP client is closed, the server stays
+
+        if not server.running:
+            asyncio.run(_up())
+        return server.base_url
 
     def _annotator(self):
         """Adds MFU/MBU/energy per load point from model.json and hardware.json (when present)."""
@@ -276,7 +304,7 @@ class Pipeline:
                 out_dir=self.out,
                 data_dir=Path(self.spec.data_dir) if self.spec.data_dir else None,
                 limit=self.spec.eval_limit,
-                base_url=self.spec.base_url,
+                base_url=self._server_url() if backend == "openai" else self.spec.base_url,
                 api_key_env=self.spec.api_key_env,
                 tokenizer=self.spec.model_path,
                 device=None if self.spec.device == "auto" else self.spec.device,
@@ -321,6 +349,9 @@ class Pipeline:
                     self._skip("eval", "no evaluation suite requested")
         except (KeyboardInterrupt, RunInterrupted) as exc:
             interrupted = exc
+        finally:
+            if self._server is not None:
+                self._server.shutdown()
         for name, st in self.manifest.stages.items():
             if st.status in ("pending", "running"):
                 st.status, st.error = "skipped", "not run: the run was interrupted"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import shlex
 from pathlib import Path
 
 from benchseal.errors import ExitCode, UsageError
@@ -19,6 +20,7 @@ def add_model_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--dtype", default="auto")
     p.add_argument("--tensor-parallel-size", type=int, default=1)
     p.add_argument("--pipeline-parallel-size", type=int, default=1)
+    p.add_argument("--vllm-command", metavar="CMD", help="command that starts vLLM's server (default: 'vllm serve')")
     p.add_argument("--engine-arg", action="append", default=[], metavar="ARG", help="extra argument for vllm serve (repeatable)")
     p.add_argument("--num-gpus", type=int, help="GPUs of this machine serving the model, for MFU/MBU "
                    "(default: tensor x pipeline parallel size for vllm, 1 for hf, unknown for openai)")
@@ -92,6 +94,7 @@ def spec_from_args(args: argparse.Namespace, **extra):
         pipeline_parallel_size=args.pipeline_parallel_size,
         num_gpus=args.num_gpus,
         thresholds=parse_thresholds(args.threshold),
+        vllm_command=shlex.split(args.vllm_command) if args.vllm_command else None,
         **extra,
     )
 

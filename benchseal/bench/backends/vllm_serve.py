@@ -82,6 +82,7 @@ class VLLMServeBackend:
         served_model_name: str | None = None,
         stop_grace_s: float = 30.0,
         health_interval_s: float = 0.5,
+        keep_server: bool = False,
         **openai_options: Any,
     ) -> None:
         if tensor_parallel_size < 1 or pipeline_parallel_size < 1:
@@ -100,6 +101,7 @@ class VLLMServeBackend:
         self.served_model_name = served_model_name
         self.stop_grace_s = stop_grace_s
         self.health_interval_s = health_interval_s
+        self.keep_server = keep_server  # close() keeps the server for a later stage; shutdown() stops it
         self.openai_options = dict(openai_options)
         self.openai_options.setdefault("ignore_eos", True)  # vLLM honours ignore_eos and min_tokens
         self.endpoint: str | None = None
@@ -138,7 +140,9 @@ class VLLMServeBackend:
 
     # --- lifecycle ------------------------------------------------------------------------------
     async def start(self) -> None:
-        if self._proc is not None:
+        if self._proc is not None:  # already serving (keep_server): reconnect the client only
+            if self._client is None:
+                await self._connect()
             return
         if self.port is None:
             self.port = free_port(self.host)
@@ -169,14 +173,7 @@ class VLLMServeBackend:
         try:
             await self._wait_healthy(launched)
             self.startup_s = time.monotonic() - launched
-            from benchseal.bench.backends.openai import OpenAIBackend
-
-            self._client = OpenAIBackend(
-                model=self.served_model_name or self.model, base_url=self.base_url, **self.openai_options
-            )
-            self._client.count_tokens = self._count_tokens
-            self.endpoint = self._client.endpoint
-            await self._client.start()
+            await self._connect()
         except BaseException:
             client, self._client = self._client, None
             try:
@@ -185,6 +182,14 @@ class VLLMServeBackend:
             finally:
                 await asyncio.shield(asyncio.to_thread(self._stop_sync))
             raise
+
+    async def _connect(self) -> None:
+        from benchseal.bench.backends.openai import OpenAIBackend
+
+        self._client = OpenAIBackend(model=self.served_model_name or self.model, base_url=self.base_url, **self.openai_options)
+        self._client.count_tokens = self._count_tokens
+        self.endpoint = self._client.endpoint
+        await self._client.start()
 
     async def _wait_healthy(self, launched: float) -> None:
         url = self.base_url + "/health"
@@ -253,12 +258,18 @@ class VLLMServeBackend:
             fh.close()
 
     async def close(self) -> None:
+        """Close the client and stop the server (unless ``keep_server``: then call :meth:`shutdown`)."""
         client, self._client = self._client, None
         try:
             if client is not None:
                 await client.close()
         finally:
-            await asyncio.shield(asyncio.to_thread(self._stop_sync))
+            if not self.keep_server:
+                await asyncio.shield(asyncio.to_thread(self._stop_sync))
+
+    def shutdown(self) -> None:
+        """Stop the server whatever ``keep_server`` says (idempotent)."""
+        self._stop_sync()
 
     async def __aenter__(self) -> "VLLMServeBackend":
         await self.start()
