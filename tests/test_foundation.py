@@ -42,6 +42,11 @@ def test_import_benchseal_is_light():
     assert _imported_after("import benchseal, benchseal.schema, benchseal.errors, benchseal.io") == set()
 
 
+def test_every_component_public_face_is_light():
+    code = "import benchseal.hw, benchseal.bench, benchseal.evaluators, benchseal.claims, benchseal.reports, benchseal.pipeline"
+    assert _imported_after(code) == set()
+
+
 def test_help_is_light():
     assert _imported_after(_HELP + "_help()") == set()
 
