@@ -19,7 +19,14 @@ def print_json(obj: Any) -> None:
 
 
 def console(stderr: bool = False):
-    """A rich Console (imported lazily). Use stderr=True for progress output next to --json."""
+    """A rich Console (imported lazily). Use stderr=True for progress output next to --json.
+
+    When the output is not a terminal (CI logs, pipes) rich would wrap tables at 80 columns;
+    use 200 so rows stay readable and greppable.
+    """
     from rich.console import Console
 
-    return Console(stderr=stderr, highlight=False)
+    c = Console(stderr=stderr, highlight=False)
+    if not c.is_terminal:
+        c.width = max(c.width, 200)
+    return c

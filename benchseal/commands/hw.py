@@ -66,9 +66,7 @@ def _gib(b: int | None) -> str:
 def render(report) -> None:
     from rich.table import Table
 
-    c = console()
-    if not c.is_terminal:  # piped or captured: do not truncate the tables to 80 columns
-        c.width = max(c.width, 200)
+    c = console()  # wide when piped or captured (see commands._common.console)
     h = report.host
     pk = ", ".join(f"{k} {v}" for k, v in h.packages.items() if v)
     c.print(f"[bold]Host[/bold] {h.hostname}: {h.cpu_model or '?'} ({h.cpu_cores_physical or '?'} cores / "
