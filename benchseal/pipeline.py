@@ -31,6 +31,16 @@ def _now() -> str:
     return _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="milliseconds")
 
 
+def _public_spec(spec: "RunSpec") -> dict[str, Any]:
+    """The spec as recorded in run.json: no credentials (API keys are only ever env var names)."""
+    from benchseal.bench.backends.openai import redact_url
+
+    data = spec.model_dump(mode="json")
+    if data.get("base_url"):
+        data["base_url"] = redact_url(data["base_url"])
+    return data
+
+
 class RunSpec(Strict):
     """Everything a run needs; recorded (without secrets) in run.json."""
 
@@ -105,7 +115,7 @@ class Pipeline:
             tool_version=__version__,
             run_id=uuid.uuid4().hex,
             program=spec.program,
-            spec=spec.model_dump(mode="json"),
+            spec=_public_spec(spec),
             started_at=_now(),
             status="running",
             stages={s: StageStatus(status="pending") for s in spec.stages},

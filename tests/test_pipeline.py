@@ -160,3 +160,25 @@ def test_vllm_serve_is_managed_for_the_run_and_always_stopped(tmp_path, tiny_lla
         socket.create_connection(("127.0.0.1", argv["port"]), timeout=2).close()
     summary = json.loads((out / layout.PERF_SUMMARY).read_text())
     assert summary["status"] == "complete" and all(lp["completed"] > 0 for lp in summary["load_points"])
+
+
+def test_no_secret_reaches_the_bundle(tmp_path, tiny_llama):
+    from benchseal.bench.testserver import spawn
+
+    srv = spawn(model="tiny")
+    key, password = "sk-test-KEY-3f9a1c", "pw-Zq81x"
+    url = srv.url.replace("http://", f"http://alice:{password}@")
+    try:
+        out = tmp_path / "b"
+        res = _cli("run", "hunan-2025", "--backend", "openai", "--base-url", url, "--api-key-env", "MY_KEY",
+                   "--model", "tiny", "--model-path", tiny_llama, "--stages", "hw,perf", "--workload", "demo-cpu",
+                   "--out", out, env={"MY_KEY": key})
+    finally:
+        srv.stop()
+    assert res.returncode in (0, 1), res.stderr[-2000:]
+    assert key not in res.stdout + res.stderr and password not in res.stdout + res.stderr
+    for f in out.rglob("*"):
+        if f.is_file():
+            data = f.read_bytes()
+            assert key.encode() not in data and password.encode() not in data, f
+    assert json.loads((out / layout.RUN_JSON).read_text())["spec"]["api_key_env"] == "MY_KEY"

@@ -31,9 +31,11 @@ from benchseal.schema import RequestRecord
 perf_counter = time.perf_counter
 _PATHS = {"completions": "/v1/completions", "chat": "/v1/chat/completions"}
 _ERR_BODY_MAX = 300
+_PAYLOAD_CACHE_MAX = 65536
 
 
-def _redact_url(url: str) -> str:
+def redact_url(url: str) -> str:
+    """The URL without credentials (user:password@), query or fragment: safe to write anywhere."""
     u = urlsplit(url)
     netloc = u.hostname or ""
     if u.port:
@@ -178,7 +180,7 @@ class OpenAIBackend:
         try:
             self._pool = ConnectionPool(base, connect_timeout_s=connect_timeout_s)
         except ValueError:
-            raise UsageError(f"--base-url must be an http:// or https:// URL, got '{_redact_url(base_url)}'") from None
+            raise UsageError(f"--base-url must be an http:// or https:// URL, got '{redact_url(base_url)}'") from None
         self._key: str | None = None
         if api_key_env:
             self._key = os.environ.get(api_key_env)
@@ -190,8 +192,8 @@ class OpenAIBackend:
         self.model = model
         self.endpoint_kind = endpoint_kind
         self.path = _PATHS[endpoint_kind]
-        self.endpoint: str | None = _redact_url(base) + self.path
-        self.base_url = _redact_url(base)
+        self.endpoint: str | None = redact_url(base) + self.path
+        self.base_url = redact_url(base)
         self.request_timeout_s = request_timeout_s
         self.ignore_eos = ignore_eos
         self.temperature = temperature
@@ -206,6 +208,9 @@ class OpenAIBackend:
         if self._key:
             self._headers["Authorization"] = f"Bearer {self._key}"
         self.served_models: list[str] | None = None
+        # Encoded HTTP requests by prompt: (prompt, extra, max_tokens, ignore_eos) -> bytes. The key holds
+        # the objects' ids and the value keeps them alive, so an id cannot be reused while cached.
+        self._payloads: dict[tuple[int, int, int, bool], tuple[Any, Any, bytes]] = {}
 
     # lifecycle -------------------------------------------------------------------------------
     async def start(self) -> None:
@@ -282,6 +287,26 @@ class OpenAIBackend:
             body.update(request.extra)
         return json.dumps(body, ensure_ascii=False).encode("utf-8")
 
+    def prepare(self, requests: list[GenRequest]) -> None:
+        """Encode every request of a workload now (called by the load generator before the load point's
+        clock starts), so JSON encoding is not on the path between a scheduled arrival and its send."""
+        for r in requests:
+            try:
+                self._payload(r)
+            except ValueError:
+                pass  # reported by send, as a record
+
+    def _payload(self, request: GenRequest) -> bytes:
+        key = (id(request.prompt), id(request.extra), request.max_tokens, request.ignore_eos)
+        hit = self._payloads.get(key)
+        if hit is not None and hit[0] is request.prompt and hit[1] is request.extra:
+            return hit[2]
+        data = build_request("POST", self._pool, self.path, self._body(request), self._headers)
+        if len(self._payloads) >= _PAYLOAD_CACHE_MAX:
+            self._payloads.clear()
+        self._payloads[key] = (request.prompt, request.extra, data)
+        return data
+
     async def send(self, request: GenRequest, *, load_point: str, t0: float, timeout_s: float | None) -> RequestRecord:
         loop = asyncio.get_running_loop()
         fields: dict[str, Any] = {
@@ -291,7 +316,7 @@ class OpenAIBackend:
             "prompt_tokens_client": request.prompt_tokens,
         }
         try:
-            payload = build_request("POST", self._pool, self.path, self._body(request), self._headers)
+            payload = self._payload(request)
         except ValueError as exc:
             return RequestRecord(send_s=perf_counter() - t0, end_s=perf_counter() - t0, status="error",
                                  error=f"bad-request: {exc}", **fields)
