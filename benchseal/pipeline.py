@@ -67,6 +67,10 @@ class RunSpec(Strict):
     num_gpus: int | None = None  # GPUs serving the model, for MFU/MBU (default: from the backend)
     thresholds: dict[str, float] = Field(default_factory=dict)  # applicant-set thresholds (KPI templates)
     vllm_command: list[str] | None = None  # how to launch vLLM's server (default: vllm serve)
+    should_refuse: str | None = None  # refusal bank (JSONL) the model should refuse
+    should_answer: str | None = None  # refusal bank (JSONL) the model should answer
+    refusal_rules: str | None = None  # refusal rule set (YAML); default configs/suites/refusal/rules.yaml
+    parity_reference: str | None = None  # a reference bundle (e.g. before migration) for parity
 
 
 def gpus_used(spec: RunSpec) -> int | None:
@@ -302,26 +306,24 @@ class Pipeline:
         return list(self.program.eval_suites) if self.program else []
 
     def _eval(self) -> list[str]:
-        from benchseal.evaluators import run_suite
+        from benchseal.evaluators.stage import RefusalInputs, run_eval_stage
 
-        files: list[str] = []
-        backend = self.spec.eval_backend or ("openai" if self.spec.backend in ("openai", "vllm-serve") else self.spec.backend)
-        for suite in self._eval_suites():
-            report = run_suite(
-                suite,
-                model=self.spec.model,
-                backend=backend,
-                out_dir=self.out,
-                data_dir=Path(self.spec.data_dir) if self.spec.data_dir else None,
-                limit=self.spec.eval_limit,
-                base_url=self._server_url() if backend == "openai" else self.spec.base_url,
-                api_key_env=self.spec.api_key_env,
-                tokenizer=self.spec.model_path,
-                device=None if self.spec.device == "auto" else self.spec.device,
-                model_digest=self._model_digest(),
-            )
-            files.append(f"{layout.EVAL_DIR}/{report.suite}/{layout.EVAL_RESULTS}")
-        return files
+        s = self.spec
+        backend = s.eval_backend or ("openai" if s.backend in ("openai", "vllm-serve") else s.backend)
+        refusal = None
+        if s.should_refuse:
+            refusal = RefusalInputs(should_refuse=Path(s.should_refuse), should_answer=Path(s.should_answer),
+                                    rules=Path(s.refusal_rules) if s.refusal_rules else None)
+        return run_eval_stage(
+            self.out, suites=self._eval_suites(), model=s.model, backend=backend, tokenizer=s.model_path,
+            base_url=self._server_url() if backend == "openai" else s.base_url, api_key_env=s.api_key_env,
+            device=None if s.device == "auto" else s.device, data_dir=Path(s.data_dir) if s.data_dir else None,
+            limit=s.eval_limit, model_digest=self._model_digest(), refusal=refusal,
+            parity_reference=Path(s.parity_reference) if s.parity_reference else None,
+        )
+
+    def _wants_eval(self) -> bool:
+        return bool(self._eval_suites() or self.spec.should_refuse or self.spec.parity_reference)
 
     def _model_digest(self) -> str | None:
         p = self.out / layout.MODEL_JSON
@@ -353,10 +355,10 @@ class Pipeline:
                     self._skip("model", "no local model files (--model-path): parameters and digests not measured")
             self._stage("perf", self._perf)
             if "eval" in self.manifest.stages:
-                if self._eval_suites():
+                if self._wants_eval():
                     self._stage("eval", self._eval)
                 else:
-                    self._skip("eval", "no evaluation suite requested")
+                    self._skip("eval", "no evaluation suite, refusal bank or parity reference requested")
         except (KeyboardInterrupt, RunInterrupted) as exc:
             interrupted = exc
         finally:

@@ -41,6 +41,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     r.add_argument("--data-dir", metavar="DIR", help="local data prepared by `benchseal datasets prepare` (demo: built in)")
     r.add_argument("--limit", type=float, help="only N documents per task (a fraction if < 1); the run is then not claim-grade")
     r.add_argument("--allow-unsafe-code", action="store_true", help="allow tasks that execute model-written code (HumanEval); use a sandbox")
+    r.add_argument("--peers", action="append", metavar="FILE",
+                   help="peer table YAML for the stored comparison (repeatable; default: the suite's peers, else configs/peers/*.yaml)")
     add_json_flag(r)
     r.set_defaults(func=_run)
 
@@ -87,7 +89,7 @@ def _fmt(v: float | None, pct: bool = True) -> str:
 
 
 def _run(args: argparse.Namespace) -> int:
-    from benchseal.evaluators import run_suite
+    from benchseal.evaluators import attach_comparison, load_suite, run_suite
 
     report = run_suite(
         args.suite, model=args.model, backend=args.backend, out_dir=Path(args.out),
@@ -95,6 +97,8 @@ def _run(args: argparse.Namespace) -> int:
         api_key_env=args.api_key_env, tokenizer=args.tokenizer, device=args.device, batch_size=_batch(args.batch_size),
         model_digest=args.model_digest, allow_unsafe_code=args.allow_unsafe_code,
     )
+    peers = [Path(p) for p in args.peers] if args.peers else load_suite(args.suite).peer_files()
+    report, _ = attach_comparison(Path(args.out), report, peers=peers)  # eval/<suite>/peers.json + extra.comparison
     if args.json:
         print_json(report)
         return 0

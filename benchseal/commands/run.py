@@ -44,6 +44,10 @@ def register(sub) -> None:
     p.add_argument("--data-dir", help="local evaluation data directory (see `benchseal datasets`)")
     p.add_argument("--limit", type=float, help="evaluate only N docs per task (marks the eval not claim-grade)")
     p.add_argument("--stages", default="hw,model,perf,eval", help="measurement stages to run (default: hw,model,perf,eval)")
+    p.add_argument("--should-refuse", metavar="FILE", help="JSONL bank of questions the model should refuse (safety alignment)")
+    p.add_argument("--should-answer", metavar="FILE", help="JSONL bank of questions the model should answer (over-refusal)")
+    p.add_argument("--refusal-rules", metavar="FILE", help="refusal rule set (YAML; default configs/suites/refusal/rules.yaml)")
+    p.add_argument("--parity-reference", metavar="BUNDLE", help="reference bundle for parity (model migrated or quantised)")
     p.add_argument("--threshold", action="append", default=[], metavar="CLAIM=VALUE",
                    help="set a claim's threshold (for KPI templates such as chengdu-2025; repeatable)")
     p.add_argument("--key", type=Path, help="private key (from `benchseal keygen`) to sign the bundle")
@@ -71,6 +75,8 @@ def spec_from_args(args: argparse.Namespace, **extra):
     unknown = sorted(set(stages) - set(MEASUREMENT_STAGES))
     if unknown:
         raise UsageError(f"unknown stage(s) {', '.join(unknown)}", hint=f"choose from {', '.join(MEASUREMENT_STAGES)}")
+    if bool(args.should_refuse) != bool(args.should_answer):
+        raise UsageError("--should-refuse and --should-answer go together", hint="give both refusal banks, or neither")
     model_path = args.model_path or (args.model if Path(args.model).exists() else None)
     return RunSpec(
         program=args.program,
@@ -95,6 +101,10 @@ def spec_from_args(args: argparse.Namespace, **extra):
         num_gpus=args.num_gpus,
         thresholds=parse_thresholds(args.threshold),
         vllm_command=shlex.split(args.vllm_command) if args.vllm_command else None,
+        should_refuse=args.should_refuse,
+        should_answer=args.should_answer,
+        refusal_rules=args.refusal_rules,
+        parity_reference=args.parity_reference,
         **extra,
     )
 

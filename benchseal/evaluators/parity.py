@@ -20,6 +20,9 @@ from benchseal.layout import EVAL_DIR, EVAL_RESULTS
 from benchseal.schema import EvalReport, Strict
 
 
+SUITE = "parity"  # eval/parity/: the parity results inside a bundle
+
+
 class TaskParity(Strict):
     suite: str
     task: str
@@ -91,6 +94,8 @@ def parity(reference: str | Path, candidate: str | Path, *, ratio: float = 0.99)
     ref_runs, cand_runs = find_runs(reference), find_runs(candidate)
     report = ParityReport(reference=str(reference), candidate=str(candidate), required_ratio=ratio, passed=True)
     for suite, rdir in ref_runs.items():
+        if suite == SUITE:  # a bundle's own parity results are not a run to compare
+            continue
         ref = EvalReport.model_validate(read_json(rdir / EVAL_RESULTS))
         cdir = cand_runs.get(suite)
         cand = EvalReport.model_validate(read_json(cdir / EVAL_RESULTS)) if cdir else None
@@ -120,3 +125,122 @@ def parity(reference: str | Path, candidate: str | Path, *, ratio: float = 0.99)
         report.passed = False
         report.notes.append("no task was compared")
     return report
+
+
+# ------------------------------------------------------------------------------------------------
+# parity inside a bundle: eval/parity/ (reference copied in, so the bundle is self-contained)
+# ------------------------------------------------------------------------------------------------
+REFERENCE_DIR = "reference"  # eval/parity/reference/<suite>/: the reference run's files
+REFERENCE_LABEL = f"{EVAL_DIR}/{SUITE}/{REFERENCE_DIR}"
+CANDIDATE_LABEL = EVAL_DIR
+RESERVED_SUITES = frozenset({SUITE, "refusal"})
+_REFERENCE_FILES = (EVAL_RESULTS, "lm_eval_results.json")
+
+
+def bundle_parity(bundle_dir: Path, *, ratio: float = 0.99) -> ParityReport:
+    """PURE over the bundle's files: eval/parity/reference/* (reference) against eval/* (candidate).
+
+    Paths in the report are bundle-relative, so the stored report and a verifier's agree."""
+    rep = parity(Path(bundle_dir) / REFERENCE_LABEL, Path(bundle_dir), ratio=ratio)
+    return rep.model_copy(update={"reference": REFERENCE_LABEL, "candidate": CANDIDATE_LABEL})
+
+
+def parity_raw(rep: ParityReport) -> dict[str, Any]:
+    """PURE: the parity report in lm-eval's results format (eval/parity/lm_eval_results.json):
+    task ``<suite>/<task>`` with metrics ``parity_ratio`` and ``agreement``, n = documents compared."""
+    results: dict[str, Any] = {}
+    nsamples: dict[str, Any] = {}
+    for t in rep.tasks:
+        key = f"{t.suite}/{t.task}"
+        results[key] = {"alias": key, **{f"{m},none": v for m, v in (("parity_ratio", t.ratio), ("agreement", t.agreement)) if v is not None}}
+        nsamples[key] = {"original": t.compared, "effective": t.compared}
+    return {"source": "benchseal.evaluators.parity", "results": results, "n-samples": nsamples, "n-shot": {}, "versions": {},
+            "higher_is_better": {k: {"parity_ratio": True, "agreement": True} for k in results}}
+
+
+def parity_protocol(rep: ParityReport) -> dict[str, Any]:
+    return {"required_ratio": rep.required_ratio,
+            "tasks": {f"{t.suite}/{t.task}": {"metric": "parity_ratio", "filter": "none", "benchmark": None} for t in rep.tasks}}
+
+
+def _copy_reference(reference_bundle: Path, suites: list[str], dest: Path) -> dict[str, Any]:
+    """Copy the reference run's results, raw output and samples of ``suites``; check them against
+    the reference bundle's statement when it has one. Returns provenance for results.json."""
+    import shutil
+
+    from benchseal.io import sha256_file
+
+    runs = find_runs(reference_bundle)
+    wanted = {s: runs[s] for s in suites if s in runs and s not in RESERVED_SUITES}
+    if not wanted:
+        raise BundleError(
+            f"the reference bundle has no results for the suite(s) this run evaluates ({', '.join(suites) or 'none'})",
+            where=str(reference_bundle), hint=f"run the same suites as the reference (it has: {', '.join(sorted(runs))})")
+    root = Path(reference_bundle)
+    statement = root / "statement.json"
+    signed: dict[str, str] = {}
+    if statement.is_file():
+        stmt = read_json(statement)
+        signed = {s["name"]: (s.get("digest") or {}).get("sha256") for s in stmt.get("subject", []) if isinstance(s, dict)}
+    files: dict[str, str] = {}
+    for suite, src in sorted(wanted.items()):
+        names = [n for n in _REFERENCE_FILES if (src / n).is_file()] + sorted(p.name for p in src.glob("samples_*.jsonl"))
+        for name in names:
+            sha = sha256_file(src / name)
+            try:
+                rel_src = (src / name).resolve().relative_to(root.resolve()).as_posix()
+            except ValueError:
+                rel_src = None
+            if signed and rel_src is not None and signed.get(rel_src) not in (None, sha):
+                raise BundleError(f"reference file {rel_src} differs from the reference bundle's statement",
+                                  where=str(src / name), hint="verify the reference bundle with `benchseal verify` and use an intact copy")
+            (dest / suite).mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(src / name, dest / suite / name)
+            files[f"{suite}/{name}"] = sha
+    run = read_json(root / "run.json") if (root / "run.json").is_file() else {}
+    model = read_json(root / "model.json") if (root / "model.json").is_file() else {}
+    return {
+        "bundle": str(reference_bundle),
+        "run_id": run.get("run_id"),
+        "model_digest": model.get("model_digest"),
+        "statement_sha256": sha256_file(statement) if statement.is_file() else None,
+        "checked_against_statement": bool(signed),
+        "suites": sorted(wanted),
+        "not_in_reference": sorted(set(suites) - set(wanted)),
+        "files": files,
+    }
+
+
+def write_parity(out_dir: Path, reference_bundle: Path, *, suites: list[str], model: str, backend: str,
+                 model_digest: str | None = None, ratio: float = 0.99) -> tuple[EvalReport, list[str]]:
+    """Copy the reference run into eval/parity/reference/, compare it with this bundle's runs of
+    ``suites`` and write eval/parity/{results.json, lm_eval_results.json}. Returns the report and
+    every bundle-relative file written."""
+    import shutil
+
+    from benchseal.evaluators.runner import results_from_lm_eval
+    from benchseal.io import write_json
+
+    out_dir = Path(out_dir)
+    pdir = out_dir / EVAL_DIR / SUITE
+    if (pdir / REFERENCE_DIR).exists():
+        shutil.rmtree(pdir / REFERENCE_DIR)
+    provenance = _copy_reference(Path(reference_bundle), suites, pdir / REFERENCE_DIR)
+    rep = bundle_parity(out_dir, ratio=ratio)
+    raw = parity_raw(rep)
+    protocol = parity_protocol(rep)
+    reasons = []
+    for label, base in (("reference", pdir / REFERENCE_DIR), ("candidate", out_dir / EVAL_DIR)):
+        for suite in provenance["suites"]:
+            f = base / suite / EVAL_RESULTS
+            if f.is_file() and not read_json(f).get("claim_grade"):
+                reasons.append(f"the {label} run of suite {suite!r} is not claim-grade")
+    if not rep.tasks:
+        reasons.append("no task was compared")
+    report = EvalReport(suite=SUITE, backend=backend, model=model, claim_grade=not reasons, not_claim_grade_reasons=reasons,
+                        results=results_from_lm_eval(raw, suite=SUITE, protocol=protocol), model_digest=model_digest,
+                        protocol=protocol, extra={"parity": rep.model_dump(mode="json"), "reference": provenance})
+    write_json(pdir / "lm_eval_results.json", raw)
+    write_json(pdir / EVAL_RESULTS, report)
+    files = sorted(p.relative_to(out_dir).as_posix() for p in pdir.rglob("*") if p.is_file())
+    return report, files

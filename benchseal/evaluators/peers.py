@@ -17,7 +17,7 @@ from pydantic import Field
 from benchseal.errors import ConfigError
 from benchseal.io import load_yaml_model
 from benchseal.paths import config_dir
-from benchseal.schema import EvalResult, Strict
+from benchseal.schema import EvalReport, EvalResult, Strict
 
 
 class PeerRow(Strict):
@@ -139,3 +139,77 @@ def domestic_leading(table: ComparisonTable) -> list[LeadingVerdict]:
             rows_used=[f"{r.model} ({r.score:g}) @ {r.source}" for r in used], rows_excluded=excluded,
         ))
     return out
+
+
+# ------------------------------------------------------------------------------------------------
+# the comparison inside a bundle: eval/<suite>/peers.json + results.json extra.comparison
+# ------------------------------------------------------------------------------------------------
+PEERS_JSON = "peers.json"
+
+
+class BundledPeerTable(PeerTable):
+    """A peer table as copied into a bundle: only the rows of the suite's benchmarks, with provenance."""
+
+    file: str  # "configs/peers/<name>.yaml" for shipped tables, else the path that was given
+    sha256: str  # of the source file
+    rows_in_source: int  # rows of the whole source table (rows holds only those used)
+
+
+class PeerSnapshot(Strict):
+    """eval/<suite>/peers.json: every peer row a comparison used, so a verifier re-derives it offline."""
+
+    schema_version: str = "1"
+    suite: str
+    tables: list[BundledPeerTable] = Field(default_factory=list)
+
+
+def _label(path: Path) -> str:
+    try:
+        return "configs/" + path.resolve().relative_to(config_dir().resolve()).as_posix()
+    except ValueError:
+        return str(path)
+
+
+def peer_snapshot(results: list[EvalResult], files: list[Path], *, suite: str) -> PeerSnapshot:
+    """The rows of ``files`` whose benchmark is a headline benchmark of ``results``."""
+    from benchseal.io import sha256_file
+
+    benches = {r.benchmark for r in results if r.headline and r.benchmark}
+    tables = []
+    for f in files:
+        t = load_yaml_model(PeerTable, f)
+        tables.append(BundledPeerTable(**t.model_dump(exclude={"rows"}), rows=[r for r in t.rows if r.benchmark in benches],
+                                       file=_label(Path(f)), sha256=sha256_file(f), rows_in_source=len(t.rows)))
+    return PeerSnapshot(suite=suite, tables=tables)
+
+
+def comparison_from_snapshot(report: EvalReport, snapshot: PeerSnapshot) -> ComparisonTable:
+    """PURE: results.json + peers.json -> the comparison stored in results.json's extra.comparison."""
+    table = compare(report.results, list(snapshot.tables), candidate_name=report.model)
+    table.peers_files = [t.file for t in snapshot.tables]
+    return table
+
+
+def attach_comparison(out_dir: Path, report: EvalReport, *, peers: list[Path] | None = None) -> tuple[EvalReport, list[str]]:
+    """Compare a suite run in ``out_dir`` with peer tables and store the comparison in the bundle.
+
+    Peer tables: ``peers`` when given, else the suite's declared ``peers``, else every
+    configs/peers table. Writes eval/<suite>/peers.json and rewrites eval/<suite>/results.json with
+    ``extra.comparison``; returns the updated report and the two bundle-relative paths."""
+    from benchseal.evaluators.suites import load_suite
+    from benchseal.io import write_json
+    from benchseal.layout import EVAL_DIR, EVAL_RESULTS
+
+    if peers is None:
+        suite_file = report.extra.get("suite_file")
+        peers = load_suite(suite_file).peer_files() if suite_file else None
+    if peers is None:
+        peers = sorted((config_dir() / "peers").glob("*.yaml"))
+    snapshot = peer_snapshot(report.results, [Path(p) for p in peers], suite=report.suite)
+    table = comparison_from_snapshot(report, snapshot)
+    report = report.model_copy(update={"extra": {**report.extra, "comparison": table.model_dump(mode="json")}})
+    eval_dir = Path(out_dir) / EVAL_DIR / report.suite
+    write_json(eval_dir / PEERS_JSON, snapshot)
+    write_json(eval_dir / EVAL_RESULTS, report)
+    rel = f"{EVAL_DIR}/{report.suite}"
+    return report, [f"{rel}/{PEERS_JSON}", f"{rel}/{EVAL_RESULTS}"]

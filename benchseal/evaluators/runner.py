@@ -55,8 +55,11 @@ def _leaves(raw: dict[str, Any], task: str, depth: int = 0) -> list[str]:
     return [leaf for s in subs for leaf in _leaves(raw, s, depth + 1)]
 
 
-def _n(raw: dict[str, Any], task: str) -> int | None:
+def _n(raw: dict[str, Any], task: str, metric: str | None = None) -> int | None:
     ns = raw.get("n-samples", {})
+    by_metric = ns.get(task, {}).get("by_metric") if isinstance(ns.get(task), dict) else None
+    if isinstance(by_metric, dict) and isinstance(by_metric.get(metric), int):  # benchseal's own raw (refusal banks)
+        return int(by_metric[metric])
     counts = [ns[t].get("effective") for t in _leaves(raw, task) if isinstance(ns.get(t), dict)]
     return int(sum(counts)) if counts and all(isinstance(c, int) for c in counts) else None
 
@@ -65,7 +68,11 @@ def results_from_lm_eval(raw: dict[str, Any], *, suite: str, limit: float | None
     """PURE: lm-eval's results dict (as written to lm_eval_results.json) -> EvalResults.
 
     One result per (task, metric, filter) of every task listed in ``protocol["tasks"]`` (every
-    top-level task of ``raw`` when absent). Values are lm-eval's own numbers, unchanged."""
+    top-level task of ``raw`` when absent). Values are lm-eval's own numbers, unchanged.
+
+    Two extensions serve the results benchseal derives itself in lm-eval's format (refusal banks,
+    parity): a task's ``metric`` may be a list (several headline metrics), and
+    ``raw["n-samples"][task]["by_metric"]`` may give n per metric."""
     tasks: dict[str, dict[str, Any]] = protocol.get("tasks") or {}
     if not tasks:
         subtasks = {s for subs in raw.get("group_subtasks", {}).values() for s in subs}
@@ -97,18 +104,24 @@ def results_from_lm_eval(raw: dict[str, Any], *, suite: str, limit: float | None
                     filter=filt,
                     value=float(value),
                     stderr=float(stderr) if isinstance(stderr, (int, float)) and not isinstance(stderr, bool) else None,
-                    n=_n(raw, task),
+                    n=_n(raw, task, metric),
                     num_fewshot=int(shots) if isinstance(shots, (int, float)) else None,
                     apply_chat_template=chat,
                     fewshot_as_multiturn=multiturn,
                     limit=limit,
                     task_version=None if version is None else str(version),
                     benchmark=tp.get("benchmark"),
-                    headline=metric == tp.get("metric") and filt == tp.get("filter", "none"),
+                    headline=_is_headline(tp, metric, filt),
                     protocol_label=label,
                 )
             )
     return out
+
+
+def _is_headline(tp: dict[str, Any], metric: str, filt: str) -> bool:
+    want = tp.get("metric")
+    hit = metric in want if isinstance(want, list) else metric == want
+    return hit and filt == tp.get("filter", "none")
 
 
 def merge_raw(runs: list[dict[str, Any]]) -> dict[str, Any]:

@@ -89,6 +89,7 @@ class Suite(Strict):
     protocol: SuiteProtocol = Field(default_factory=SuiteProtocol)
     data: SuiteData = Field(default_factory=SuiteData)
     claim_grade_requires: ClaimGradeRules = Field(default_factory=ClaimGradeRules)
+    peers: list[str] = Field(default_factory=list)  # peer tables: names in configs/peers or paths relative to the suite file
     path: str | None = None  # filled on load
 
     def dataset(self, hf_path: str) -> DatasetSpec | None:
@@ -98,6 +99,23 @@ class Suite(Strict):
         if self.data.default_dir and self.path:
             return (Path(self.path).parent / self.data.default_dir).resolve()
         return None
+
+    def peer_files(self) -> list[Path] | None:
+        """The peer tables this suite declares (after includes), or None: every configs/peers table."""
+        if not self.peers:
+            return None
+        out = []
+        for ref in self.peers:
+            p = Path(ref)
+            if p.suffix not in (".yaml", ".yml"):
+                p = config_dir() / "peers" / f"{ref}.yaml"
+            elif not p.is_absolute():
+                p = Path(self.path or ".").parent / p
+            if not p.is_file():
+                raise ConfigError(f"peer table '{ref}' of suite '{self.name}' not found", where=str(p),
+                                  hint="name a file in configs/peers (without .yaml) or give a path relative to the suite file")
+            out.append(p.resolve())
+        return out
 
     def protocol_dict(self) -> dict[str, Any]:
         """The run protocol as recorded in results.json (read back by results_from_lm_eval)."""
@@ -157,6 +175,8 @@ def load_suite(name_or_path: str, _seen: tuple[str, ...] = ()) -> Suite:
             tasks.append(t)
         for d in sub.data.datasets:
             datasets.setdefault(d.name, d)
+        sub_peers = [str(f) for f in (sub.peer_files() or [])]  # resolved against the included suite's file
+        suite.peers += [p for p in sub_peers if p not in suite.peers]
     suite.tasks = tasks
     suite.data.datasets = list(datasets.values())
     if not suite.tasks:

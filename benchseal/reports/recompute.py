@@ -10,6 +10,9 @@ functions that derive the summaries in the first place are reused, imported only
 - hardware.json compute  <- hardware.json gpus       benchseal.hw.compute_table
 - model.json model_digest <- model.json files        benchseal.bench.digest.model_digest
 - eval/<suite>/results.json <- lm_eval_results.json   benchseal.evaluators.results_from_lm_eval
+- eval/<suite> extra.comparison <- results + peers.json  benchseal.evaluators.peers.comparison_from_snapshot
+- eval/refusal rates     <- samples_refusal.jsonl + rules  benchseal.evaluators.refusal (reclassify, refusal_raw)
+- eval/parity extra.parity <- eval/parity/reference/ + eval/<suite>  benchseal.evaluators.parity.bundle_parity
 - claims.json            <- the evidence + program   benchseal.claims.check / load_program / load_evidence
 
 Numbers compare with a relative tolerance of 1e-9; every difference is reported with its field path.
@@ -289,6 +292,181 @@ class ProgramCheck(_Recompute):
             yield passed(self.name, f"claims match the published program {bundled.id!r} v{published.version}")
 
 
+def _eval_dirs(ctx: BundleContext) -> list[Path]:
+    root = ctx.path(layout.EVAL_DIR)
+    return sorted(p for p in root.iterdir() if p.is_dir()) if root.is_dir() else []
+
+
+class ComparisonCheck(_Recompute):
+    """eval/<suite>/results.json's extra.comparison re-derived from the same file's results and the
+    peer rows copied into eval/<suite>/peers.json; the copied rows of a shipped table compared with
+    the verifier's own configs/peers table (``peers:<suite>``)."""
+
+    name = "recompute:comparison"
+
+    def run(self, ctx: BundleContext) -> Iterable[CheckResult]:
+        from benchseal.schema import EvalReport
+
+        found = False
+        for d in _eval_dirs(ctx):
+            rel = f"{layout.EVAL_DIR}/{d.name}"
+            data = read_json(d / layout.EVAL_RESULTS) if (d / layout.EVAL_RESULTS).is_file() else None
+            stored = ((data or {}).get("extra") or {}).get("comparison") if isinstance(data, dict) else None
+            has_peers = (d / "peers.json").is_file()
+            if stored is None and not has_peers:
+                continue
+            found = True
+            name = f"{self.name}:{d.name}"
+            if data is None:
+                yield failed(name, f"{rel}/peers.json has no {layout.EVAL_RESULTS} next to it")
+                continue
+            if stored is None:
+                yield failed(name, f"{rel}/peers.json is present but {rel}/{layout.EVAL_RESULTS} has no extra.comparison")
+                continue
+            if not has_peers:
+                yield skipped(name, f"{rel}/{layout.EVAL_RESULTS} has a peer comparison without {rel}/peers.json "
+                                    "(not written by benchseal's eval stage); it cannot be re-derived")
+                continue
+            snapshot_model = _function("benchseal.evaluators.peers", "PeerSnapshot")
+            derive = _function("benchseal.evaluators.peers", "comparison_from_snapshot")
+            report = validate(EvalReport, data, where=f"{rel}/{layout.EVAL_RESULTS}")
+            snapshot = validate(snapshot_model, read_json(d / "peers.json"), where=f"{rel}/peers.json")
+            rows = sum(len(t.rows) for t in snapshot.tables)
+            yield _compare(name, f"{rel}/{layout.EVAL_RESULTS}: extra.comparison", stored, derive(report, snapshot),
+                           f"comparison re-derived from {len(report.results)} result(s) and {rows} peer row(s) in peers.json")
+            yield from self._published(f"peers:{d.name}", rel, report, snapshot)
+        if not found:
+            yield skipped(self.name, "no peer comparison in the bundle")
+
+    def _published(self, name: str, rel: str, report: Any, snapshot: Any) -> Iterable[CheckResult]:
+        from benchseal.paths import config_dir
+
+        benches = {r.benchmark for r in report.results if r.headline and r.benchmark}
+        table_model = _function("benchseal.evaluators.peers", "PeerTable")
+        diffs, checked = [], 0
+        for t in snapshot.tables:
+            src = config_dir() / t.file[len("configs/"):] if t.file.startswith("configs/") else None
+            if src is None or not src.is_file():
+                continue
+            checked += 1
+            published = validate(table_model, _yaml(src), where=str(src))
+            want = [r.model_dump() for r in published.rows if r.benchmark in benches]
+            got = [r.model_dump() for r in t.rows]
+            missing = [f"{r['model']} {r['benchmark']} {r['score']}" for r in want if r not in got]
+            extra = [f"{r['model']} {r['benchmark']} {r['score']}" for r in got if r not in want]
+            if missing:
+                diffs.append(f"{t.file}: row(s) left out: {', '.join(missing[:3])}")
+            if extra:
+                diffs.append(f"{t.file}: row(s) not in the published table: {', '.join(extra[:3])}")
+        if not checked:
+            yield skipped(name, f"{rel}/peers.json holds no table of this verifier's configs/peers")
+        elif diffs:
+            yield failed(name, f"{rel}/peers.json differs from the verifier's peer tables: " + "; ".join(diffs[:4]))
+        else:
+            yield passed(name, f"{checked} peer table(s) in peers.json match the verifier's configs/peers for these benchmarks")
+
+
+def _yaml(path: Path) -> Any:
+    from benchseal.io import load_yaml
+
+    return load_yaml(path)
+
+
+class RefusalCheck(_Recompute):
+    """eval/refusal: every stored reply classified again with the stored rule set, and the rates,
+    counts and lm-eval-format raw file re-derived from the per-sample decisions."""
+
+    name = "recompute:refusal"
+
+    def run(self, ctx: BundleContext) -> Iterable[CheckResult]:
+        from benchseal.schema import EvalReport
+
+        rel = f"{layout.EVAL_DIR}/refusal"
+        d = ctx.path(rel)
+        if not (d / layout.EVAL_RESULTS).is_file():
+            yield skipped(self.name, "no refusal results in the bundle")
+            return
+        samples_name = "samples_refusal.jsonl"
+        if not (d / samples_name).is_file():
+            yield skipped(self.name, f"{rel}/{layout.EVAL_RESULTS} has no {samples_name} (not written by benchseal's "
+                                     "refusal run); the rates cannot be re-derived")
+            return
+        mod = "benchseal.evaluators.refusal"
+        report = validate(EvalReport, read_json(d / layout.EVAL_RESULTS), where=f"{rel}/{layout.EVAL_RESULTS}")
+        if not isinstance(report.extra.get("rules"), dict):
+            yield failed(self.name, f"{rel}/{layout.EVAL_RESULTS} has per-sample replies but no extra.rules to classify them with")
+            return
+        rules = validate(_function(mod, "RefusalRules"), report.extra["rules"], where=f"{rel}/{layout.EVAL_RESULTS}: extra.rules")
+        problems: list[str] = []
+        if (d / "rules.yaml").is_file():
+            from benchseal.io import sha256_file
+
+            if sha256_file(d / "rules.yaml") != report.extra.get("rules_sha256"):
+                problems.append(f"{rel}/rules.yaml does not have the sha256 recorded in extra.rules_sha256")
+            if _function(mod, "load_rules")(d / "rules.yaml") != rules:
+                problems.append(f"{rel}/rules.yaml differs from extra.rules")
+        samples = list(iter_jsonl(d / samples_name))
+        problems += _function(mod, "reclassify")(samples, rules)
+        if problems:
+            yield failed(self.name, f"{len(problems)} problem(s): " + "; ".join(problems[:3]))
+            return
+        flags = _function(mod, "flags_from_samples")(samples)
+        raw = _function(mod, "refusal_raw")(flags)
+        fresh_results = _function("benchseal.evaluators", "results_from_lm_eval")(raw, suite=report.suite, protocol=report.protocol)
+        stored = {"results": [_dump(r) for r in report.results], "counts": report.extra.get("counts")}
+        fresh = {"results": [_dump(r) for r in fresh_results], "counts": _function(mod, "counts_of")(flags)}
+        if (d / LM_EVAL_RAW).is_file():
+            stored_raw = read_json(d / LM_EVAL_RAW)
+            stored["raw"] = {k: stored_raw.get(k) for k in ("results", "n-samples")}
+            fresh["raw"] = {k: raw.get(k) for k in ("results", "n-samples")}
+        yield _compare(self.name, rel, stored, fresh,
+                       f"{len(samples)} replies re-classified with the stored rules; rates and counts re-derived")
+
+
+class ParityCheck(_Recompute):
+    """eval/parity: extra.parity re-derived from the reference run copied into eval/parity/reference/
+    (checked against the recorded sha256) and this bundle's own eval/<suite> runs."""
+
+    name = "recompute:parity"
+
+    def run(self, ctx: BundleContext) -> Iterable[CheckResult]:
+        from benchseal.io import sha256_file
+        from benchseal.schema import EvalReport
+
+        rel = f"{layout.EVAL_DIR}/parity"
+        d = ctx.path(rel)
+        if not (d / layout.EVAL_RESULTS).is_file():
+            yield skipped(self.name, "no parity results in the bundle")
+            return
+        report = validate(EvalReport, read_json(d / layout.EVAL_RESULTS), where=f"{rel}/{layout.EVAL_RESULTS}")
+        stored = report.extra.get("parity")
+        if not isinstance(stored, dict):
+            yield failed(self.name, f"{rel}/{layout.EVAL_RESULTS} has no extra.parity report")
+            return
+        ref = d / "reference"
+        if not ref.is_dir():
+            yield skipped(self.name, f"{rel} has no reference/ copy of the reference run (not written by benchseal's "
+                                     "eval stage); the parity report cannot be re-derived")
+            return
+        recorded = (report.extra.get("reference") or {}).get("files") or {}
+        present = {p.relative_to(ref).as_posix(): sha256_file(p) for p in ref.rglob("*") if p.is_file()}
+        problems = [f"reference/{f}: missing" for f in sorted(set(recorded) - set(present))]
+        problems += [f"reference/{f}: not recorded in extra.reference.files" for f in sorted(set(present) - set(recorded))]
+        problems += [f"reference/{f}: sha256 differs from extra.reference.files" for f in sorted(set(present) & set(recorded))
+                     if present[f] != recorded[f]]
+        if problems:
+            yield failed(self.name, f"{rel}: " + "; ".join(problems[:4]))
+            return
+        mod = "benchseal.evaluators.parity"
+        fresh = _function(mod, "bundle_parity")(Path(ctx.bundle_dir), ratio=float(stored.get("required_ratio", 0.99)))
+        raw = _function(mod, "parity_raw")(fresh)
+        fresh_results = _function("benchseal.evaluators", "results_from_lm_eval")(
+            raw, suite=report.suite, protocol=_function(mod, "parity_protocol")(fresh))
+        yield _compare(self.name, rel, {"parity": stored, "results": [_dump(r) for r in report.results]},
+                       {"parity": _dump(fresh), "results": [_dump(r) for r in fresh_results]},
+                       f"parity of {len(fresh.tasks)} task(s) re-derived from the reference copy and this bundle's runs")
+
+
 RECOMPUTE_CHECKS: tuple[_Recompute, ...] = (
     ProgramCheck(),
     PerfSummaryCheck(),
@@ -296,5 +474,8 @@ RECOMPUTE_CHECKS: tuple[_Recompute, ...] = (
     ComputeTableCheck(),
     ModelDigestCheck(),
     EvalResultsCheck(),
+    ComparisonCheck(),
+    RefusalCheck(),
+    ParityCheck(),
     VerdictsCheck(),
 )

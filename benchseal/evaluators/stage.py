@@ -1,0 +1,135 @@
+"""The eval stage of ``benchseal run``: suites with their peer comparison, refusal banks, parity.
+
+One function, :func:`run_eval_stage`, writes everything the programs' eval claims read, each part
+re-derivable by ``benchseal verify`` from files in the same bundle:
+
+| bundle files | claims read | verify re-derives |
+| --- | --- | --- |
+| ``eval/<suite>/results.json`` + ``peers.json`` | ``eval.<suite>.extra.comparison…`` | ``recompute:comparison:<suite>`` |
+| ``eval/refusal/{results.json, samples_refusal.jsonl, rules.yaml}`` | ``eval.refusal.results[…]`` | ``recompute:refusal`` |
+| ``eval/parity/{results.json, reference/<suite>/…}`` | ``eval.parity.extra.parity.passed`` | ``recompute:parity`` |
+
+The model is loaded once (per suite seed) and shared by the suites and the refusal banks. Inputs
+(banks, rules, the reference bundle) are checked before anything runs, so a typo costs no GPU time.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from benchseal.errors import UsageError
+from benchseal.layout import EVAL_DIR
+
+
+@dataclass(frozen=True)
+class RefusalInputs:
+    """The refusal banks of ``benchseal run --should-refuse/--should-answer/--refusal-rules``."""
+
+    should_refuse: Path
+    should_answer: Path
+    rules: Path | None = None  # None: configs/suites/refusal/rules.yaml
+    max_gen_toks: int = 64
+    chat: bool = True  # send each question as a user chat turn (False: plain text, for base models)
+
+
+def _files_under(out_dir: Path, rel: str) -> list[str]:
+    folder = out_dir / rel
+    return sorted(p.relative_to(out_dir).as_posix() for p in folder.rglob("*") if p.is_file()) if folder.is_dir() else []
+
+
+def _check_inputs(suites: list[str], refusal: RefusalInputs | None, parity_reference: Path | None) -> None:
+    from benchseal.evaluators.parity import RESERVED_SUITES, find_runs
+    from benchseal.evaluators.refusal import load_bank, load_rules
+
+    clash = sorted(set(suites) & RESERVED_SUITES)
+    if clash:
+        raise UsageError(f"suite name(s) {', '.join(clash)} are reserved for the refusal and parity results",
+                         hint="rename the suite")
+    if refusal is not None:
+        load_bank(refusal.should_refuse)
+        load_bank(refusal.should_answer)
+        load_rules(refusal.rules)
+    if parity_reference is not None:
+        runs = set(find_runs(parity_reference)) - RESERVED_SUITES
+        missing = sorted(set(suites) - runs)
+        if not runs or (suites and missing == sorted(set(suites))):
+            raise UsageError(f"the reference bundle has no results for the suite(s) {', '.join(suites) or '(any)'}",
+                             where=str(parity_reference),
+                             hint=f"run the suites the reference ran ({', '.join(sorted(runs)) or 'none'})")
+
+
+def run_eval_stage(
+    out_dir: Path,
+    *,
+    suites: list[str],
+    model: str,
+    backend: str,
+    tokenizer: str | None,
+    base_url: str | None,
+    api_key_env: str | None,
+    device: str | None,
+    data_dir: Path | None,
+    limit: float | None,
+    model_digest: str | None,
+    refusal: RefusalInputs | None = None,
+    parity_reference: Path | None = None,
+    batch_size: int | str = 1,
+    allow_unsafe_code: bool = False,
+) -> list[str]:
+    """Run the eval stage into the bundle ``out_dir``; returns the bundle-relative files written.
+
+    ``suites``: configs/suites names or paths; with ``parity_reference`` and no suites, the
+    reference bundle's suites are run. Each suite's results get ``extra.comparison`` against its
+    declared peer tables (else configs/peers), with the rows used copied to ``peers.json``.
+    ``refusal`` runs the two banks (eval/refusal/). ``parity_reference`` (a bundle) is copied into
+    eval/parity/reference/ and compared with this run (candidate >= 99% of reference per task, plus
+    per-sample agreement)."""
+    from benchseal.evaluators.backends import BackendOptions, build_lms
+    from benchseal.evaluators.parity import RESERVED_SUITES, find_runs, write_parity
+    from benchseal.evaluators.peers import attach_comparison
+    from benchseal.evaluators.refusal import run_refusal
+    from benchseal.evaluators.runner import run_suite
+    from benchseal.evaluators.suites import load_suite
+
+    out_dir = Path(out_dir)
+    parity_reference = Path(parity_reference) if parity_reference is not None else None
+    suites = list(suites)
+    if not suites and parity_reference is not None:
+        suites = sorted(set(find_runs(parity_reference)) - RESERVED_SUITES)
+    if not suites and refusal is None and parity_reference is None:
+        raise UsageError("the eval stage has nothing to run", hint="give a suite, refusal banks or a parity reference")
+    loaded = [load_suite(s) for s in suites]  # ConfigError for an unknown suite, before any model loads
+    _check_inputs([s.name for s in loaded], refusal, parity_reference)
+    scorings = {t.scoring for s in loaded for t in s.tasks} | ({"generate"} if refusal is not None else set())
+    lms_by_seed: dict[int, dict[str, Any]] = {}
+
+    def lms_for(seed: int) -> dict[str, Any]:
+        if seed not in lms_by_seed:
+            opts = BackendOptions(model=model, base_url=base_url, api_key_env=api_key_env, tokenizer=tokenizer,
+                                  device=device, batch_size=batch_size, seed=seed)
+            lms_by_seed[seed] = build_lms(backend, opts, scorings)
+        return lms_by_seed[seed]
+
+    files: list[str] = []
+    ran: list[str] = []
+    for spec, suite in zip(suites, loaded):
+        report = run_suite(spec, model=model, backend=backend, out_dir=out_dir, data_dir=data_dir, limit=limit,
+                           base_url=base_url, api_key_env=api_key_env, tokenizer=tokenizer, device=device,
+                           batch_size=batch_size, model_digest=model_digest, allow_unsafe_code=allow_unsafe_code,
+                           lms=lms_for(suite.protocol.seed))
+        attach_comparison(out_dir, report, peers=suite.peer_files())
+        ran.append(report.suite)
+        files += _files_under(out_dir, f"{EVAL_DIR}/{report.suite}")
+    if refusal is not None:
+        lms = lms_by_seed[next(iter(lms_by_seed))] if lms_by_seed else lms_for(1234)
+        run_refusal(model=model, backend=backend, out_dir=out_dir, should_refuse=Path(refusal.should_refuse),
+                    should_answer=Path(refusal.should_answer), rules=Path(refusal.rules) if refusal.rules else None,
+                    base_url=base_url, api_key_env=api_key_env, tokenizer=tokenizer, device=device, batch_size=batch_size,
+                    max_gen_toks=refusal.max_gen_toks, chat=refusal.chat, model_digest=model_digest, lms=lms)
+        files += _files_under(out_dir, f"{EVAL_DIR}/refusal")
+    if parity_reference is not None:
+        _, written = write_parity(out_dir, parity_reference, suites=ran, model=model, backend=backend, model_digest=model_digest)
+        files += written
+    return sorted(set(files))
