@@ -324,8 +324,8 @@ class ComparisonCheck(_Recompute):
                 yield failed(name, f"{rel}/peers.json is present but {rel}/{layout.EVAL_RESULTS} has no extra.comparison")
                 continue
             if not has_peers:
-                yield skipped(name, f"{rel}/{layout.EVAL_RESULTS} has a peer comparison without {rel}/peers.json "
-                                    "(not written by benchseal's eval stage); it cannot be re-derived")
+                yield failed(name, f"{rel}/{layout.EVAL_RESULTS} has a peer comparison without {rel}/peers.json, "
+                                   "so it cannot be re-derived")
                 continue
             snapshot_model = _function("benchseal.evaluators.peers", "PeerSnapshot")
             derive = _function("benchseal.evaluators.peers", "comparison_from_snapshot")
@@ -388,8 +388,8 @@ class RefusalCheck(_Recompute):
             return
         samples_name = "samples_refusal.jsonl"
         if not (d / samples_name).is_file():
-            yield skipped(self.name, f"{rel}/{layout.EVAL_RESULTS} has no {samples_name} (not written by benchseal's "
-                                     "refusal run); the rates cannot be re-derived")
+            yield failed(self.name, f"{rel}/{layout.EVAL_RESULTS} has no {samples_name}, so the refusal rates "
+                                    "cannot be re-derived")
             return
         mod = "benchseal.evaluators.refusal"
         report = validate(EvalReport, read_json(d / layout.EVAL_RESULTS), where=f"{rel}/{layout.EVAL_RESULTS}")
@@ -445,8 +445,8 @@ class ParityCheck(_Recompute):
             return
         ref = d / "reference"
         if not ref.is_dir():
-            yield skipped(self.name, f"{rel} has no reference/ copy of the reference run (not written by benchseal's "
-                                     "eval stage); the parity report cannot be re-derived")
+            yield failed(self.name, f"{rel} has no reference/ copy of the reference run, so the parity report "
+                                    "cannot be re-derived")
             return
         recorded = (report.extra.get("reference") or {}).get("files") or {}
         present = {p.relative_to(ref).as_posix(): sha256_file(p) for p in ref.rglob("*") if p.is_file()}

@@ -144,8 +144,9 @@ def test_tampered_peers_or_comparison_fails_recomputation(stage_run, tmp_path):
           lambda d: d["extra"]["comparison"]["leading"][0].update(leading=not d["extra"]["comparison"]["leading"][0]["leading"]))
     outcome, detail = _results(ComparisonCheck(), bundle)["recompute:comparison:demo"]
     assert outcome == "FAIL" and ".leading" in detail
-    peers.unlink()  # a comparison whose peer rows are gone cannot be re-derived
-    assert _results(ComparisonCheck(), bundle)["recompute:comparison:demo"][0] == "SKIP"
+    peers.unlink()  # a comparison whose peer rows are gone cannot be re-derived: that is a failure
+    outcome, detail = _results(ComparisonCheck(), bundle)["recompute:comparison:demo"]
+    assert outcome == "FAIL" and "peers.json" in detail
 
 
 @pytest.mark.unit

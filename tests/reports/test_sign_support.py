@@ -91,6 +91,13 @@ def rederive_summaries(root: Path) -> None:
     except ImportError:  # not written yet: leave the model digest out so its check is skipped
         model["model_digest"], model["files"] = None, []
     write_json(root / layout.MODEL_JSON, model)
+    import shutil
+
+    from benchseal.evaluators.peers import attach_comparison
+    from benchseal.schema import EvalReport
+
+    for name in ("refusal", "parity"):  # synthetic, without the raw replies / reference run: drop them
+        shutil.rmtree(root / layout.EVAL_DIR / name, ignore_errors=True)
     for suite_dir in sorted((root / layout.EVAL_DIR).glob("*/")):
         report = read_json(suite_dir / layout.EVAL_RESULTS)
         raw = _raw_lm_eval(report)
@@ -98,7 +105,11 @@ def rederive_summaries(root: Path) -> None:
         fresh = results_from_lm_eval(raw, suite=report["suite"], limit=None, protocol=report["protocol"])
         report["results"] = [r.model_dump(mode="json") for r in fresh]
         report["model_digest"] = model["model_digest"]
+        compared = "comparison" in report["extra"]
+        report["extra"].pop("comparison", None)
         write_json(suite_dir / layout.EVAL_RESULTS, report)
+        if compared:  # re-derive it from the real peer tables, with peers.json beside it
+            attach_comparison(root, EvalReport.model_validate(report))
     run = read_json(root / layout.RUN_JSON)
     if run.get("program"):
         write_json(root / layout.CLAIMS_JSON, check(load_program(run["program"]), load_evidence(root)))
