@@ -213,3 +213,20 @@ def test_parity_and_refusal_evidence_through_run(demo, tmp_path):
 def test_refusal_banks_go_together(tmp_path, tiny_llama):
     res = _cli("run", "chengdu-2025", "--model", tiny_llama, "--out", tmp_path / "x", "--should-refuse", "a.jsonl")
     assert res.returncode == 2 and "--should-answer" in res.stderr and "Traceback" not in res.stderr
+
+
+def test_verify_with_the_model_rehashes_and_recounts(demo, tmp_path):
+    out = demo[0]
+    key = out / "keys" / "public.pem"
+    res = _cli("verify", out / "bundle", "--key", key, "--model", out / "model", "--json")
+    assert res.returncode == 0, res.stdout[-2000:]
+    checks = {c["name"]: c for c in json.loads(res.stdout)["checks"]}
+    assert checks["model-files:digests"]["ok"] and checks["model-files:params"]["ok"]
+    other = tmp_path / "other"  # a different model (same architecture, other weights) must not pass
+    from benchseal.bench.tiny import build_tiny_model
+
+    build_tiny_model(other, arch="llama", seed=1)
+    res = _cli("verify", out / "bundle", "--key", key, "--model", other, "--json")
+    assert res.returncode == 1
+    checks = {c["name"]: c for c in json.loads(res.stdout)["checks"]}
+    assert not checks["model-files:digests"]["ok"] and "model.safetensors" in checks["model-files:digests"]["detail"]

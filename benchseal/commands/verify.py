@@ -22,6 +22,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--key", action="append", type=Path, metavar="PUB.pem", help="trusted public key (repeatable)")
     p.add_argument("--trusted-keys", type=Path, metavar="DIR", help="directory of trusted public keys (*.pem, *.pub)")
     p.add_argument("--allow-partial", action="store_true", help="accept a bundle whose run is marked partial")
+    p.add_argument("--model", type=Path, metavar="DIR", help="the model's files: re-hash them against model.json and "
+                   "recount the parameters from the weights")
     add_json_flag(p)
     p.set_defaults(func=run)
 
@@ -50,7 +52,8 @@ def run(args: argparse.Namespace) -> int:
 
     if not args.key and args.trusted_keys is None:
         raise UsageError("no trusted public key given", hint="pass --key PUB.pem or --trusted-keys DIR")
-    report = verify_bundle(args.bundle, public_keys=args.key, trusted_dir=args.trusted_keys, allow_partial=args.allow_partial)
+    report = verify_bundle(args.bundle, public_keys=args.key, trusted_dir=args.trusted_keys,
+                           allow_partial=args.allow_partial, model_dir=args.model)
     if args.json:
         print_json(report.to_dict())
     else:

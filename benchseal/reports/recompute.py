@@ -467,6 +467,33 @@ class ParityCheck(_Recompute):
                        f"parity of {len(fresh.tasks)} task(s) re-derived from the reference copy and this bundle's runs")
 
 
+class ModelFilesCheck(_Recompute):
+    """With the model's files at hand (``verify --model DIR``): every file's sha256 and the model
+    digest as model.json records them, and the parameter count recounted from the weights."""
+
+    name = "model-files"
+
+    def __init__(self, model_dir: Path) -> None:
+        self.model_dir = Path(model_dir)
+
+    def run(self, ctx: BundleContext) -> Iterable[CheckResult]:
+        from benchseal.schema import ModelCard
+
+        if not ctx.path(layout.MODEL_JSON).is_file():
+            yield failed(self.name, f"--model was given but the bundle has no {layout.MODEL_JSON} to check it against")
+            return
+        card = validate(ModelCard, ctx.json(layout.MODEL_JSON), where=layout.MODEL_JSON)
+        problems = _function("benchseal.bench.digest", "check_digests")(self.model_dir, ctx.path(layout.MODEL_JSON))
+        yield (failed(f"{self.name}:digests", f"{self.model_dir}: " + "; ".join(problems[:5]))
+               if problems else passed(f"{self.name}:digests", f"all {len(card.files)} files of {self.model_dir} match "
+                                                               f"model.json (model digest {card.model_digest})"))
+        fresh = _function("benchseal.bench.inspect", "inspect_model")(self.model_dir, with_digests=False).params
+        keys = ("total", "active", "embedding", "non_embedding", "method")
+        yield _compare(f"{self.name}:params", f"{layout.MODEL_JSON}: params",
+                       {k: getattr(card.params, k) for k in keys}, {k: getattr(fresh, k) for k in keys},
+                       f"{card.params.total:,} parameters recounted from the weights ({fresh.method})")
+
+
 RECOMPUTE_CHECKS: tuple[_Recompute, ...] = (
     ProgramCheck(),
     PerfSummaryCheck(),

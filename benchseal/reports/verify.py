@@ -281,6 +281,7 @@ def verify_bundle(
     require_signature: bool = True,
     allow_partial: bool = False,
     policies: Iterable[Policy] | None = None,
+    model_dir: Path | None = None,
 ) -> VerificationReport:
     """Verify a bundle offline; bad input (no bundle, unreadable keys) raises, everything else is reported."""
     from benchseal.reports.keys import load_trusted_keys
@@ -296,6 +297,11 @@ def verify_bundle(
     keys = load_trusted_keys(public_keys, trusted_dir) if (public_keys or trusted_dir is not None) else {}
     ctx = BundleContext(bundle_dir, keys, require_signature=require_signature, allow_partial=allow_partial)
     report = VerificationReport(str(bundle_dir))
-    for policy in policies if policies is not None else (*INTEGRITY_POLICIES, *RECOMPUTE_CHECKS):
+    chosen = list(policies if policies is not None else (*INTEGRITY_POLICIES, *RECOMPUTE_CHECKS))
+    if model_dir is not None:  # the weights are at hand: re-hash them and recount the parameters
+        from benchseal.reports.recompute import ModelFilesCheck
+
+        chosen.append(ModelFilesCheck(model_dir))
+    for policy in chosen:
         report.checks.extend(run_policy(policy, ctx))
     return report
