@@ -1,26 +1,33 @@
 #!/usr/bin/env python3
 """Self-benchmark of benchseal's perf client (the instrument, not a model).
 
-Against benchseal's zero-delay test server on 127.0.0.1 it measures:
+Against benchseal's zero-delay test server (its own process, 127.0.0.1) it measures:
 
-1. the maximum sustained streamed requests per second of the client (closed loop, high concurrency);
-2. the client's CPU time per request (its per-request overhead), from getrusage;
-3. arrival-time accuracy in open loop: send time minus scheduled time, p50/p99/max;
-4. optionally, a peer client (GuideLLM or `vllm bench serve`, installed in their own venvs) run
-   against the same server in the same run, with the throughput ratio.
+1. the maximum sustained streamed requests per second of the client (closed loop, high
+   concurrency), for each ``--workers`` count (1 = one event loop; N = N sending processes);
+2. the client's CPU time per request (getrusage of this process and its finished children);
+3. open-loop arrival accuracy: send time minus scheduled time (``schedule_lag_ms``) p50/p99/max.
 
-    .venv/bin/python scripts/bench_client.py --requests 5000 --out /tmp/bench_client.json
-    .venv/bin/python scripts/bench_client.py --peer-cmd "/tmp/vllm-venv/bin/vllm bench serve --base-url {url} --model test-model --tokenizer TOKDIR --dataset-name random --random-input-len 8 --random-output-len 8 --num-prompts 2000 --max-concurrency 64 --ignore-eos"
+Each figure is the median of ``--repeats`` runs; the 1-minute load average is recorded at every
+run (the build machine is shared). Requests go through the same path as ``benchseal perf``: the
+load generator (``run_load_point``), every record written to a JSONL file as it completes, and
+the summary computed by ``summarize_load_point``. Peer clients are compared by
+scripts/bench_peers.py.
+
+    .venv/bin/python scripts/bench_client.py --requests 4000 --tokens 8,64 --workers 1,2 --out /tmp/bench_client.json
 """
 
 from __future__ import annotations
 
 import argparse
+import asyncio
+import datetime as _dt
 import json
+import os
 import platform
 import resource
 import shlex
-import subprocess
+import statistics
 import sys
 import tempfile
 import time
@@ -28,63 +35,103 @@ from pathlib import Path
 
 from benchseal.bench.backends import get_backend
 from benchseal.bench.backends.base import GenRequest
-from benchseal.bench.perf import LoadSpec, run_perf
+from benchseal.bench.loadgen import LoadPointPlan, run_load_point
+from benchseal.bench.metrics import summarize_load_point
 from benchseal.bench.testserver import spawn
+from benchseal.io import JsonlWriter
 
 
 def _cpu_s() -> float:
-    r = resource.getrusage(resource.RUSAGE_SELF)
-    return r.ru_utime + r.ru_stime
+    r, c = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return r.ru_utime + r.ru_stime + c.ru_utime + c.ru_stime
 
 
-def _run(url: str, load: LoadSpec, tokens: int, out: Path):
-    be = get_backend("openai", model="test-model", base_url=url)
-    reqs = [GenRequest(request_id=i, prompt="a b c d e f g h", max_tokens=tokens) for i in range(64)]
+def one_point(url: str, plan: LoadPointPlan, workers: int, out: Path) -> tuple:
+    """One load point through the load generator; returns (summary, client CPU s, wall s)."""
+    records = []
+
+    async def main():
+        be = get_backend("openai", model="test-model", base_url=url)
+        await be.start()
+        try:
+            with JsonlWriter(out) as w:
+                def on_record(rec):
+                    w.write(rec)
+                    records.append(rec)
+                return await run_load_point(be, plan, on_record, **({"workers": workers} if workers != 1 else {}))
+        finally:
+            await be.close()
+
     cpu0, wall0 = _cpu_s(), time.perf_counter()
-    report = run_perf(be, reqs, load, out, progress=False)
-    return report.load_points[0], _cpu_s() - cpu0, time.perf_counter() - wall0
+    res = asyncio.run(main())
+    cpu, wall = _cpu_s() - cpu0, time.perf_counter() - wall0
+    s = summarize_load_point(records, load_point=plan.load_point, mode="rate" if plan.rate else "concurrency",
+                             concurrency=plan.concurrency, rate=plan.rate, interrupted=res.interrupted)
+    return s, cpu, wall
+
+
+def _med(xs):
+    return round(statistics.median(xs), 4) if xs else None
 
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--requests", type=int, default=5000)
+    ap.add_argument("--requests", type=int, default=4000, help="counted requests per throughput run")
     ap.add_argument("--concurrency", type=int, default=64)
-    ap.add_argument("--tokens", type=int, default=8, help="streamed tokens per request")
-    ap.add_argument("--rates", default="200,1000", help="open-loop rates for the arrival-accuracy check")
-    ap.add_argument("--peer-cmd", help="a peer client command line; {url} is replaced by the server URL")
+    ap.add_argument("--tokens", default="8,64", help="streamed tokens per request (comma list)")
+    ap.add_argument("--workers", default="1", help="sending processes to compare, e.g. 1,2")
+    ap.add_argument("--rates", default="50,200,1000", help="open-loop rates for the arrival-accuracy check")
+    ap.add_argument("--arrival-s", type=float, default=5.0, help="seconds of arrivals per rate")
+    ap.add_argument("--repeats", type=int, default=3)
+    ap.add_argument("--server-nice", type=int, default=0)
     ap.add_argument("--out", help="write the results as JSON here")
     a = ap.parse_args()
-    results: dict = {"host": {"python": platform.python_version(), "machine": platform.machine()},
-                     "command": " ".join(shlex.quote(x) for x in sys.argv)}
-    srv = spawn()
+    results: dict = {
+        "command": " ".join(shlex.quote(x) for x in ["scripts/bench_client.py", *sys.argv[1:]]),
+        "date": _dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+        "host": {"cores": os.cpu_count(), "python": platform.python_version(), "machine": platform.machine()},
+        "loadavg_start": round(os.getloadavg()[0], 2), "throughput": [], "arrival": []}
+    srv = spawn(nice=a.server_nice)
     try:
         with tempfile.TemporaryDirectory() as tmp:
-            lp, cpu, wall = _run(srv.url, LoadSpec(concurrency=[a.concurrency], num_requests=a.requests,
-                                                   warmup_requests=a.concurrency), a.tokens, Path(tmp) / "tput")
-            results["throughput"] = {
-                "concurrency": a.concurrency, "requests": lp.completed, "failed": lp.failed, "tokens_per_request": a.tokens,
-                "streamed_requests_per_s": round(lp.request_throughput, 1),
-                "streamed_chunks_per_s": round(lp.request_throughput * a.tokens, 1),
-                "client_cpu_us_per_request": round(cpu / (lp.completed + lp.failed + a.concurrency) * 1e6, 1),
-                "wall_s": round(wall, 2),
-            }
-            results["arrival"] = []
+            for tokens in [int(x) for x in a.tokens.split(",") if x]:
+                reqs = [GenRequest(request_id=i, prompt="a b c d e f g h", max_tokens=tokens) for i in range(64)]
+                for workers in [int(x) for x in a.workers.split(",") if x]:
+                    runs = []
+                    for rep in range(a.repeats):
+                        load = round(os.getloadavg()[0], 2)
+                        plan = LoadPointPlan(load_point="tput", requests=reqs, concurrency=a.concurrency,
+                                             num_requests=a.requests, warmup=a.concurrency)
+                        s, cpu, wall = one_point(srv.url, plan, workers, Path(tmp) / "r.jsonl")
+                        sent = s.completed + s.failed + a.concurrency
+                        runs.append({"req_s": s.request_throughput, "failed": s.failed, "cpu_us_per_request": cpu / sent * 1e6,
+                                     "wall_s": wall, "loadavg": load})
+                        print(f"tokens {tokens} workers {workers} rep {rep}: {s.request_throughput:.0f} req/s", file=sys.stderr)
+                    results["throughput"].append({
+                        "tokens_per_request": tokens, "workers": workers, "concurrency": a.concurrency, "requests": a.requests,
+                        "streamed_requests_per_s": round(_med([r["req_s"] for r in runs]), 1),
+                        "streamed_chunks_per_s": round(_med([r["req_s"] for r in runs]) * tokens, 1),
+                        "client_cpu_us_per_request": round(_med([r["cpu_us_per_request"] for r in runs]), 1),
+                        "failed": sum(r["failed"] for r in runs), "runs": runs})
+            reqs = [GenRequest(request_id=i, prompt="a b c d e f g h", max_tokens=8) for i in range(64)]
             for rate in [float(x) for x in a.rates.split(",") if x]:
-                n = int(min(a.requests, rate * 5))
-                lp, cpu, wall = _run(srv.url, LoadSpec(rates=[rate], num_requests=n), a.tokens, Path(tmp) / f"r{rate:g}")
-                lag = lp.schedule_lag_ms
-                results["arrival"].append({"rate": rate, "requests": lp.completed, "failed": lp.failed,
-                                           "achieved_rate": round(lp.request_throughput, 1),
-                                           "lag_ms_p50": round(lag.p50, 4), "lag_ms_p99": round(lag.p99, 4),
-                                           "lag_ms_max": round(lag.max, 4)})
-            if a.peer_cmd:
-                cmd = a.peer_cmd.replace("{url}", srv.url)
-                t0 = time.perf_counter()
-                proc = subprocess.run(shlex.split(cmd), capture_output=True, text=True)
-                results["peer"] = {"command": cmd, "exit": proc.returncode, "wall_s": round(time.perf_counter() - t0, 2),
-                                   "output_tail": proc.stdout[-3000:] + proc.stderr[-1000:]}
+                runs = []
+                for rep in range(a.repeats):
+                    load = round(os.getloadavg()[0], 2)
+                    plan = LoadPointPlan(load_point=f"rate={rate:g}", requests=reqs, rate=rate,
+                                         num_requests=int(rate * a.arrival_s), seed=rep)
+                    s, _, _ = one_point(srv.url, plan, 1, Path(tmp) / "a.jsonl")
+                    lag = s.schedule_lag_ms
+                    runs.append({"achieved_rate": s.request_throughput, "failed": s.failed, "lag_ms_p50": lag.p50,
+                                 "lag_ms_p99": lag.p99, "lag_ms_max": lag.max, "loadavg": load})
+                    print(f"rate {rate:g} rep {rep}: lag p50 {lag.p50:.3f} p99 {lag.p99:.3f} ms", file=sys.stderr)
+                results["arrival"].append({
+                    "rate": rate, "requests": int(rate * a.arrival_s), "failed": sum(r["failed"] for r in runs),
+                    **{k: _med([r[k] for r in runs]) for k in ("achieved_rate", "lag_ms_p50", "lag_ms_p99", "lag_ms_max")},
+                    "runs": runs})
     finally:
         srv.stop()
+    results["loadavg_end"] = round(os.getloadavg()[0], 2)
     text = json.dumps(results, indent=2)
     print(text)
     if a.out:

@@ -42,6 +42,7 @@ class LoadSpec(Strict):
     request_timeout_s: float | None = Field(600.0, gt=0)
     slo: dict[str, float] = Field(default_factory=dict)  # ttft_ms, tpot_ms, itl_ms, e2el_ms
     seed: int = 0
+    workers: int = Field(1, ge=1)  # sending processes (each its own event loop); 1 = one event loop
 
     @field_validator("concurrency")
     @classmethod
@@ -295,7 +296,7 @@ class _Runner:
                 self.lp_records = []
                 plan = self.plan(lp, conc, rate)
                 self.progress.begin(lp, plan.total())
-                res = await run_load_point(self.backend, plan, self.on_record)
+                res = await run_load_point(self.backend, plan, self.on_record, workers=self.load.workers)
                 if res.interrupted:
                     self.finish_partial(res.reason or "the server stopped answering")
                     raise _ServerDied(f"{res.reason} during load point {lp}")

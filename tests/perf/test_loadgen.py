@@ -135,3 +135,67 @@ def test_load_spec_points_and_validation():
     for bad in ({"concurrency": [0]}, {"rates": [-1]}, {"slo": {"ttft": 1}}, {"burstiness": 0}):
         with pytest.raises(ValueError):
             LoadSpec(**bad)
+
+
+def test_precise_timer_keeps_serving_the_loop_while_waiting():
+    async def main():
+        import time
+
+        timer = PreciseTimer(margin_s=0.005)
+        loop = asyncio.get_running_loop()
+        r, w = __import__("socket").socketpair()
+        got = []
+        loop.add_reader(r.fileno(), lambda: got.append(r.recv(10)))
+        now = time.perf_counter()
+        fired = []
+        timer.call_at(now + 0.004, fired.append, 1)
+        loop.call_later(0.001, w.send, b"x")  # arrives while the timer waits
+        await timer.sleep_until(now + 0.006)
+        loop.remove_reader(r.fileno())
+        r.close()
+        w.close()
+        return fired, got
+
+    fired, got = asyncio.run(main())
+    assert fired == [1] and got == [b"x"]
+
+
+def test_workers_need_a_backend_that_can_be_cloned():
+    with pytest.raises(ValueError, match="several processes"):
+        asyncio.run(run_load_point(FakeBackend(), LoadPointPlan(load_point="lp", requests=REQS, concurrency=2,
+                                                                num_requests=4), lambda r: None, workers=2))
+
+
+def _workers_run(url, plan, workers=2):
+    from benchseal.bench.backends import get_backend
+
+    out: list[RequestRecord] = []
+
+    async def main():
+        be = get_backend("openai", model="test-model", base_url=url, preflight=False)
+        await be.start()
+        try:
+            return await run_load_point(be, plan, out.append, workers=workers)
+        finally:
+            await be.close()
+
+    return asyncio.run(main()), out
+
+
+def test_workers_closed_loop_send_every_request_once(test_server):
+    res, out = _workers_run(test_server.url, LoadPointPlan(load_point="lp", requests=REQS, concurrency=4,
+                                                           num_requests=30, warmup=2))
+    assert not res.interrupted and len(out) == 32
+    assert sorted(r.request_id for r in out) == list(range(32))
+    assert all(r.status == "ok" and r.send_s >= 0 and r.end_s >= r.send_s for r in out)
+    assert all(r.warmup == (r.request_id < 2) and r.prompt_id == REQS[r.request_id % 5].request_id for r in out)
+
+
+def test_workers_open_loop_follow_one_schedule(test_server):
+    res, out = _workers_run(test_server.url, LoadPointPlan(load_point="lp", requests=REQS, rate=400.0,
+                                                           num_requests=40, seed=5), workers=3)
+    assert len(out) == 40 and sorted(r.request_id for r in out) == list(range(40))
+    expected = list(itertools.islice(arrival_offsets(400.0, 1.0, seed=5), 40))
+    by_seq = {r.request_id: r.scheduled_s for r in out}
+    assert [by_seq[i] for i in range(40)] == pytest.approx(expected, abs=1e-9)
+    assert all(r.send_s >= r.scheduled_s for r in out)

@@ -56,6 +56,23 @@ def _error_text(body: bytes) -> str:
     return " ".join(text.split())[:_ERR_BODY_MAX]
 
 
+_scan_once = json.JSONDecoder().scan_once
+
+
+def _loads(payload: bytes) -> Any:
+    """``json.loads`` for one SSE payload, without its per-call overhead (encoding detection,
+    whitespace regexes): the C scanner parses the text directly; anything unusual (leading or
+    trailing whitespace, not UTF-8) goes through ``json.loads``. Raises ValueError when not JSON."""
+    try:
+        text = payload.decode()
+        obj, end = _scan_once(text, 0)
+    except (StopIteration, UnicodeDecodeError):
+        return json.loads(payload)
+    if end != len(text):
+        return json.loads(payload)
+    return obj
+
+
 def _int_or_none(v: Any) -> int | None:
     return v if isinstance(v, int) and not isinstance(v, bool) and v >= 0 else None
 
@@ -98,7 +115,7 @@ class _StreamExchange(Exchange):
             self.end_t = t
             return
         try:
-            obj = json.loads(payload)
+            obj = _loads(payload)
         except ValueError:
             self.error = f"malformed-sse: event is not JSON: {payload[:80].decode('utf-8', 'replace')!r}"
             return
@@ -174,6 +191,12 @@ class OpenAIBackend:
     ) -> None:
         if endpoint_kind not in _PATHS:
             raise UsageError(f"unknown endpoint kind '{endpoint_kind}'", hint="use 'completions' or 'chat'")
+        # What a worker process needs to build the same client (the load generator's ``workers``
+        # mode): the API key itself is not here, only the name of its environment variable.
+        self._spec = {"model": model, "base_url": base_url, "api_key_env": api_key_env, "endpoint_kind": endpoint_kind,
+                      "request_timeout_s": request_timeout_s, "ignore_eos": ignore_eos, "temperature": temperature,
+                      "include_usage": include_usage, "preflight": False, "connect_timeout_s": connect_timeout_s,
+                      "extra_body": dict(extra_body or {}), "send_time_header": send_time_header}
         base = base_url.rstrip("/")
         if base.endswith("/v1"):
             base = base[:-3]
@@ -286,6 +309,10 @@ class OpenAIBackend:
         if request.extra:
             body.update(request.extra)
         return json.dumps(body, ensure_ascii=False).encode("utf-8")
+
+    def clone_spec(self) -> tuple[str, dict[str, Any]]:
+        """(backend name, constructor options) to build this client again in a worker process."""
+        return self.name, dict(self._spec)
 
     def prepare(self, requests: list[GenRequest]) -> None:
         """Encode every request of a workload now (called by the load generator before the load point's

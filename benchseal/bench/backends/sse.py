@@ -40,6 +40,16 @@ class ResponseParser:
         self.on_head, self.on_body, self.on_end = on_head, on_body, on_end
 
     def feed(self, data: bytes) -> None:
+        """Parse ``data``. The body bytes of every chunk completed in this call are passed to
+        ``on_body`` together, once (they arrived at the same instant), before ``on_end``."""
+        pending: list[bytes] = []
+        try:
+            self._feed(data, pending)
+        finally:
+            if pending:
+                self.on_body(pending[0] if len(pending) == 1 else b"".join(pending))
+
+    def _feed(self, data: bytes, pending: list[bytes]) -> None:
         buf = self._buf + data if self._buf else data
         self._buf = b""
         while True:
@@ -69,6 +79,24 @@ class ResponseParser:
                     self.on_end()
                     return
             elif st == "chunk-size":
+                # Fast path: take every complete chunk (size line, data, CRLF) by index, slicing the
+                # buffer once instead of once per chunk (a stream carries one SSE event per chunk).
+                pos, n = 0, len(buf)
+                while True:
+                    i = buf.find(b"\r\n", pos)
+                    if i < 0:
+                        break
+                    try:
+                        size = int(buf[pos:i].split(b";", 1)[0].strip(), 16)
+                    except ValueError:
+                        raise HttpProtocolError("bad chunk size in chunked response") from None
+                    end = i + 2 + size
+                    if size == 0 or end + 2 > n:
+                        break
+                    pending.append(buf[i + 2 : end])
+                    pos = end + 2
+                if pos:
+                    buf = buf[pos:]
                 i = buf.find(b"\r\n")
                 if i < 0:
                     self._buf = buf
@@ -89,7 +117,7 @@ class ResponseParser:
                 part = buf[: self._remaining]
                 buf = buf[len(part) :]
                 self._remaining -= len(part)
-                self.on_body(part)
+                pending.append(part)
                 if self._remaining == 0:
                     self._state = "chunk-crlf"
             elif st == "chunk-crlf":
@@ -106,6 +134,9 @@ class ResponseParser:
                 line, buf = buf[:i], buf[i + 2 :]
                 if not line:
                     self._state = "done"
+                    if pending:
+                        self.on_body(b"".join(pending))
+                        pending.clear()
                     self.on_end()
                     return
             elif st == "close":
@@ -162,6 +193,22 @@ class SSEDecoder:
 
     def feed(self, data: bytes) -> list[bytes]:
         buf = self._buf + data if self._buf else data
+        if self._data or b"\r" in buf:
+            return self._feed_lines(buf)
+        # Fast path (LF line ends, no event in progress): split on blank lines; an event that is a
+        # single "data: " line is taken whole, anything else goes through the line parser.
+        parts = buf.split(b"\n\n")
+        rest = parts.pop()
+        out: list[bytes] = []
+        for ev in parts:
+            if ev[:6] == b"data: " and b"\n" not in ev:
+                out.append(ev[6:])
+            elif ev:
+                out += self._feed_lines(ev + b"\n\n")  # leaves self._buf empty and no event in progress
+        self._buf = rest
+        return out
+
+    def _feed_lines(self, buf: bytes) -> list[bytes]:
         out: list[bytes] = []
         start = 0
         while True:
