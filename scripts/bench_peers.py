@@ -16,13 +16,13 @@ repeat so they see the same host load:
     run, so an error the server caused is not blamed on a client.
 
 A peer that cannot be found or fails is recorded with its exit status and the tail of its output
-instead of a number. The peers live in their own virtual environments (docs/_fragments/
-performance-perf.md says how they were installed); none is imported here.
+instead of a number. The peers live in their own virtual environments (docs/PERFORMANCE.md says
+how they were installed); none is imported here.
 
     .venv/bin/python scripts/bench_peers.py --out /tmp/bench_peers.json \\
-        --fragment docs/_fragments/performance-perf.md
+        --fragment docs/PERFORMANCE.md
     .venv/bin/python scripts/bench_peers.py --render /tmp/bench_peers.json --out - \\
-        --fragment docs/_fragments/performance-perf.md      # re-render only
+        --fragment docs/PERFORMANCE.md      # re-render only
 """
 
 from __future__ import annotations

@@ -2,7 +2,7 @@
 
 Files are streamed in 16 MiB blocks into a reused buffer (never a whole file in memory) and hashed
 in parallel threads (hashlib releases the GIL while hashing large buffers). The model digest is
-defined in docs/_fragments/metrics-model.md and implemented by the pure :func:`model_digest`.
+defined in docs/metrics.md and implemented by the pure :func:`model_digest`.
 """
 
 from __future__ import annotations

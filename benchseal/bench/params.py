@@ -2,7 +2,7 @@
 
 Every count goes through :func:`tally`, so the component rules (embedding, lm_head, attention, mlp,
 experts, shared_experts, router, norms, other), the tied-embedding rule, the MoE active rule and the
-quantisation rules are the same whatever the source. Definitions: docs/_fragments/metrics-model.md.
+quantisation rules are the same whatever the source. Definitions: docs/metrics.md.
 """
 
 from __future__ import annotations

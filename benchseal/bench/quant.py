@@ -2,7 +2,7 @@
 logical parameters a packed integer tensor holds.
 
 A rule is chosen from ``quantization_config.quant_method`` in config.json (or quantize_config.json),
-else from tensor names. Rules (see docs/_fragments/metrics-model.md):
+else from tensor names. Rules (see docs/metrics.md):
 
 - gptq / awq: ``*.qweight`` packs ``storage_bits / bits`` values per element (int32 holds 8 int4
   values) and counts as that many logical parameters; ``*.qzeros``, ``*.scales``, ``*.g_idx`` are

@@ -2,7 +2,7 @@
 
 Energy is never integrated from power samples: it is the difference of NVML's total-energy counter
 (``nvmlDeviceGetTotalEnergyConsumption``, millijoules since the driver was loaded). See
-docs/_fragments/metrics-hw.md for the exact definitions.
+docs/metrics.md for the exact definitions.
 """
 
 from __future__ import annotations
