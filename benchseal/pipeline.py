@@ -11,7 +11,6 @@ Claims, reports and the signature are derived afterwards from what is on disk.
 from __future__ import annotations
 
 import datetime as _dt
-import os
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -401,10 +400,3 @@ class Pipeline:
         report = check(self.program, load_evidence(self.out))
         write_json(self.out / layout.CLAIMS_JSON, report)
         return report
-
-
-def passphrase_from_env(var: str | None) -> bytes | None:
-    """Read a key passphrase from an environment variable (never from argv, never written)."""
-    name = var or "BENCHSEAL_KEY_PASSPHRASE"
-    value = os.environ.get(name)
-    return value.encode() if value is not None else None

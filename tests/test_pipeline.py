@@ -230,3 +230,13 @@ def test_verify_with_the_model_rehashes_and_recounts(demo, tmp_path):
     assert res.returncode == 1
     checks = {c["name"]: c for c in json.loads(res.stdout)["checks"]}
     assert not checks["model-files:digests"]["ok"] and "model.safetensors" in checks["model-files:digests"]["detail"]
+
+
+def test_a_wrong_passphrase_stops_the_run_before_it_measures(tmp_path, tiny_llama):
+    env = {PASS_ENV: "right"}
+    assert _cli("keygen", "--out", tmp_path / "k", "--passphrase-env", PASS_ENV, env=env).returncode == 0
+    out = tmp_path / "b"
+    res = _cli("run", "hunan-2025", "--model", tiny_llama, "--stages", "hw", "--out", out,
+               "--key", tmp_path / "k" / "private.pem", "--passphrase-env", PASS_ENV, env={PASS_ENV: "wrong"})
+    assert res.returncode == 2 and "passphrase" in res.stderr and "Traceback" not in res.stderr
+    assert not out.exists()

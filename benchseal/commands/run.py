@@ -130,17 +130,14 @@ def print_summary(result, console) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from benchseal.commands._common import console
-    from benchseal.pipeline import Pipeline, passphrase_from_env
+    from benchseal.pipeline import Pipeline
+    from benchseal.reports.keys import load_private_key, resolve_passphrase
 
     spec = spec_from_args(args)
     passphrase = None
-    if args.key is not None:
-        passphrase = passphrase_from_env(args.passphrase_env)
-        if passphrase is None:
-            raise UsageError(
-                f"no passphrase for the signing key: set {args.passphrase_env or 'BENCHSEAL_KEY_PASSPHRASE'}",
-                where=str(args.key),
-            )
+    if args.key is not None:  # checked before the run, so a long measurement is not lost to a bad key
+        passphrase = resolve_passphrase(args.passphrase_env)
+        load_private_key(args.key, passphrase)
     con = console(stderr=True)
     result = Pipeline(spec, args.out, log=lambda m: con.print(m)).run(key=args.key, passphrase=passphrase)
     print_summary(result, con)

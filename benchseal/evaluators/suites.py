@@ -221,14 +221,9 @@ def render_tasks(suite: Suite, data_dir: Path, dest: Path) -> Path:
         shutil.rmtree(dest)
     dest.mkdir(parents=True)
     mirrors = {d.hf_path: str(data_dir / d.name) for d in suite.data.datasets if d.hf_path}
-    done: set[str] = set()
-    for t in suite.tasks:
-        slug = _slug(t.source)
-        if slug in done:
-            continue
-        done.add(slug)
+    for slug, folder in task_folders(suite):
         out = dest / slug
-        shutil.copytree(source_dir(suite, t.source), out, ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
+        shutil.copytree(folder, out, ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
         for y in sorted(out.rglob("*.yaml")) + sorted(out.rglob("*_yaml")):
             text = y.read_text(encoding="utf-8")
             new = text.replace(DATA_DIR_PLACEHOLDER, str(data_dir))
@@ -269,16 +264,20 @@ def _merged_yaml(path: Path, depth: int = 0) -> dict[str, Any]:
     return data
 
 
-def dataset_needs(suite: Suite) -> dict[str, dict[str, set[str]]]:
-    """hub id -> {config name -> splits} as used by the suite's task YAMLs (for ``datasets prepare``)."""
-    needs: dict[str, dict[str, set[str]]] = {}
+def task_folders(suite: Suite):
+    """(slug, source folder) of each distinct task folder the suite's tasks come from, in order."""
     seen: set[str] = set()
     for t in suite.tasks:
         slug = _slug(t.source)
-        if slug in seen:
-            continue
-        seen.add(slug)
-        folder = source_dir(suite, t.source)
+        if slug not in seen:
+            seen.add(slug)
+            yield slug, source_dir(suite, t.source)
+
+
+def dataset_needs(suite: Suite) -> dict[str, dict[str, set[str]]]:
+    """hub id -> {config name -> splits} as used by the suite's task YAMLs (for ``datasets prepare``)."""
+    needs: dict[str, dict[str, set[str]]] = {}
+    for _, folder in task_folders(suite):
         for y in sorted(folder.rglob("*.yaml")):
             cfg = _merged_yaml(y)
             hub = cfg.get("dataset_path")

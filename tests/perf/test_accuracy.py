@@ -32,6 +32,22 @@ def _overloaded() -> bool:
     return os.getloadavg()[0] > (os.cpu_count() or 1)
 
 
+def _host_wake_p99_ms(n: int = 200, period_s: float = 0.005) -> float:
+    """How late this process wakes for a deadline right now (coarse sleep, then spin): the floor
+    under any client's timing on this host at this moment, measured the way the load generator waits."""
+    import time
+
+    late = []
+    for _ in range(n):
+        due = time.perf_counter() + period_s
+        time.sleep(max(period_s - 0.001, 0))
+        while time.perf_counter() < due:
+            pass
+        late.append((time.perf_counter() - due) * 1000)
+    late.sort()
+    return late[int(0.99 * (n - 1))]
+
+
 def test_ttft_and_itl_match_injected_delays(spawn_test_server, tmp_path):
     srv = spawn_test_server(ttft_ms=TTFT_MS, itl_ms=ITL_MS)
     reqs = [GenRequest(request_id=i, prompt="a b c", max_tokens=TOKENS) for i in range(8)]
@@ -71,6 +87,7 @@ def test_open_loop_arrivals_follow_the_schedule(test_server, tmp_path):
         tries.append((lag.p50, lag.p99))
         if lag.p99 <= 1.0:
             return
-    if _overloaded():
-        pytest.skip(f"host too busy for a timing check: lag p50/p99 ms {tries}")
-    pytest.fail(f"send times off the schedule by more than 1 ms at p99: {tries}")
+    host = _host_wake_p99_ms()
+    if _overloaded() or host > 1.0:
+        pytest.skip(f"host too busy for a timing check: lag p50/p99 ms {tries}; host wake-up p99 {host:.2f} ms")
+    pytest.fail(f"send times off the schedule by more than 1 ms at p99: {tries} (host wake-up p99 {host:.2f} ms)")
