@@ -116,6 +116,10 @@ class TestServer:
         self.n_requests = 0
         self.timer = None
         self.lateness_ms: list[float] = []
+        # per request (keyed by its start time t: the client's send instant when it sent the
+        # X-Benchseal-Send-Time header): when each streamed chunk was handed to the kernel, as
+        # offsets from t. Lets a test isolate the client's own timestamp error from server lateness.
+        self.writes: dict[float, list[float]] = {}
 
     def handle(self, conn: _Handler, method: str, path: str, body: bytes, t: float) -> None:
         path = path.split("?", 1)[0]
@@ -127,6 +131,9 @@ class TestServer:
             conn.write(_json_response(200, {"requests": self.n_requests, "events": len(lat), "p50_ms": q(0.5),
                                             "p99_ms": q(0.99), "max_ms": lat[-1] if lat else None}))
             self.lateness_ms.clear()
+        elif method == "GET" and path == "/writes":  # actual chunk write offsets per request, then cleared
+            conn.write(_json_response(200, {"writes": [[k, v] for k, v in self.writes.items()]}))
+            self.writes.clear()
         elif method == "GET" and path == "/v1/models":
             conn.write(_json_response(200, {"object": "list", "data": [{"id": self.cfg.model, "object": "model"}]}))
         elif method == "POST" and path in ("/v1/completions", "/v1/chat/completions"):
@@ -175,6 +182,7 @@ class TestServer:
         if chat:
             conn.write(_event(prefix + '"delta":{"role":"assistant","content":""},"finish_reason":null}]}'))
         include_usage = bool((req.get("stream_options") or {}).get("include_usage"))
+        log = self.writes.setdefault(t, []) if len(self.writes) < 100_000 else None
         for i in range(n):
             due = t + ttft + i * itl
             if fault != "none" and i == fault_at:
@@ -187,9 +195,15 @@ class TestServer:
                 fin = ('"delta":{},"finish_reason":"length"}]' if chat else '"text":"","finish_reason":"length"}]')
                 fin = prefix + fin + (',"usage":%s}' % json.dumps(usage) if include_usage else "}")
                 data += _event(fin) + _event("[DONE]") + b"0\r\n\r\n"
-            self.at(due, conn.write, data)
+            self.at(due, self._write_logged, conn, data, log, t)
         if n == 0:
             conn.write(_event("[DONE]") + b"0\r\n\r\n")
+
+    @staticmethod
+    def _write_logged(conn: _Handler, data: bytes, log: list[float] | None, t: float) -> None:
+        if log is not None:
+            log.append(perf_counter() - t)
+        conn.write(data)
 
     def fault(self, conn: _Handler, fault: str, prefix: str) -> None:
         if fault == "error_midstream":
@@ -225,6 +239,32 @@ class TestServer:
             ready(srv.sockets[0].getsockname()[1])
         async with srv:
             await srv.serve_forever()
+
+
+def timestamp_errors_ms(records: list[dict], writes: list[list]) -> list[float]:
+    """Client timestamp minus server write time, in ms, for every streamed chunk of every record.
+
+    ``records`` are perf/requests.jsonl rows of a run made with ``send_time_header=True``;
+    ``writes`` is the server's ``GET /writes`` answer: ``[client send instant, [write offsets]]``
+    per request. The header carries the client's absolute send instant = t0 + send_s, so the one
+    offset t0 shared by every record pairs each record with its server entry (the client's
+    preflight request has no record). Raises ValueError when a record cannot be paired.
+    """
+    from collections import Counter
+    from statistics import median
+
+    diffs = [k - r["send_s"] for k, _ in writes for r in records]
+    if not diffs:
+        raise ValueError("no records or no server writes to pair")
+    mode = Counter(round(d, 5) for d in diffs).most_common(1)[0][0]
+    t0 = median(d for d in diffs if abs(d - mode) < 2e-5)  # exact to the header's 1 ns
+    errors: list[float] = []
+    for r in records:
+        match = [o for k, o in writes if abs(k - t0 - r["send_s"]) < 1e-7]
+        if len(match) != 1 or len(match[0]) != len(r["chunk_s"]):
+            raise ValueError(f"request {r.get('request_id')} has no single server entry with {len(r['chunk_s'])} writes")
+        errors += [(c - r["send_s"] - w) * 1e3 for c, w in zip(r["chunk_s"], match[0])]
+    return errors
 
 
 class TestServerProcess:

@@ -20,6 +20,8 @@ import pytest
 from benchseal.bench.backends import get_backend
 from benchseal.bench.backends.base import GenRequest
 from benchseal.bench.perf import LoadSpec, run_perf
+from benchseal.bench.testserver import timestamp_errors_ms
+from benchseal.io import iter_jsonl
 
 TTFT_MS, ITL_MS, TOKENS = 30.0, 5.0, 16
 
@@ -58,8 +60,6 @@ def test_ttft_and_itl_match_injected_delays(spawn_test_server, tmp_path):
         report = run_perf(be, reqs, LoadSpec(concurrency=[4], num_requests=40, warmup_requests=4),
                           tmp_path / str(attempt), progress=False)
         server = _server_lateness(srv.url)
-        from benchseal.io import iter_jsonl
-
         recs = [r for r in iter_jsonl(tmp_path / str(attempt) / "perf" / "requests.jsonl") if not r["warmup"]]
         assert len(recs) == 40 and all(r["status"] == "ok" and len(r["chunk_s"]) == TOKENS for r in recs)
         ttft_err = np.abs(np.array([(r["first_token_s"] - r["send_s"]) * 1e3 for r in recs]) - TTFT_MS)
@@ -91,3 +91,30 @@ def test_open_loop_arrivals_follow_the_schedule(test_server, tmp_path):
     if _overloaded() or host > 1.0:
         pytest.skip(f"host too busy for a timing check: lag p50/p99 ms {tries}; host wake-up p99 {host:.2f} ms")
     pytest.fail(f"send times off the schedule by more than 1 ms at p99: {tries} (host wake-up p99 {host:.2f} ms)")
+
+
+def test_client_timestamps_match_the_server_writes(spawn_test_server, tmp_path):
+    """The instrument's own error, free of the server's lateness: the server logs when it handed
+    each chunk to the kernel (same monotonic clock), the client logs when it saw it. Every chunk of
+    every request: never seen before it was written, and seen within 1 ms at p99."""
+    srv = spawn_test_server(ttft_ms=TTFT_MS, itl_ms=ITL_MS)
+    reqs = [GenRequest(request_id=i, prompt="a b c", max_tokens=TOKENS) for i in range(8)]
+    tries = []
+    for attempt in range(3):
+        json.loads(urllib.request.urlopen(srv.url + "/writes", timeout=5).read())  # clear
+        be = get_backend("openai", model="test-model", base_url=srv.url, send_time_header=True)
+        out = tmp_path / str(attempt)
+        run_perf(be, reqs, LoadSpec(concurrency=[4], num_requests=40, warmup_requests=4), out, progress=False)
+        writes = json.loads(urllib.request.urlopen(srv.url + "/writes", timeout=5).read())["writes"]
+        recs = list(iter_jsonl(out / "perf" / "requests.jsonl"))
+        assert len(recs) == 44 and all(len(r["chunk_s"]) == TOKENS for r in recs)
+        err = np.array(timestamp_errors_ms(recs, writes))
+        assert err.min() > -0.05, f"a chunk was timestamped before the server wrote it: {err.min():.3f} ms"
+        p50, p99 = float(np.percentile(err, 50)), float(np.percentile(err, 99))
+        tries.append((round(p50, 3), round(p99, 3)))
+        if p99 <= 1.0:
+            return
+    host = _host_wake_p99_ms()
+    if _overloaded() or host > 1.0:
+        pytest.skip(f"host too busy for a timing check: write-to-timestamp p50/p99 ms {tries}; host wake-up p99 {host:.2f} ms")
+    pytest.fail(f"chunks timestamped more than 1 ms after the server wrote them at p99: {tries} (host wake-up p99 {host:.2f} ms)")

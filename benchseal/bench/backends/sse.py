@@ -262,13 +262,24 @@ class Connection(asyncio.Protocol):
     # asyncio.Protocol -----------------------------------------------------------------------
     def connection_made(self, transport) -> None:  # type: ignore[override]
         self.transport = transport
+        self._loop = asyncio.get_running_loop()
 
     def data_received(self, data: bytes) -> None:
-        self._t = perf_counter()
-        parser = self.parser
-        if parser is None:  # unsolicited bytes: the connection is unusable
+        # Timestamp now, parse on the next loop turn: when several sockets are readable at once
+        # (concurrent streams), every one is timestamped before any is parsed, so parsing one
+        # stream's chunk never delays the next stream's timestamp. Order is kept: connection_lost
+        # is also scheduled with call_soon, after the queued parse.
+        t = perf_counter()
+        if self.parser is None:  # unsolicited bytes: the connection is unusable
             self.close()
             return
+        self._loop.call_soon(self._feed, t, data)
+
+    def _feed(self, t: float, data: bytes) -> None:
+        parser = self.parser
+        if parser is None:
+            return
+        self._t = t
         try:
             parser.feed(data)
         except HttpProtocolError as exc:
