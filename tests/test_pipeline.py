@@ -240,3 +240,32 @@ def test_a_wrong_passphrase_stops_the_run_before_it_measures(tmp_path, tiny_llam
                "--key", tmp_path / "k" / "private.pem", "--passphrase-env", PASS_ENV, env={PASS_ENV: "wrong"})
     assert res.returncode == 2 and "passphrase" in res.stderr and "Traceback" not in res.stderr
     assert not out.exists()
+
+
+def test_ctrl_c_during_run_keeps_a_partial_bundle_and_exits_3(tmp_path, tiny_llama):
+    import signal
+    import time
+
+    from benchseal.bench.testserver import spawn
+
+    srv = spawn(model="tiny", ttft_ms=50.0, itl_ms=50.0)  # slow enough to interrupt mid load point
+    out = tmp_path / "b"
+    try:
+        proc = subprocess.Popen([EXE, "run", "hunan-2025", "--backend", "openai", "--base-url", srv.url,
+                                 "--model", "tiny", "--model-path", str(tiny_llama), "--stages", "hw,perf",
+                                 "--workload", "demo-cpu", "--out", str(out)],
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline and not (out / layout.PERF_REQUESTS).exists():
+            time.sleep(0.2)
+        time.sleep(1.0)  # some requests measured
+        proc.send_signal(signal.SIGINT)
+        _, err = proc.communicate(timeout=120)
+    finally:
+        srv.stop()
+    assert proc.returncode == 3, err[-2000:]
+    assert "Traceback" not in err
+    run = json.loads((out / layout.RUN_JSON).read_text())
+    assert run["status"] == "partial" and run["stages"]["perf"]["status"] == "interrupted"
+    assert (out / layout.PERF_REQUESTS).stat().st_size > 0 and (out / layout.CLAIMS_JSON).is_file()
+    assert (out / layout.REPORT_HTML).is_file()
