@@ -43,7 +43,7 @@ def register(sub) -> None:
     p.add_argument("--eval-backend", choices=["hf", "vllm", "openai"])
     p.add_argument("--data-dir", help="local evaluation data directory (see `benchseal datasets`)")
     p.add_argument("--limit", type=float, help="evaluate only N docs per task (marks the eval not claim-grade)")
-    p.add_argument("--stages", default="hw,model,perf,eval", help="measurement stages to run (default: hw,model,perf,eval)")
+    p.add_argument("--stages", help="measurement stages to run, e.g. hw,model,perf,eval (default: the program's stages)")
     p.add_argument("--should-refuse", metavar="FILE", help="JSONL bank of questions the model should refuse (safety alignment)")
     p.add_argument("--should-answer", metavar="FILE", help="JSONL bank of questions the model should answer (over-refusal)")
     p.add_argument("--refusal-rules", metavar="FILE", help="refusal rule set (YAML; default configs/suites/refusal/rules.yaml)")
@@ -71,7 +71,12 @@ def parse_thresholds(items: list[str]) -> dict[str, float]:
 def spec_from_args(args: argparse.Namespace, **extra):
     from benchseal.pipeline import MEASUREMENT_STAGES, RunSpec
 
-    stages = [s.strip() for s in args.stages.split(",") if s.strip()]
+    if args.stages is None:  # the stages the program needs
+        from benchseal.claims import load_program
+
+        stages = list(load_program(args.program).stages)
+    else:
+        stages = [s.strip() for s in args.stages.split(",") if s.strip()]
     unknown = sorted(set(stages) - set(MEASUREMENT_STAGES))
     if unknown:
         raise UsageError(f"unknown stage(s) {', '.join(unknown)}", hint=f"choose from {', '.join(MEASUREMENT_STAGES)}")
