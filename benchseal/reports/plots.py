@@ -24,9 +24,11 @@ def _figure(width: float = 7.0, height: float = 3.6):
     return Figure(figsize=(width, height), dpi=100, layout="constrained")
 
 
-def _save(fig: Any, out: Path) -> Path:
+def save_png(fig: Any, out: str | Path, *, dpi: float | None = None) -> Path:
+    """Write ``fig`` as a PNG with no tool-version metadata (same data, same bytes)."""
+    out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(out, format="png", metadata=_PNG_META)
+    fig.savefig(out, format="png", metadata=_PNG_META, dpi=dpi if dpi is not None else "figure")
     return out
 
 
@@ -50,7 +52,7 @@ def latency_cdf(view: BundleView, out: Path) -> Path | None:
         ax.set_ylabel("fraction of requests")
         ax.grid(alpha=0.3)
     axes[1].legend(fontsize=7)
-    return _save(fig, out)
+    return save_png(fig, out)
 
 
 def throughput(view: BundleView, out: Path) -> Path | None:
@@ -73,7 +75,7 @@ def throughput(view: BundleView, out: Path) -> Path | None:
     ax2.set_ylabel("requests/s")
     ax.grid(alpha=0.3)
     fig.legend(loc="outside upper center", ncols=2, fontsize=7)
-    return _save(fig, out)
+    return save_png(fig, out)
 
 
 def peers(view: BundleView, out: Path) -> Path | None:
@@ -101,7 +103,7 @@ def peers(view: BundleView, out: Path) -> Path | None:
     ax.set_ylabel("score (%)")
     ax.legend(fontsize=7)
     ax.grid(axis="y", alpha=0.3)
-    return _save(fig, out)
+    return save_png(fig, out)
 
 
 def _colleague(name: str) -> Callable[..., Any] | None:

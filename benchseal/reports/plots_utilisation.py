@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any, Iterable
 
 from benchseal.errors import UsageError
+from benchseal.reports.plots import save_png
 from benchseal.schema import HardwareReport, LoadPointSummary
 
 # telemetry.csv columns that are not plotted as series
@@ -81,11 +82,10 @@ def roofline_plot(
     ax.set_title(f"Roofline ({arch}, {short or dtype}, {peak['gpus']} GPU)")
     ax.legend(fontsize=7, loc="lower right")
     fig.tight_layout()
-    out = Path(out_png)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(out, dpi=110)
-    plt.close(fig)
-    return out
+    try:
+        return save_png(fig, out_png, dpi=110)
+    finally:
+        plt.close(fig)
 
 
 def _read_telemetry(path: Path) -> tuple[list[str], list[dict[str, Any]]]:
@@ -136,8 +136,7 @@ def telemetry_plot(telemetry_csv: str | Path | None, out_png: str | Path) -> Pat
     axes[-1, 0].set_xlabel("time since first sample (s)")
     fig.suptitle("GPU telemetry (NVML)", fontsize=9)
     fig.tight_layout()
-    out = Path(out_png)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(out, dpi=110)
-    plt.close(fig)
-    return out
+    try:
+        return save_png(fig, out_png, dpi=110)
+    finally:
+        plt.close(fig)
