@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import datetime as _dt
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable
 
@@ -53,7 +53,6 @@ class RunSpec(Strict):
     device: str = "auto"
     dtype: str = "auto"
     workload: str | None = None  # name in configs/workloads or a path; default: the program's
-    load_overrides: dict[str, Any] = Field(default_factory=dict)
     eval_suites: list[str] | None = None  # default: the program's suites
     eval_backend: str | None = None  # default: hf for local models, openai for servers
     eval_limit: float | None = None
@@ -93,7 +92,6 @@ class RunResult:
     manifest: RunManifest
     claims: ClaimsReport | None
     signed: bool
-    stage_errors: dict[str, str] = field(default_factory=dict)
 
     @property
     def exit_code(self) -> int:
@@ -203,26 +201,16 @@ class Pipeline:
             wspec, lspec = load_workload_file(wl_file)
         else:
             wspec, lspec = WorkloadSpec(), LoadSpec()
-        if self.spec.load_overrides:
-            lspec = lspec.model_copy(update=self.spec.load_overrides)
         wspec = wspec.model_copy(update={"chat": wspec.chat or self.spec.endpoint == "chat"})
         workload = build_workload(wspec, model_path_or_tokenizer=wspec.tokenizer or self.spec.model_path)
         backend = self._server_backend() if self.spec.backend == "vllm-serve" else get_backend(
             self.spec.backend, **self._backend_options()
         )
-        report = run_perf(
-            backend,
-            workload,
-            lspec,
-            self.out,
-            annotate=self._annotator(),
-            telemetry_csv=self.out / layout.TELEMETRY_CSV,
-            progress=True,
-        )
+        run_perf(backend, workload, lspec, self.out, annotate=self._annotator(),
+                 telemetry_csv=self.out / layout.TELEMETRY_CSV, progress=True)
         files = [layout.PERF_REQUESTS, layout.PERF_SUMMARY]
         if (self.out / layout.TELEMETRY_CSV).exists():
             files.append(layout.TELEMETRY_CSV)
-        del report
         return files
 
     def _backend_options(self) -> dict[str, Any]:
@@ -278,12 +266,13 @@ class Pipeline:
         from benchseal.bench.utilisation import annotate
         from benchseal.schema import HardwareReport
 
-        config = read_json(model_json).get("config") or {}
+        card = read_json(model_json)
+        config = card.get("config") or {}
         if not config:
             return None
         num_gpus = gpus_used(self.spec)
         hardware = HardwareReport.model_validate(read_json(hw_json)) if hw_json.exists() else None
-        dtype = self.spec.dtype if self.spec.dtype != "auto" else (read_json(model_json).get("dtype") or "bf16")
+        dtype = self.spec.dtype if self.spec.dtype != "auto" else (card.get("dtype") or "bf16")
         telemetry = self.out / layout.TELEMETRY_CSV
 
         def _annotate(summary, records):
@@ -343,7 +332,6 @@ class Pipeline:
         if self.program is not None:  # the exact claims checked travel with the evidence
             write_json(self.out / layout.PROGRAM_JSON, self.program)
         self._save_manifest()
-        errors: dict[str, str] = {}
         interrupted: BaseException | None = None
         try:
             self._stage("hw", self._hw)
@@ -363,11 +351,9 @@ class Pipeline:
         finally:
             if self._server is not None:
                 self._server.shutdown()
-        for name, st in self.manifest.stages.items():
+        for st in self.manifest.stages.values():
             if st.status in ("pending", "running"):
                 st.status, st.error = "skipped", "not run: the run was interrupted"
-            if st.error and st.status in ("failed", "interrupted"):
-                errors[name] = st.error
         bad = any(st.status in ("failed", "interrupted") for st in self.manifest.stages.values())
         self.manifest.status = "partial" if bad else "complete"
         self.manifest.ended_at = _now()
@@ -384,7 +370,7 @@ class Pipeline:
 
             sign_bundle(self.out, key, passphrase or b"")
             signed = True
-        result = RunResult(self.out, self.manifest, claims, signed, errors)
+        result = RunResult(self.out, self.manifest, claims, signed)
         if interrupted is not None:
             raise RunInterrupted(
                 "the run was interrupted; everything measured so far is kept and the bundle is marked partial",
