@@ -18,7 +18,8 @@ from typing import Any, Callable
 
 from pydantic import Field
 
-from benchseal import __version__, layout
+from benchseal import __version__
+from benchseal import bundle as layout
 from benchseal.errors import BenchsealError, RunInterrupted, UsageError
 from benchseal.io import write_json
 from benchseal.schema import ClaimsReport, RunManifest, StageStatus, Strict
@@ -32,7 +33,7 @@ def _now() -> str:
 
 def _public_spec(spec: "RunSpec") -> dict[str, Any]:
     """The spec as recorded in run.json: no credentials (API keys are only ever env var names)."""
-    from benchseal.bench.backends.openai import redact_url
+    from benchseal.bench.perf.backends.openai import redact_url
 
     data = spec.model_dump(mode="json")
     if data.get("base_url"):
@@ -174,7 +175,7 @@ class Pipeline:
         return [layout.HARDWARE_JSON]
 
     def _model(self) -> list[str]:
-        from benchseal.bench.inspect import inspect_model
+        from benchseal.bench.model.inspect import inspect_model
 
         card = inspect_model(
             self.spec.model_path, trust_remote_code=self.spec.trust_remote_code, with_digests=True, progress=False
@@ -186,15 +187,15 @@ class Pipeline:
         name = self.spec.workload or (self.program.workload if self.program else None)
         if not name:
             return None
-        from benchseal.paths import config_path
+        from benchseal.config import config_path
 
         p = Path(name)
         return p if p.suffix in (".yaml", ".yml") and p.exists() else config_path("workloads", f"{name}.yaml")
 
     def _perf(self) -> list[str]:
-        from benchseal.bench.backends import get_backend
-        from benchseal.bench.perf import LoadSpec, load_workload_file, run_perf
-        from benchseal.bench.workload import WorkloadSpec, build_workload
+        from benchseal.bench.perf.backends import get_backend
+        from benchseal.bench.perf.run import LoadSpec, load_workload_file, run_perf
+        from benchseal.bench.perf.workload import WorkloadSpec, build_workload
 
         wl_file = self._workload_file()
         if wl_file is not None:
@@ -235,7 +236,7 @@ class Pipeline:
     def _server_backend(self):
         """One managed ``vllm serve`` for the whole run: the model is loaded once for perf and eval."""
         if self._server is None:
-            from benchseal.bench.backends import get_backend
+            from benchseal.bench.perf.backends import get_backend
 
             self._server = get_backend("vllm-serve", keep_server=True, **self._backend_options())
         return self._server
@@ -263,7 +264,7 @@ class Pipeline:
         hw_json = self.out / layout.HARDWARE_JSON
         if not model_json.exists():
             return None
-        from benchseal.bench.utilisation import annotate
+        from benchseal.bench.utilisation.mfu import annotate
         from benchseal.schema import HardwareReport
 
         card = read_json(model_json)
@@ -360,13 +361,13 @@ class Pipeline:
         self._save_manifest()
 
         claims = self._claims()
-        from benchseal.reports.render import write_reports
+        from benchseal.reports.render.write import write_reports
 
         write_reports(self.out, formats=set(formats), program=self.program)
         self._save_manifest()  # run.json lists every file, the reports included
         signed = False
         if key is not None:
-            from benchseal.reports.statement import sign_bundle
+            from benchseal.reports.seal.statement import sign_bundle
 
             sign_bundle(self.out, key, passphrase or b"")
             signed = True

@@ -2,7 +2,7 @@
 """How accurate benchseal's timestamps are: the figure behind docs/PERFORMANCE.md's accuracy table.
 
 Against the controllable test server (its own process, 127.0.0.1) injecting TTFT and ITL, each run
-measures a closed-loop load point with `benchseal.bench.perf.run_perf` and reports, per run:
+measures a closed-loop load point with `benchseal.bench.perf.run.run_perf` and reports, per run:
 
 - write-to-timestamp error: client chunk timestamp minus the moment the server handed that chunk to
   the kernel (same monotonic clock; `testserver.timestamp_errors_ms`): the instrument's own error;
@@ -25,10 +25,10 @@ from pathlib import Path
 
 import numpy as np
 
-from benchseal.bench.backends import get_backend
-from benchseal.bench.backends.base import GenRequest
-from benchseal.bench.perf import LoadSpec, run_perf
-from benchseal.bench.testserver import spawn, timestamp_errors_ms
+from benchseal.bench.perf.backends import get_backend
+from benchseal.bench.perf.backends.base import GenRequest
+from benchseal.bench.perf.run import LoadSpec, run_perf
+from benchseal.testing.server import spawn, timestamp_errors_ms
 from benchseal.io import iter_jsonl
 
 

@@ -33,11 +33,11 @@ import tempfile
 import time
 from pathlib import Path
 
-from benchseal.bench.backends import get_backend
-from benchseal.bench.backends.base import GenRequest
-from benchseal.bench.loadgen import LoadPointPlan, run_load_point
-from benchseal.bench.metrics import summarize_load_point
-from benchseal.bench.testserver import spawn
+from benchseal.bench.perf.backends import get_backend
+from benchseal.bench.perf.backends.base import GenRequest
+from benchseal.bench.perf.loadgen import LoadPointPlan, run_load_point
+from benchseal.bench.perf.metrics import summarize_load_point
+from benchseal.testing.server import spawn
 from benchseal.io import JsonlWriter
 
 

@@ -45,7 +45,7 @@ def main() -> int:
     ap.add_argument("--files", type=int, default=8)
     ap.add_argument("--repeat", type=int, default=3)
     args = ap.parse_args()
-    from benchseal.bench.digest import digest_model, sha256_file
+    from benchseal.bench.model.digest import digest_model, sha256_file
 
     root = Path(args.dir)
     single = root / "single"

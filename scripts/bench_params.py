@@ -2,7 +2,7 @@
 
 Writes ~163 safetensors shards with the real tensor names, dtypes (FP8 weights + FP32 block scales)
 and shapes of deepseek-ai/DeepSeek-V3 (incl. its MTP layer 61), made sparse with truncate so they take
-no disk, then times ``benchseal.bench.params.count_params`` against transformers building the same
+no disk, then times ``benchseal.bench.model.params.count_params`` against transformers building the same
 architecture on the meta device. Usage:
 
     .venv/bin/python scripts/bench_params.py [--dir /tmp/dsv3-synthetic] [--repeat 5]
@@ -21,7 +21,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from tests.bench.published_configs import DEEPSEEK_V3 as CFG  # noqa: E402
+from benchseal.testing.published_configs import DEEPSEEK_V3 as CFG  # noqa: E402
 from tests.bench.st_helpers import write_st  # noqa: E402
 
 
@@ -84,8 +84,8 @@ def main() -> int:
     apparent = sum(f.stat().st_size for f in root.iterdir())
     print(f"synthetic checkpoint: {n:,} tensors in 163 shards, apparent size {apparent / 1e9:,.1f} GB, on disk {disk / 1e6:.1f} MB")
 
-    from benchseal.bench.params import count_safetensors
-    from benchseal.bench.params_files import resolve
+    from benchseal.bench.model.params import count_safetensors
+    from benchseal.bench.model.files import resolve
 
     times = []
     for _ in range(args.repeat):

@@ -42,7 +42,7 @@ import time
 import urllib.request
 from pathlib import Path
 
-from benchseal.bench.testserver import spawn
+from benchseal.testing.server import spawn
 
 ROOT = Path(__file__).resolve().parents[1]
 BEGIN, END = "<!-- bench_peers:begin -->", "<!-- bench_peers:end -->"
@@ -294,7 +294,7 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--guidellm", default="/tmp/peer-guidellm/bin/guidellm")
     ap.add_argument("--vllm", default="/tmp/peer-vllm/bin/vllm")
-    ap.add_argument("--tokenizer", help="local tiny model dir (default: build one with benchseal.bench.tiny)")
+    ap.add_argument("--tokenizer", help="local tiny model dir (default: build one with benchseal.testing.tiny)")
     ap.add_argument("--tools", default=",".join(TOOLS))
     ap.add_argument("--no-notok", action="store_true", help=f"skip the {NOTOK} throughput row")
     ap.add_argument("--concurrency", type=int, default=64)
@@ -328,7 +328,7 @@ def main() -> int:
            "VLLM_TARGET_DEVICE": "cpu", "TOKENIZERS_PARALLELISM": "false", "NO_COLOR": "1"}
     tmpdir = tempfile.TemporaryDirectory(prefix="bench-peers-")
     if not a.tokenizer:
-        from benchseal.bench.tiny import build_tiny_model
+        from benchseal.testing.tiny import build_tiny_model
 
         a.tokenizer = str(build_tiny_model(Path(tmpdir.name) / "tiny"))
     meta = {"command": " ".join(shlex.quote(x) for x in ["scripts/bench_peers.py", *sys.argv[1:]]),

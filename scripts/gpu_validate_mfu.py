@@ -38,7 +38,7 @@ def build_model(out: Path, size: str, dtype: str) -> dict:
     import torch
     import transformers
 
-    from benchseal.bench.tiny import build_tokenizer
+    from benchseal.testing.tiny import build_tokenizer
 
     tok = build_tokenizer(out, vocab_size=512)
     cfg = transformers.LlamaConfig(**{**SIZES[size], "vocab_size": max(SIZES[size]["vocab_size"], len(tok))},
@@ -54,7 +54,7 @@ def build_model(out: Path, size: str, dtype: str) -> dict:
 def prompt_text(n_words: int, seed: int) -> str:
     import random
 
-    from benchseal.bench.tiny import corpus_lines
+    from benchseal.testing.tiny import corpus_lines
 
     words = " ".join(corpus_lines()).split()
     rng = random.Random(seed)
@@ -63,10 +63,10 @@ def prompt_text(n_words: int, seed: int) -> str:
 
 def part_a_hf_backend(model_dir: Path, config: dict, hardware, dtype: str, device: str, args, work: Path) -> dict:
     """benchseal's hf backend, measured and annotated exactly as `benchseal run` does."""
-    from benchseal.bench.backends.base import GenRequest
-    from benchseal.bench.backends.hf import HFBackend
-    from benchseal.bench.perf import LoadSpec, run_perf
-    from benchseal.bench.utilisation import annotate
+    from benchseal.bench.perf.backends.base import GenRequest
+    from benchseal.bench.perf.backends.hf import HFBackend
+    from benchseal.bench.perf.run import LoadSpec, run_perf
+    from benchseal.bench.utilisation.mfu import annotate
 
     backend = HFBackend(str(model_dir), device=device, dtype=dtype)
     requests = [GenRequest(request_id=i, prompt=prompt_text(args.prompt_words, i), max_tokens=args.output_len)
@@ -91,7 +91,7 @@ def part_b_flopcounter(backend_model, tokenizer, config: dict, prompt: str, outp
     import torch
     from torch.utils.flop_counter import FlopCounterMode
 
-    from benchseal.bench.flops import FlopsModel
+    from benchseal.bench.utilisation.flops import FlopsModel
 
     enc = tokenizer(prompt, return_tensors="pt").to(device)
     p = int(enc["input_ids"].shape[-1])
@@ -113,7 +113,7 @@ def part_c_batched(backend_model, config: dict, peak_tflops: float | None, micro
     """A batched generate (equal-length random prompts) timed with synchronisation."""
     import torch
 
-    from benchseal.bench.flops import FlopsModel
+    from benchseal.bench.utilisation.flops import FlopsModel
 
     ids = torch.randint(10, 500, (batch, prompt_len), device=device)
     kwargs = dict(max_new_tokens=output_len, min_new_tokens=output_len, do_sample=False)

@@ -55,7 +55,7 @@ def tiny_models_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def _tiny(tiny_models_dir: Path, arch: str) -> Path:
     out = tiny_models_dir / arch
     if not (out / "config.json").exists():
-        from benchseal.bench.tiny import build_tiny_model
+        from benchseal.testing.tiny import build_tiny_model
 
         build_tiny_model(out, arch=arch, seed=0)
     return out

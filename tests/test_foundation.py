@@ -116,7 +116,7 @@ def test_bigint_serialised_as_string_in_json(tmp_path):
 def test_tiny_models_are_deterministic(tmp_path, tiny_llama):
     import hashlib
 
-    from benchseal.bench.tiny import build_tiny_model
+    from benchseal.testing.tiny import build_tiny_model
 
     again = build_tiny_model(tmp_path / "again", arch="llama", seed=0)
     for f in sorted(p.name for p in tiny_llama.iterdir()):

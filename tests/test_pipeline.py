@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from benchseal import layout
+from benchseal import bundle as layout
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
@@ -102,7 +102,7 @@ def test_template_thresholds_are_set_by_the_applicant_and_verify(tmp_path, tiny_
     assert res.returncode == 1, res.stderr  # perf/eval not run: those claims are INCONCLUSIVE
     prog = json.loads((out / layout.PROGRAM_JSON).read_text())
     assert next(c for c in prog["claims"] if c["id"] == "efficiency-ttft-p99")["threshold"] == 1500
-    from benchseal.reports.verify import verify_bundle
+    from benchseal.reports.verify.checks import verify_bundle
 
     report = verify_bundle(out, public_keys=None, trusted_dir=None, require_signature=False)
     checks = {c.name: c for c in report.checks}
@@ -118,7 +118,7 @@ def test_bad_threshold_and_unknown_stage_are_usage_errors(tmp_path, tiny_llama):
 
 
 def test_server_dying_mid_run_keeps_the_evidence_and_exits_3(tmp_path, tiny_llama):
-    from benchseal.bench.testserver import spawn
+    from benchseal.testing.server import spawn
 
     srv = spawn(model="tiny", itl_ms=1.0, fault="die", fault_after=6)
     try:
@@ -163,7 +163,7 @@ def test_vllm_serve_is_managed_for_the_run_and_always_stopped(tmp_path, tiny_lla
 
 
 def test_no_secret_reaches_the_bundle(tmp_path, tiny_llama):
-    from benchseal.bench.testserver import spawn
+    from benchseal.testing.server import spawn
 
     srv = spawn(model="tiny")
     key, password = "sk-test-KEY-3f9a1c", "pw-Zq81x"
@@ -187,7 +187,7 @@ def test_no_secret_reaches_the_bundle(tmp_path, tiny_llama):
 def test_parity_and_refusal_evidence_through_run(demo, tmp_path):
     """shenzhen-2025 with --parity-reference (the demo bundle, same model: parity holds) and
     chengdu-2025-style refusal banks: the evidence lands where the claims read it and verifies."""
-    from benchseal.reports.verify import verify_bundle
+    from benchseal.reports.verify.checks import verify_bundle
 
     model = demo[0] / "model"
     refuse, answer = tmp_path / "refuse.jsonl", tmp_path / "answer.jsonl"
@@ -223,7 +223,7 @@ def test_verify_with_the_model_rehashes_and_recounts(demo, tmp_path):
     checks = {c["name"]: c for c in json.loads(res.stdout)["checks"]}
     assert checks["model-files:digests"]["ok"] and checks["model-files:params"]["ok"]
     other = tmp_path / "other"  # a different model (same architecture, other weights) must not pass
-    from benchseal.bench.tiny import build_tiny_model
+    from benchseal.testing.tiny import build_tiny_model
 
     build_tiny_model(other, arch="llama", seed=1)
     res = _cli("verify", out / "bundle", "--key", key, "--model", other, "--json")
@@ -246,7 +246,7 @@ def test_ctrl_c_during_run_keeps_a_partial_bundle_and_exits_3(tmp_path, tiny_lla
     import signal
     import time
 
-    from benchseal.bench.testserver import spawn
+    from benchseal.testing.server import spawn
 
     srv = spawn(model="tiny", ttft_ms=50.0, itl_ms=50.0)  # slow enough to interrupt mid load point
     out = tmp_path / "b"

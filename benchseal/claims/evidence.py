@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Mapping
 
-from benchseal import layout
+from benchseal import bundle as layout
 from benchseal.errors import BundleError, ConfigError
 from benchseal.io import iter_jsonl, read_json
 

@@ -9,7 +9,7 @@ from pydantic import Field, model_validator
 
 from benchseal.errors import ConfigError
 from benchseal.io import load_yaml, validate
-from benchseal.paths import config_dir
+from benchseal.config import config_dir
 from benchseal.schema import Claim, Strict
 
 from .paths import parse

@@ -57,10 +57,10 @@ def run(args: argparse.Namespace) -> int:
     out: Path = args.out.resolve()
     _prepare_out(out)
 
-    from benchseal.bench.tiny import build_tiny_model
+    from benchseal.testing.tiny import build_tiny_model
     from benchseal.pipeline import Pipeline, RunSpec
-    from benchseal.reports.keys import generate_keypair
-    from benchseal.reports.verify import verify_bundle
+    from benchseal.reports.seal.keys import generate_keypair
+    from benchseal.reports.verify.checks import verify_bundle
 
     con.print(f"[bold]benchseal demo[/] → {out}")
     con.print(f"building a tiny random-weight {args.arch} model (local tokenizer, no download)")

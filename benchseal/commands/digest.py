@@ -23,7 +23,7 @@ def register(subparsers) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from benchseal.bench import digest as d
+    from benchseal.bench.model import digest as d
     from benchseal.errors import UsageError
 
     if args.workers is not None and args.workers < 1:

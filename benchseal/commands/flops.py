@@ -52,7 +52,7 @@ def load_model_config(path: str | Path) -> dict:
 
 def compute(config: dict, *, prompt_len: int, output_len: int, batch: int = 1, dtype: str = "bf16",
             mla: str = "naive") -> dict[str, Any]:
-    from benchseal.bench.flops import DTYPE_BYTES, FlopsModel, normalize_dtype
+    from benchseal.bench.utilisation.flops import DTYPE_BYTES, FlopsModel, normalize_dtype
 
     for name, value, minimum in (("--prompt-len", prompt_len, 1), ("--output-len", output_len, 1), ("--batch", batch, 1)):
         if value < minimum:

@@ -27,7 +27,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from benchseal.reports.keys import generate_keypair, resolve_passphrase
+    from benchseal.reports.seal.keys import generate_keypair, resolve_passphrase
 
     passphrase = resolve_passphrase(args.passphrase_env, confirm=True, prompt="Passphrase for the new private key: ")
     info = generate_keypair(args.out, algorithm=args.algorithm, passphrase=passphrase, overwrite=args.force)

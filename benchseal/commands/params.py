@@ -40,7 +40,7 @@ def thresholds(total: int) -> dict[str, bool]:
 
 
 def run(args: argparse.Namespace) -> int:
-    from benchseal.bench.inspect import inspect_model
+    from benchseal.bench.model.inspect import inspect_model
 
     card = inspect_model(args.model, trust_remote_code=args.trust_remote_code, allow_pickle=args.allow_pickle,
                          with_digests=False)

@@ -83,8 +83,8 @@ def register(subparsers) -> None:
 
 # --- resolving flags ---------------------------------------------------------------------------
 def _load_specs(a: argparse.Namespace):
-    from benchseal.bench.perf import LoadSpec, load_workload_file
-    from benchseal.bench.workload import WorkloadSpec
+    from benchseal.bench.perf.run import LoadSpec, load_workload_file
+    from benchseal.bench.perf.workload import WorkloadSpec
     from benchseal.io import validate
 
     wspec, lspec = load_workload_file(a.workload) if a.workload else (WorkloadSpec(), LoadSpec())
@@ -140,10 +140,10 @@ BACKEND_OPTIONS: dict[str, Callable[[argparse.Namespace, Path], dict[str, Any]]]
 
 
 def run(a: argparse.Namespace) -> int:
-    from benchseal.bench.backends import get_backend
-    from benchseal.bench.perf import run_perf
-    from benchseal.bench.workload import build_workload
-    from benchseal.layout import TELEMETRY_CSV
+    from benchseal.bench.perf.backends import get_backend
+    from benchseal.bench.perf.run import run_perf
+    from benchseal.bench.perf.workload import build_workload
+    from benchseal.bundle import TELEMETRY_CSV
 
     if not a.model:
         raise UsageError("--model is required", hint="pass the served model name (openai) or the model path")
@@ -155,7 +155,7 @@ def run(a: argparse.Namespace) -> int:
     report = run_perf(backend, workload, load, out, telemetry_csv=out / TELEMETRY_CSV,
                       progress=not (a.no_progress or a.json))
     if a.export:
-        from benchseal.bench.export import export_tables
+        from benchseal.bench.perf.export import export_tables
 
         export_tables(out, a.export)
     if a.json:

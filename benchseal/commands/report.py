@@ -42,10 +42,10 @@ def _formats(raw: list[str] | None) -> list[str]:
 
 
 def _run(args: argparse.Namespace) -> int:
-    from benchseal import layout
-    from benchseal.reports.render import write_reports
-    from benchseal.reports.tables import EXPORT_FORMATS, export_tables
-    from benchseal.reports.view import load_view
+    from benchseal import bundle as layout
+    from benchseal.reports.render.write import write_reports
+    from benchseal.reports.render.tables import EXPORT_FORMATS, export_tables
+    from benchseal.reports.render.view import load_view
 
     formats = _formats(args.formats)
     view = load_view(args.bundle, args.program)

@@ -136,7 +136,7 @@ def print_summary(result, console) -> None:
 def run(args: argparse.Namespace) -> int:
     from benchseal.commands._common import console
     from benchseal.pipeline import Pipeline
-    from benchseal.reports.keys import load_private_key, resolve_passphrase
+    from benchseal.reports.seal.keys import load_private_key, resolve_passphrase
 
     spec = spec_from_args(args)
     passphrase = None

@@ -28,9 +28,9 @@ def register(sub: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     import json
 
-    from benchseal import layout
-    from benchseal.reports.keys import resolve_passphrase
-    from benchseal.reports.statement import require_bundle, sign_bundle
+    from benchseal import bundle as layout
+    from benchseal.reports.seal.keys import resolve_passphrase
+    from benchseal.reports.seal.statement import require_bundle, sign_bundle
 
     require_bundle(args.bundle)
     passphrase = resolve_passphrase(args.passphrase_env)

@@ -16,7 +16,7 @@ from pydantic import Field
 
 from benchseal.errors import BundleError
 from benchseal.io import iter_jsonl, read_json
-from benchseal.layout import EVAL_DIR, EVAL_RESULTS
+from benchseal.bundle import EVAL_DIR, EVAL_RESULTS
 from benchseal.schema import EvalReport, Strict
 
 

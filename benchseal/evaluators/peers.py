@@ -16,7 +16,7 @@ from pydantic import Field
 
 from benchseal.errors import ConfigError
 from benchseal.io import load_yaml_model
-from benchseal.paths import config_dir
+from benchseal.config import config_dir
 from benchseal.schema import EvalReport, EvalResult, Strict
 
 
@@ -198,7 +198,7 @@ def attach_comparison(out_dir: Path, report: EvalReport, *, peers: list[Path] | 
     ``extra.comparison``; returns the updated report and the two bundle-relative paths."""
     from benchseal.evaluators.suites import load_suite
     from benchseal.io import write_json
-    from benchseal.layout import EVAL_DIR, EVAL_RESULTS
+    from benchseal.bundle import EVAL_DIR, EVAL_RESULTS
 
     if peers is None:
         suite_file = report.extra.get("suite_file")

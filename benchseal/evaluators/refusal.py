@@ -26,8 +26,8 @@ from pydantic import Field, model_validator
 
 from benchseal.errors import DatasetError
 from benchseal.io import JsonlWriter, iter_jsonl, load_yaml_model, sha256_file, write_json
-from benchseal.layout import EVAL_DIR, EVAL_RESULTS, LM_EVAL_RESULTS
-from benchseal.paths import config_dir
+from benchseal.bundle import EVAL_DIR, EVAL_RESULTS, LM_EVAL_RESULTS
+from benchseal.config import config_dir
 from benchseal.schema import EvalReport, EvalResult, Strict
 
 SUITE = "refusal"

@@ -15,7 +15,7 @@ from typing import Any
 
 from benchseal.errors import UsageError, require
 from benchseal.io import JsonlWriter, write_json
-from benchseal.layout import EVAL_DIR, EVAL_RESULTS
+from benchseal.bundle import EVAL_DIR, EVAL_RESULTS
 from benchseal.schema import EvalReport, EvalResult
 from benchseal.evaluators.backends import BackendOptions, build_lms
 from benchseal.evaluators.datasets import verify_suite_data

@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from benchseal.errors import UsageError
-from benchseal.layout import EVAL_DIR
+from benchseal.bundle import EVAL_DIR
 
 
 @dataclass(frozen=True)

@@ -20,7 +20,7 @@ from pydantic import Field, model_validator
 
 from benchseal.errors import ConfigError
 from benchseal.io import load_yaml_model
-from benchseal.paths import config_dir
+from benchseal.config import config_dir
 from benchseal.schema import Strict
 
 DATA_DIR_PLACEHOLDER = "${BENCHSEAL_DATA_DIR}"

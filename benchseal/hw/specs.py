@@ -16,7 +16,7 @@ from pydantic import Field, field_validator, model_validator
 
 from benchseal.errors import ConfigError
 from benchseal.io import load_yaml_model
-from benchseal.paths import config_path
+from benchseal.config import config_path
 from benchseal.schema import GpuPeak, Strict
 
 DTYPES = ("fp64", "fp64_tensor", "fp32", "tf32", "bf16", "fp16", "fp8", "int8")

@@ -7,7 +7,7 @@ import os
 import struct
 from pathlib import Path
 
-from benchseal.bench.safetensors_io import DTYPE_BITS
+from benchseal.bench.model.safetensors_io import DTYPE_BITS
 
 
 def header_for(tensors: dict[str, tuple[str, list[int]]]) -> tuple[dict, int]:

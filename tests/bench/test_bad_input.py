@@ -7,7 +7,7 @@ import struct
 
 import pytest
 
-from benchseal.bench.safetensors_io import MAX_HEADER_BYTES
+from benchseal.bench.model.safetensors_io import MAX_HEADER_BYTES
 from tests.bench.st_helpers import header_for, write_raw, write_sharded, write_st
 
 pytestmark = pytest.mark.unit

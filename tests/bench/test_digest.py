@@ -10,7 +10,7 @@ import subprocess
 
 import pytest
 
-from benchseal.bench.digest import (BLOCK_BYTES, check_digests, digest_model, model_digest, select_files, sha256_file,
+from benchseal.bench.model.digest import (BLOCK_BYTES, check_digests, digest_model, model_digest, select_files, sha256_file,
                                     subjects_document)
 from benchseal.schema import FileDigest
 

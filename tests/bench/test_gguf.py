@@ -10,8 +10,8 @@ import pytest
 
 gguf = pytest.importorskip("gguf")
 
-from benchseal.bench.gguf_io import GGML_TYPES, read_gguf  # noqa: E402
-from benchseal.bench.params import count_params  # noqa: E402
+from benchseal.bench.model.gguf_io import GGML_TYPES, read_gguf  # noqa: E402
+from benchseal.bench.model.params import count_params  # noqa: E402
 
 pytestmark = pytest.mark.unit
 H, F, E, V = 64, 128, 4, 96

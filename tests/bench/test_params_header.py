@@ -7,8 +7,8 @@ import shutil
 
 import pytest
 
-from benchseal.bench.inspect import inspect_model
-from benchseal.bench.params import classify, count_params
+from benchseal.bench.model.inspect import inspect_model
+from benchseal.bench.model.params import classify, count_params
 from tests.bench.st_helpers import write_sharded, write_st
 
 H, I, V = 64, 128, 512
@@ -95,8 +95,8 @@ def test_mtp_layers_not_counted(tmp_path):
     root = tmp_path / "m"
     write_st(root / "model.safetensors", t)
     (root / "config.json").write_text(json.dumps({"model_type": "llama", "num_hidden_layers": 2, "num_nextn_predict_layers": 1}))
-    from benchseal.bench.params import count_safetensors
-    from benchseal.bench.params_files import resolve
+    from benchseal.bench.model.params import count_safetensors
+    from benchseal.bench.model.files import resolve
 
     pc = count_safetensors(resolve(root))
     per_layer = 4 * 64 * 64 + 3 * 64 * 128 + 2 * 64

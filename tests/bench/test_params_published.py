@@ -1,6 +1,6 @@
 """From config.json alone, parameter counts reproduce the numbers published for real models.
 
-Config values are copied by hand from each model's published config.json (tests/bench/published_configs.py).
+Config values are copied by hand from each model's published config.json (benchseal/testing/published_configs.py).
 """
 
 from __future__ import annotations
@@ -9,8 +9,8 @@ import json
 
 import pytest
 
-from benchseal.bench.params_config import count_from_config
-from tests.bench import published_configs as P
+from benchseal.bench.model.params_config import count_from_config
+from benchseal.testing import published_configs as P
 
 pytestmark = pytest.mark.unit
 

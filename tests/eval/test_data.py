@@ -12,7 +12,7 @@ from benchseal.errors import ConfigError, DatasetError, ExitCode, UsageError
 from benchseal.evaluators import list_suites, load_suite, verify_suite_data
 from benchseal.evaluators.datasets import MANIFEST_NAME, dataset_needs, write_manifest, write_mirror
 from benchseal.evaluators.suites import render_tasks
-from benchseal.paths import config_dir
+from benchseal.config import config_dir
 
 DEMO_DATA = config_dir() / "suites" / "data" / "demo"
 

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from benchseal import layout
+from benchseal import bundle as layout
 from benchseal.io import iter_jsonl, read_json, write_json
 
 pytestmark = pytest.mark.integration
@@ -27,7 +27,7 @@ TOY_PEERS = (
 
 def _demo_suite_with_peers(root: Path) -> Path:
     """A copy of the shipped demo suite (same name, tasks and pinned data) that declares its own peer table."""
-    from benchseal.paths import config_dir
+    from benchseal.config import config_dir
 
     src = config_dir() / "suites"
     shutil.copytree(src / "tasks" / "demo", root / "tasks" / "demo")
@@ -71,7 +71,7 @@ def stage_run(tiny_llama: Path, demo_run: Path, tmp_path_factory: pytest.TempPat
 
 
 def _ctx(bundle: Path):
-    from benchseal.reports.verify import BundleContext
+    from benchseal.reports.verify.checks import BundleContext
 
     return BundleContext(Path(bundle), {}, require_signature=False)
 
@@ -91,8 +91,8 @@ def _edit(path: Path, fn) -> None:
 
 
 def test_stage_writes_every_part_and_the_bundle_rederives(stage_run):
-    from benchseal.reports.recompute import RECOMPUTE_CHECKS
-    from benchseal.reports.verify import verify_bundle
+    from benchseal.reports.verify.recompute import RECOMPUTE_CHECKS
+    from benchseal.reports.verify.checks import verify_bundle
 
     bundle, files = stage_run
     for rel in ("eval/demo/results.json", "eval/demo/lm_eval_results.json", "eval/demo/peers.json",
@@ -130,7 +130,7 @@ def test_comparison_stored_where_programs_read_it(stage_run):
 
 
 def test_tampered_peers_or_comparison_fails_recomputation(stage_run, tmp_path):
-    from benchseal.reports.recompute import ComparisonCheck
+    from benchseal.reports.verify.recompute import ComparisonCheck
 
     bundle = _copy(stage_run[0], tmp_path)
     assert _results(ComparisonCheck(), bundle)["recompute:comparison:demo"][0] == "PASS"
@@ -153,8 +153,8 @@ def test_tampered_peers_or_comparison_fails_recomputation(stage_run, tmp_path):
 def test_rows_left_out_of_a_shipped_peer_table_fail(tmp_path):
     """A consistent comparison over a shipped table with its strongest domestic row dropped."""
     from benchseal.evaluators.peers import comparison_from_snapshot, peer_snapshot
-    from benchseal.paths import config_dir
-    from benchseal.reports.recompute import ComparisonCheck
+    from benchseal.config import config_dir
+    from benchseal.reports.verify.recompute import ComparisonCheck
     from benchseal.schema import EvalReport, EvalResult
 
     res = [EvalResult(suite="s", task="mmlu", metric="acc", value=0.86, num_fewshot=5, benchmark="MMLU", headline=True,
@@ -182,7 +182,7 @@ def test_rows_left_out_of_a_shipped_peer_table_fail(tmp_path):
 def test_refusal_and_parity_satisfy_the_programs_claims(stage_run, demo_run, tmp_path):
     from benchseal.claims import check, load_evidence, load_program
     from benchseal.evaluators.parity import write_parity
-    from benchseal.reports.recompute import ParityCheck
+    from benchseal.reports.verify.recompute import ParityCheck
 
     bundle, _ = stage_run
     refusal = {r["metric"]: r for r in read_json(bundle / "eval/refusal/results.json")["results"]}
@@ -214,7 +214,7 @@ def test_refusal_and_parity_satisfy_the_programs_claims(stage_run, demo_run, tmp
 
 
 def test_tampered_refusal_decisions_fail_recomputation(stage_run, tmp_path):
-    from benchseal.reports.recompute import RefusalCheck
+    from benchseal.reports.verify.recompute import RefusalCheck
 
     bundle = _copy(stage_run[0], tmp_path)
     samples_path = bundle / "eval/refusal/samples_refusal.jsonl"
@@ -231,7 +231,7 @@ def test_tampered_refusal_decisions_fail_recomputation(stage_run, tmp_path):
 
 
 def test_tampered_parity_inputs_fail_recomputation(stage_run, tmp_path):
-    from benchseal.reports.recompute import ParityCheck
+    from benchseal.reports.verify.recompute import ParityCheck
 
     bundle = _copy(stage_run[0], tmp_path)
     ref_results = bundle / "eval/parity/reference/demo/results.json"
@@ -252,7 +252,7 @@ def test_bad_stage_inputs_are_refused_before_any_model_loads(demo_run, tmp_path)
 
     common = dict(model="/nonexistent/model", backend="hf", tokenizer=None, base_url=None, api_key_env=None, device="cpu",
                   data_dir=None, limit=None, model_digest=None)
-    from benchseal.paths import config_dir
+    from benchseal.config import config_dir
 
     clash = tmp_path / "clash.yaml"  # a suite whose results would overwrite eval/refusal/
     clash.write_text((config_dir() / "suites/demo.yaml").read_text().replace("name: demo", "name: refusal"))

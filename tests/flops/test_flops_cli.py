@@ -8,7 +8,7 @@ import sys
 
 import pytest
 
-from benchseal.bench.flops import FlopsModel
+from benchseal.bench.utilisation.flops import FlopsModel
 
 from .configs import TINY
 

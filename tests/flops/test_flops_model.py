@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from benchseal.bench.flops import FlopsModel, normalize_dtype
+from benchseal.bench.utilisation.flops import FlopsModel, normalize_dtype
 from benchseal.errors import ConfigError, UsageError
 
 from .configs import TINY

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from benchseal.bench.utilisation import annotate
-from benchseal.reports.plots_utilisation import roofline_plot, telemetry_plot
+from benchseal.bench.utilisation.mfu import annotate
+from benchseal.reports.render.plots_utilisation import roofline_plot, telemetry_plot
 
 from . import synthetic as syn
 from .configs import TINY

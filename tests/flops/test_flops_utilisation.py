@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from benchseal.bench.flops import FlopsModel
-from benchseal.bench.utilisation import NOTE_UNKNOWN_GPU, annotate
+from benchseal.bench.utilisation.flops import FlopsModel
+from benchseal.bench.utilisation.mfu import NOTE_UNKNOWN_GPU, annotate
 
 from . import synthetic as syn
 from .configs import TINY

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import pytest
 
-from benchseal.bench.flops import FlopsModel
+from benchseal.bench.utilisation.flops import FlopsModel
 
 from .configs import TINY, hf_config
 

@@ -1,6 +1,6 @@
 """Shared fixtures for the perf tests.
 
-- ``test_server``: one controllable streaming server (benchseal.bench.testserver) per session on
+- ``test_server``: one controllable streaming server (benchseal.testing.server) per session on
   127.0.0.1, zero delay by default; per-request delays and faults go in ``GenRequest.extra``
   (``x_ttft_ms``, ``x_itl_ms``, ``x_fault``, ``x_fault_at``, ``x_usage_offset``).
 - ``spawn_test_server``: a factory for private servers (server-wide faults such as ``die``).
@@ -22,7 +22,7 @@ import pytest
 
 @pytest.fixture(scope="session")
 def test_server():
-    from benchseal.bench.testserver import spawn
+    from benchseal.testing.server import spawn
 
     srv = spawn()
     yield srv
@@ -31,7 +31,7 @@ def test_server():
 
 @pytest.fixture
 def spawn_test_server():
-    from benchseal.bench.testserver import spawn
+    from benchseal.testing.server import spawn
 
     started = []
 

@@ -17,10 +17,10 @@ import urllib.request
 import numpy as np
 import pytest
 
-from benchseal.bench.backends import get_backend
-from benchseal.bench.backends.base import GenRequest
-from benchseal.bench.perf import LoadSpec, run_perf
-from benchseal.bench.testserver import timestamp_errors_ms
+from benchseal.bench.perf.backends import get_backend
+from benchseal.bench.perf.backends.base import GenRequest
+from benchseal.bench.perf.run import LoadSpec, run_perf
+from benchseal.testing.server import timestamp_errors_ms
 from benchseal.io import iter_jsonl
 
 TTFT_MS, ITL_MS, TOKENS = 30.0, 5.0, 16

@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from benchseal.bench.metrics import recompute_perf_report
+from benchseal.bench.perf.metrics import recompute_perf_report
 from benchseal.io import iter_jsonl, read_json
 from benchseal.schema import RequestRecord
 

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from benchseal.bench.backends.base import GenRequest, StreamingBackend
-from benchseal.bench.backends.hf import HFBackend
-from benchseal.bench.workload import WorkloadSpec, build_workload
+from benchseal.bench.perf.backends.base import GenRequest, StreamingBackend
+from benchseal.bench.perf.backends.hf import HFBackend
+from benchseal.bench.perf.workload import WorkloadSpec, build_workload
 from benchseal.errors import ServerError
 
 

@@ -8,9 +8,9 @@ import statistics
 
 import pytest
 
-from benchseal.bench.backends.base import GenRequest
-from benchseal.bench.loadgen import LoadPointPlan, PreciseTimer, arrival_offsets, run_load_point
-from benchseal.bench.perf import LoadSpec
+from benchseal.bench.perf.backends.base import GenRequest
+from benchseal.bench.perf.loadgen import LoadPointPlan, PreciseTimer, arrival_offsets, run_load_point
+from benchseal.bench.perf.run import LoadSpec
 from benchseal.schema import RequestRecord
 
 
@@ -167,7 +167,7 @@ def test_workers_need_a_backend_that_can_be_cloned():
 
 
 def _workers_run(url, plan, workers=2):
-    from benchseal.bench.backends import get_backend
+    from benchseal.bench.perf.backends import get_backend
 
     out: list[RequestRecord] = []
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from benchseal.bench.metrics import recompute_perf_report, stats, summarize_load_point
+from benchseal.bench.perf.metrics import recompute_perf_report, stats, summarize_load_point
 from benchseal.schema import PerfReport, RequestRecord
 
 

@@ -6,8 +6,8 @@ import asyncio
 
 import pytest
 
-from benchseal.bench.backends import BACKENDS, get_backend
-from benchseal.bench.backends.base import GenRequest, StreamingBackend
+from benchseal.bench.perf.backends import BACKENDS, get_backend
+from benchseal.bench.perf.backends.base import GenRequest, StreamingBackend
 from benchseal.errors import ServerError, UsageError
 
 

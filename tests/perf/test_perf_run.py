@@ -12,10 +12,10 @@ from pathlib import Path
 
 import pytest
 
-from benchseal.bench.backends import get_backend
-from benchseal.bench.backends.base import GenRequest
-from benchseal.bench.metrics import recompute_perf_report
-from benchseal.bench.perf import LoadSpec, load_workload_file, run_perf
+from benchseal.bench.perf.backends import get_backend
+from benchseal.bench.perf.backends.base import GenRequest
+from benchseal.bench.perf.metrics import recompute_perf_report
+from benchseal.bench.perf.run import LoadSpec, load_workload_file, run_perf
 from benchseal.errors import ConfigError, RunInterrupted
 from benchseal.io import iter_jsonl, read_json
 from benchseal.schema import RequestRecord

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from benchseal.bench.backends.sse import HttpProtocolError, ResponseParser, SSEDecoder
+from benchseal.bench.perf.backends.sse import HttpProtocolError, ResponseParser, SSEDecoder
 
 
 def _parse(raw: bytes, split: int | None = None):

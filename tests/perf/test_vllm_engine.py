@@ -13,8 +13,8 @@ from dataclasses import dataclass, field
 
 import pytest
 
-from benchseal.bench.backends.base import GenRequest, OfflineBackend
-from benchseal.bench.backends.vllm_engine import (
+from benchseal.bench.perf.backends.base import GenRequest, OfflineBackend
+from benchseal.bench.perf.backends.vllm_engine import (
     VLLMEngineBackend,
     records_from_outputs,
     request_times,

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from pydantic import ValidationError
 
-from benchseal.bench.workload import Workload, WorkloadSpec, build_workload, load_tokenizer, prompt_set_sha256
+from benchseal.bench.perf.workload import Workload, WorkloadSpec, build_workload, load_tokenizer, prompt_set_sha256
 from benchseal.errors import ConfigError, ExitCode, UsageError
 
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from benchseal.bench.workload import WorkloadSpec, build_workload
+from benchseal.bench.perf.workload import WorkloadSpec, build_workload
 from benchseal.errors import ConfigError, ExitCode, UsageError
 from benchseal.io import load_yaml, validate
 
@@ -114,7 +114,7 @@ def test_sharegpt_errors(tmp_path: Path, tiny_llama: Path):
 
 
 def test_shipped_workload_profiles(tiny_llama: Path):
-    files = sorted((REPO / "configs" / "workloads").glob("*.yaml"))
+    files = sorted((REPO / "benchseal" / "configs" / "workloads").glob("*.yaml"))
     names = {f.stem for f in files}
     assert {"demo-cpu", "chat-interactive", "offline-throughput", "hunan-deployment"} <= names
     for f in files:
@@ -122,9 +122,9 @@ def test_shipped_workload_profiles(tiny_llama: Path):
         assert isinstance(data, dict) and set(data) == {"workload", "load"}, f
         assert isinstance(data["load"], dict)
         validate(WorkloadSpec, data["workload"], where=str(f))
-    hunan = load_yaml(REPO / "configs/workloads/hunan-deployment.yaml")
+    hunan = load_yaml(REPO / "benchseal/configs/workloads/hunan-deployment.yaml")
     assert hunan["load"]["concurrency"] == [1, 8, 32] and hunan["load"]["slo"] == {"ttft_ms": 2000, "tpot_ms": 100}
     assert (hunan["workload"]["input_len"], hunan["workload"]["output_len"]) == (512, 128)
-    demo = validate(WorkloadSpec, load_yaml(REPO / "configs/workloads/demo-cpu.yaml")["workload"], where="demo")
+    demo = validate(WorkloadSpec, load_yaml(REPO / "benchseal/configs/workloads/demo-cpu.yaml")["workload"], where="demo")
     w = build_workload(demo, model_path_or_tokenizer=str(tiny_llama))
     assert [r.prompt_tokens for r in w.requests] == [32] * 8 and {r.max_tokens for r in w.requests} == {16}

@@ -13,7 +13,7 @@ import random
 import statistics
 from pathlib import Path
 
-from benchseal import layout
+from benchseal import bundle as layout
 from benchseal.io import JsonlWriter, write_json, write_text
 from benchseal.schema import (
     ComputeRow,

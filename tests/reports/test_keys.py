@@ -10,7 +10,7 @@ import subprocess
 import pytest
 
 from benchseal.errors import ExitCode, UsageError
-from benchseal.reports.keys import generate_keypair, keyid, load_private_key, load_public_key, load_trusted_keys
+from benchseal.reports.seal.keys import generate_keypair, keyid, load_private_key, load_public_key, load_trusted_keys
 
 PASS = "correct horse battery staple"
 

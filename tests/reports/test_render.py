@@ -9,10 +9,10 @@ import xml.etree.ElementTree as ET
 
 import pytest
 
-from benchseal import layout
+from benchseal import bundle as layout
 from benchseal.claims import load_program
 from benchseal.errors import BundleError
-from benchseal.reports.render import write_reports
+from benchseal.reports.render.write import write_reports
 from tests.reports.bundle_factory import make_sample_bundle
 
 pytestmark = pytest.mark.unit
@@ -50,7 +50,7 @@ def test_writes_the_three_reports_and_plots(rendered):
     assert [p.name for p in paths] == [layout.REPORT_HTML, layout.REPORT_MD, layout.JUNIT_XML]
     plots = {p.stem for p in (bundle / layout.PLOTS_DIR).glob("*.png")}
     assert {"latency_cdf", "throughput", "peers"} <= plots
-    if importlib.util.find_spec("benchseal.reports.plots_utilisation") is not None:
+    if importlib.util.find_spec("benchseal.reports.render.plots_utilisation") is not None:
         assert "telemetry" in plots  # drawn by the utilisation module from telemetry.csv
 
 
@@ -108,7 +108,7 @@ def test_no_secrets_from_the_environment(rendered):
 
 
 def test_credentials_in_the_run_spec_are_redacted(sample_bundle_copy):
-    from benchseal.reports.view import redact
+    from benchseal.reports.render.view import redact
 
     spec = {"endpoint": "https://user:pw@api.example.com/v1", "api_key": SECRET, "headers": {"Authorization": "Bearer x"}}
     out = json.dumps(redact(spec))

@@ -6,8 +6,8 @@ import json
 
 import pytest
 
-from benchseal import layout
-from benchseal.reports.tables import bundle_tables, export_tables
+from benchseal import bundle as layout
+from benchseal.reports.render.tables import bundle_tables, export_tables
 from tests.reports.bundle_factory import CONCURRENCIES, make_sample_bundle
 
 pytestmark = pytest.mark.unit

@@ -8,12 +8,12 @@ import json
 
 import pytest
 
-from benchseal import layout
+from benchseal import bundle as layout
 from benchseal.errors import ExitCode, VerificationFailed
-from benchseal.reports.canonical import b64decode_strict, canonical_bytes
-from benchseal.reports.dsse import pae, sign_envelope, verify_envelope
-from benchseal.reports.keys import keyid, load_private_key
-from benchseal.reports.statement import PREDICATE_TYPE, STATEMENT_TYPE, build_statement, sign_bundle
+from benchseal.reports.seal.canonical import b64decode_strict, canonical_bytes
+from benchseal.reports.seal.dsse import pae, sign_envelope, verify_envelope
+from benchseal.reports.seal.keys import keyid, load_private_key
+from benchseal.reports.seal.statement import PREDICATE_TYPE, STATEMENT_TYPE, build_statement, sign_bundle
 from tests.reports.test_sign_support import PASSPHRASE, new_keys, verifiable_bundle
 
 
@@ -119,7 +119,7 @@ def test_resigning_replaces_statement_and_envelope(tmp_path, bundle):
     second = json.loads((bundle / layout.STATEMENT_JSON).read_bytes())
     assert (bundle / layout.STATEMENT_JSON).read_bytes() != first
     assert layout.REPORT_MD in {s["name"] for s in second["subject"]}
-    from benchseal.reports.verify import verify_bundle
+    from benchseal.reports.verify.checks import verify_bundle
 
     assert verify_bundle(bundle, public_keys=[info.public_key_path]).ok
 

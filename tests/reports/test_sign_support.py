@@ -12,9 +12,9 @@ import importlib
 import shutil
 from pathlib import Path
 
-from benchseal import layout
+from benchseal import bundle as layout
 from benchseal.io import iter_jsonl, read_json, write_json
-from benchseal.reports.keys import KeyInfo, generate_keypair
+from benchseal.reports.seal.keys import KeyInfo, generate_keypair
 
 PASSPHRASE = "tr0ub4dor & 3 -- benchseal test passphrase"
 QWEN2_7B_CONFIG = {
@@ -57,13 +57,13 @@ def _write_telemetry(path: Path) -> None:
 
 def rederive_summaries(root: Path) -> None:
     """Rewrite every summary of the bundle from its raw evidence with benchseal's functions."""
-    from benchseal.bench.metrics import recompute_perf_report
+    from benchseal.bench.perf.metrics import recompute_perf_report
     from benchseal.claims import check, load_evidence, load_program
     from benchseal.evaluators import results_from_lm_eval
     from benchseal.hw.compute import compute_table
     from benchseal.schema import HardwareReport
 
-    from benchseal.bench.utilisation import annotate
+    from benchseal.bench.utilisation.mfu import annotate
     from benchseal.schema import RequestRecord
 
     hw = HardwareReport.model_validate(read_json(root / layout.HARDWARE_JSON))
@@ -87,7 +87,7 @@ def rederive_summaries(root: Path) -> None:
         from benchseal.schema import FileDigest
 
         files = [FileDigest.model_validate(f) for f in model["files"]]
-        model["model_digest"] = importlib.import_module("benchseal.bench.digest").model_digest(files)
+        model["model_digest"] = importlib.import_module("benchseal.bench.model.digest").model_digest(files)
     except ImportError:  # not written yet: leave the model digest out so its check is skipped
         model["model_digest"], model["files"] = None, []
     write_json(root / layout.MODEL_JSON, model)

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from benchseal import layout
-from benchseal.reports.statement import sign_bundle
+from benchseal import bundle as layout
+from benchseal.reports.seal.statement import sign_bundle
 from tests.reports.test_sign_support import PASSPHRASE, new_keys, verifiable_bundle
 
 DOC = Path(__file__).resolve().parents[2] / "docs" / "verification.md"

@@ -1,0 +1,326 @@
+"""``run_perf``: drive a backend through the load points of a :class:`LoadSpec` and write
+``perf/requests.jsonl`` (one line per request, as it completes) and ``perf/summary.json`` (after
+every load point, so a crash loses nothing measured). See docs/metrics.md for definitions.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import datetime as _dt
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Annotated, Any, Callable
+
+from pydantic import Field, PlainSerializer, field_validator
+
+from benchseal.bench.perf.backends.base import GenRequest
+from benchseal.bench.perf.loadgen import LoadPointPlan, run_load_point
+from benchseal.bench.perf.metrics import SLO_KEYS, summarize_load_point
+from benchseal.errors import ConfigError, RunInterrupted
+from benchseal.io import JsonlWriter, load_yaml, validate, write_json
+from benchseal.bundle import PERF_REQUESTS, PERF_SUMMARY
+from benchseal.schema import LoadPointSummary, PerfReport, RequestRecord, Strict
+
+
+Rate = Annotated[float, PlainSerializer(lambda v: "inf" if v == math.inf else v, when_used="json")]
+"""Requests per second; ``inf`` (written "inf" in JSON) sends every request at t=0."""
+
+
+class LoadSpec(Strict):
+    """How hard and how long to drive the model. Empty ``concurrency`` and ``rates`` mean one
+    closed-loop load point at concurrency 1."""
+
+    concurrency: list[int] = Field(default_factory=list)
+    rates: list[Rate] = Field(default_factory=list)  # requests per second; inf = all at once
+    burstiness: float = Field(1.0, gt=0)  # gamma shape of inter-arrival times; 1 = Poisson
+    max_concurrency: int | None = Field(None, ge=1)  # cap on in-flight requests in open loop
+    num_requests: int | None = Field(None, ge=1)  # counted requests per load point
+    duration_s: float | None = Field(None, gt=0)  # stop sending after this long (per load point)
+    warmup_requests: int = Field(0, ge=0)  # sent first in each load point, excluded from the summary
+    request_timeout_s: float | None = Field(600.0, gt=0)
+    slo: dict[str, float] = Field(default_factory=dict)  # ttft_ms, tpot_ms, itl_ms, e2el_ms
+    seed: int = 0
+    workers: int = Field(1, ge=1)  # sending processes (each its own event loop); 1 = one event loop
+
+    @field_validator("concurrency")
+    @classmethod
+    def _conc(cls, v: list[int]) -> list[int]:
+        if any(c < 1 for c in v):
+            raise ValueError("concurrency levels must be >= 1")
+        return v
+
+    @field_validator("rates")
+    @classmethod
+    def _rates(cls, v: list[float]) -> list[float]:
+        if any(not r > 0 for r in v):
+            raise ValueError("rates must be > 0 (use inf for all at once)")
+        return v
+
+    @field_validator("slo")
+    @classmethod
+    def _slo(cls, v: dict[str, float]) -> dict[str, float]:
+        bad = sorted(set(v) - set(SLO_KEYS))
+        if bad:
+            raise ValueError(f"unknown SLO keys {bad}; use {', '.join(SLO_KEYS)}")
+        return v
+
+    def points(self) -> list[tuple[str, str, int | None, float | None]]:
+        """(id, mode, concurrency, rate) of every load point, in order."""
+        pts: list[tuple[str, str, int | None, float | None]] = [(f"concurrency={c}", "concurrency", c, None) for c in self.concurrency]
+        pts += [(f"rate={r:g}", "rate", self.max_concurrency, r) for r in self.rates]
+        return pts or [("concurrency=1", "concurrency", 1, None)]
+
+
+def load_workload_file(path: str | Path):
+    """Read a workload YAML (``workload:`` = WorkloadSpec, ``load:`` = LoadSpec): a path, or a name
+    in configs/workloads/. Returns (WorkloadSpec, LoadSpec)."""
+    from benchseal.bench.perf.workload import WorkloadSpec
+
+    p = Path(path)
+    if not p.exists() and p.suffix == "" and "/" not in str(path):
+        from benchseal.config import config_path
+
+        p = config_path("workloads", f"{path}.yaml")
+        if not p.exists():
+            raise ConfigError(f"no workload named '{path}'", where=str(p), hint="pass a YAML path or a name in configs/workloads/")
+    data = load_yaml(p)
+    if not isinstance(data, dict) or set(data) - {"workload", "load"}:
+        raise ConfigError("a workload file has two top-level keys, 'workload' and 'load'", where=str(p))
+    spec = validate(WorkloadSpec, data.get("workload") or {}, where=f"{p}: workload")
+    load = validate(LoadSpec, data.get("load") or {}, where=f"{p}: load")
+    return spec, load
+
+
+@dataclass
+class _PlainWorkload:
+    requests: list[GenRequest]
+    sha256: str | None = None
+    description: dict[str, Any] = field(default_factory=dict)
+
+    def count_tokens(self, text: str) -> int | None:
+        return None
+
+
+def _now_iso() -> str:
+    return _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="microseconds")
+
+
+class _Progress:
+    """A rich progress bar on stderr (one task per load point); a no-op when disabled."""
+
+    def __init__(self, enabled: bool) -> None:
+        self._p = None
+        if enabled:
+            from rich.console import Console
+            from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+            self._p = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+                               TextColumn("ok {task.fields[ok]} failed {task.fields[failed]}"), TimeElapsedColumn(),
+                               console=Console(stderr=True), transient=False)
+            self._p.start()
+        self._task = None
+
+    def begin(self, name: str, total: int | None) -> None:
+        if self._p is not None:
+            self._task = self._p.add_task(name, total=total, ok=0, failed=0)
+            self.ok = self.failed = 0
+
+    def advance(self, rec: RequestRecord) -> None:
+        if self._p is not None and self._task is not None:
+            if rec.status == "ok":
+                self.ok += 1
+            else:
+                self.failed += 1
+            self._p.update(self._task, advance=1, ok=self.ok, failed=self.failed)
+
+    def stop(self) -> None:
+        if self._p is not None:
+            self._p.stop()
+
+
+def run_perf(
+    backend,
+    workload,
+    load: LoadSpec,
+    out_dir: Path,
+    *,
+    annotate: Callable[[LoadPointSummary, list[RequestRecord]], LoadPointSummary] | None = None,
+    telemetry_csv: Path | None = None,
+    progress: bool = True,
+) -> PerfReport:
+    """Measure every load point of ``load`` (see module docstring). Raises RunInterrupted (exit 3)
+    when the server dies or on Ctrl-C, after writing everything measured with status ``partial``."""
+    if isinstance(workload, list):
+        workload = _PlainWorkload(workload)
+    out_dir = Path(out_dir)
+    report = PerfReport(
+        backend=getattr(backend, "name", type(backend).__name__),
+        model=str(getattr(backend, "model", "") or ""),
+        endpoint=getattr(backend, "endpoint", None),
+        workload={**dict(getattr(workload, "description", {}) or {}), "sha256": getattr(workload, "sha256", None)},
+        load=load.model_dump(mode="json"),
+        status="partial",
+        notes=["in progress"],
+    )
+    if hasattr(backend, "count_tokens") and getattr(workload, "count_tokens", None) is not None:
+        probe = workload.count_tokens("a")
+        if probe is not None:
+            backend.count_tokens = workload.count_tokens
+    runner = _Runner(backend, workload, load, out_dir, report, annotate, progress)
+    sampler = _start_telemetry(telemetry_csv, report)
+    try:
+        if hasattr(backend, "run_batch") and not hasattr(backend, "send"):
+            runner.offline()
+        else:
+            asyncio.run(runner.streaming())
+    except KeyboardInterrupt:
+        runner.finish_partial("interrupted by the user (Ctrl-C)")
+        raise RunInterrupted(
+            f"interrupted by the user; {runner.n_written} requests measured so far are kept in {out_dir / PERF_REQUESTS}",
+            hint="the summary is marked partial",
+        ) from None
+    except _ServerDied as exc:
+        raise RunInterrupted(
+            f"{exc}; {runner.n_written} requests measured so far are kept in {out_dir / PERF_REQUESTS}",
+            hint="the summary is marked partial; restart the server and run again",
+        ) from None
+    finally:
+        runner.progress.stop()
+        runner.close()
+        _stop_telemetry(sampler, report)
+    report.status = "complete"
+    report.notes = [n for n in report.notes if n != "in progress"]
+    report.capabilities = _capabilities(backend)
+    write_json(out_dir / PERF_SUMMARY, report)
+    return report
+
+
+class _ServerDied(Exception):
+    pass
+
+
+def _capabilities(backend) -> dict[str, Any]:
+    try:
+        return dict(backend.capabilities())
+    except Exception:
+        return {}
+
+
+def _start_telemetry(csv_path: Path | None, report: PerfReport):
+    if csv_path is None:
+        return None
+    try:
+        from benchseal.hw import TelemetrySampler
+
+        sampler = TelemetrySampler(csv_path, 0.1)
+        sampler.__enter__()
+        return sampler
+    except Exception as exc:  # telemetry must never stop a measurement
+        report.notes.append(f"GPU telemetry not recorded: {type(exc).__name__}: {exc}")
+        return None
+
+
+def _stop_telemetry(sampler, report: PerfReport) -> None:
+    if sampler is None:
+        return
+    try:
+        sampler.__exit__(None, None, None)
+        res = getattr(sampler, "result", None)
+        if res is not None and not getattr(res, "available", True):
+            report.notes.append(f"GPU telemetry: {getattr(res, 'note', 'not available')}")
+    except Exception as exc:
+        report.notes.append(f"GPU telemetry stopped with an error: {type(exc).__name__}: {exc}")
+
+
+class _Runner:
+    def __init__(self, backend, workload, load: LoadSpec, out_dir: Path, report: PerfReport, annotate, progress: bool):
+        self.backend, self.workload, self.load, self.out_dir = backend, workload, load, out_dir
+        self.report, self.annotate = report, annotate
+        self.progress = _Progress(progress)
+        self.writer: JsonlWriter | None = None
+        self.n_written = 0
+        self.current: tuple[str, str, int | None, float | None, str] | None = None
+        self.lp_records: list[RequestRecord] = []
+
+    def open(self) -> None:
+        self.writer = JsonlWriter(self.out_dir / PERF_REQUESTS)
+        write_json(self.out_dir / PERF_SUMMARY, self.report)
+
+    def close(self) -> None:
+        if self.writer is not None:
+            self.writer.close()
+
+    def on_record(self, rec: RequestRecord) -> None:
+        self.writer.write(rec)  # type: ignore[union-attr]
+        self.n_written += 1
+        self.lp_records.append(rec)
+        self.progress.advance(rec)
+
+    def summarize(self, interrupted: bool = False) -> None:
+        lp, mode, conc, rate, started = self.current  # type: ignore[misc]
+        s = summarize_load_point(self.lp_records, load_point=lp, mode=mode, concurrency=conc,
+                                 rate=rate if rate is not None and math.isfinite(rate) else None,
+                                 burstiness=self.load.burstiness if mode == "rate" else None,
+                                 started_at=started, ended_at=_now_iso(), slo=self.load.slo or None,
+                                 interrupted=interrupted)
+        if self.annotate is not None:
+            s = self.annotate(s, self.lp_records)
+        self.report.load_points.append(s)
+        write_json(self.out_dir / PERF_SUMMARY, self.report)
+        self.current = None
+
+    def finish_partial(self, why: str) -> None:
+        if self.writer is None:
+            return
+        if self.current is not None:
+            self.summarize(interrupted=True)
+        self.report.status = "partial"
+        self.report.notes = [n for n in self.report.notes if n != "in progress"] + [f"partial: {why}"]
+        self.report.capabilities = _capabilities(self.backend)
+        write_json(self.out_dir / PERF_SUMMARY, self.report)
+
+    def plan(self, lp: str, conc: int | None, rate: float | None) -> LoadPointPlan:
+        ld = self.load
+        return LoadPointPlan(load_point=lp, requests=list(self.workload.requests), concurrency=conc, rate=rate,
+                             burstiness=ld.burstiness, num_requests=ld.num_requests, duration_s=ld.duration_s,
+                             warmup=ld.warmup_requests, timeout_s=ld.request_timeout_s, seed=ld.seed)
+
+    async def streaming(self) -> None:
+        await self.backend.start()
+        try:
+            self.open()
+            for lp, mode, conc, rate in self.load.points():
+                self.current = (lp, mode, conc, rate, _now_iso())
+                self.lp_records = []
+                plan = self.plan(lp, conc, rate)
+                self.progress.begin(lp, plan.total())
+                res = await run_load_point(self.backend, plan, self.on_record, workers=self.load.workers)
+                if res.interrupted:
+                    self.finish_partial(res.reason or "the server stopped answering")
+                    raise _ServerDied(f"{res.reason} during load point {lp}")
+                self.summarize()
+        finally:
+            await self.backend.close()
+
+    def offline(self) -> None:
+        """An offline backend (vLLM ``LLM``): all requests of the load point submitted at once."""
+        self.open()
+        ld = self.load
+        reqs = list(self.workload.requests)
+        n = ld.num_requests or len(reqs)
+        batch = [dataclasses.replace(reqs[i % len(reqs)], request_id=i) for i in range(n)]
+        self.current = ("offline", "offline", None, math.inf, _now_iso())
+        self.lp_records = []
+        self.progress.begin("offline", n)
+        try:
+            records = self.backend.run_batch(batch, load_point="offline")
+        finally:
+            self.backend.close()
+        for rec, req in zip(records, batch):
+            rec.prompt_id = reqs[req.request_id % len(reqs)].request_id
+            self.on_record(rec)
+        lp, mode, _, _, started = self.current
+        self.current = (lp, mode, None, None, started)
+        self.summarize()

@@ -1,0 +1,10 @@
+"""benchseal.reports.render: the human and CI views of a bundle.
+
+Public face: :func:`write_reports` (report.html, report.md, junit.xml), :func:`bundle_tables`,
+:func:`export_tables` (CSV/Parquet). pandas and matplotlib load inside the functions.
+"""
+
+from benchseal.reports.render.tables import bundle_tables, export_tables
+from benchseal.reports.render.write import write_reports
+
+__all__ = ["bundle_tables", "export_tables", "write_reports"]

@@ -1,0 +1,129 @@
+"""Bilingual labels (Chinese first, English second) for the human reports."""
+
+from __future__ import annotations
+
+LABELS: dict[str, tuple[str, str]] = {
+    "title": ("大模型测评证据报告", "Model evidence report"),
+    "program": ("申报项目", "Program"),
+    "run": ("运行", "Run"),
+    "run_id": ("运行编号", "Run id"),
+    "run_status": ("运行状态", "Run status"),
+    "tool": ("工具版本", "Tool version"),
+    "started": ("开始时间", "Started"),
+    "ended": ("结束时间", "Ended"),
+    "stages": ("阶段", "Stages"),
+    "spec": ("运行参数", "Run settings"),
+    "stage": ("阶段", "Stage"),
+    "status": ("状态", "Status"),
+    "error": ("错误", "Error"),
+    "summary": ("结论摘要", "Summary"),
+    "overall_pass": ("全部必需指标通过", "All required claims pass"),
+    "overall_fail": ("存在未通过或无法判定的必需指标", "A required claim failed or is inconclusive"),
+    "no_claims": ("未指定申报项目，未进行指标核验", "No program given: no claims were checked"),
+    "claims": ("指标核验", "Claims"),
+    "claim": ("指标", "Claim"),
+    "clause": ("条款原文 / 英文释义", "Clause (Chinese / English gloss)"),
+    "metric": ("证据路径", "Metric path"),
+    "requirement": ("要求", "Requirement"),
+    "observed": ("实测值", "Observed"),
+    "margin": ("余量", "Margin"),
+    "severity": ("级别", "Severity"),
+    "reason": ("说明", "Reason"),
+    "out_of_scope": ("不在测评范围内的事项", "Out of scope (not measured by benchseal)"),
+    "model": ("模型", "Model"),
+    "model_digest": ("模型摘要 (sha256)", "Model digest (sha256)"),
+    "params_total": ("总参数量", "Total parameters"),
+    "params_active": ("激活参数量", "Active parameters"),
+    "params_embedding": ("嵌入层参数量", "Embedding parameters"),
+    "params_method": ("计数方法", "Counting method"),
+    "architecture": ("架构", "Architecture"),
+    "hardware": ("硬件与算力", "Hardware and compute"),
+    "compute": ("算力规模 (TFLOPS，稠密峰值)", "Compute inventory (TFLOPS, dense peak)"),
+    "host": ("主机", "Host"),
+    "perf": ("推理性能", "Inference performance"),
+    "eval": ("评测得分", "Evaluation scores"),
+    "claim_grade": ("可用于申报", "Claim-grade"),
+    "plots": ("图表", "Plots"),
+    "plot_latency_cdf": ("延迟累积分布", "Latency CDF"),
+    "plot_throughput": ("吞吐量与并发", "Throughput vs concurrency"),
+    "plot_telemetry": ("GPU 遥测（随时间）", "GPU telemetry over time"),
+    "plot_peers": ("同类模型对比", "Peer comparison"),
+    "plot_roofline": ("屋顶线模型", "Roofline"),
+    "verify": ("离线核验：benchseal verify 本目录", "Verify offline: benchseal verify THIS_FOLDER"),
+    "missing": ("缺失", "missing"),
+    "files": ("证据文件", "Evidence files"),
+    "template_note": ("本项目阈值由申报单位自行设定", "The thresholds of this program are set by the applicant"),
+}
+
+STATUS: dict[str, tuple[str, str]] = {
+    "PASS": ("通过", "PASS"),
+    "FAIL": ("未通过", "FAIL"),
+    "INCONCLUSIVE": ("无法判定", "INCONCLUSIVE"),
+}
+
+SEVERITY: dict[str, tuple[str, str]] = {
+    "required": ("必需", "required"),
+    "advisory": ("建议", "advisory"),
+    "informational": ("参考", "informational"),
+}
+
+RUN_STATUS: dict[str, tuple[str, str]] = {
+    "complete": ("完整", "complete"),
+    "partial": ("不完整", "partial"),
+    "failed": ("失败", "failed"),
+    "running": ("进行中（未结束）", "running (not finished)"),
+    "interrupted": ("已中断", "interrupted"),
+    "skipped": ("已跳过", "skipped"),
+    "pending": ("未开始", "pending"),
+}
+
+OPS: dict[str, tuple[str, str]] = {
+    ">=": ("≥（以上）", ">="),
+    ">": ("＞（超过）", ">"),
+    "<=": ("≤（不超过）", "<="),
+    "<": ("＜（低于）", "<"),
+    "==": ("＝", "=="),
+    "present": ("须提供", "present"),
+}
+
+
+def bi(key: str, table: dict[str, tuple[str, str]] | None = None, sep: str = " / ") -> str:
+    """``"中文 / English"`` for a label key (the key itself when unknown)."""
+    zh, en = (table or LABELS).get(key, (key, key))
+    return zh if zh == en else f"{zh}{sep}{en}"
+
+
+def fmt_value(v: object, unit: str | None = None) -> str:
+    """A value for a table cell: big ints with thousands separators, floats to 4 significant digits."""
+    if v is None:
+        return "—"
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    if isinstance(v, str) and v.lstrip("-").isdigit():
+        v = int(v)
+    if isinstance(v, int):
+        text = f"{v:,}"
+    elif isinstance(v, float):
+        text = f"{v:,.4g}" if abs(v) < 1e6 else f"{v:,.0f}"
+    else:
+        text = str(v)
+    return f"{text} {unit}" if unit else text
+
+
+def requirement(verdict: dict) -> str:
+    """``≥（以上） 800,000,000 parameters`` / ``须提供 / present``."""
+    op = verdict.get("op", "")
+    zh, en = OPS.get(op, (op, op))
+    if op == "present":
+        return f"{zh} / {en}"
+    return f"{zh} {fmt_value(verdict.get('threshold'), verdict.get('unit'))}"
+
+
+# plot name (benchseal.reports.render.plots.PLOTS) -> LABELS key of its caption
+PLOTS_CAPTION: dict[str, str] = {
+    "latency_cdf": "plot_latency_cdf",
+    "throughput": "plot_throughput",
+    "telemetry": "plot_telemetry",
+    "peers": "plot_peers",
+    "roofline": "plot_roofline",
+}

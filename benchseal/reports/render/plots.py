@@ -1,0 +1,160 @@
+"""Report plots as PNG files under plots/ (matplotlib, imported lazily; no pyplot global state).
+
+Our own: latency CDF and throughput vs concurrency (perf), peer comparison (eval). Telemetry over
+time and the roofline come from :mod:`benchseal.reports.render.plots_utilisation` when it is installed.
+Plot labels are English (the default fonts have no CJK glyphs); the HTML captions are bilingual.
+"""
+
+from __future__ import annotations
+
+import importlib
+from pathlib import Path
+from typing import Any, Callable
+
+from benchseal import bundle as layout
+
+from .view import BundleView
+
+_PNG_META = {"Software": None}  # no tool version in the PNG: same data, same bytes
+
+
+def _figure(width: float = 7.0, height: float = 3.6):
+    from matplotlib.figure import Figure
+
+    return Figure(figsize=(width, height), dpi=100, layout="constrained")
+
+
+def save_png(fig: Any, out: str | Path, *, dpi: float | None = None) -> Path:
+    """Write ``fig`` as a PNG with no tool-version metadata (same data, same bytes)."""
+    out = Path(out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(out, format="png", metadata=_PNG_META, dpi=dpi if dpi is not None else "figure")
+    return out
+
+
+def latency_cdf(view: BundleView, out: Path) -> Path | None:
+    series: dict[str, dict[str, list[float]]] = {}
+    for r in view.requests():
+        if r.get("warmup") or r.get("status") != "ok" or r.get("first_token_s") is None or r.get("end_s") is None:
+            continue
+        s = series.setdefault(str(r.get("load_point")), {"ttft": [], "e2el": []})
+        s["ttft"].append((r["first_token_s"] - r["send_s"]) * 1000)
+        s["e2el"].append((r["end_s"] - r["send_s"]) * 1000)
+    if not series:
+        return None
+    fig = _figure()
+    axes = fig.subplots(1, 2)
+    for ax, key, label in ((axes[0], "ttft", "TTFT (ms)"), (axes[1], "e2el", "End-to-end latency (ms)")):
+        for lp, vals in series.items():
+            xs = sorted(vals[key])
+            ax.step(xs, [(i + 1) / len(xs) for i in range(len(xs))], where="post", label=lp)
+        ax.set_xlabel(label)
+        ax.set_ylabel("fraction of requests")
+        ax.grid(alpha=0.3)
+    axes[1].legend(fontsize=7)
+    return save_png(fig, out)
+
+
+def throughput(view: BundleView, out: Path) -> Path | None:
+    points = [lp for lp in (view.perf or {}).get("load_points", []) if lp.get("concurrency") or lp.get("rate")]
+    if not points:
+        return None
+    by_conc = all(lp.get("concurrency") for lp in points)
+    key = "concurrency" if by_conc else "rate"
+    points = sorted(points, key=lambda lp: lp.get(key) or 0)
+    xs = [lp[key] for lp in points]
+    fig = _figure()
+    ax = fig.subplots()
+    ax.plot(xs, [lp.get("output_token_throughput") or 0 for lp in points], marker="o", label="output tokens/s")
+    ax.set_xlabel("concurrency" if by_conc else "request rate (req/s)")
+    ax.set_ylabel("output tokens/s")
+    if by_conc:
+        ax.set_xscale("log", base=2)
+    ax2 = ax.twinx()
+    ax2.plot(xs, [lp.get("request_throughput") or 0 for lp in points], marker="s", color="tab:orange", label="requests/s")
+    ax2.set_ylabel("requests/s")
+    ax.grid(alpha=0.3)
+    fig.legend(loc="outside upper center", ncols=2, fontsize=7)
+    return save_png(fig, out)
+
+
+def peers(view: BundleView, out: Path) -> Path | None:
+    """Bars per benchmark: the candidate and every comparable peer row of each suite's
+    ``extra.comparison`` (a benchseal.evaluators.peers.ComparisonTable; scores in percent)."""
+    scores: dict[str, dict[str, float]] = {}  # benchmark label -> model -> score
+    tables = {s: (rep.get("extra") or {}).get("comparison") for s, rep in view.evals.items()}
+    tables = {s: t for s, t in tables.items() if isinstance(t, dict) and t.get("rows")}
+    for suite, table in tables.items():
+        for r in table["rows"]:
+            if not isinstance(r, dict) or not r.get("comparable") or r.get("score") is None:
+                continue
+            label = (f"{suite}\n" if len(tables) > 1 else "") + str(r.get("benchmark"))
+            name = "this model" if r.get("origin") == "candidate" else f"{r.get('model')} ({r.get('origin')})"
+            scores.setdefault(label, {})[name] = float(r["score"])
+    if not scores:
+        return None
+    names = ["this model"] + sorted({n for s in scores.values() for n in s} - {"this model"})
+    fig = _figure(max(5.0, 1.1 * len(scores) + 3), 3.8)
+    ax = fig.subplots()
+    width = 0.8 / len(names)
+    for j, name in enumerate(names):
+        ax.bar([i + j * width for i in range(len(scores))], [s.get(name, 0.0) for s in scores.values()], width, label=name)
+    ax.set_xticks([i + 0.4 - width / 2 for i in range(len(scores))], list(scores), fontsize=7)
+    ax.set_ylabel("score (%)")
+    ax.legend(fontsize=7)
+    ax.grid(axis="y", alpha=0.3)
+    return save_png(fig, out)
+
+
+def _colleague(name: str) -> Callable[..., Any] | None:
+    try:
+        mod = importlib.import_module("benchseal.reports.render.plots_utilisation")
+    except ImportError:
+        return None
+    return getattr(mod, name, None)
+
+
+def telemetry(view: BundleView, out: Path) -> Path | None:
+    fn = _colleague("telemetry_plot")
+    if fn is None or view.telemetry_path is None:
+        return None
+    fn(view.telemetry_path, out)
+    return out if out.is_file() else None
+
+
+def roofline(view: BundleView, out: Path) -> Path | None:
+    fn = _colleague("roofline_plot")
+    if fn is None or not view.perf or not view.hardware or not view.model:
+        return None
+    from benchseal.schema import HardwareReport, LoadPointSummary
+
+    summaries = [LoadPointSummary.model_validate(lp) for lp in view.perf.get("load_points", [])]
+    fn(summaries, HardwareReport.model_validate(view.hardware), view.model.get("config") or {}, view.model.get("dtype"), out)
+    return out if out.is_file() else None
+
+
+# name -> (function, i18n caption key)
+PLOTS: dict[str, tuple[Callable[[BundleView, Path], Path | None], str]] = {
+    "latency_cdf": (latency_cdf, "plot_latency_cdf"),
+    "throughput": (throughput, "plot_throughput"),
+    "telemetry": (telemetry, "plot_telemetry"),
+    "peers": (peers, "plot_peers"),
+    "roofline": (roofline, "plot_roofline"),
+}
+
+
+def make_plots(view: BundleView, out_dir: Path) -> tuple[dict[str, Path], dict[str, str]]:
+    """Draw every plot that has evidence into ``out_dir/plots``. Returns (written, skipped-with-reason)."""
+    written: dict[str, Path] = {}
+    skipped: dict[str, str] = {}
+    for name, (fn, _) in PLOTS.items():
+        try:
+            path = fn(view, out_dir / layout.PLOTS_DIR / f"{name}.png")
+        except Exception as exc:  # a plot must never sink the report; the reason is shown instead
+            skipped[name] = f"{type(exc).__name__}: {exc}"
+            continue
+        if path is None:
+            skipped[name] = "no evidence for this plot in the bundle"
+        else:
+            written[name] = path
+    return written, skipped

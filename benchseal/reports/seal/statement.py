@@ -1,0 +1,189 @@
+"""The in-toto Statement v1 over an evidence bundle, and signing a bundle.
+
+Subjects are every file of the bundle (POSIX paths relative to the bundle root, sorted) except the
+statement and its envelope, each with its sha256, plus one subject ``model:<model_digest>`` for the
+model weights when model.json has a digest. The predicate summarises the run, the hardware, the
+model and the verdicts; the evidence itself is pinned by the subject digests.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from benchseal import bundle as layout
+from benchseal.errors import BundleError
+from benchseal.io import read_json, sha256_file
+from benchseal.reports.seal.canonical import canonical_bytes
+
+STATEMENT_TYPE = "https://in-toto.io/Statement/v1"
+PREDICATE_TYPE = "https://benchseal.dev/evidence/v1"
+MODEL_SUBJECT_PREFIX = "model:"
+
+
+def require_bundle(bundle_dir: Path) -> Path:
+    bundle_dir = Path(bundle_dir)
+    if not bundle_dir.is_dir():
+        raise BundleError("bundle directory not found", where=str(bundle_dir), hint="pass the run's output directory")
+    if not (bundle_dir / layout.RUN_JSON).is_file():
+        raise BundleError(f"not an evidence bundle: {layout.RUN_JSON} is missing", where=str(bundle_dir), hint="pass the run's output directory")
+    return bundle_dir
+
+
+def subject_files(bundle_dir: Path) -> list[str]:
+    """Every regular file of the bundle except layout.NOT_SUBJECTS, as sorted POSIX relative paths."""
+    bundle_dir = Path(bundle_dir)
+    out = []
+    for root, dirs, files in os.walk(bundle_dir):
+        dirs.sort()
+        for name in files:
+            rel = Path(root, name).relative_to(bundle_dir).as_posix()
+            if rel not in layout.NOT_SUBJECTS:
+                out.append(rel)
+    return sorted(out)
+
+
+def _load(bundle_dir: Path, name: str) -> Any:
+    path = bundle_dir / name
+    return read_json(path) if path.is_file() else None
+
+
+def _normalise_digest(digest: str) -> str:
+    return digest.split(":", 1)[1] if digest.startswith("sha256:") else digest
+
+
+def model_subject(model: Any) -> dict | None:
+    digest = model.get("model_digest") if isinstance(model, dict) else None
+    if not isinstance(digest, str) or not digest:
+        return None
+    return {"name": MODEL_SUBJECT_PREFIX + digest, "digest": {"sha256": _normalise_digest(digest)}}
+
+
+def _pick(d: Any, keys: tuple[str, ...]) -> dict | None:
+    if not isinstance(d, dict):
+        return None
+    return {k: d.get(k) for k in keys}
+
+
+def _hardware_summary(hw: Any) -> dict | None:
+    if not isinstance(hw, dict):
+        return None
+    gpus = hw.get("gpus") if isinstance(hw.get("gpus"), list) else []
+    models: dict[str, int] = {}
+    for g in gpus:
+        name = g.get("name") if isinstance(g, dict) else None
+        models[str(name)] = models.get(str(name), 0) + 1
+    compute = hw.get("compute") if isinstance(hw.get("compute"), dict) else {}
+    host = hw.get("host") if isinstance(hw.get("host"), dict) else {}
+    return {
+        "host": host.get("hostname"),
+        "servers": compute.get("servers"),
+        "gpus": len(gpus),
+        "gpu_models": models,
+        "total_tflops": compute.get("total_tflops"),
+        "unknown_gpus": compute.get("unknown_gpus"),
+        "nvml_available": hw.get("nvml_available"),
+    }
+
+
+def _model_summary(model: Any) -> dict | None:
+    if not isinstance(model, dict):
+        return None
+    params = model.get("params") if isinstance(model.get("params"), dict) else {}
+    return {
+        "architecture": model.get("architecture"),
+        "model_digest": model.get("model_digest"),
+        "params_total": params.get("total"),
+        "params_active": params.get("active"),
+        "params_method": params.get("method"),
+    }
+
+
+_VERDICT_KEYS = ("claim_id", "status", "severity", "metric", "op", "observed", "threshold", "unit", "margin")
+
+
+def _claims_summary(claims: Any) -> dict | None:
+    if not isinstance(claims, dict):
+        return None
+    verdicts = claims.get("verdicts") if isinstance(claims.get("verdicts"), list) else []
+    return {"program": claims.get("program"), "passed": claims.get("passed"), "verdicts": [_pick(v, _VERDICT_KEYS) for v in verdicts]}
+
+
+_RUN_KEYS = ("run_id", "program", "status", "started_at", "ended_at", "tool", "tool_version", "schema_version")
+
+
+def build_predicate(bundle_dir: Path) -> dict:
+    """The benchseal evidence predicate (without the signer's tool version; see build_statement)."""
+    bundle_dir = Path(bundle_dir)
+    return {
+        "run": _pick(_load(bundle_dir, layout.RUN_JSON), _RUN_KEYS),
+        "hardware": _hardware_summary(_load(bundle_dir, layout.HARDWARE_JSON)),
+        "model": _model_summary(_load(bundle_dir, layout.MODEL_JSON)),
+        "claims": _claims_summary(_load(bundle_dir, layout.CLAIMS_JSON)),
+    }
+
+
+def build_subjects(bundle_dir: Path) -> list[dict]:
+    bundle_dir = Path(bundle_dir)
+    subjects = [{"name": rel, "digest": {"sha256": sha256_file(bundle_dir / rel)}} for rel in subject_files(bundle_dir)]
+    model = model_subject(_load(bundle_dir, layout.MODEL_JSON))
+    if model is not None:
+        subjects.append(model)
+    return subjects
+
+
+def build_statement(bundle_dir: Path) -> dict:
+    """The in-toto Statement v1 for the bundle as it is on disk now."""
+    from benchseal import __version__
+
+    bundle_dir = require_bundle(bundle_dir)
+    predicate = build_predicate(bundle_dir)
+    predicate["signer"] = {"tool": "benchseal", "tool_version": __version__}
+    return {"_type": STATEMENT_TYPE, "subject": build_subjects(bundle_dir), "predicateType": PREDICATE_TYPE, "predicate": predicate}
+
+
+def statement_bytes(statement: dict) -> bytes:
+    """The signed payload: RFC 8785 canonical JSON, byte-identical to statement.json."""
+    return canonical_bytes(statement)
+
+
+def _write_atomic(path: Path, data: bytes) -> None:
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def envelope_bytes(envelope: dict) -> bytes:
+    """statement.dsse.json as written: canonical JSON plus one newline."""
+    return canonical_bytes(envelope) + b"\n"
+
+
+def sign_bundle(bundle_dir: Path, private_key_path: Path, passphrase: bytes) -> Path:
+    """Write statement.json and statement.dsse.json (replacing earlier ones); return the envelope path."""
+    from benchseal.reports.seal.dsse import IN_TOTO_PAYLOAD_TYPE, sign_envelope
+    from benchseal.reports.seal.keys import keyid, load_private_key
+
+    bundle_dir = require_bundle(bundle_dir)
+    if Path(private_key_path).resolve().is_relative_to(bundle_dir.resolve()):
+        raise BundleError(
+            "the private key is inside the bundle and would be published with it",
+            where=str(private_key_path),
+            hint="keep private keys outside the bundle directory",
+        )
+    key = load_private_key(Path(private_key_path), passphrase)
+    payload = statement_bytes(build_statement(bundle_dir))
+    envelope = sign_envelope(payload, IN_TOTO_PAYLOAD_TYPE, key, keyid(key.public_key()))
+    _write_atomic(bundle_dir / layout.STATEMENT_JSON, payload)
+    out = bundle_dir / layout.STATEMENT_DSSE
+    _write_atomic(out, envelope_bytes(envelope))
+    return out

@@ -1,0 +1,356 @@
+"""A controllable OpenAI-compatible streaming server for tests and self-benchmarks (127.0.0.1 only).
+
+Speaks ``/v1/completions`` and ``/v1/chat/completions`` (streamed, with ``usage`` in the final
+chunk, or not streamed), ``/v1/models`` and ``/health``. Every generated token is sent at
+``t_request + ttft + i * itl`` with :class:`~benchseal.bench.perf.loadgen.PreciseTimer` (coarse loop
+timer, then polling through the event loop), so the delays a client measures can be checked
+against the injected ones. Token ``i`` is the text ``"tok<i> "``; usage counts prompt words.
+
+A client may send ``X-Benchseal-Send-Time: <perf_counter>`` (the openai backend's
+``send_time_header`` option): delays then count from that instant, so the server's own delay in
+reading the request does not add to the TTFT it injects.
+
+Per-request overrides in the JSON body: ``x_ttft_ms``, ``x_itl_ms``, ``x_fault``, ``x_fault_at``
+(token index), ``x_usage_offset`` (added to the reported completion tokens). Faults:
+``http_error`` (HTTP 500), ``error_midstream`` (an SSE error event), ``malformed`` (a non-JSON
+event), ``stall`` (stop sending, keep the connection), ``disconnect`` (close the socket) and
+``die`` (the process exits). Server-wide: ``--fault F --fault-after N`` applies F to every
+request after the first N.
+
+    python -m benchseal.testing.server --port 0 --ttft-ms 20 --itl-ms 5   # prints {"port": ...}
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+
+perf_counter = time.perf_counter
+FAULTS = ("none", "http_error", "error_midstream", "malformed", "stall", "disconnect", "die")
+_SSE_HEAD = b"HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nCache-Control: no-cache\r\nTransfer-Encoding: chunked\r\n\r\n"
+
+
+@dataclass
+class ServerConfig:
+    model: str = "test-model"
+    ttft_ms: float = 0.0
+    itl_ms: float = 0.0
+    fault: str = "none"
+    fault_after: int = 0
+    fault_at: int = 1
+    timer_margin_ms: float = 0.5
+
+
+def _chunk(data: bytes) -> bytes:
+    return b"%x\r\n%s\r\n" % (len(data), data)
+
+
+def _event(obj: dict | str) -> bytes:
+    payload = obj if isinstance(obj, str) else json.dumps(obj, separators=(",", ":"))
+    return _chunk(b"data: " + payload.encode() + b"\n\n")
+
+
+def _json_response(status: int, obj: dict, reason: str = "OK") -> bytes:
+    body = json.dumps(obj).encode()
+    return (b"HTTP/1.1 %d %s\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n" % (status, reason.encode(), len(body))) + body
+
+
+class _Handler(asyncio.Protocol):
+    def __init__(self, server: "TestServer") -> None:
+        self.server = server
+        self.buf = b""
+        self.transport = None
+
+    def connection_made(self, transport) -> None:
+        self.transport = transport
+
+    def connection_lost(self, exc) -> None:
+        self.transport = None
+
+    def data_received(self, data: bytes) -> None:
+        t = perf_counter()
+        self.buf += data
+        while True:
+            i = self.buf.find(b"\r\n\r\n")
+            if i < 0:
+                return
+            head = self.buf[:i].decode("latin-1")
+            length = 0
+            for line in head.split("\r\n")[1:]:
+                k, _, v = line.partition(":")
+                if k.strip().lower() == "content-length":
+                    length = int(v.strip())
+            if len(self.buf) < i + 4 + length:
+                return
+            body = self.buf[i + 4 : i + 4 + length]
+            self.buf = self.buf[i + 4 + length :]
+            method, path = (head.split(" ", 2) + ["", ""])[:2]
+            sent = head.find("X-Benchseal-Send-Time:")
+            if sent >= 0:  # delays count from when the client sent the request (same monotonic clock)
+                try:
+                    ts = float(head[sent + 22 :].split("\r\n", 1)[0])
+                    if 0 <= t - ts < 1.0:
+                        t = ts
+                except ValueError:
+                    pass
+            self.server.handle(self, method, path, body, t)
+
+    def write(self, data: bytes) -> None:
+        if self.transport is not None and not self.transport.is_closing():
+            self.transport.write(data)
+
+
+class TestServer:
+    """The server itself (run in its own process by :func:`spawn`; see module docstring)."""
+
+    __test__ = False  # not a pytest test class
+
+    def __init__(self, config: ServerConfig) -> None:
+        self.cfg = config
+        self.n_requests = 0
+        self.timer = None
+        self.lateness_ms: list[float] = []
+        # per request (keyed by its start time t: the client's send instant when it sent the
+        # X-Benchseal-Send-Time header): when each streamed chunk was handed to the kernel, as
+        # offsets from t. Lets a test isolate the client's own timestamp error from server lateness.
+        self.writes: dict[float, list[float]] = {}
+
+    def handle(self, conn: _Handler, method: str, path: str, body: bytes, t: float) -> None:
+        path = path.split("?", 1)[0]
+        if method == "GET" and path == "/health":
+            conn.write(_json_response(200, {"status": "ok"}))
+        elif method == "GET" and path == "/stats":  # the server's own send lateness (for accuracy checks)
+            lat = sorted(self.lateness_ms)
+            q = (lambda f: lat[min(len(lat) - 1, int(f * len(lat)))] if lat else None)
+            conn.write(_json_response(200, {"requests": self.n_requests, "events": len(lat), "p50_ms": q(0.5),
+                                            "p99_ms": q(0.99), "max_ms": lat[-1] if lat else None}))
+            self.lateness_ms.clear()
+        elif method == "GET" and path == "/writes":  # actual chunk write offsets per request, then cleared
+            conn.write(_json_response(200, {"writes": [[k, v] for k, v in self.writes.items()]}))
+            self.writes.clear()
+        elif method == "GET" and path == "/v1/models":
+            conn.write(_json_response(200, {"object": "list", "data": [{"id": self.cfg.model, "object": "model"}]}))
+        elif method == "POST" and path in ("/v1/completions", "/v1/chat/completions"):
+            self.generate(conn, path.endswith("chat/completions"), body, t)
+        else:
+            conn.write(_json_response(404, {"error": {"message": f"no route {method} {path}", "code": 404}}, "Not Found"))
+
+    def generate(self, conn: _Handler, chat: bool, body: bytes, t: float) -> None:
+        cfg = self.cfg
+        index = self.n_requests
+        self.n_requests += 1
+        try:
+            req = json.loads(body)
+        except ValueError:
+            conn.write(_json_response(400, {"error": {"message": "request body is not JSON", "code": 400}}, "Bad Request"))
+            return
+        if req.get("model") != cfg.model:
+            msg = f"The model `{req.get('model')}` does not exist."
+            conn.write(_json_response(404, {"error": {"message": msg, "type": "NotFoundError", "code": 404}}, "Not Found"))
+            return
+        fault = req.get("x_fault") or (cfg.fault if index >= cfg.fault_after else "none")
+        if fault == "http_error":
+            conn.write(_json_response(500, {"error": {"message": "injected server error", "code": 500}}, "Internal Server Error"))
+            return
+        n = int(req.get("max_tokens") or 16)
+        ttft = float(req.get("x_ttft_ms", cfg.ttft_ms)) / 1e3
+        itl = float(req.get("x_itl_ms", cfg.itl_ms)) / 1e3
+        fault_at = int(req.get("x_fault_at", cfg.fault_at))
+        offset = int(req.get("x_usage_offset", 0))
+        if chat:
+            words = sum(len(str(m.get("content", "")).split()) for m in req.get("messages", []))
+        else:
+            words = len(str(req.get("prompt", "")).split())
+        usage = {"prompt_tokens": words, "completion_tokens": n + offset, "total_tokens": words + n + offset}
+        rid = f"cmpl-{index}"
+        if not req.get("stream"):
+            text = "".join(f"tok{i} " for i in range(n))
+            choice = {"index": 0, "message": {"role": "assistant", "content": text}} if chat else {"index": 0, "text": text}
+            obj = {"id": rid, "object": "chat.completion" if chat else "text_completion", "model": cfg.model,
+                   "choices": [{**choice, "finish_reason": "length"}], "usage": usage}
+            self.at(t + ttft + max(n - 1, 0) * itl, conn.write, _json_response(200, obj))
+            return
+        kind = "chat.completion.chunk" if chat else "text_completion"
+        prefix = '{"id":"%s","object":"%s","model":%s,"choices":[{"index":0,' % (rid, kind, json.dumps(cfg.model))
+        conn.write(_SSE_HEAD)
+        if chat:
+            conn.write(_event(prefix + '"delta":{"role":"assistant","content":""},"finish_reason":null}]}'))
+        include_usage = bool((req.get("stream_options") or {}).get("include_usage"))
+        log = self.writes.setdefault(t, []) if len(self.writes) < 100_000 else None
+        for i in range(n):
+            due = t + ttft + i * itl
+            if fault != "none" and i == fault_at:
+                self.at(due, self.fault, conn, fault, prefix)
+                return
+            text = json.dumps(f"tok{i} ")
+            piece = ('"delta":{"content":%s},"finish_reason":null}]}' if chat else '"text":%s,"finish_reason":null}]}') % text
+            data = _event(prefix + piece)
+            if i == n - 1:
+                fin = ('"delta":{},"finish_reason":"length"}]' if chat else '"text":"","finish_reason":"length"}]')
+                fin = prefix + fin + (',"usage":%s}' % json.dumps(usage) if include_usage else "}")
+                data += _event(fin) + _event("[DONE]") + b"0\r\n\r\n"
+            self.at(due, self._write_logged, conn, data, log, t)
+        if n == 0:
+            conn.write(_event("[DONE]") + b"0\r\n\r\n")
+
+    @staticmethod
+    def _write_logged(conn: _Handler, data: bytes, log: list[float] | None, t: float) -> None:
+        if log is not None:
+            log.append(perf_counter() - t)
+        conn.write(data)
+
+    def fault(self, conn: _Handler, fault: str, prefix: str) -> None:
+        if fault == "error_midstream":
+            err = {"error": {"message": "injected failure mid-stream", "type": "InternalServerError", "code": 500}}
+            conn.write(_event(err) + _event("[DONE]") + b"0\r\n\r\n")
+        elif fault == "malformed":
+            conn.write(_event(prefix + '"text":"tok') + _event("[DONE]") + b"0\r\n\r\n")
+        elif fault == "disconnect":
+            if conn.transport is not None:
+                conn.transport.abort()
+        elif fault == "die":
+            os._exit(17)
+        # stall: send nothing more and keep the connection open
+
+    def at(self, due: float, fn, *args) -> None:
+        if due <= perf_counter():
+            fn(*args)
+        else:
+            self.timer.call_at(due, self._timed, due, fn, args)
+
+    def _timed(self, due: float, fn, args) -> None:
+        fn(*args)
+        if len(self.lateness_ms) < 1_000_000:
+            self.lateness_ms.append((perf_counter() - due) * 1e3)
+
+    async def serve(self, host: str = "127.0.0.1", port: int = 0, ready=None) -> None:
+        from benchseal.bench.perf.loadgen import PreciseTimer
+
+        loop = asyncio.get_running_loop()
+        self.timer = PreciseTimer(loop, margin_s=self.cfg.timer_margin_ms / 1e3)
+        srv = await loop.create_server(lambda: _Handler(self), host, port, reuse_address=True, backlog=4096)
+        if ready is not None:
+            ready(srv.sockets[0].getsockname()[1])
+        async with srv:
+            await srv.serve_forever()
+
+
+def timestamp_errors_ms(records: list[dict], writes: list[list]) -> list[float]:
+    """Client timestamp minus server write time, in ms, for every streamed chunk of every record.
+
+    ``records`` are perf/requests.jsonl rows of a run made with ``send_time_header=True``;
+    ``writes`` is the server's ``GET /writes`` answer: ``[client send instant, [write offsets]]``
+    per request. The header carries the client's absolute send instant = t0 + send_s, so the one
+    offset t0 shared by every record pairs each record with its server entry (the client's
+    preflight request has no record). Raises ValueError when a record cannot be paired.
+    """
+    from collections import Counter
+    from statistics import median
+
+    diffs = [k - r["send_s"] for k, _ in writes for r in records]
+    if not diffs:
+        raise ValueError("no records or no server writes to pair")
+    mode = Counter(round(d, 5) for d in diffs).most_common(1)[0][0]
+    t0 = median(d for d in diffs if abs(d - mode) < 2e-5)  # exact to the header's 1 ns
+    errors: list[float] = []
+    for r in records:
+        match = [o for k, o in writes if abs(k - t0 - r["send_s"]) < 1e-7]
+        if len(match) != 1 or len(match[0]) != len(r["chunk_s"]):
+            raise ValueError(f"request {r.get('request_id')} has no single server entry with {len(r['chunk_s'])} writes")
+        errors += [(c - r["send_s"] - w) * 1e3 for c, w in zip(r["chunk_s"], match[0])]
+    return errors
+
+
+class TestServerProcess:
+    """A test server in a child process. ``url`` is its base URL; ``kill()`` simulates a crash."""
+
+    __test__ = False
+
+    def __init__(self, proc: subprocess.Popen, port: int) -> None:
+        self.proc, self.port = proc, port
+        self.url = f"http://127.0.0.1:{port}"
+
+    def alive(self) -> bool:
+        return self.proc.poll() is None
+
+    def kill(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait(10)
+
+    def stop(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(10)
+            except subprocess.TimeoutExpired:
+                self.kill()
+        if self.proc.stdout:
+            self.proc.stdout.close()
+
+    def __enter__(self) -> "TestServerProcess":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.stop()
+
+
+def spawn(*, model: str = "test-model", ttft_ms: float = 0.0, itl_ms: float = 0.0, fault: str = "none",
+          fault_after: int = 0, fault_at: int = 1, port: int = 0, timer_margin_ms: float = 0.5, nice: int = 0,
+          startup_timeout_s: float = 30.0) -> TestServerProcess:
+    """Start a test server process on 127.0.0.1 and wait until it listens."""
+    cmd = [sys.executable, "-m", "benchseal.testing.server", "--port", str(port), "--model", model,
+           "--ttft-ms", str(ttft_ms), "--itl-ms", str(itl_ms), "--fault", fault, "--fault-after", str(fault_after),
+           "--fault-at", str(fault_at), "--timer-margin-ms", str(timer_margin_ms), "--nice", str(nice)]
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    deadline = time.monotonic() + startup_timeout_s
+    line = ""
+    while time.monotonic() < deadline:
+        line = proc.stdout.readline()  # type: ignore[union-attr]
+        if line or proc.poll() is not None:
+            break
+    try:
+        port_ = int(json.loads(line)["port"])
+    except (ValueError, KeyError, TypeError):
+        proc.kill()
+        raise RuntimeError(f"test server did not start (exit {proc.poll()}): {line!r}") from None
+    return TestServerProcess(proc, port_)
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(prog="python -m benchseal.testing.server", description=__doc__.splitlines()[0])
+    ap.add_argument("--port", type=int, default=0)
+    ap.add_argument("--model", default="test-model")
+    ap.add_argument("--ttft-ms", type=float, default=0.0)
+    ap.add_argument("--itl-ms", type=float, default=0.0)
+    ap.add_argument("--fault", choices=FAULTS, default="none")
+    ap.add_argument("--fault-after", type=int, default=0)
+    ap.add_argument("--fault-at", type=int, default=1)
+    ap.add_argument("--timer-margin-ms", type=float, default=0.5, help="wake this early, then poll")
+    ap.add_argument("--nice", type=int, default=0, help="try to change the process priority by this much")
+    a = ap.parse_args(argv)
+    if a.nice:
+        try:
+            os.nice(a.nice)
+        except OSError:
+            pass  # not permitted: run at the normal priority
+    server = TestServer(ServerConfig(a.model, a.ttft_ms, a.itl_ms, a.fault, a.fault_after, a.fault_at, a.timer_margin_ms))
+
+    def ready(port: int) -> None:
+        print(json.dumps({"port": port}), flush=True)
+
+    try:
+        asyncio.run(server.serve("127.0.0.1", a.port, ready))
+    except KeyboardInterrupt:
+        pass
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
