@@ -112,7 +112,7 @@ def iter_jsonl(path: str | os.PathLike) -> Iterator[Any]:
                 raise ConfigError(f"invalid JSON on line {lineno}: {exc.msg}", where=str(path)) from None
 
 
-def _format_validation_error(exc: ValidationError) -> str:
+def format_validation_error(exc: ValidationError) -> str:
     parts = []
     for err in exc.errors()[:5]:
         loc = ".".join(str(p) for p in err["loc"]) or "(top level)"
@@ -126,7 +126,7 @@ def validate(model: type[M], data: Any, *, where: str) -> M:
     try:
         return model.model_validate(data)
     except ValidationError as exc:
-        raise ConfigError(f"invalid {model.__name__}: {_format_validation_error(exc)}", where=where) from None
+        raise ConfigError(f"invalid {model.__name__}: {format_validation_error(exc)}", where=where) from None
 
 
 def load_yaml(path: str | os.PathLike) -> Any:

@@ -5,6 +5,11 @@
   BENCHSEAL_REQUIRE_GPU=1 (for GPU CI runners).
 - Tiny models are built once per session and shared (``tiny_llama``, ``tiny_qwen2``, ``tiny_mixtral``).
   Tests must not modify them; copy first if a test needs to corrupt files.
+- Tiers by directory: everything under tests/unit/ is marked ``unit`` (fast, one component, no
+  servers or models), everything under tests/integration/ ``integration`` (real local servers, tiny
+  models, lm-eval, subprocesses). ``pytest -m unit`` is the fast tier.
+- Session fixtures shared by both tiers live in tests/fixtures/ (registered below as plugins);
+  helpers in tests/helpers/.
 """
 
 from __future__ import annotations
@@ -20,6 +25,21 @@ os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
 
 REPO = Path(__file__).resolve().parent.parent
+TIERS = ("unit", "integration")
+
+pytest_plugins = ["tests.fixtures.perf", "tests.fixtures.reports", "tests.fixtures.evaluators", "tests.fixtures.hw"]
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Mark each test with its tier, from the directory it lives in (tests/<tier>/...)."""
+    tests_dir = REPO / "tests"
+    for item in items:
+        try:
+            tier = Path(str(item.fspath)).resolve().relative_to(tests_dir).parts[0]
+        except ValueError:
+            continue
+        if tier in TIERS:
+            item.add_marker(getattr(pytest.mark, tier))
 
 
 def _gpu_available() -> bool:

@@ -1,1 +1,0 @@
-from tests.reports.conftest import sample_bundle, sample_bundle_copy  # noqa: F401  (shared fixtures)
