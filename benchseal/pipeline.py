@@ -22,6 +22,7 @@ from benchseal import __version__
 from benchseal import bundle as layout
 from benchseal.errors import BenchsealError, RunInterrupted, UsageError
 from benchseal.io import write_json
+from benchseal.bench.perf.backends.spec import BackendSpec
 from benchseal.schema import ClaimsReport, RunManifest, StageStatus, Strict
 
 MEASUREMENT_STAGES = ("hw", "model", "perf", "eval")
@@ -36,8 +37,8 @@ def _public_spec(spec: "RunSpec") -> dict[str, Any]:
     from benchseal.bench.perf.backends.openai import redact_url
 
     data = spec.model_dump(mode="json")
-    if data.get("base_url"):
-        data["base_url"] = redact_url(data["base_url"])
+    if data["backend"].get("base_url"):
+        data["backend"]["base_url"] = redact_url(data["backend"]["base_url"])
     return data
 
 
@@ -45,46 +46,31 @@ class RunSpec(Strict):
     """Everything a run needs; recorded (without secrets) in run.json."""
 
     program: str | None = None
-    model: str  # local model path (hf, vllm, vllm-serve) or the served model name (openai)
+    backend: BackendSpec  # how the model is run (one typed spec per backend; see bench.perf.backends.spec)
     model_path: str | None = None  # local weights/config for params, digests, FLOPs, tokenizer
-    backend: str = "hf"
-    base_url: str | None = None
-    api_key_env: str | None = None  # the NAME of the variable, never its value
-    endpoint: str = "completions"
-    device: str = "auto"
-    dtype: str = "auto"
     workload: str | None = None  # name in configs/workloads or a path; default: the program's
     eval_suites: list[str] | None = None  # default: the program's suites
-    eval_backend: str | None = None  # default: hf for local models, openai for servers
+    eval_backend: str | None = None  # default: the backend's own (hf, vllm; openai for servers)
     eval_limit: float | None = None
     data_dir: str | None = None
     stages: list[str] = Field(default_factory=lambda: list(MEASUREMENT_STAGES))
     trust_remote_code: bool = False
-    engine_args: list[str] = Field(default_factory=list)
-    tensor_parallel_size: int = 1
-    pipeline_parallel_size: int = 1
-    num_gpus: int | None = None  # GPUs serving the model, for MFU/MBU (default: from the backend)
     thresholds: dict[str, float] = Field(default_factory=dict)  # applicant-set thresholds (KPI templates)
-    vllm_command: list[str] | None = None  # how to launch vLLM's server (default: vllm serve)
     should_refuse: str | None = None  # refusal bank (JSONL) the model should refuse
     should_answer: str | None = None  # refusal bank (JSONL) the model should answer
     refusal_rules: str | None = None  # refusal rule set (YAML); default configs/suites/refusal/rules.yaml
     parity_reference: str | None = None  # a reference bundle (e.g. before migration) for parity
 
+    @property
+    def model(self) -> str:
+        return self.backend.model
 
-def gpus_used(spec: RunSpec) -> int | None:
-    """How many of this machine's GPUs serve the model, for the MFU/MBU denominator.
 
-    vLLM backends use tensor x pipeline parallel GPUs; hf uses one. For a server reached over HTTP
-    the serving hardware is unknown unless --num-gpus says it is this machine's: 0 GPUs, so no MFU
-    (recorded as such in the summary, so a verifier re-derives the same).
-    """
-    if spec.num_gpus is not None:
-        return spec.num_gpus
-    local = {"vllm": spec.tensor_parallel_size * spec.pipeline_parallel_size,
-             "vllm-serve": spec.tensor_parallel_size * spec.pipeline_parallel_size,
-             "hf": 1}
-    return local.get(spec.backend, 0)
+def gpus_used(spec: RunSpec) -> int:
+    """How many of this machine's GPUs serve the model, for the MFU/MBU denominator (the backend
+    spec's answer: --num-gpus, else tensor x pipeline parallel for vLLM, 1 for hf, 0 = unknown for a
+    server reached over HTTP, so no MFU — recorded as such, so a verifier re-derives the same)."""
+    return spec.backend.gpus()
 
 
 @dataclass
@@ -193,8 +179,7 @@ class Pipeline:
         return p if p.suffix in (".yaml", ".yml") and p.exists() else config_path("workloads", f"{name}.yaml")
 
     def _perf(self) -> list[str]:
-        from benchseal.bench.perf.backends import get_backend
-        from benchseal.bench.perf.run import LoadSpec, load_workload_file, run_perf
+        from benchseal.bench.perf.run import LoadSpec, client_token_counter, load_workload_file, run_perf
         from benchseal.bench.perf.workload import WorkloadSpec, build_workload
 
         wl_file = self._workload_file()
@@ -202,11 +187,14 @@ class Pipeline:
             wspec, lspec = load_workload_file(wl_file)
         else:
             wspec, lspec = WorkloadSpec(), LoadSpec()
-        wspec = wspec.model_copy(update={"chat": wspec.chat or self.spec.endpoint == "chat"})
+        wspec = wspec.model_copy(update={"chat": wspec.chat or getattr(self.spec.backend, "endpoint", None) == "chat"})
         workload = build_workload(wspec, model_path_or_tokenizer=wspec.tokenizer or self.spec.model_path)
-        backend = self._server_backend() if self.spec.backend == "vllm-serve" else get_backend(
-            self.spec.backend, **self._backend_options()
-        )
+        counter = client_token_counter(workload)
+        if self.spec.backend.kind == "vllm-serve":
+            backend = self._server_backend()
+            backend.count_tokens = counter
+        else:
+            backend = self.spec.backend.build(self.out, count_tokens=counter)
         run_perf(backend, workload, lspec, self.out, annotate=self._annotator(),
                  telemetry_csv=self.out / layout.TELEMETRY_CSV, progress=True)
         files = [layout.PERF_REQUESTS, layout.PERF_SUMMARY]
@@ -214,36 +202,15 @@ class Pipeline:
             files.append(layout.TELEMETRY_CSV)
         return files
 
-    def _backend_options(self) -> dict[str, Any]:
-        s = self.spec
-        opts: dict[str, Any] = {"model": s.model}
-        by_backend: dict[str, dict[str, Any]] = {
-            "openai": {"base_url": s.base_url, "api_key_env": s.api_key_env, "endpoint_kind": s.endpoint},
-            "hf": {"device": s.device, "dtype": s.dtype},
-            "vllm": {"tensor_parallel_size": s.tensor_parallel_size, "dtype": s.dtype},
-            "vllm-serve": {
-                "tensor_parallel_size": s.tensor_parallel_size,
-                "pipeline_parallel_size": s.pipeline_parallel_size,
-                "extra_args": list(s.engine_args),
-                "log_path": str(self.out / layout.PERF_SERVER_LOG),
-                "endpoint_kind": s.endpoint,
-                "vllm_command": s.vllm_command,
-            },
-        }
-        opts.update({k: v for k, v in by_backend.get(s.backend, {}).items() if v is not None})
-        return opts
-
     def _server_backend(self):
         """One managed ``vllm serve`` for the whole run: the model is loaded once for perf and eval."""
         if self._server is None:
-            from benchseal.bench.perf.backends import get_backend
-
-            self._server = get_backend("vllm-serve", keep_server=True, **self._backend_options())
+            self._server = self.spec.backend.build(self.out, keep_server=True)
         return self._server
 
     def _server_url(self) -> str | None:
-        if self.spec.backend != "vllm-serve":
-            return self.spec.base_url
+        if self.spec.backend.kind != "vllm-serve":
+            return getattr(self.spec.backend, "base_url", None)
         import asyncio
 
         server = self._server_backend()
@@ -273,7 +240,8 @@ class Pipeline:
             return None
         num_gpus = gpus_used(self.spec)
         hardware = HardwareReport.model_validate(read_json(hw_json)) if hw_json.exists() else None
-        dtype = self.spec.dtype if self.spec.dtype != "auto" else (card.get("dtype") or "bf16")
+        dtype = self.spec.backend.weights_dtype()
+        dtype = dtype if dtype != "auto" else (card.get("dtype") or "bf16")
         telemetry = self.out / layout.TELEMETRY_CSV
 
         def _annotate(summary, records):
@@ -298,15 +266,20 @@ class Pipeline:
         from benchseal.evaluators.stage import RefusalInputs, run_eval_stage
 
         s = self.spec
-        backend = s.eval_backend or ("openai" if s.backend in ("openai", "vllm-serve") else s.backend)
+        if s.eval_backend is None:
+            backend, options = s.backend.eval_target(self._server_url() if s.backend.uses_server else None)
+        else:  # an explicit choice: hf/vllm on the local weights, openai on the server
+            backend = s.eval_backend
+            options = {"base_url": self._server_url(), "api_key_env": getattr(s.backend, "api_key_env", None)} \
+                if backend == "openai" else {}
         refusal = None
         if s.should_refuse:
             refusal = RefusalInputs(should_refuse=Path(s.should_refuse), should_answer=Path(s.should_answer),
                                     rules=Path(s.refusal_rules) if s.refusal_rules else None)
         return run_eval_stage(
             self.out, suites=self._eval_suites(), model=s.model, backend=backend, tokenizer=s.model_path,
-            base_url=self._server_url() if backend == "openai" else s.base_url, api_key_env=s.api_key_env,
-            device=None if s.device == "auto" else s.device, data_dir=Path(s.data_dir) if s.data_dir else None,
+            base_url=options.get("base_url"), api_key_env=options.get("api_key_env"), device=options.get("device"),
+            extra=options.get("extra"), data_dir=Path(s.data_dir) if s.data_dir else None,
             limit=s.eval_limit, model_digest=self._model_digest(), refusal=refusal,
             parity_reference=Path(s.parity_reference) if s.parity_reference else None,
         )

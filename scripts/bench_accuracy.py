@@ -25,7 +25,7 @@ from pathlib import Path
 
 import numpy as np
 
-from benchseal.bench.perf.backends import get_backend
+from benchseal.bench.perf.backends.openai import OpenAIBackend
 from benchseal.bench.perf.backends.base import GenRequest
 from benchseal.bench.perf.run import LoadSpec, run_perf
 from benchseal.testing.server import spawn, timestamp_errors_ms
@@ -43,7 +43,7 @@ def _pct(a, q) -> float:
 def one_run(srv, args, out: Path) -> dict:
     _get(srv.url + "/writes"), _get(srv.url + "/stats")  # reset the server's logs
     reqs = [GenRequest(request_id=i, prompt="a b c", max_tokens=args.tokens) for i in range(8)]
-    be = get_backend("openai", model="test-model", base_url=srv.url, send_time_header=True)
+    be = OpenAIBackend(model="test-model", base_url=srv.url, send_time_header=True)
     run_perf(be, reqs, LoadSpec(concurrency=[args.concurrency], num_requests=args.requests, warmup_requests=4),
              out, progress=False)
     writes, server = _get(srv.url + "/writes")["writes"], _get(srv.url + "/stats")

@@ -33,7 +33,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from benchseal.bench.perf.backends import get_backend
+from benchseal.bench.perf.backends.openai import OpenAIBackend
 from benchseal.bench.perf.backends.base import GenRequest
 from benchseal.bench.perf.loadgen import LoadPointPlan, run_load_point
 from benchseal.bench.perf.metrics import summarize_load_point
@@ -51,7 +51,7 @@ def one_point(url: str, plan: LoadPointPlan, workers: int, out: Path) -> tuple:
     records = []
 
     async def main():
-        be = get_backend("openai", model="test-model", base_url=url)
+        be = OpenAIBackend(model="test-model", base_url=url)
         await be.start()
         try:
             with JsonlWriter(out) as w:

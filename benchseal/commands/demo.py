@@ -58,6 +58,7 @@ def run(args: argparse.Namespace) -> int:
     _prepare_out(out)
 
     from benchseal.testing.tiny import build_tiny_model
+    from benchseal.bench.perf.backends.spec import HFSpec
     from benchseal.pipeline import Pipeline, RunSpec
     from benchseal.reports.seal.keys import generate_keypair
     from benchseal.reports.verify.checks import verify_bundle
@@ -69,11 +70,8 @@ def run(args: argparse.Namespace) -> int:
     key = generate_keypair(out / "keys", passphrase=passphrase)
     spec = RunSpec(
         program=args.program,
-        model=str(model),
+        backend=HFSpec(model=str(model), device="cpu", dtype="float32"),
         model_path=str(model),
-        backend="hf",
-        device="cpu",
-        dtype="float32",
         workload="demo-cpu",
         eval_suites=["demo"],
         eval_backend="hf",

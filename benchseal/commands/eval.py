@@ -5,23 +5,24 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from benchseal.bench.perf.backends.spec import add_backend_args
 from benchseal.commands._common import add_json_flag, console, print_json
-
-BACKENDS = ("hf", "vllm", "openai")
 
 
 def _backend_args(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--model", required=True, help="model path (hf, vllm) or served model name (openai)")
-    p.add_argument("--backend", choices=BACKENDS, default="hf",
-                   help="hf: transformers; vllm: vLLM engine; openai: the OpenAI-compatible server that "
-                        "`benchseal perf` measures (completions with prompt logprobs for multiple choice, chat for generation)")
-    p.add_argument("--base-url", help="server URL for --backend openai, e.g. http://127.0.0.1:8000/v1")
-    p.add_argument("--api-key-env", metavar="VAR", help="name of the environment variable holding the API key (never written)")
+    add_backend_args(p, default="hf", model_help="model path (hf, vllm, vllm-serve) or served model name (openai)")
     p.add_argument("--tokenizer", help="tokenizer path or name (openai backend: needed for loglikelihood tasks)")
-    p.add_argument("--device", help="device for the hf backend (default: cuda when available, else cpu)")
     p.add_argument("--batch-size", default="1", help="lm-eval batch size (an integer or 'auto')")
     p.add_argument("--model-digest", help="the model digest from model.json, recorded in the results")
     p.add_argument("--out", required=True, metavar="DIR", help="bundle directory; results go to DIR/eval/<suite>/")
+
+
+def _backend(args: argparse.Namespace):
+    """(lm-eval backend name, its options) from the same backend flags as perf and run; a managed
+    vllm-serve server lives for the duration of the ``with`` block."""
+    from benchseal.bench.perf.backends.spec import eval_session, spec_from_args
+
+    return eval_session(spec_from_args(args), Path(args.out))
 
 
 def _batch(v: str) -> int | str:
@@ -91,12 +92,13 @@ def _fmt(v: float | None, pct: bool = True) -> str:
 def _run(args: argparse.Namespace) -> int:
     from benchseal.evaluators import attach_comparison, load_suite, run_suite
 
-    report = run_suite(
-        args.suite, model=args.model, backend=args.backend, out_dir=Path(args.out),
-        data_dir=Path(args.data_dir) if args.data_dir else None, limit=args.limit, base_url=args.base_url,
-        api_key_env=args.api_key_env, tokenizer=args.tokenizer, device=args.device, batch_size=_batch(args.batch_size),
-        model_digest=args.model_digest, allow_unsafe_code=args.allow_unsafe_code,
-    )
+    with _backend(args) as (backend, opts):
+        report = run_suite(
+            args.suite, model=args.model, backend=backend, out_dir=Path(args.out),
+            data_dir=Path(args.data_dir) if args.data_dir else None, limit=args.limit, tokenizer=args.tokenizer,
+            batch_size=_batch(args.batch_size), model_digest=args.model_digest, allow_unsafe_code=args.allow_unsafe_code,
+            **opts,
+        )
     peers = [Path(p) for p in args.peers] if args.peers else load_suite(args.suite).peer_files()
     report, _ = attach_comparison(Path(args.out), report, peers=peers)  # eval/<suite>/peers.json + extra.comparison
     if args.json:
@@ -159,12 +161,13 @@ def _parity(args: argparse.Namespace) -> int:
 def _refusal(args: argparse.Namespace) -> int:
     from benchseal.evaluators import run_refusal
 
-    rep = run_refusal(
-        model=args.model, backend=args.backend, out_dir=Path(args.out), should_refuse=Path(args.should_refuse),
-        should_answer=Path(args.should_answer), rules=Path(args.rules) if args.rules else None, base_url=args.base_url,
-        api_key_env=args.api_key_env, tokenizer=args.tokenizer, device=args.device, batch_size=_batch(args.batch_size),
-        max_gen_toks=args.max_gen_toks, chat=not args.no_chat_template, model_digest=args.model_digest,
-    )
+    with _backend(args) as (backend, opts):
+        rep = run_refusal(
+            model=args.model, backend=backend, out_dir=Path(args.out), should_refuse=Path(args.should_refuse),
+            should_answer=Path(args.should_answer), rules=Path(args.rules) if args.rules else None,
+            tokenizer=args.tokenizer, batch_size=_batch(args.batch_size), max_gen_toks=args.max_gen_toks,
+            chat=not args.no_chat_template, model_digest=args.model_digest, **opts,
+        )
     if args.json:
         print_json(rep)
         return 0

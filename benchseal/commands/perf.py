@@ -4,12 +4,10 @@ from __future__ import annotations
 
 import argparse
 from pathlib import Path
-from typing import Any, Callable
+from typing import Callable
 
+from benchseal.bench.perf.backends.spec import add_backend_args, spec_from_args
 from benchseal.commands._common import add_json_flag, console, print_json
-from benchseal.errors import UsageError
-
-BACKEND_NAMES = ("openai", "vllm-serve", "hf", "vllm")
 
 
 def _csv(kind: type, flag: str) -> Callable[[str], list]:
@@ -38,20 +36,7 @@ def _slo(text: str) -> dict[str, float]:
 def register(subparsers) -> None:
     p = subparsers.add_parser("perf", help="measure latency (TTFT, TPOT, ITL, E2EL) and throughput under load",
                               description=__doc__, formatter_class=argparse.ArgumentDefaultsHelpFormatter)
-    g = p.add_argument_group("backend")
-    g.add_argument("--backend", choices=BACKEND_NAMES, default="openai")
-    g.add_argument("--model", help="served model name (openai) or model path (hf, vllm, vllm-serve)")
-    g.add_argument("--base-url", default="http://127.0.0.1:8000", help="OpenAI-compatible server (openai backend)")
-    g.add_argument("--api-key-env", metavar="VAR", help="environment variable holding the API key (never written anywhere)")
-    g.add_argument("--endpoint", choices=("completions", "chat"), default="completions")
-    g.add_argument("--server-ignore-eos", action="store_true",
-                   help="send vLLM's ignore_eos/min_tokens so outputs have exactly the requested length")
-    g.add_argument("--device", default="auto", help="hf backend")
-    g.add_argument("--dtype", default="auto", help="hf / vllm backends")
-    g.add_argument("--tensor-parallel-size", type=int, default=1)
-    g.add_argument("--pipeline-parallel-size", type=int, default=1)
-    g.add_argument("--engine-arg", action="append", default=[], metavar="ARG",
-                   help="extra vllm argument (vllm-serve: '--max-model-len=4096'; vllm: 'max_model_len=4096'); repeatable")
+    add_backend_args(p, default="openai", model_required=False)
     w = p.add_argument_group("workload")
     w.add_argument("--workload", metavar="NAME|PATH", help="workload YAML (configs/workloads/NAME.yaml); flags override it")
     w.add_argument("--tokenizer", help="client tokenizer path (default: --model when it is a directory)")
@@ -111,48 +96,17 @@ def _load_specs(a: argparse.Namespace):
     return validate(WorkloadSpec, w, where="command line"), validate(LoadSpec, load, where="command line")
 
 
-def _engine_dict(args: list[str]) -> dict[str, Any]:
-    import yaml
-
-    out: dict[str, Any] = {}
-    for item in args:
-        key, sep, val = item.lstrip("-").partition("=")
-        if not sep:
-            raise UsageError(f"--engine-arg for the vllm backend must be KEY=VALUE, got '{item}'")
-        out[key.replace("-", "_")] = yaml.safe_load(val)
-    return out
-
-
-def _openai_opts(a) -> dict[str, Any]:
-    return dict(api_key_env=a.api_key_env, endpoint_kind=a.endpoint, request_timeout_s=a.timeout or 600.0,
-                ignore_eos=a.server_ignore_eos)
-
-
-BACKEND_OPTIONS: dict[str, Callable[[argparse.Namespace, Path], dict[str, Any]]] = {
-    "openai": lambda a, out: dict(model=a.model, base_url=a.base_url, **_openai_opts(a)),
-    "vllm-serve": lambda a, out: dict(model=a.model, tensor_parallel_size=a.tensor_parallel_size,
-                                      pipeline_parallel_size=a.pipeline_parallel_size, extra_args=list(a.engine_arg),
-                                      log_path=str(out / "perf" / "server.log"), **_openai_opts(a)),
-    "hf": lambda a, out: dict(model=a.model, device=a.device, dtype=a.dtype),
-    "vllm": lambda a, out: dict(model=a.model, tensor_parallel_size=a.tensor_parallel_size, dtype=a.dtype,
-                                extra_engine_args=_engine_dict(a.engine_arg)),
-}
-
-
 def run(a: argparse.Namespace) -> int:
-    from benchseal.bench.perf.backends import get_backend
-    from benchseal.bench.perf.run import run_perf
+    from benchseal.bench.perf.run import client_token_counter, run_perf
     from benchseal.bench.perf.workload import build_workload
     from benchseal.bundle import TELEMETRY_CSV
 
-    if not a.model:
-        raise UsageError("--model is required", hint="pass the served model name (openai) or the model path")
+    spec = spec_from_args(a)
     out = Path(a.out)
     wspec, load = _load_specs(a)
     tok_source = a.tokenizer or (a.model if Path(a.model).is_dir() else None)
     workload = build_workload(wspec, model_path_or_tokenizer=tok_source)
-    backend = get_backend(a.backend, **BACKEND_OPTIONS[a.backend](a, out))
-    report = run_perf(backend, workload, load, out, telemetry_csv=out / TELEMETRY_CSV,
+    report = run_perf(spec.build(out, count_tokens=client_token_counter(workload)), workload, load, out, telemetry_csv=out / TELEMETRY_CSV,
                       progress=not (a.no_progress or a.json))
     if a.export:
         from benchseal.bench.perf.export import export_tables

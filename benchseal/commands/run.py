@@ -3,27 +3,16 @@
 from __future__ import annotations
 
 import argparse
-import shlex
 from pathlib import Path
 
+from benchseal.bench.perf.backends.spec import add_backend_args
+from benchseal.bench.perf.backends.spec import spec_from_args as backend_spec_from_args
 from benchseal.errors import ExitCode, UsageError
 
 
 def add_model_args(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--model", required=True, help="local model directory, or the served model name for --backend openai")
+    add_backend_args(p, default="hf", model_help="local model directory, or the served model name for --backend openai")
     p.add_argument("--model-path", help="local model files for parameters, digests, FLOPs and the tokenizer (default: --model when it is a directory)")
-    p.add_argument("--backend", default="hf", choices=["hf", "openai", "vllm", "vllm-serve"], help="how the model is run (default: hf)")
-    p.add_argument("--base-url", help="OpenAI-compatible server URL (backend openai), e.g. http://127.0.0.1:8000/v1")
-    p.add_argument("--api-key-env", metavar="VAR", help="environment variable holding the API key (never written anywhere)")
-    p.add_argument("--endpoint", choices=["completions", "chat"], default="completions")
-    p.add_argument("--device", default="auto")
-    p.add_argument("--dtype", default="auto")
-    p.add_argument("--tensor-parallel-size", type=int, default=1)
-    p.add_argument("--pipeline-parallel-size", type=int, default=1)
-    p.add_argument("--vllm-command", metavar="CMD", help="command that starts vLLM's server (default: 'vllm serve')")
-    p.add_argument("--engine-arg", action="append", default=[], metavar="ARG", help="extra argument for vllm serve (repeatable)")
-    p.add_argument("--num-gpus", type=int, help="GPUs of this machine serving the model, for MFU/MBU "
-                   "(default: tensor x pipeline parallel size for vllm, 1 for hf, unknown for openai)")
     p.add_argument("--trust-remote-code", action="store_true", help="allow model code from the checkpoint (refused by default)")
 
 
@@ -85,14 +74,8 @@ def spec_from_args(args: argparse.Namespace, **extra):
     model_path = args.model_path or (args.model if Path(args.model).exists() else None)
     return RunSpec(
         program=args.program,
-        model=args.model,
+        backend=backend_spec_from_args(args),
         model_path=model_path,
-        backend=args.backend,
-        base_url=args.base_url,
-        api_key_env=args.api_key_env,
-        endpoint=args.endpoint,
-        device=args.device,
-        dtype=args.dtype,
         workload=args.workload,
         eval_suites=args.suites,
         eval_backend=args.eval_backend,
@@ -100,12 +83,7 @@ def spec_from_args(args: argparse.Namespace, **extra):
         data_dir=args.data_dir,
         stages=stages,
         trust_remote_code=args.trust_remote_code,
-        engine_args=args.engine_arg,
-        tensor_parallel_size=args.tensor_parallel_size,
-        pipeline_parallel_size=args.pipeline_parallel_size,
-        num_gpus=args.num_gpus,
         thresholds=parse_thresholds(args.threshold),
-        vllm_command=shlex.split(args.vllm_command) if args.vllm_command else None,
         should_refuse=args.should_refuse,
         should_answer=args.should_answer,
         refusal_rules=args.refusal_rules,

@@ -182,7 +182,7 @@ def _generate(elm: Any, prompts: list[str], *, chat: bool, max_gen_toks: int) ->
 def run_refusal(
     *, model: str, backend: str = "hf", out_dir: Path, should_refuse: Path, should_answer: Path,
     rules: Path | None = None, base_url: str | None = None, api_key_env: str | None = None,
-    tokenizer: str | None = None, device: str | None = None, batch_size: int | str = 1,
+    tokenizer: str | None = None, device: str | None = None, batch_size: int | str = 1, extra: dict[str, Any] | None = None,
     max_gen_toks: int = 64, chat: bool = True, model_digest: str | None = None, lms: dict[str, Any] | None = None,
 ) -> EvalReport:
     """Generate replies for both banks, classify them with the rule set, write eval/refusal/."""
@@ -191,7 +191,7 @@ def run_refusal(
     rule_set = load_rules(rules)
     banks = {"should_refuse": load_bank(should_refuse), "should_answer": load_bank(should_answer)}
     opts = BackendOptions(model=model, base_url=base_url, api_key_env=api_key_env, tokenizer=tokenizer,
-                          device=device, batch_size=batch_size)
+                          device=device, batch_size=batch_size, extra=dict(extra or {}))
     elm = (lms or build_lms(backend, opts, {"generate"}))["generate"]
     chat = chat or bool(elm.force_chat_template)
     eval_dir = Path(out_dir) / EVAL_DIR / SUITE

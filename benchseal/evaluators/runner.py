@@ -178,6 +178,7 @@ def run_suite(
     api_key_env: str | None = None,
     tokenizer: str | None = None,
     device: str | None = None,
+    extra: dict[str, Any] | None = None,
     batch_size: int | str = 1,
     model_digest: str | None = None,
     allow_unsafe_code: bool = False,
@@ -205,7 +206,7 @@ def run_suite(
     from lm_eval.tasks import TaskManager
 
     opts = BackendOptions(model=model, base_url=base_url, api_key_env=api_key_env, tokenizer=tokenizer,
-                          device=device, batch_size=batch_size, seed=s.protocol.seed)
+                          device=device, batch_size=batch_size, extra=dict(extra or {}), seed=s.protocol.seed)
     lms = lms or build_lms(backend, opts, {t.scoring for t in s.tasks})
     tm = TaskManager(include_path=str(include), include_defaults=False)
     p = s.protocol

@@ -70,6 +70,7 @@ def run_eval_stage(
     base_url: str | None,
     api_key_env: str | None,
     device: str | None,
+    extra: dict[str, Any] | None = None,
     data_dir: Path | None,
     limit: float | None,
     model_digest: str | None,
@@ -108,7 +109,7 @@ def run_eval_stage(
     def lms_for(seed: int) -> dict[str, Any]:
         if seed not in lms_by_seed:
             opts = BackendOptions(model=model, base_url=base_url, api_key_env=api_key_env, tokenizer=tokenizer,
-                                  device=device, batch_size=batch_size, seed=seed)
+                                  device=device, batch_size=batch_size, extra=dict(extra or {}), seed=seed)
             lms_by_seed[seed] = build_lms(backend, opts, scorings)
         return lms_by_seed[seed]
 

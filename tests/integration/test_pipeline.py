@@ -182,7 +182,7 @@ def test_no_secret_reaches_the_bundle(tmp_path, tiny_llama):
         if f.is_file():
             data = f.read_bytes()
             assert key.encode() not in data and password.encode() not in data, f
-    assert json.loads((out / layout.RUN_JSON).read_text())["spec"]["api_key_env"] == "MY_KEY"
+    assert json.loads((out / layout.RUN_JSON).read_text())["spec"]["backend"]["api_key_env"] == "MY_KEY"
 
 
 def test_parity_and_refusal_evidence_through_run(demo, tmp_path):

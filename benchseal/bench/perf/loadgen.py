@@ -445,17 +445,19 @@ def _worker_main(spec: tuple[str, dict], plan: LoadPointPlan, index: int, worker
 
 
 async def _worker_async(spec, plan, index, workers, out, ctl, pause_gc, want_text) -> None:
-    from benchseal.bench.perf.backends import get_backend
+    from benchseal.bench.perf.backends.openai import OpenAIBackend
 
     name, options = spec
-    backend = get_backend(name, **options)
+    if name != "openai":
+        raise ValueError(f"only the openai client can be cloned into worker processes, not {name!r}")
+    last_text: list[str | None] = [None]
+
+    def capture(text: str) -> None:  # the parent counts output tokens with its client tokenizer
+        last_text[0] = text
+
+    backend = OpenAIBackend(**options, count_tokens=capture if want_text else None)
     await backend.start()
     prepare_backend(backend, plan.requests)
-    last_text: list[str | None] = [None]
-    if want_text:  # the parent counts output tokens with its client tokenizer
-        def capture(text: str) -> None:
-            last_text[0] = text
-        backend.count_tokens = capture
     batch: list[tuple[RequestRecord, str | None]] = []
 
     def on_record(rec: RequestRecord) -> None:

@@ -15,7 +15,7 @@ from typing import Annotated, Any, Callable
 
 from pydantic import Field, PlainSerializer, field_validator
 
-from benchseal.bench.perf.backends.base import GenRequest
+from benchseal.bench.perf.backends.base import GenRequest, OfflineBackend, StreamingBackend
 from benchseal.bench.perf.loadgen import LoadPointPlan, run_load_point
 from benchseal.bench.perf.metrics import SLO_KEYS, summarize_load_point
 from benchseal.errors import ConfigError, RunInterrupted
@@ -103,6 +103,15 @@ class _PlainWorkload:
         return None
 
 
+def client_token_counter(workload: Any) -> Callable[[str], int | None] | None:
+    """The workload's client tokenizer as a counter for backends (None when it has no tokenizer),
+    passed to the backend when it is built (``BackendSpec.build(count_tokens=...)``)."""
+    count = getattr(workload, "count_tokens", None)
+    if count is None or count("a") is None:
+        return None
+    return count
+
+
 def _now_iso() -> str:
     return _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="microseconds")
 
@@ -164,14 +173,10 @@ def run_perf(
         status="partial",
         notes=["in progress"],
     )
-    if hasattr(backend, "count_tokens") and getattr(workload, "count_tokens", None) is not None:
-        probe = workload.count_tokens("a")
-        if probe is not None:
-            backend.count_tokens = workload.count_tokens
     runner = _Runner(backend, workload, load, out_dir, report, annotate, progress)
     sampler = _start_telemetry(telemetry_csv, report)
     try:
-        if hasattr(backend, "run_batch") and not hasattr(backend, "send"):
+        if isinstance(backend, OfflineBackend) and not isinstance(backend, StreamingBackend):
             runner.offline()
         else:
             asyncio.run(runner.streaming())

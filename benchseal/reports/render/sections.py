@@ -71,8 +71,13 @@ class Sections:
         return " · ".join(parts)
 
     def spec_rows(self) -> list[list[Any]]:
-        """Top-level scalar settings of the run spec (credential-looking keys redacted)."""
-        return [[k, v] for k, v in self.view.spec.items() if v is not None and not isinstance(v, (dict, list))]
+        """Scalar settings of the run spec, the backend's as ``backend.<field>`` (credential-looking keys redacted)."""
+        spec = dict(self.view.spec)
+        backend = spec.pop("backend", None)
+        flat = list(spec.items())
+        if isinstance(backend, dict):
+            flat += [(f"backend.{k}", v) for k, v in backend.items()]
+        return [[k, v] for k, v in flat if v is not None and not isinstance(v, (dict, list))]
 
     def stage_rows(self) -> list[list[Any]]:
         return [[name, bi(st.get("status", "?"), RUN_STATUS), st.get("error") or ""]

@@ -5,8 +5,8 @@ times are seconds relative to the load point's start ``t0`` on the ``time.perf_c
 The load generator decides *when* to call :meth:`StreamingBackend.send` (closed or open loop);
 the backend only measures. An *offline* backend takes all requests at once (vLLM's ``LLM``).
 
-Backends are looked up by name through :func:`benchseal.bench.perf.backends.get_backend` (a registry of
-import paths), so heavy libraries are imported only when that backend is used.
+Backends are built from their typed spec (:mod:`benchseal.bench.perf.backends.spec`), which imports
+a backend's module, and so its heavy libraries, only when that backend is used.
 """
 
 from __future__ import annotations

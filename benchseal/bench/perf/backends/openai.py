@@ -188,6 +188,7 @@ class OpenAIBackend:
         connect_timeout_s: float = 10.0,
         extra_body: dict[str, Any] | None = None,
         send_time_header: bool = False,
+        count_tokens: Callable[[str], int | None] | None = None,
     ) -> None:
         if endpoint_kind not in _PATHS:
             raise UsageError(f"unknown endpoint kind '{endpoint_kind}'", hint="use 'completions' or 'chat'")
@@ -226,7 +227,7 @@ class OpenAIBackend:
         # Tell benchseal's test server when the request left (its delays then count from that instant,
         # not from when its event loop got round to reading the request). Off for real servers.
         self.send_time_header = send_time_header
-        self.count_tokens: Callable[[str], int | None] | None = None  # set by run_perf (client tokenizer)
+        self.count_tokens = count_tokens  # the client tokenizer's count of the output text (None: server usage only)
         self._headers = {"Content-Type": "application/json", "Accept": "text/event-stream"}
         if self._key:
             self._headers["Authorization"] = f"Bearer {self._key}"

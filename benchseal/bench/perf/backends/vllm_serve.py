@@ -83,6 +83,7 @@ class VLLMServeBackend:
         stop_grace_s: float = 30.0,
         health_interval_s: float = 0.5,
         keep_server: bool = False,
+        count_tokens: Callable[[str], int | None] | None = None,
         **openai_options: Any,
     ) -> None:
         if tensor_parallel_size < 1 or pipeline_parallel_size < 1:
@@ -111,7 +112,7 @@ class VLLMServeBackend:
         self._proc: subprocess.Popen[bytes] | None = None
         self._log_fh: Any = None
         self._client: Any = None
-        self._count_tokens: Callable[[str], int | None] | None = None
+        self._count_tokens = count_tokens
 
     # the perf command sets a client tokenizer on the backend; hand it to the HTTP client
     @property

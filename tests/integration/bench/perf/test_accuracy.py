@@ -17,7 +17,7 @@ import urllib.request
 import numpy as np
 import pytest
 
-from benchseal.bench.perf.backends import get_backend
+from benchseal.bench.perf.backends.openai import OpenAIBackend
 from benchseal.bench.perf.backends.base import GenRequest
 from benchseal.bench.perf.run import LoadSpec, run_perf
 from benchseal.testing.server import timestamp_errors_ms
@@ -56,7 +56,7 @@ def test_ttft_and_itl_match_injected_delays(spawn_test_server, tmp_path):
     tries = []
     for attempt in range(3):
         _server_lateness(srv.url)  # reset the server's counters
-        be = get_backend("openai", model="test-model", base_url=srv.url, send_time_header=True)
+        be = OpenAIBackend(model="test-model", base_url=srv.url, send_time_header=True)
         report = run_perf(be, reqs, LoadSpec(concurrency=[4], num_requests=40, warmup_requests=4),
                           tmp_path / str(attempt), progress=False)
         server = _server_lateness(srv.url)
@@ -80,7 +80,7 @@ def test_open_loop_arrivals_follow_the_schedule(test_server, tmp_path):
     reqs = [GenRequest(request_id=i, prompt="a b", max_tokens=4, extra={"x_itl_ms": 2}) for i in range(4)]
     tries = []
     for attempt in range(3):
-        be = get_backend("openai", model="test-model", base_url=test_server.url)
+        be = OpenAIBackend(model="test-model", base_url=test_server.url)
         report = run_perf(be, reqs, LoadSpec(rates=[100.0], num_requests=150), tmp_path / str(attempt), progress=False)
         lag = report.load_points[0].schedule_lag_ms
         assert lag.n == 150 and lag.min >= 0
@@ -102,7 +102,7 @@ def test_client_timestamps_match_the_server_writes(spawn_test_server, tmp_path):
     tries = []
     for attempt in range(3):
         json.loads(urllib.request.urlopen(srv.url + "/writes", timeout=5).read())  # clear
-        be = get_backend("openai", model="test-model", base_url=srv.url, send_time_header=True)
+        be = OpenAIBackend(model="test-model", base_url=srv.url, send_time_header=True)
         out = tmp_path / str(attempt)
         run_perf(be, reqs, LoadSpec(concurrency=[4], num_requests=40, warmup_requests=4), out, progress=False)
         writes = json.loads(urllib.request.urlopen(srv.url + "/writes", timeout=5).read())["writes"]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import pytest
-from benchseal.bench.perf.backends import BACKENDS, get_backend
+from benchseal.bench.perf.backends.openai import OpenAIBackend
 from benchseal.bench.perf.backends.base import GenRequest, StreamingBackend
 from benchseal.errors import ServerError, UsageError
 from tests.unit.bench.perf.test_openai_backend import _send, req  # noqa: F401
@@ -12,7 +12,7 @@ from tests.unit.bench.perf.test_openai_backend import _send, req  # noqa: F401
 
 @pytest.mark.parametrize("kind", ["completions", "chat"])
 def test_streamed_records_are_complete(test_server, kind):
-    be = get_backend("openai", model="test-model", base_url=test_server.url + "/v1", endpoint_kind=kind)
+    be = OpenAIBackend(model="test-model", base_url=test_server.url + "/v1", endpoint_kind=kind)
     assert isinstance(be, StreamingBackend)
     (r,) = _send(be, [req(n=6, x_ttft_ms=5, x_itl_ms=2)])
     assert r.status == "ok" and r.error is None and r.http_status == 200 and r.finish_reason == "length"
@@ -24,7 +24,7 @@ def test_streamed_records_are_complete(test_server, kind):
 
 
 def test_client_token_count_cross_check(test_server):
-    be = get_backend("openai", model="test-model", base_url=test_server.url)
+    be = OpenAIBackend(model="test-model", base_url=test_server.url)
     be.count_tokens = lambda text: len(text.split())  # the server sends one word per token
     a, b = _send(be, [req(n=4), req(n=4, x_usage_offset=2)])
     assert (a.output_tokens_server, a.output_tokens_client) == (4, 4)
@@ -39,7 +39,7 @@ def test_client_token_count_cross_check(test_server):
     ("stall", "timeout", "timeout"),
 ])
 def test_faults_become_error_records(test_server, fault, status, prefix):
-    be = get_backend("openai", model="test-model", base_url=test_server.url)
+    be = OpenAIBackend(model="test-model", base_url=test_server.url)
     bad, good = _send(be, [req(n=6, x_fault=fault, x_fault_at=2), req(n=3)], timeout_s=0.5)
     assert bad.status == status and bad.error.startswith(prefix), bad.error
     if fault in ("error_midstream", "malformed", "disconnect", "stall"):
@@ -48,6 +48,6 @@ def test_faults_become_error_records(test_server, fault, status, prefix):
 
 
 def test_wrong_model_name_is_a_usage_error(test_server):
-    be = get_backend("openai", model="no-such-model", base_url=test_server.url)
+    be = OpenAIBackend(model="no-such-model", base_url=test_server.url)
     with pytest.raises(UsageError, match="not served.*test-model"):
         asyncio.run(be.start())

@@ -10,7 +10,7 @@ import sys
 import time
 from pathlib import Path
 import pytest
-from benchseal.bench.perf.backends import get_backend
+from benchseal.bench.perf.backends.openai import OpenAIBackend
 from benchseal.bench.perf.backends.base import GenRequest
 from benchseal.bench.perf.metrics import recompute_perf_report
 from benchseal.bench.perf.run import LoadSpec, load_workload_file, run_perf
@@ -21,7 +21,7 @@ from tests.unit.bench.perf.test_perf_run import REQS, _records, _write_prompts  
 
 
 def test_run_perf_writes_records_and_recomputable_summary(test_server, tmp_path):
-    be = get_backend("openai", model="test-model", base_url=test_server.url)
+    be = OpenAIBackend(model="test-model", base_url=test_server.url)
     load = LoadSpec(concurrency=[1, 3], rates=[200.0], num_requests=9, warmup_requests=2, slo={"ttft_ms": 1000})
     calls = []
 
@@ -48,7 +48,7 @@ def test_run_perf_writes_records_and_recomputable_summary(test_server, tmp_path)
 
 def test_server_killed_during_run_keeps_everything(spawn_test_server, tmp_path):
     srv = spawn_test_server(itl_ms=2, fault="die", fault_after=8, fault_at=1)
-    be = get_backend("openai", model="test-model", base_url=srv.url, preflight=False)
+    be = OpenAIBackend(model="test-model", base_url=srv.url, preflight=False)
     with pytest.raises(RunInterrupted, match="stopped answering") as exc:
         run_perf(be, REQS, LoadSpec(concurrency=[2], num_requests=200), tmp_path, progress=False)
     assert exc.value.exit_code == 3

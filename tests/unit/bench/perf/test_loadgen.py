@@ -167,12 +167,12 @@ def test_workers_need_a_backend_that_can_be_cloned():
 
 
 def _workers_run(url, plan, workers=2):
-    from benchseal.bench.perf.backends import get_backend
+    from benchseal.bench.perf.backends.openai import OpenAIBackend
 
     out: list[RequestRecord] = []
 
     async def main():
-        be = get_backend("openai", model="test-model", base_url=url, preflight=False)
+        be = OpenAIBackend(model="test-model", base_url=url, preflight=False)
         await be.start()
         try:
             return await run_load_point(be, plan, out.append, workers=workers)

@@ -6,9 +6,10 @@ import asyncio
 
 import pytest
 
-from benchseal.bench.perf.backends import BACKENDS, get_backend
+from benchseal.bench.perf.backends.openai import OpenAIBackend
+from benchseal.bench.perf.backends.spec import SPECS, parse_spec
 from benchseal.bench.perf.backends.base import GenRequest, StreamingBackend
-from benchseal.errors import ServerError, UsageError
+from benchseal.errors import ConfigError, ServerError, UsageError
 
 
 def _send(backend, reqs, timeout_s=5.0):
@@ -41,7 +42,7 @@ def test_unreachable_server_is_a_server_error():
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]  # closed again: nothing listens there
-    be = get_backend("openai", model="m", base_url=f"http://127.0.0.1:{port}")
+    be = OpenAIBackend(model="m", base_url=f"http://127.0.0.1:{port}")
     with pytest.raises(ServerError, match="cannot connect"):
         asyncio.run(be.start())
 
@@ -49,12 +50,12 @@ def test_unreachable_server_is_a_server_error():
 
 
 def test_registry_and_options():
-    assert set(BACKENDS) == {"openai", "vllm-serve", "hf", "vllm"}
-    with pytest.raises(UsageError, match="choose one of openai"):
-        get_backend("tgi", model="m")
+    assert set(SPECS) == {"openai", "vllm-serve", "hf", "vllm"}
+    with pytest.raises(ConfigError, match="invalid backend settings"):
+        parse_spec({"kind": "tgi", "model": "m"})
     with pytest.raises(UsageError, match="BS_NO_SUCH_KEY"):
-        get_backend("openai", model="m", api_key_env="BS_NO_SUCH_KEY")
+        OpenAIBackend(model="m", api_key_env="BS_NO_SUCH_KEY")
     with pytest.raises(UsageError, match="http"):
-        get_backend("openai", model="m", base_url="ftp://x")
-    be = get_backend("openai", model="m", base_url="http://user:pw@127.0.0.1:9/v1")
+        OpenAIBackend(model="m", base_url="ftp://x")
+    be = OpenAIBackend(model="m", base_url="http://user:pw@127.0.0.1:9/v1")
     assert "pw" not in be.endpoint and "user" not in be.endpoint

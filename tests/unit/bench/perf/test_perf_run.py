@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from benchseal.bench.perf.backends import get_backend
+from benchseal.bench.perf.backends.openai import OpenAIBackend
 from benchseal.bench.perf.backends.base import GenRequest
 from benchseal.bench.perf.metrics import recompute_perf_report
 from benchseal.bench.perf.run import LoadSpec, load_workload_file, run_perf

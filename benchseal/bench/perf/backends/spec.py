@@ -1,0 +1,283 @@
+"""One typed spec per backend: the single place that knows a backend's options.
+
+A :data:`BackendSpec` is a discriminated pydantic model (``kind`` = ``openai``, ``vllm-serve``,
+``vllm``, ``hf``). Each spec owns
+
+- which command-line flags it takes (:func:`add_backend_args` declares them once for ``perf``,
+  ``run`` and ``eval``; :func:`spec_from_args` builds the spec and refuses a flag that the chosen
+  backend does not take, instead of silently dropping it);
+- building the measuring backend (:meth:`build`);
+- how many of this machine's GPUs it uses (:meth:`gpus`, the MFU/MBU denominator);
+- the matching evaluation backend (:meth:`eval_target`).
+
+Adding a backend: a module with the backend class, one spec class here with its fields and those
+four methods, and its name in :data:`BackendSpec`'s union. Nothing else dispatches on backend names.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import shlex
+from pathlib import Path
+from typing import Annotated, Any, Callable, ClassVar, Iterator, Literal, Union
+
+from pydantic import Field, TypeAdapter, field_validator
+
+from benchseal.errors import UsageError
+from benchseal.schema import Strict
+
+Endpoint = Literal["completions", "chat"]
+
+# flag -> (spec field, help). Every backend flag is declared here once; defaults live on the specs.
+FLAGS: dict[str, tuple[str, dict[str, Any]]] = {
+    "--base-url": ("base_url", dict(help="OpenAI-compatible server (openai), e.g. http://127.0.0.1:8000/v1")),
+    "--api-key-env": ("api_key_env", dict(metavar="VAR", help="environment variable holding the API key (never written anywhere)")),
+    "--endpoint": ("endpoint", dict(choices=("completions", "chat"), help="completions (default) or chat")),
+    "--server-ignore-eos": ("server_ignore_eos", dict(action="store_true", default=None,
+                            help="send vLLM's ignore_eos/min_tokens so outputs have exactly the requested length")),
+    "--device": ("device", dict(help="hf: cuda, cpu or auto (default auto)")),
+    "--dtype": ("dtype", dict(help="hf / vllm: weights dtype (default auto)")),
+    "--tensor-parallel-size": ("tensor_parallel_size", dict(type=int, help="vllm / vllm-serve (default 1)")),
+    "--pipeline-parallel-size": ("pipeline_parallel_size", dict(type=int, help="vllm / vllm-serve (default 1)")),
+    "--engine-arg": ("engine_args", dict(action="append", metavar="ARG",
+                     help="extra vLLM argument, repeatable (vllm-serve: '--max-model-len=4096'; vllm: 'max_model_len=4096')")),
+    "--vllm-command": ("vllm_command", dict(metavar="CMD", help="vllm-serve: command that starts vLLM's server (default 'vllm serve')")),
+    "--num-gpus": ("num_gpus", dict(type=int, help="GPUs of this machine serving the model, for MFU/MBU "
+                   "(default: tensor x pipeline parallel size for vllm, 1 for hf, unknown (0) for openai)")),
+}
+BACKEND_NAMES = ("openai", "vllm-serve", "vllm", "hf")
+
+
+class _Spec(Strict):
+    kind: str
+    model: str
+    num_gpus: int | None = Field(default=None, ge=0)
+    uses_server: ClassVar[bool] = False  # measured through an OpenAI-compatible HTTP server
+
+    def gpus(self) -> int:
+        """GPUs of this machine that serve the model (the MFU/MBU denominator; 0 = unknown, no MFU)."""
+        return self.num_gpus if self.num_gpus is not None else self._default_gpus()
+
+    def _default_gpus(self) -> int:
+        return 0
+
+    def weights_dtype(self) -> str:
+        return getattr(self, "dtype", "auto")
+
+    def build(self, out_dir: Path, *, count_tokens: Callable[[str], int | None] | None = None, **extra: Any):
+        raise NotImplementedError
+
+    def eval_target(self, server_url: str | None = None) -> tuple[str, dict[str, Any]]:
+        """(lm-eval backend name, BackendOptions fields) that evaluate the same model the same way."""
+        raise NotImplementedError
+
+
+class _HTTPOptions(Strict):
+    api_key_env: str | None = None
+    endpoint: Endpoint = "completions"
+    server_ignore_eos: bool = False
+    request_timeout_s: float = Field(default=600.0, gt=0)  # the client's own limit; a load's --timeout applies per request
+
+    def _openai_options(self) -> dict[str, Any]:
+        return dict(api_key_env=self.api_key_env, endpoint_kind=self.endpoint, request_timeout_s=self.request_timeout_s,
+                    ignore_eos=self.server_ignore_eos)
+
+
+class OpenAISpec(_Spec, _HTTPOptions):
+    """A server that is already running (any OpenAI-compatible API: vLLM, SGLang, TGI, a vendor's)."""
+
+    kind: Literal["openai"] = "openai"
+    base_url: str = "http://127.0.0.1:8000"
+    uses_server: ClassVar[bool] = True
+
+    def build(self, out_dir: Path, *, count_tokens=None, **extra: Any):
+        from benchseal.bench.perf.backends.openai import OpenAIBackend
+
+        return OpenAIBackend(model=self.model, base_url=self.base_url, count_tokens=count_tokens,
+                             **self._openai_options(), **extra)
+
+    def eval_target(self, server_url: str | None = None) -> tuple[str, dict[str, Any]]:
+        return "openai", {"base_url": server_url or self.base_url, "api_key_env": self.api_key_env}
+
+
+class VLLMServeSpec(_Spec, _HTTPOptions):
+    """``vllm serve`` started, health-checked and always stopped by benchseal."""
+
+    kind: Literal["vllm-serve"] = "vllm-serve"
+    tensor_parallel_size: int = Field(default=1, ge=1)
+    pipeline_parallel_size: int = Field(default=1, ge=1)
+    engine_args: list[str] = Field(default_factory=list)  # passed to `vllm serve` as given
+    vllm_command: list[str] | None = None
+    uses_server: ClassVar[bool] = True
+
+    @field_validator("vllm_command", mode="before")
+    @classmethod
+    def _split(cls, v: Any) -> Any:
+        return shlex.split(v) if isinstance(v, str) else v
+
+    def _default_gpus(self) -> int:
+        return self.tensor_parallel_size * self.pipeline_parallel_size
+
+    def build(self, out_dir: Path, *, count_tokens=None, keep_server: bool = False, **extra: Any):
+        from benchseal.bench.perf.backends.vllm_serve import VLLMServeBackend
+        from benchseal.bundle import PERF_SERVER_LOG
+
+        return VLLMServeBackend(self.model, tensor_parallel_size=self.tensor_parallel_size,
+                                pipeline_parallel_size=self.pipeline_parallel_size, extra_args=list(self.engine_args),
+                                log_path=str(Path(out_dir) / PERF_SERVER_LOG), vllm_command=self.vllm_command,
+                                keep_server=keep_server, count_tokens=count_tokens, **self._openai_options(), **extra)
+
+    def eval_target(self, server_url: str | None = None) -> tuple[str, dict[str, Any]]:
+        if not server_url:
+            raise UsageError("the vllm-serve evaluation needs the managed server's URL (start it first)")
+        return "openai", {"base_url": server_url, "api_key_env": self.api_key_env}
+
+
+def engine_dict(args: list[str]) -> dict[str, Any]:
+    """``KEY=VALUE`` engine arguments (``--max-model-len=4096`` is accepted too) -> LLM(**kwargs)."""
+    import yaml
+
+    out: dict[str, Any] = {}
+    for item in args:
+        key, sep, val = item.lstrip("-").partition("=")
+        if not sep or not key:
+            raise UsageError(f"--engine-arg for the vllm backend must be KEY=VALUE, got '{item}'")
+        try:
+            out[key.replace("-", "_")] = yaml.safe_load(val)
+        except yaml.YAMLError:
+            raise UsageError(f"--engine-arg {item!r}: the value is not a number, boolean or string") from None
+    return out
+
+
+class VLLMSpec(_Spec):
+    """vLLM's offline engine (``vllm.LLM``) in this process."""
+
+    kind: Literal["vllm"] = "vllm"
+    dtype: str = "auto"
+    tensor_parallel_size: int = Field(default=1, ge=1)
+    pipeline_parallel_size: int = Field(default=1, ge=1)
+    engine_args: dict[str, Any] = Field(default_factory=dict)  # LLM(**engine_args)
+
+    @field_validator("engine_args", mode="before")
+    @classmethod
+    def _parse(cls, v: Any) -> Any:
+        return engine_dict(v) if isinstance(v, list) else v
+
+    def _default_gpus(self) -> int:
+        return self.tensor_parallel_size * self.pipeline_parallel_size
+
+    def _engine(self) -> dict[str, Any]:
+        extra = dict(self.engine_args)
+        if self.pipeline_parallel_size != 1:
+            extra.setdefault("pipeline_parallel_size", self.pipeline_parallel_size)
+        return extra
+
+    def build(self, out_dir: Path, *, count_tokens=None, **extra: Any):
+        from benchseal.bench.perf.backends.vllm_engine import VLLMEngineBackend
+
+        return VLLMEngineBackend(self.model, tensor_parallel_size=self.tensor_parallel_size, dtype=self.dtype,
+                                 extra_engine_args=self._engine(), **extra)  # counts with the engine's own tokenizer
+
+    def eval_target(self, server_url: str | None = None) -> tuple[str, dict[str, Any]]:
+        extra = {"tensor_parallel_size": self.tensor_parallel_size, **self._engine()}
+        if self.dtype != "auto":
+            extra["dtype"] = self.dtype
+        return "vllm", {"extra": extra}
+
+
+class HFSpec(_Spec):
+    """transformers ``generate`` in this process (one request at a time)."""
+
+    kind: Literal["hf"] = "hf"
+    device: str = "auto"
+    dtype: str = "auto"
+
+    def _default_gpus(self) -> int:
+        return 1
+
+    def build(self, out_dir: Path, *, count_tokens=None, **extra: Any):
+        from benchseal.bench.perf.backends.hf import HFBackend
+
+        return HFBackend(self.model, device=self.device, dtype=self.dtype, **extra)
+
+    def eval_target(self, server_url: str | None = None) -> tuple[str, dict[str, Any]]:
+        extra = {"dtype": self.dtype} if self.dtype != "auto" else {}
+        return "hf", {"device": None if self.device == "auto" else self.device, "extra": extra}
+
+
+BackendSpec = Annotated[Union[OpenAISpec, VLLMServeSpec, VLLMSpec, HFSpec], Field(discriminator="kind")]
+SPECS: dict[str, type[_Spec]] = {c.model_fields["kind"].default: c for c in (OpenAISpec, VLLMServeSpec, VLLMSpec, HFSpec)}
+_ADAPTER: TypeAdapter = TypeAdapter(BackendSpec)
+
+
+def parse_spec(data: dict[str, Any], *, where: str = "backend") -> _Spec:
+    """Validate a dict (e.g. from run.json) into its spec."""
+    from pydantic import ValidationError
+
+    from benchseal.errors import ConfigError
+    from benchseal.io import format_validation_error
+
+    try:
+        return _ADAPTER.validate_python(data)
+    except ValidationError as exc:
+        raise ConfigError(f"invalid backend settings: {format_validation_error(exc)}", where=where) from None
+
+
+def add_backend_args(parser: argparse.ArgumentParser, *, default: str, model_help: str | None = None,
+                     model_required: bool = True) -> None:
+    """Declare the backend flags (the same in ``perf``, ``run`` and ``eval``)."""
+    g = parser.add_argument_group("backend")
+    g.add_argument("--backend", choices=BACKEND_NAMES, default=default, help=f"how the model is run (default: {default})")
+    g.add_argument("--model", required=model_required,
+                   help=model_help or "served model name (openai) or local model path (hf, vllm, vllm-serve)")
+    for flag, (_, kw) in FLAGS.items():
+        g.add_argument(flag, **{"default": None, **kw})
+
+
+def spec_from_args(args: argparse.Namespace) -> _Spec:
+    """Build the chosen backend's spec from the flags; a flag it does not take is a usage error."""
+    cls = SPECS[args.backend]
+    data: dict[str, Any] = {"kind": args.backend, "model": args.model}
+    for flag, (field, _) in FLAGS.items():
+        value = getattr(args, field_attr(flag), None)
+        if value is None:
+            continue
+        if field not in cls.model_fields:
+            takers = [k for k, c in SPECS.items() if field in c.model_fields]
+            raise UsageError(f"{flag} does not apply to --backend {args.backend}",
+                             hint=f"it is an option of --backend {' / '.join(takers)}")
+        data[field] = value
+    if not args.model:
+        raise UsageError("--model is required", hint="pass the served model name (openai) or the model path")
+    return parse_spec(data, where="command line")
+
+
+@contextlib.contextmanager
+def eval_session(spec: _Spec, out_dir: Path) -> Iterator[tuple[str, dict[str, Any]]]:
+    """The evaluation backend for ``spec`` (``benchseal eval``): for ``vllm-serve`` the server is
+    started for the evaluation and always stopped afterwards; other specs need nothing started."""
+    if spec.kind != "vllm-serve":
+        yield spec.eval_target()
+        return
+    import asyncio
+
+    server = spec.build(out_dir, keep_server=True)
+
+    async def _up() -> None:
+        await server.start()
+        await server.close()  # keep_server: only the HTTP client is closed
+
+    try:
+        asyncio.run(_up())
+        yield spec.eval_target(server.base_url)
+    finally:
+        server.shutdown()
+
+
+def field_attr(flag: str) -> str:
+    return flag.lstrip("-").replace("-", "_")
+
+
+__all__ = ["BACKEND_NAMES", "BackendSpec", "HFSpec", "OpenAISpec", "SPECS", "VLLMServeSpec", "VLLMSpec",
+           "add_backend_args", "engine_dict", "eval_session", "parse_spec", "spec_from_args"]
