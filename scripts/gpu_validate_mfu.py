@@ -68,11 +68,12 @@ def load_published(name_or_path: str) -> dict:
     return json.loads(path.read_text())
 
 
-def build_published(out: Path, published: dict, dtype: str, device: str, *, save: bool = True) -> tuple:
+def build_published(out: Path, published: dict, dtype: str, device: str) -> tuple:
     """The published architecture with random weights, created directly on ``device`` (no hub).
 
     The config keeps its published vocabulary (so FLOPs and bytes are the real model's); the tiny
-    local tokenizer's ids are a subset of it. Returns (model, tokenizer, config dict, timings)."""
+    local tokenizer's ids are a subset of it. Returns (model, tokenizer, config dict, timings);
+    :func:`save_published` writes it."""
     import torch
     import transformers
 
@@ -99,13 +100,16 @@ def build_published(out: Path, published: dict, dtype: str, device: str, *, save
         torch.cuda.synchronize()
     timings["build_s"] = time.perf_counter() - t
     timings["params"] = sum(p.numel() for p in model.parameters())
-    if save:
-        t = time.perf_counter()
-        model.save_pretrained(out, safe_serialization=True)
-        timings["save_s"] = time.perf_counter() - t
-        timings["saved_bytes"] = sum(f.stat().st_size for f in out.glob("*.safetensors"))
-    config = json.loads((out / "config.json").read_text()) if save else model.config.to_dict()
-    return model, tok, config, timings
+    return model, tok, model.config.to_dict(), timings
+
+
+def save_published(model, out: Path, timings: dict) -> dict:
+    """save_pretrained as safetensors (the tokenizer is already there); returns config.json's dict."""
+    t = time.perf_counter()
+    model.save_pretrained(out, safe_serialization=True)
+    timings["save_s"] = time.perf_counter() - t
+    timings["saved_bytes"] = sum(f.stat().st_size for f in out.glob("*.safetensors"))
+    return json.loads((out / "config.json").read_text())
 
 
 def prompt_text(n_words: int, seed: int) -> str:
@@ -325,31 +329,38 @@ def _published(args, result: dict, hardware, peak, micro) -> int:
         model_dir = Path(tmp.name) / "model"
     try:
         model, tok, config, timings = build_published(model_dir, published, args.dtype, args.device)
-        result.update(model_dir=str(model_dir), build=timings, model_config=config)
-        _write(args, result)
+        result.update(model_dir=str(model_dir), build=timings)
         print(f"built {published.get('name')} ({timings['params'] / 1e9:.2f} B parameters) on {args.device} "
-              f"in {timings['build_s']:.1f} s; saved {timings.get('saved_bytes', 0) / 1e9:.1f} GB in "
-              f"{timings.get('save_s', 0):.1f} s to {model_dir}", flush=True)
+              f"in {timings['build_s']:.1f} s", flush=True)
+        if not args.build_only:  # counts first: a slow save must not lose them
+            g = torch.Generator().manual_seed(0)
+            ids = torch.randint(10, len(tok), (args.count_prompt_len,), generator=g).tolist()
+            result["attn_implementation"] = "sdpa"
+            model.set_attn_implementation("sdpa")
+            result["flopcounter"] = part_b_sdpa(model, tok, config, ids, args.output_len, args.device)
+            _write(args, result)
+            model.set_attn_implementation("eager")
+            result["flopcounter_eager"] = part_b_flopcounter(model, tok, config, ids, args.output_len, args.device)
+            model.set_attn_implementation("sdpa")
+            _write(args, result)
+            result["batched"] = part_c_batched(model, config, peak, micro, args.batch, args.batch_prompt_len,
+                                               args.output_len, args.device)
+            _write(args, result)
+        if args.build_only or args.save_model or not args.skip_hf_backend:
+            config = save_published(model, model_dir, timings)
+            result.update(build=timings, model_config=config)
+            _write(args, result)
+            print(f"saved {timings['saved_bytes'] / 1e9:.1f} GB in {timings['save_s']:.1f} s to {model_dir}", flush=True)
         if args.build_only:
             return 0
         if not args.skip_hf_backend:
-            ns = argparse.Namespace(**{**vars(args)})
-            a = part_a_hf_backend(model_dir, config, hardware, args.dtype, args.device, ns, model_dir.parent)
+            del model
+            if args.device.startswith("cuda"):
+                torch.cuda.empty_cache()
+            a = part_a_hf_backend(model_dir, config, hardware, args.dtype, args.device, args, model_dir.parent)
             a.pop("requests")
             result["hf_backend"] = a
-        g = torch.Generator().manual_seed(0)
-        ids = torch.randint(10, len(tok), (args.count_prompt_len,), generator=g).tolist()
-        result["attn_implementation"] = "sdpa"
-        model.set_attn_implementation("sdpa")
-        result["flopcounter"] = part_b_sdpa(model, tok, config, ids, args.output_len, args.device)
-        _write(args, result)
-        model.set_attn_implementation("eager")
-        result["flopcounter_eager"] = part_b_flopcounter(model, tok, config, ids, args.output_len, args.device)
-        model.set_attn_implementation("sdpa")
-        _write(args, result)
-        result["batched"] = part_c_batched(model, config, peak, micro, args.batch, args.batch_prompt_len,
-                                           args.output_len, args.device)
-        _write(args, result)
+            _write(args, result)
     finally:
         if tmp is not None:
             tmp.cleanup()
