@@ -67,8 +67,13 @@ step() {
   if [ "$rem" -lt 10 ]; then skip "$id" "$name" "global deadline (${DEADLINE_S}s) reached"; return 0; fi
   [ "$limit" -gt "$rem" ] && limit=$rem
   t0=$(date +%s.%N)
-  ( cd "$RES" && timeout -k 5 "$limit" "$@" ) >"$log" 2>&1 </dev/null
+  # in the background, so that a TERM to this script is handled at once (bash runs traps during
+  # `wait`, not during a foreground command); the pid is timeout's, which passes TERM on to the step
+  ( cd "$RES" && exec timeout -k 5 "$limit" "$@" ) >"$log" 2>&1 </dev/null &
+  CUR_PID=$! CUR_STEP="$id $name $limit" CUR_T0=$t0
+  wait "$CUR_PID"
   rc=$?
+  CUR_PID="" CUR_STEP=""
   dur=$(awk -v s="$t0" -v n="$(date +%s.%N)" 'BEGIN { printf "%.1f", n - s }')
   reason=""
   if [ $rc -eq 0 ]; then status=ok
@@ -80,8 +85,20 @@ step() {
   [ $rc -eq 0 ]
 }
 
+CUR_PID="" CUR_STEP="" CUR_T0=""
 finish() { trap - TERM INT; summary --final; exit "${1:-0}"; }
-trap 'echo "gpu_check: interrupted" >&2; finish 143' TERM INT
+interrupted() {
+  echo "gpu_check: interrupted" >&2
+  trap - TERM INT
+  if [ -n "$CUR_PID" ]; then
+    kill -TERM "$CUR_PID" 2>/dev/null
+    set -- $CUR_STEP
+    record "$1" "$2" interrupted 143 "$(awk -v s="$CUR_T0" -v n="$(date +%s.%N)" 'BEGIN { printf "%.1f", n - s }')" "$3" \
+      "the kit was stopped (TERM/INT) during this step"
+  fi
+  finish 143
+}
+trap interrupted TERM INT
 
 echo "gpu_check: results in $OUT_DIR (work folder $WORK), deadline ${DEADLINE_S}s"
 $KIT init --work "$WORK" --repo "$REPO" --deadline "$DEADLINE_S" --steps "$STEPS" >/dev/null 2>>"$RES/logs/summary.log"
@@ -95,6 +112,12 @@ t0=$(date +%s.%N)
     echo "installing $(ls "$REPO"/.whl/*.whl | wc -l) wheels from .whl/ into $SITE"
     timeout -k 5 90 "$PY" -m pip install -q --disable-pip-version-check --no-index --no-deps --no-compile \
       --no-cache-dir --upgrade --target "$SITE" "$REPO"/.whl/*.whl
+    pa=$("$PY" -c "import pyarrow; print(pyarrow.__version__.split('.')[0])" 2>/dev/null || echo 0)
+    if [ "$pa" -lt 24 ] && ls "$REPO"/.whl/alt/datasets-*.whl >/dev/null 2>&1; then
+      echo "pyarrow $pa < 24: installing $(basename "$REPO"/.whl/alt/datasets-*.whl) instead (needs pyarrow>=21)"
+      timeout -k 5 60 "$PY" -m pip install -q --disable-pip-version-check --no-index --no-deps --no-compile \
+        --no-cache-dir --upgrade --target "$SITE" "$REPO"/.whl/alt/datasets-*.whl
+    fi
   else
     echo "no .whl/ folder: run scripts/gpu_wheels.sh first where pip can reach the registry"
   fi
