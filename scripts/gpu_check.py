@@ -181,7 +181,7 @@ def _highlights(res: Path) -> dict[str, Any]:
                                             "signed")}
     v = res / "logs" / "7d_verify_e2e.log"
     if v.exists():
-        h.setdefault("e2e", {})["verify_tail"] = v.read_text(errors="replace").strip().splitlines()[-3:]
+        h.setdefault("e2e", {})["verify"] = (v.read_text(errors="replace").strip().splitlines() or [""])[-1][:300]
     t = res / "gpu-tests.xml"
     if t.exists():
         m2 = re.search(r'<testsuite[^>]*?errors="(\d+)"[^>]*?failures="(\d+)"[^>]*?skipped="(\d+)"[^>]*?tests="(\d+)"',
@@ -212,11 +212,27 @@ def _md(summary: dict) -> str:
             if f"{dt}_tflops" in mb:
                 lines.append(f"| matmul {dt} TFLOP/s | {mb[f'{dt}_tflops']} | {mb.get(f'{dt}_peak')} | {mb.get(f'{dt}_ratio')} |")
         lines.append(f"| copy GB/s (read+write) | {mb.get('copy_gbs')} | {mb.get('copy_peak_gbs')} | {mb.get('copy_ratio')} |")
+    tables = {
+        "mfu_8b": ("MFU / MBU, 8B, `benchseal perf --backend hf` (benchseal = `annotate`, as `benchseal run`)",
+                   ("load_point", "requests", "output_tok_s", "tpot_ms_mean", "benchseal_mfu", "benchseal_mbu",
+                    "mfu_vs_microbench", "mbu_vs_microbench_copy", "mfu_from_flopcounter_sdpa",
+                    "benchseal_over_flopcounter_sdpa", "benchseal_over_flopcounter_eager", "energy_j_per_output_token",
+                    "avg_power_w", "note")),
+        "workers": ("`benchseal perf --workers N` against the test server",
+                    ("workers", "requests_per_s", "failed", "server_cpu_pct", "wall_s")),
+    }
     for key, title in (("nvml_fixture", "NVML fixture"), ("telemetry", "Telemetry"), ("flops_8b", "FLOPs, 8B"),
-                       ("mfu_8b", "MFU / MBU, 8B, benchseal perf --backend hf"), ("workers", "--workers scaling"),
-                       ("e2e", "benchseal run end to end"), ("gpu_tests", "pytest -m gpu")):
-        if h.get(key) is not None:
-            lines += ["", f"## {title}", "", "```json", json.dumps(h[key], indent=1, default=str)[:6000], "```"]
+                       ("mfu_8b", ""), ("workers", ""), ("e2e", "`benchseal run` end to end"),
+                       ("gpu_tests", "pytest -m gpu")):
+        val = h.get(key)
+        if val is None:
+            continue
+        if key in tables and isinstance(val, list):
+            title, cols = tables[key]
+            lines += ["", f"## {title}", "", "| " + " | ".join(cols) + " |", "|" + " --- |" * len(cols)]
+            lines += ["| " + " | ".join(str(r.get(c, "")).replace("|", "/") for c in cols) + " |" for r in val]
+        else:
+            lines += ["", f"## {title}", "", "```json", json.dumps(val, indent=1, default=str, ensure_ascii=False)[:6000], "```"]
     return "\n".join(lines) + "\n"
 
 
@@ -444,7 +460,8 @@ def cmd_mfu_compare(a: argparse.Namespace) -> int:
     count = json.loads(Path(a.count).read_text())
     fc, fce = count.get("flopcounter") or {}, count.get("flopcounter_eager") or {}
     mb = hardware.microbench or {}
-    micro_tflops = ((mb.get("matmul") or {}).get("bf16") or {}).get("tflops")
+    short = {"bfloat16": "bf16", "float16": "fp16", "float32": "tf32"}.get(a.dtype, a.dtype)
+    micro_tflops = ((mb.get("matmul") or {}).get(short) or {}).get("tflops")
     micro_gbs = (mb.get("memory_copy") or {}).get("gbs")
     fm = FlopsModel.from_config(config)
 
@@ -458,7 +475,7 @@ def cmd_mfu_compare(a: argparse.Namespace) -> int:
     telemetry = perf_dir / "telemetry.csv"
     rows = []
     for lp in report.load_points:
-        ann = annotate(lp, records, model_config=config, hardware=hardware, dtype="bfloat16",
+        ann = annotate(lp, records, model_config=config, hardware=hardware, dtype=a.dtype,
                        telemetry_csv=telemetry if telemetry.exists() else None, num_gpus=1)
         u, e = ann.utilisation or {}, ann.energy or {}
         counted = [r for r in records if r.load_point == lp.load_point and not r.warmup and r.status == "ok"]
@@ -491,9 +508,11 @@ def cmd_mfu_compare(a: argparse.Namespace) -> int:
                      "of every request; benchseal counts causal attention, so benchseal/FlopCounterMode is below 1 "
                      "by the causal/dense ratio",
            "flopcounter_sdpa": {k: fc.get(k) for k in keys}, "flopcounter_eager": {k: fce.get(k) for k in keys},
-           "microbench_bf16_tflops": micro_tflops, "microbench_copy_gbs": micro_gbs, "load_points": rows}
+           "dtype": a.dtype, f"microbench_{short}_tflops": micro_tflops, "microbench_copy_gbs": micro_gbs,
+           "load_points": rows}
     _write(Path(a.out), out)
-    return 0 if rows and all(r["benchseal_mfu"] is not None for r in rows) else 1
+    # no MFU on a machine whose hardware report has a GPU means a missing peak: a failure to look at
+    return 0 if rows and (not hardware.gpus or all(r["benchseal_mfu"] is not None for r in rows)) else 1
 
 
 def _proc_cpu_s(pid: int) -> float | None:
@@ -612,6 +631,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--model", required=True, help="model folder (config.json)")
     p.add_argument("--hardware", required=True, help="hardware report JSON (with microbench)")
     p.add_argument("--count", required=True, help="scripts/gpu_validate_mfu.py JSON")
+    p.add_argument("--dtype", default="bfloat16")
     p.add_argument("--out", default="mfu-compare.json")
     p = sub.add_parser("workers")
     p.add_argument("--workers", default="1,2,4,8")

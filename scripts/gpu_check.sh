@@ -21,7 +21,8 @@
 # Environment: PYTHON (default python3), GPU_CHECK_DEADLINE_S, GPU_CHECK_STEPS (e.g. "5,7" to rerun
 # some steps; 0 and 1b always run), GPU_CHECK_WORK (work folder; default a new /tmp folder),
 # GPU_CHECK_SITE (where .whl/ is installed; default /tmp/site), GPU_CHECK_FORCE_CPU=1 (act as if
-# there were no GPU), GPU_CHECK_WORKERS / GPU_CHECK_WORKER_REQUESTS (step 6).
+# there were no GPU), GPU_CHECK_WORKERS / GPU_CHECK_WORKER_REQUESTS (step 6), GPU_CHECK_REHEARSE=1
+# (steps 5 and 7 on the CPU with a tiny Llama-3-shaped model: rehearses the kit's plumbing anywhere).
 set -u
 REPO=$(cd "$(dirname "$0")/.." && pwd)
 OUT_DIR=${1:-${OUT:-$REPO/gpu-check-out}}
@@ -139,6 +140,13 @@ fi
 gpu_step() {  # like step, but skipped without a GPU
   if [ $HAVE_GPU = 1 ]; then step "$@"; else skip "$1" "$2" "$NO_GPU_WHY"; return 1; fi
 }
+# steps 5 and 7: the real sizes on a GPU; a tiny model on the CPU when rehearsing
+DEV=cuda DT=bfloat16 CFG8=llama-3.1-8b CFG1=llama-3.2-1b P=512 O=64 B=16 HAS_GPU_5_7=$HAVE_GPU
+if [ "${GPU_CHECK_REHEARSE:-0}" = 1 ]; then
+  DEV=cpu DT=float32 CFG8="$REPO/scripts/gpu_kit/tiny-rehearsal.json" CFG1=$CFG8 P=64 O=8 B=2 HAS_GPU_5_7=1
+  echo "gpu_check: rehearsal: steps 5 and 7 run on the CPU with a tiny model"
+fi
+gpu57_step() { if [ $HAS_GPU_5_7 = 1 ]; then step "$@"; else skip "$1" "$2" "$NO_GPU_WHY"; return 1; fi; }
 
 # --- 1. inventory ---------------------------------------------------------------------------------
 if wanted 1a; then gpu_step 1a nvidia_smi 20 bash -c 'nvidia-smi -q > nvidia-smi-q.txt && nvidia-smi -L > nvidia-smi-L.txt'; fi
@@ -156,18 +164,18 @@ if wanted 4; then gpu_step 4 telemetry 45 $KIT telemetry --out telemetry.json; f
 # --- 5. MFU / MBU on a random-weight Llama-3.1-8B -------------------------------------------------
 if wanted 5; then
   HWJ=hw-microbench.json; [ -s "$RES/$HWJ" ] || HWJ=hw.json
-  if gpu_step 5a model_8b_count 150 "$PY" "$REPO/scripts/gpu_validate_mfu.py" --config llama-3.1-8b --skip-hf-backend \
-      --save-model "$MODELS/llama-3.1-8b" --hardware-json "$HWJ" --count-prompt-len 512 --output-len 64 \
-      --batch 16 --batch-prompt-len 512 --out mfu-8b.json; then
-    if step 5b perf_8b 150 "$PY" -m benchseal perf --backend hf --model "$MODELS/llama-3.1-8b" --device cuda \
-        --dtype bfloat16 --input-len 512 --output-len 64 --num-prompts 16 --concurrency 1,4 --num-requests 4 \
+  if gpu57_step 5a model_8b_count 150 "$PY" "$REPO/scripts/gpu_validate_mfu.py" --config "$CFG8" --skip-hf-backend \
+      --device $DEV --dtype $DT --save-model "$MODELS/model-8b" --hardware-json "$HWJ" --count-prompt-len $P \
+      --output-len $O --batch $B --batch-prompt-len $P --out mfu-8b.json; then
+    if step 5b perf_8b 150 "$PY" -m benchseal perf --backend hf --model "$MODELS/model-8b" --device $DEV \
+        --dtype $DT --input-len $P --output-len $O --num-prompts 16 --concurrency 1,4 --num-requests 4 \
         --warmup 1 --out perf-8b --json --no-progress; then
-      step 5c mfu_compare 45 $KIT mfu-compare --perf perf-8b --model "$MODELS/llama-3.1-8b" --hardware "$HWJ" \
-        --count mfu-8b.json --out mfu-8b-compare.json
+      step 5c mfu_compare 45 $KIT mfu-compare --perf perf-8b --model "$MODELS/model-8b" --hardware "$HWJ" \
+        --dtype $DT --count mfu-8b.json --out mfu-8b-compare.json
     else skip 5c mfu_compare "needs step 5b"; fi
-  elif [ $HAVE_GPU = 1 ]; then skip 5b perf_8b "needs step 5a"; skip 5c mfu_compare "needs step 5a"
+  elif [ $HAS_GPU_5_7 = 1 ]; then skip 5b perf_8b "needs step 5a"; skip 5c mfu_compare "needs step 5a"
   else skip 5b perf_8b "$NO_GPU_WHY"; skip 5c mfu_compare "$NO_GPU_WHY"; fi
-  rm -rf "$MODELS/llama-3.1-8b"
+  rm -rf "$MODELS/model-8b"
 fi
 
 # --- 6. perf client --workers scaling (CPU only) --------------------------------------------------
@@ -179,21 +187,21 @@ fi
 
 # --- 7. benchseal run end to end, signed and verified ---------------------------------------------
 if wanted 7; then
-  if gpu_step 7a model_1b 60 "$PY" "$REPO/scripts/gpu_validate_mfu.py" --config llama-3.2-1b --build-only \
-      --save-model "$MODELS/llama-3.2-1b" --out model-1b.json; then
+  if gpu57_step 7a model_1b 60 "$PY" "$REPO/scripts/gpu_validate_mfu.py" --config "$CFG1" --build-only \
+      --device $DEV --dtype $DT --save-model "$MODELS/model-1b" --out model-1b.json; then
     export BENCHSEAL_KEY_PASSPHRASE="gpu-check-$$-$RANDOM$RANDOM"
     if step 7b keygen 30 "$PY" -m benchseal keygen --out "$WORK/keys" --json; then
-      step 7c run_e2e 180 $KIT e2e -- hunan-2025 --model "$MODELS/llama-3.2-1b" --backend hf --device cuda \
-        --dtype bfloat16 --workload "$REPO/scripts/gpu_kit/e2e-workload.yaml" --suite demo --key "$WORK/keys/private.pem" \
+      step 7c run_e2e 180 $KIT e2e -- hunan-2025 --model "$MODELS/model-1b" --backend hf --device $DEV \
+        --dtype $DT --workload "$REPO/scripts/gpu_kit/e2e-workload.yaml" --suite demo --key "$WORK/keys/private.pem" \
         --out e2e-bundle
       if [ -s "$RES/e2e-bundle/run.json" ]; then
         step 7d verify_e2e 60 "$PY" -m benchseal verify e2e-bundle --key "$WORK/keys/public.pem"
       else skip 7d verify_e2e "needs the bundle of step 7c"; fi
     else skip 7c run_e2e "needs step 7b"; skip 7d verify_e2e "needs step 7b"; fi
     unset BENCHSEAL_KEY_PASSPHRASE
-  elif [ $HAVE_GPU = 1 ]; then for s in "7b keygen" "7c run_e2e" "7d verify_e2e"; do skip $s "needs step 7a"; done
+  elif [ $HAS_GPU_5_7 = 1 ]; then for s in "7b keygen" "7c run_e2e" "7d verify_e2e"; do skip $s "needs step 7a"; done
   else for s in "7b keygen" "7c run_e2e" "7d verify_e2e"; do skip $s "$NO_GPU_WHY"; done; fi
-  rm -rf "$MODELS/llama-3.2-1b"
+  rm -rf "$MODELS/model-1b"
 fi
 
 # --- 2. the gpu tests (last: they repeat the microbenchmark and a smaller MFU validation) ---------

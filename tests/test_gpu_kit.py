@@ -81,3 +81,22 @@ def test_published_configs_give_their_published_parameter_counts(tmp_path, name)
     if name == "llama-3.1-8b":  # the same architecture as the hand-copied Llama-3 8B of the params tests
         keys = set(LLAMA3_8B) - {"max_position_embeddings", "rope_theta"}
         assert {k: data["config"][k] for k in keys} == {k: LLAMA3_8B[k] for k in keys}
+
+
+@pytest.mark.integration
+@pytest.mark.slow
+def test_rehearsal_runs_steps_5_and_7_on_the_cpu(tmp_path):
+    """GPU_CHECK_REHEARSE=1: the 8B and 1B steps with a tiny model on the CPU, so the kit's plumbing
+    (paths, flags, JSON between steps, the signed bundle and its verification) is checked anywhere."""
+    pytest.importorskip("torch")
+    pytest.importorskip("lm_eval")
+    proc, out, summary = _run_kit(tmp_path, GPU_CHECK_REHEARSE="1", GPU_CHECK_STEPS="5,7")
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    steps = {s["id"]: s["status"] for s in summary["steps"]}
+    assert steps == {i: "ok" for i in ("0", "1b", "5a", "5b", "5c", "7a", "7b", "7c", "7d")}, summary["steps"]
+    h = summary["highlights"]
+    assert h["flops_8b"]["counter_rel_err_eager"] < 0.02  # eager attention: every matmul counted
+    assert [r["load_point"] for r in h["mfu_8b"]] == ["concurrency=1", "concurrency=4"]
+    assert all(r["note"] == "no GPU in the hardware report" for r in h["mfu_8b"])
+    assert h["e2e"]["status"] == "complete" and h["e2e"]["signed"] and h["e2e"]["verify"].startswith("verified")
+    assert set(h["e2e"]["stages_s"]) == {"hw", "model", "perf", "eval"}
