@@ -95,8 +95,14 @@ def cmd_init(a: argparse.Namespace) -> int:
                                 timeout=5).stdout.strip() or None
     except (OSError, subprocess.SubprocessError):
         pass
+    import hashlib
+
+    kit = hashlib.sha256()
+    for f in sorted((Path(a.repo) / "scripts").glob("gpu_*")) + sorted((Path(a.repo) / "scripts" / "gpu_kit").glob("*")):
+        if f.is_file():
+            kit.update(f.name.encode() + b"\0" + f.read_bytes())
     _write(res / "kit.json", {"started_at": _now(), "deadline_s": a.deadline, "steps_selected": a.steps,
-                              "repo": a.repo, "commit": commit, "host": platform.node(),
+                              "repo": a.repo, "commit": commit, "kit_sha256": kit.hexdigest()[:16],
                               "command": "bash scripts/gpu_check.sh", "cpus": os.cpu_count()})
     (res / "steps.jsonl").touch()
     return 0
@@ -113,14 +119,16 @@ def cmd_record(a: argparse.Namespace) -> int:
 
 
 def _steps(res: Path) -> list[dict]:
-    rows = []
+    """One row per step id, in the order first run; a rerun's row replaces the earlier one."""
+    rows: dict[str, dict] = {}
     try:
         for line in (res / "steps.jsonl").read_text().splitlines():
             if line.strip():
-                rows.append(json.loads(line))
-    except (OSError, ValueError):
+                row = json.loads(line)
+                rows[row["id"]] = row
+    except (OSError, ValueError, KeyError):
         pass
-    return rows
+    return list(rows.values())
 
 
 def _highlights(res: Path) -> dict[str, Any]:
@@ -197,7 +205,8 @@ def _md(summary: dict) -> str:
     lines = [f"# benchseal GPU validation kit: {dev.get('gpu') or 'no GPU'}", "",
              f"- started {summary['kit'].get('started_at')}, {summary['elapsed_s']} s of the {summary['deadline_s']} s "
              f"deadline; {'final' if summary['final'] else 'IN PROGRESS (written after each step)'}",
-             f"- commit {summary['kit'].get('commit') or '(no git)'}; host CPUs {summary['kit'].get('cpus')}",
+             f"- commit {summary['kit'].get('commit') or '(no git)'}, kit files sha256 {summary['kit'].get('kit_sha256')}; "
+             f"host CPUs {summary['kit'].get('cpus')}; steps {summary['kit'].get('steps_selected')}",
              f"- driver {dev.get('driver')} / CUDA {dev.get('cuda_driver')}; torch {dev.get('torch')} "
              f"(CUDA {dev.get('cuda_runtime')}); transformers {dev.get('transformers')}; Python {dev.get('python')}",
              "", "| step | what | status | s | limit s | reason |", "| --- | --- | --- | --- | --- | --- |"]

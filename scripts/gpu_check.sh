@@ -30,7 +30,9 @@ PY=${PYTHON:-python3}
 DEADLINE_S=${GPU_CHECK_DEADLINE_S:-450}
 STEPS=${GPU_CHECK_STEPS:-all}
 SITE=${GPU_CHECK_SITE:-/tmp/site}
-WORK=${GPU_CHECK_WORK:-$(mktemp -d /tmp/benchseal-gpu-check.XXXXXX)}
+WORK=${GPU_CHECK_WORK:-/tmp/benchseal-gpu-check}
+# a full run starts clean; a partial rerun (GPU_CHECK_STEPS) keeps the earlier results, its rows replace theirs
+if [ "$STEPS" = all ] && [ -d "$WORK/results" ]; then rm -rf "$WORK/results" "$WORK/models" "$WORK/keys"; fi
 RES=$WORK/results
 MODELS=$WORK/models
 RESERVE_S=12     # kept back from every step for the final summary and archive
@@ -190,7 +192,8 @@ if wanted 7; then
   if gpu57_step 7a model_1b 60 "$PY" "$REPO/scripts/gpu_validate_mfu.py" --config "$CFG1" --build-only \
       --device $DEV --dtype $DT --save-model "$MODELS/model-1b" --out model-1b.json; then
     export BENCHSEAL_KEY_PASSPHRASE="gpu-check-$$-$RANDOM$RANDOM"
-    if step 7b keygen 30 "$PY" -m benchseal keygen --out "$WORK/keys" --json; then
+    if step 7b keygen 30 bash -c "rm -rf '$WORK/keys' && $PY -m benchseal keygen --out '$WORK/keys' --json && cp '$WORK/keys/public.pem' e2e-public.pem"; then
+      rm -rf "$RES/e2e-bundle"
       step 7c run_e2e 180 $KIT e2e -- hunan-2025 --model "$MODELS/model-1b" --backend hf --device $DEV \
         --dtype $DT --workload "$REPO/scripts/gpu_kit/e2e-workload.yaml" --suite demo --key "$WORK/keys/private.pem" \
         --out e2e-bundle
