@@ -342,7 +342,7 @@ def cmd_env(a: argparse.Namespace) -> int:
 def cmd_fixture_check(a: argparse.Namespace) -> int:
     """Probe through a replay of the recorded fixture; compare with the live hardware report."""
     repo = Path(__file__).resolve().parents[1]
-    sys.path.insert(0, str(repo / "tests" / "hw"))
+    sys.path[:0] = [str(repo / "tests" / "helpers"), str(repo / "tests" / "hw")]  # after / before the restructure
     from nvml_replay import make_fake_pynvml
 
     from benchseal.hw import probe
@@ -459,7 +459,7 @@ def _records(perf_dir: Path):
 
 
 def cmd_mfu_compare(a: argparse.Namespace) -> int:
-    from benchseal.bench import FlopsModel, annotate
+    from benchseal.bench.utilisation import FlopsModel, annotate  # the same names before and after the restructure
     from benchseal.schema import HardwareReport
 
     perf_dir = Path(a.perf)

@@ -7,7 +7,11 @@ from __future__ import annotations
 import json
 
 import pytest
-from nvml_replay import FIXTURES
+
+try:  # after the package restructure (issue 10): tests/helpers/nvml_replay.py
+    from tests.helpers.nvml_replay import FIXTURES
+except ImportError:
+    from nvml_replay import FIXTURES
 
 pytestmark = pytest.mark.unit
 
