@@ -23,12 +23,12 @@ pytestmark = pytest.mark.skipif(shutil.which("bash") is None or shutil.which("ti
                                 reason="the kit needs bash and coreutils' timeout")
 
 
-def _run_kit(tmp_path: Path, **env: str) -> tuple[subprocess.CompletedProcess, Path, dict]:
+def _run_kit(tmp_path: Path, timeout: float = 180, **env: str) -> tuple[subprocess.CompletedProcess, Path, dict]:
     out = tmp_path / "out"
     e = {**os.environ, "PYTHON": sys.executable, "GPU_CHECK_FORCE_CPU": "1", "GPU_CHECK_WORK": str(tmp_path / "work"),
          "GPU_CHECK_SITE": str(tmp_path / "site"), "GPU_CHECK_WORKERS": "1,2", "GPU_CHECK_WORKER_REQUESTS": "100", **env}
     e.pop("OUT", None)
-    proc = subprocess.run(["bash", str(KIT), str(out)], capture_output=True, text=True, env=e, timeout=120)
+    proc = subprocess.run(["bash", str(KIT), str(out)], capture_output=True, text=True, env=e, timeout=timeout)
     summary = json.loads((out / "summary.json").read_text())
     return proc, out, summary
 
@@ -94,7 +94,7 @@ def test_rehearsal_runs_steps_5_and_7_on_the_cpu(tmp_path):
     (paths, flags, JSON between steps, the signed bundle and its verification) is checked anywhere."""
     pytest.importorskip("torch")
     pytest.importorskip("lm_eval")
-    proc, out, summary = _run_kit(tmp_path, GPU_CHECK_REHEARSE="1", GPU_CHECK_STEPS="5,7")
+    proc, out, summary = _run_kit(tmp_path, timeout=420, GPU_CHECK_REHEARSE="1", GPU_CHECK_STEPS="5,7")
     assert proc.returncode == 0, proc.stdout + proc.stderr
     steps = {s["id"]: s["status"] for s in summary["steps"]}
     assert steps == {i: "ok" for i in ("0", "1b", "5a", "5b", "5c", "7a", "7b", "7c", "7d")}, summary["steps"]
