@@ -1,10 +1,10 @@
 #!/usr/bin/env python
 """Record this machine's NVML answers as a replay fixture for tests/hw (benchseal-nvml-replay/1).
 
-Run on a GPU machine:  python scripts/record_nvml_fixture.py tests/hw/fixtures/nvml_<gpu>_x<N>.json
-Each field holds the value NVML returned, or {"error": "<NVMLError class suffix>"} (e.g. NotSupported)
+Run on a GPU machine:  python scripts/record_nvml_fixture.py tests/helpers/nvml_fixtures/nvml_<gpu>_x<N>.json
+(or a directory: the file is then named nvml_<gpu>_x<N>.json after the first GPU's name). Each field holds the value NVML returned, or {"error": "<NVMLError class suffix>"} (e.g. NotSupported)
 when the call failed, so the replay raises the same error. Serial numbers and UUIDs are recorded as
-reported; pass --redact to replace them with placeholders before sharing the file.
+reported; pass --redact to replace them (and the host name) with placeholders before sharing the file.
 """
 
 from __future__ import annotations
@@ -12,7 +12,9 @@ from __future__ import annotations
 import argparse
 import datetime
 import json
+import os
 import platform
+import re
 import sys
 
 from benchseal.hw.nvml import load_pynvml
@@ -84,16 +86,24 @@ def record(redact: bool) -> dict:
         "format": "benchseal-nvml-replay/1",
         "recorded_by": "scripts/record_nvml_fixture.py",
         "recorded_at": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
-        "description": f"recorded on {platform.node()} ({platform.platform()})",
+        "description": f"recorded on {'a redacted host' if redact else platform.node()} ({platform.platform()})",
         "sources": {"local": "values read through NVML on the recording machine"},
         "system": system,
         "devices": devices,
     }
 
 
+def default_name(data: dict) -> str:
+    """nvml_<first GPU's name, lower case, NVIDIA dropped>_x<count>.json, e.g. nvml_h200_x1.json."""
+    devices = data.get("devices") or []
+    name = devices[0].get("name") if devices else None
+    slug = re.sub(r"[^a-z0-9]+", "_", str(name if isinstance(name, str) else "gpu").lower().replace("nvidia", "")).strip("_")
+    return f"nvml_{slug or 'gpu'}_x{len(devices)}.json"
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("out", help="output JSON path, e.g. tests/hw/fixtures/nvml_h100_x8.json")
+    ap.add_argument("out", help="output JSON path, e.g. tests/helpers/nvml_fixtures/nvml_h100_x8.json, or a directory")
     ap.add_argument("--redact", action="store_true", help="replace UUIDs and serial numbers with placeholders")
     args = ap.parse_args()
     try:
@@ -101,6 +111,8 @@ def main() -> int:
     except Exception as exc:  # noqa: BLE001 - a recording tool: say why and stop
         print(f"record_nvml_fixture: cannot read NVML: {exc} ({type(exc).__name__})", file=sys.stderr)
         return 3
+    if os.path.isdir(args.out):
+        args.out = os.path.join(args.out, default_name(data))
     with open(args.out, "w", encoding="utf-8") as fh:
         json.dump(data, fh, indent=1)
         fh.write("\n")
