@@ -63,7 +63,7 @@ KIT = Path(__file__).resolve().parent / "gpu_kit"
 def load_published(name_or_path: str) -> dict:
     """A published config (scripts/gpu_kit/NAME.json: name, source, params_published, config)."""
     path = Path(name_or_path)
-    if not path.suffix:
+    if not path.is_file():  # a name such as "llama-3.1-8b" (its dots are no file suffix)
         path = KIT / f"{name_or_path}.json"
     return json.loads(path.read_text())
 
