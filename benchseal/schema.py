@@ -152,6 +152,9 @@ class ParamCount(Strict):
     experts: int | None = None  # routed experts per MoE layer
     experts_per_token: int | None = None  # routed experts active per token
     tensors: int | None = None  # tensors (or parameters) counted
+    # active per token under each vendor convention (docs/model-inspection.md): all, no_input_embedding,
+    # no_embedding_or_head, no_vision_audio. Empty in bundles written before it existed.
+    active_by_convention: dict[str, BigInt] = Field(default_factory=dict)
 
 
 class FileDigest(Strict):

@@ -1,9 +1,13 @@
-"""Self-benchmark: count a DeepSeek-V3-scale (671B) sharded checkpoint from its headers.
+"""Self-benchmark of ``benchseal params`` (issue 12 targets, docs/PERFORMANCE.md).
 
-Writes ~163 safetensors shards with the real tensor names, dtypes (FP8 weights + FP32 block scales)
-and shapes of deepseek-ai/DeepSeek-V3 (incl. its MTP layer 61), made sparse with truncate so they take
-no disk, then times ``benchseal.bench.model.params.count_params`` against transformers building the same
-architecture on the meta device. Usage:
+1. A DeepSeek-V3-scale (671B) sharded checkpoint: ~163 safetensors shards with the real tensor names,
+   dtypes (FP8 weights + FP32 block scales) and shapes of deepseek-ai/DeepSeek-V3 (incl. its MTP layer 61),
+   sparse (truncate) so they take no disk. Times the in-process header count, the ``json.loads`` share of
+   it, ``benchseal params DIR --json`` end to end, and transformers building the same architecture.
+2. The demo model (``benchseal.testing.tiny``, llama), end to end.
+3. A 1T config alone (Kimi-K2, config-meta), end to end including interpreter start.
+
+Usage (benchseal installed editable):
 
     .venv/bin/python scripts/bench_params.py [--dir /tmp/dsv3-synthetic] [--repeat 5]
 """
@@ -18,11 +22,38 @@ import sys
 import time
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(REPO))
+import os
+import struct
 
-from benchseal.testing.published_configs import DEEPSEEK_V3 as CFG  # noqa: E402
-from tests.bench.st_helpers import write_st  # noqa: E402
+from benchseal.bench.model.safetensors_io import DTYPE_BITS
+from benchseal.testing.published_configs import DEEPSEEK_V3 as CFG
+from benchseal.testing.published_configs import KIMI_K2
+
+
+def write_st(path: Path, tensors: dict[str, tuple[str, list[int]]]) -> None:
+    """A header-only safetensors file: valid header, sparse (never written) data section."""
+    header, off = {}, 0
+    for name, (dtype, shape) in tensors.items():
+        n = 1
+        for d in shape:
+            n *= d
+        nbytes = n * DTYPE_BITS[dtype] // 8
+        header[name] = {"dtype": dtype, "shape": shape, "data_offsets": [off, off + nbytes]}
+        off += nbytes
+    raw = json.dumps(header).encode()
+    with open(path, "wb") as fh:
+        fh.write(struct.pack("<Q", len(raw)) + raw)
+    os.truncate(path, 8 + len(raw) + off)
+
+
+def cli_seconds(*args: str, repeat: int) -> tuple[float, float, int]:
+    """(median, min) seconds of ``python -m benchseal ARGS`` end to end, and its exit code."""
+    times, rc = [], 0
+    for _ in range(repeat):
+        t0 = time.perf_counter()
+        rc = subprocess.run([sys.executable, "-m", "benchseal", *args], capture_output=True, text=True).returncode
+        times.append(time.perf_counter() - t0)
+    return statistics.median(times), min(times), rc
 
 
 def dsv3_tensors() -> list[tuple[str, tuple[str, list[int]]]]:
@@ -87,6 +118,23 @@ def main() -> int:
     from benchseal.bench.model.params import count_safetensors
     from benchseal.bench.model.files import resolve
 
+    from benchseal.bench.model import safetensors_io
+
+    parse = []
+    real_loads = json.loads
+
+    def timed_loads(raw):
+        t = time.perf_counter()
+        try:
+            return real_loads(raw)
+        finally:
+            parse.append(time.perf_counter() - t)
+
+    safetensors_io.json.loads = timed_loads  # type: ignore[attr-defined]
+    count_safetensors(resolve(root))
+    safetensors_io.json.loads = real_loads  # type: ignore[attr-defined]
+    print(f"json.loads of the {len(parse)} headers: {sum(parse):.3f} s of one count")
+
     times = []
     for _ in range(args.repeat):
         t0 = time.perf_counter()
@@ -94,10 +142,26 @@ def main() -> int:
         times.append(time.perf_counter() - t0)
     print(f"benchseal header count: total {pc.total:,} active {pc.active:,}; median {statistics.median(times):.3f} s "
           f"(min {min(times):.3f}) over {args.repeat} runs, in process")
-    t0 = time.perf_counter()
-    cli = subprocess.run([sys.executable, "-m", "benchseal", "params", str(root), "--json"], capture_output=True, text=True)
-    cli_s = time.perf_counter() - t0
-    print(f"`benchseal params --json` end to end (incl. interpreter start and the config-meta cross-check): {cli_s:.2f} s, exit {cli.returncode}")
+    med, mn, rc = cli_seconds("params", str(root), "--json", repeat=args.repeat)
+    print(f"`benchseal params DIR --json` end to end (interpreter start + header count, no torch): median {med:.2f} s "
+          f"(min {mn:.2f}) over {args.repeat} runs, exit {rc}")
+    med, mn, rc = cli_seconds("params", str(root), "--json", "--cross-check", repeat=1)
+    print(f"`benchseal params DIR --json --cross-check` (adds the config-meta count): {med:.2f} s, exit {rc}")
+
+    from benchseal.testing.tiny import build_tiny_model
+
+    demo = Path(args.dir + "-demo")
+    if not (demo / "model.safetensors").is_file():
+        build_tiny_model(demo, arch="llama", seed=0)
+    med, mn, rc = cli_seconds("params", str(demo), "--json", repeat=args.repeat)
+    print(f"demo model (tiny llama): `benchseal params DIR --json` median {med:.2f} s (min {mn:.2f}), exit {rc}")
+
+    k2 = Path(args.dir + "-kimi-k2")
+    k2.mkdir(exist_ok=True)
+    (k2 / "config.json").write_text(json.dumps(KIMI_K2))
+    med, mn, rc = cli_seconds("params", str(k2 / "config.json"), "--json", repeat=args.repeat)
+    print(f"1T config alone (Kimi-K2, config-meta): `benchseal params config.json --json` median {med:.2f} s "
+          f"(min {mn:.2f}), exit {rc}")
 
     code = """
 import json, sys, time

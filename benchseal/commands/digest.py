@@ -22,13 +22,52 @@ def register(subparsers) -> None:
     p.set_defaults(func=run)
 
 
+class _ByteBar:
+    """A rich progress bar on stderr, fed by digest's ``progress(n, total)`` callback; started on first use."""
+
+    def __init__(self) -> None:
+        import threading
+
+        self.bar = None
+        self.task = None
+        self.lock = threading.Lock()  # called from the hashing threads
+
+    def __call__(self, n: int, total: int) -> None:
+        with self.lock:
+            if self.bar is None:
+                self._start(total)
+        self.bar.advance(self.task, n)  # type: ignore[union-attr]
+
+    def _start(self, total: int) -> None:
+        from rich.progress import BarColumn, DownloadColumn, Progress, TransferSpeedColumn
+
+        from benchseal.commands._common import console
+
+        self.bar = Progress("[progress.description]{task.description}", BarColumn(), DownloadColumn(),
+                            TransferSpeedColumn(), console=console(stderr=True), transient=True)
+        self.task = self.bar.add_task("sha256", total=total)
+        self.bar.start()
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.stop()
+
+
 def run(args: argparse.Namespace) -> int:
     from benchseal.bench.model import digest as d
     from benchseal.errors import UsageError
 
     if args.workers is not None and args.workers < 1:
         raise UsageError("--workers must be at least 1")
-    progress = not args.no_progress and sys.stderr.isatty()
+    bar = _ByteBar() if not args.no_progress and sys.stderr.isatty() else None
+    try:
+        return _run(args, d, bar)
+    finally:
+        if bar is not None:
+            bar.close()
+
+
+def _run(args: argparse.Namespace, d, progress) -> int:
     if args.check:
         problems = d.check_digests(args.model, args.check, workers=args.workers, progress=progress)
         if args.json:

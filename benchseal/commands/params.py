@@ -24,9 +24,13 @@ def add_model_flags(p: argparse.ArgumentParser) -> None:
 
 def register(subparsers) -> None:
     p = subparsers.add_parser("params", help="count a model's parameters (total, active, embedding)",
-                              description="Count parameters from safetensors/GGUF headers (no tensor data read) and from "
-                                          "config.json on the meta device; report both when both exist.")
+                              description="Count parameters from safetensors/GGUF headers (no tensor data read, no torch import); "
+                                          "from config.json on the meta device when there are no weights or with "
+                                          "--cross-check.")
     add_model_flags(p)
+    p.add_argument("--cross-check", action="store_true",
+                   help="also count from config.json on the meta device (imports torch/transformers) and report any "
+                        "disagreement with the weights; without weights the config count is made anyway")
     add_json_flag(p)
     p.set_defaults(func=run)
 
@@ -43,7 +47,7 @@ def run(args: argparse.Namespace) -> int:
     from benchseal.bench.model.inspect import inspect_model
 
     card = inspect_model(args.model, trust_remote_code=args.trust_remote_code, allow_pickle=args.allow_pickle,
-                         with_digests=False)
+                         with_digests=False, cross_check=getattr(args, "cross_check", False))
     pc = card.params
     if args.json:
         doc = pc.model_dump(mode="json")
@@ -57,13 +61,21 @@ def run(args: argparse.Namespace) -> int:
              f"total:          {fmt(pc.total)}"]
     if pc.active != pc.total:
         lines.append(f"active/token:   {fmt(pc.active)}   ({pc.experts_per_token} of {pc.experts} routed experts)")
-    lines += [f"embedding:      {fmt(pc.embedding)}", f"non-embedding:  {fmt(pc.non_embedding)}", "breakdown:"]
+    lines += [f"embedding:      {fmt(pc.embedding)}", f"non-embedding:  {fmt(pc.non_embedding)}"]
+    if pc.active_by_convention:
+        from benchseal.bench.model.rules import CONVENTIONS
+
+        lines.append("active per token, by convention (match the one your model card uses; the claim uses 'all'):")
+        lines += [f"  {CONVENTIONS.get(k, k):<72} {v / 1e9:>10,.3f} B  ({v:,})" for k, v in pc.active_by_convention.items()]
+    lines.append("breakdown:")
     lines += [f"  {k:<15} {v:>20,}" for k, v in pc.breakdown.items()]
     lines += [f"  not counted: {k} {v:,}" for k, v in pc.excluded.items()]
     for m, c in card.params_by_method.items():
         if m != pc.method:
             lines.append(f"also counted by {m}: total {c.total:,}, active {c.active:,}")
     lines.append("discrepancies:  " + ("none" if len(card.params_by_method) > 1 and not card.discrepancies
+                                       else "- (not cross-checked; add --cross-check)" if not card.discrepancies
+                                       and len(card.params_by_method) == 1 and pc.method != "config-meta"
                                        else "-" if not card.discrepancies else ""))
     lines += [f"  ! {d}" for d in card.discrepancies]
     for label, met in thresholds(pc.total).items():

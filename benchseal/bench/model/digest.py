@@ -76,45 +76,33 @@ def model_digest(files: list[FileDigest]) -> str:
     return hashlib.sha256("".join(lines).encode("utf-8")).hexdigest()
 
 
-class _Progress:
-    def __init__(self, total: int, enabled: bool) -> None:
-        self.bar = None
-        if enabled:
-            from rich.progress import BarColumn, DownloadColumn, Progress, TransferSpeedColumn
-
-            from benchseal.commands._common import console
-
-            self.bar = Progress("[progress.description]{task.description}", BarColumn(), DownloadColumn(),
-                                TransferSpeedColumn(), console=console(stderr=True), transient=True)
-            self.task = self.bar.add_task("sha256", total=total)
-            self.bar.start()
-
-    def advance(self, n: int) -> None:
-        if self.bar is not None:
-            self.bar.advance(self.task, n)
-
-    def close(self) -> None:
-        if self.bar is not None:
-            self.bar.stop()
+# progress callback: (bytes just hashed, total bytes of the files being hashed); called from the hashing threads
+Progress = Callable[[int, int], None]
 
 
-def hash_files(root: Path, rels: list[str], *, workers: int | None = None, progress: bool = False) -> list[FileDigest]:
-    """sha256 of each file, in parallel threads (largest first); results sorted by path."""
+def _progress_fn(progress: Progress | bool | None) -> Progress | None:
+    return progress if callable(progress) else None
+
+
+def hash_files(root: Path, rels: list[str], *, workers: int | None = None,
+               progress: Progress | bool | None = None) -> list[FileDigest]:
+    """sha256 of each file, in parallel threads (largest first); results sorted by path.
+
+    ``progress``: called as ``progress(n, total)`` after every block of ``n`` bytes (from worker threads).
+    """
     sizes = {r: (root / r).stat().st_size for r in rels}
     workers = max(1, min(workers or os.cpu_count() or 1, len(rels)))
-    bar = _Progress(sum(sizes.values()), progress)
-    on_bytes = bar.advance if bar.bar is not None else None
-    try:
-        with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="sha256") as pool:
-            order = sorted(rels, key=lambda r: -sizes[r])
-            futures = {r: pool.submit(sha256_file, root / r, on_bytes=on_bytes) for r in order}
-            out = [FileDigest(path=r, sha256=futures[r].result(), size_bytes=sizes[r]) for r in sorted(rels)]
-    finally:
-        bar.close()
-    return out
+    fn = _progress_fn(progress)
+    total = sum(sizes.values())
+    on_bytes = (lambda n: fn(n, total)) if fn is not None else None
+    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="sha256") as pool:
+        order = sorted(rels, key=lambda r: -sizes[r])
+        futures = {r: pool.submit(sha256_file, root / r, on_bytes=on_bytes) for r in order}
+        return [FileDigest(path=r, sha256=futures[r].result(), size_bytes=sizes[r]) for r in sorted(rels)]
 
 
-def digest_model(path: str | os.PathLike, *, workers: int | None = None, progress: bool = False) -> tuple[list[FileDigest], str]:
+def digest_model(path: str | os.PathLike, *, workers: int | None = None,
+                 progress: Progress | bool | None = None) -> tuple[list[FileDigest], str]:
     """Per-file digests of a model's weight, config and tokenizer files and the model digest."""
     root, rels = select_files(path)
     files = hash_files(root, rels, workers=workers, progress=progress)
@@ -154,7 +142,7 @@ def read_expected(digests_json_path: str | os.PathLike) -> tuple[list[FileDigest
 
 
 def check_digests(path: str | os.PathLike, digests_json_path: str | os.PathLike, *, workers: int | None = None,
-                  progress: bool = False) -> list[str]:
+                  progress: Progress | bool | None = None) -> list[str]:
     """Re-hash the model and list every problem: files that differ, are missing, or are not in the list."""
     expected, md = read_expected(digests_json_path)
     problems: list[str] = []

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Callable
 
 from benchseal.bench.model.params import COMPONENTS, count_all, headline
 from benchseal.bench.model.files import resolve
@@ -45,10 +46,17 @@ def compare(counts: dict[str, ParamCount]) -> list[str]:
 
 
 def inspect_model(path: str | os.PathLike, *, trust_remote_code: bool = False, allow_pickle: bool = False,
-                  with_digests: bool = True, progress: bool = False) -> ModelCard:
-    """Count parameters every way the files allow, digest the files, and return the model card."""
+                  with_digests: bool = True, progress: bool | Callable[[int, int], None] = False,
+                  cross_check: bool = True) -> ModelCard:
+    """Count parameters, digest the files, and return the model card.
+
+    ``cross_check``: also count from config.json on the meta device (imports torch/transformers) and
+    report any disagreement with the weights; without weights the config count is made regardless.
+    ``progress``: a callback ``(bytes_done_increment, total_bytes)`` for the digest, or False.
+    """
     mf = resolve(Path(path))
-    counts, skipped = count_all(mf, trust_remote_code=trust_remote_code, allow_pickle=allow_pickle)
+    counts, skipped = count_all(mf, trust_remote_code=trust_remote_code, allow_pickle=allow_pickle,
+                                cross_check=cross_check)
     head = headline(counts).model_copy(deep=True)
     head.notes.extend(mf.notes + skipped)
     files, md = [], None

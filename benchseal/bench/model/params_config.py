@@ -9,11 +9,16 @@ import copy
 from pathlib import Path
 from typing import Any
 
+from benchseal.bench.model.rules import architecture_name, tally, text_config
 from benchseal.errors import ModelFormatError, UsageError, require
 from benchseal.schema import ParamCount
 
 # config keys that change how weights are stored, not what the architecture is
 _STORAGE_KEYS = ("quantization_config",)
+
+
+# field names of vendors' own configs -> the name the built-in transformers implementation reads
+_SYNONYMS = (("attention_head_dim", "head_dim"),)
 
 
 class RemoteCodeRefused(UsageError):
@@ -46,6 +51,71 @@ def _count_module(model: Any) -> tuple[list[tuple[str, str, int]], int]:
     return items, buffers
 
 
+def _find_key(d: Any, key: str) -> dict | None:
+    """The (possibly nested) dict of a config that holds ``key``."""
+    if isinstance(d, dict):
+        if key in d:
+            return d
+        for v in d.values():
+            found = _find_key(v, key)
+            if found is not None:
+                return found
+    return None
+
+
+def _load_config(config_cls: Any, cfg: dict[str, Any], notes: list[str]) -> Any:
+    """``config_cls.from_dict(cfg)``; when transformers' (strict) validation rejects a field, retry with
+    the field coerced to the declared type (bool) or left at its default, and say so in the notes."""
+    try:
+        from huggingface_hub.errors import StrictDataclassFieldValidationError as Strict
+    except ImportError:  # older huggingface_hub: no strict dataclasses, nothing to relax
+        Strict = ()  # type: ignore[assignment,misc]
+    cfg = copy.deepcopy(cfg)
+    for _ in range(16):
+        try:
+            return config_cls.from_dict(cfg)
+        except Strict as exc:  # type: ignore[misc]
+            field = getattr(exc, "field", None) or str(exc).split("'")[1]
+            holder = _find_key(cfg, field)
+            if holder is None:
+                raise
+            value = holder.pop(field)
+            cause = str(getattr(exc, "__cause__", None) or exc).splitlines()[-1].strip()
+            if "expected bool" in cause and isinstance(value, (int, float)):
+                holder[field] = bool(value)
+                how = f"read as {bool(value)}"
+            else:
+                how = "left at its default"
+            notes.append(f"config-meta: this transformers rejects '{field}': {value!r} ({cause}); loaded leniently with "
+                         f"'{field}' {how}. The field does not change the parameter count if the count matches the weights.")
+    raise ModelFormatError("config.json has too many fields that transformers rejects")
+
+
+def _native_class(transformers: Any, archs: Any) -> Any:
+    """The built-in transformers model class named by ``architectures[0]``, or None."""
+    from transformers import PreTrainedModel
+
+    name = archs[0] if isinstance(archs, list) and archs and isinstance(archs[0], str) else None
+    if not name:
+        return None
+    try:
+        cls = getattr(transformers, name, None)
+    except Exception:  # lazy module import errors for optional backends
+        return None
+    return cls if isinstance(cls, type) and issubclass(cls, PreTrainedModel) else None
+
+
+def _remote_code_files(root: Path, auto_map: Any) -> list[str]:
+    """The .py files that config.json's auto_map names, relative to ``root``."""
+    files = []
+    for ref in (auto_map or {}).values() if isinstance(auto_map, dict) else []:
+        for r in ref if isinstance(ref, list) else [ref]:
+            if isinstance(r, str) and "." in r:
+                mod = r.split("--")[-1].rsplit(".", 1)[0]
+                files.append(mod.replace(".", "/") + ".py")
+    return sorted(set(files))
+
+
 def build_meta_model(config: dict[str, Any], *, root: Path | None, trust_remote_code: bool) -> tuple[Any, list[str]]:
     """Instantiate the architecture of ``config`` on the meta device. Returns (model, notes)."""
     torch = require("torch", "hf", "counting parameters from config.json")
@@ -58,30 +128,59 @@ def build_meta_model(config: dict[str, Any], *, root: Path | None, trust_remote_
     for key in _STORAGE_KEYS:
         if cfg.pop(key, None) is not None:
             notes.append(f"config-meta: '{key}' ignored; the count is of the unquantised architecture (logical parameters)")
+        if isinstance(cfg.get("text_config"), dict):
+            cfg["text_config"].pop(key, None)
+    tc = cfg.get("text_config")
+    if isinstance(tc, dict) and "tie_word_embeddings" in cfg and "tie_word_embeddings" not in tc:
+        tc["tie_word_embeddings"] = cfg["tie_word_embeddings"]  # the top-level flag is the model's; sub-configs may default otherwise
     model_type = cfg.get("model_type")
     if not isinstance(model_type, str) or not model_type:
         raise ModelFormatError("config.json has no model_type", where=where, hint="add the model_type of the architecture")
     native = model_type in CONFIG_MAPPING
     auto_map = cfg.get("auto_map")
+    alias = None if native else _native_class(transformers, cfg.get("architectures"))
     try:
         if native:
-            config_obj = CONFIG_MAPPING[model_type].from_dict(cfg)
+            config_obj = _load_config(CONFIG_MAPPING[model_type], cfg, notes)
             cls, cls_name = _model_class(transformers, config_obj, cfg.get("architectures"))
             if auto_map:
                 notes.append(f"config.json names remote code (auto_map); counted with transformers' native "
                              f"'{model_type}' implementation instead, no remote code run")
             with torch.device("meta"):
                 model = cls._from_config(config_obj)
+        elif alias is not None:
+            cls_name = alias.__name__
+            for theirs, ours in _SYNONYMS:
+                if theirs in cfg and ours not in cfg:
+                    cfg[ours] = cfg[theirs]
+                    notes.append(f"config-meta: '{theirs}' read as transformers' '{ours}' ({cfg[theirs]!r})")
+            config_obj = _load_config(alias.config_class, cfg, notes)
+            notes.append(f"model_type '{model_type}' is not built into transformers, but architectures names the built-in "
+                         f"{cls_name}: counted with that implementation (model_type '{alias.config_class.model_type}'), "
+                         "no remote code run")
+            with torch.device("meta"):
+                model = alias._from_config(config_obj)
         elif auto_map:
+            files = _remote_code_files(root, auto_map) if root is not None else []
+            missing = [f for f in files if not (root / f).is_file()] if root is not None else []  # type: ignore[operator]
+            if missing:
+                raise ModelFormatError(
+                    f"model_type '{model_type}' needs the model repository's own code, and config.json's auto_map names "
+                    f"{', '.join(missing)}, which {'is' if len(missing) == 1 else 'are'} not in the model directory",
+                    where=str(root),
+                    hint=f"copy {', '.join(missing)} from the model's repository next to config.json (they are part of "
+                         "the model), or count from the weights (.safetensors/.gguf) instead",
+                )
             if not trust_remote_code:
                 raise RemoteCodeRefused(
                     f"model_type '{model_type}' is not built into transformers and needs the model repository's own code "
                     "(auto_map); running it was refused", where=where,
-                    hint="review the .py files next to config.json, then pass --trust-remote-code to allow it",
+                    hint=(f"review {', '.join(files)} next to config.json, then pass --trust-remote-code to allow it"
+                          if files else "review the .py files next to config.json, then pass --trust-remote-code to allow it"),
                 )
             if root is None:
                 raise ModelFormatError("remote code needs the model directory, not a lone config file", where=where)
-            config_obj = transformers.AutoConfig.from_pretrained(str(root), trust_remote_code=True)
+            config_obj = transformers.AutoConfig.from_pretrained(str(root), trust_remote_code=True, local_files_only=True)
             notes.append(f"remote code from {root} was executed (--trust-remote-code) to build '{model_type}'")
             with torch.device("meta"):
                 model = transformers.AutoModelForCausalLM.from_config(config_obj, trust_remote_code=True)
@@ -103,8 +202,6 @@ def build_meta_model(config: dict[str, Any], *, root: Path | None, trust_remote_
 
 def count_from_config(config: dict[str, Any], *, root: Path | None = None, trust_remote_code: bool = False) -> ParamCount:
     """Parameter count of the architecture described by ``config`` (a config.json dict)."""
-    from benchseal.bench.model.params import _arch, tally, text_config
-
     model, notes = build_meta_model(config, root=root, trust_remote_code=trust_remote_code)
     items, buffers = _count_module(model)
     c = text_config(config)
@@ -114,11 +211,13 @@ def count_from_config(config: dict[str, Any], *, root: Path | None = None, trust
     cfg_for_rules["tie_word_embeddings"] = False
     if isinstance(cfg_for_rules.get("text_config"), dict):
         cfg_for_rules["text_config"] = {**cfg_for_rules["text_config"], "tie_word_embeddings": False}
-    pc = tally(items, cfg_for_rules, method="config-meta", where="config.json", architecture=_arch(config),
+    pc = tally(items, cfg_for_rules, method="config-meta", where="config.json", architecture=architecture_name(config),
                names=[i[0] for i in items], dtype_names={})
     pc.dtype = str(dtype) if dtype else None
     pc.notes = notes + pc.notes
     if c.get("tie_word_embeddings") is True:
+        if not pc.breakdown.get("lm_head"):  # the one matrix is also the output head (as in the header count)
+            pc.active_by_convention["no_input_embedding"] = pc.active
         pc.notes.append("tied embeddings (tie_word_embeddings=true): the output projection shares the input embedding, counted once")
     if buffers:
         pc.notes.append(f"includes {buffers:,} elements of persistent buffers that checkpoints store (e.g. router bias)")

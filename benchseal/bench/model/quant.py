@@ -14,6 +14,11 @@ else from tensor names. Rules (see docs/metrics.md):
 - bitsandbytes: a uint8 ``*.weight`` with a ``*.weight.quant_state.bitsandbytes__nf4/fp4`` companion
   holds two 4-bit values per byte; ``absmax``, ``quant_map``, ``nested_*``, ``quant_state``, ``SCB``
   are metadata.
+- mxfp4 (OpenAI gpt-oss): a uint8 ``*_blocks`` tensor holds two FP4 (E2M1) values per byte, so it
+  counts as twice its elements; ``*_scales`` (one shared E8M0 exponent per 32 values) are metadata.
+- modelopt NVFP4 (``quant_algo: NVFP4``): a uint8 ``*.weight`` holds two FP4 values per byte;
+  ``*.weight_scale`` (FP8 per 16 values), ``*.weight_scale_2``, ``*.input_scale`` are metadata.
+  compressed-tensors ``nvfp4-pack-quantized`` is covered by the compressed-tensors rule (num_bits 4).
 """
 
 from __future__ import annotations
@@ -35,6 +40,8 @@ class QuantRule:
     metadata: tuple[str, ...] = ()  # name suffixes of tensors that are not parameters
     metadata_contains: tuple[str, ...] = ()
     needs_bits: bool = False
+    packed_dtypes: tuple[str, ...] = ()  # when set, only tensors stored in these dtypes are packed
+    default_bits: int | None = None
 
 
 RULES: dict[str, QuantRule] = {
@@ -53,9 +60,20 @@ RULES: dict[str, QuantRule] = {
         "bitsandbytes", "bitsandbytes: 4-bit uint8 weights hold two parameters per byte; absmax/quant_map/quant_state/SCB not counted",
         metadata=(".absmax", ".quant_map", ".nested_absmax", ".nested_quant_map", ".SCB", ".weight_format"),
         metadata_contains=(".quant_state.",)),
+    "mxfp4": QuantRule("mxfp4", "MXFP4: uint8 *_blocks hold two FP4 (E2M1) parameters per byte; *_scales (E8M0 "
+                                "exponents, one per 32 values) not counted",
+                       packed=("_blocks",), metadata=("_scales",), packed_dtypes=("U8", "uint8"), default_bits=4),
+    "nvfp4": QuantRule("nvfp4", "NVFP4 (modelopt): uint8 weights hold two FP4 (E2M1) parameters per byte; "
+                                "weight_scale/weight_scale_2/input_scale not counted",
+                       packed=(".weight",), metadata=(".weight_scale_2",) + _FP8_META, packed_dtypes=("U8", "uint8"),
+                       default_bits=4),
 }
 ALIASES = {"fbgemm_fp8": "fp8", "finegrained_fp8": "fp8", "modelopt": "fp8", "gptq_marlin": "gptq", "awq_marlin": "awq",
            "bitsandbytes_4bit": "bitsandbytes", "bitsandbytes_8bit": "bitsandbytes"}
+
+
+class UnsupportedQuantisation(ModelFormatError):
+    """quantization_config names a method whose packing benchseal does not know."""
 
 
 @dataclass(frozen=True)
@@ -73,7 +91,7 @@ class Quant:
         r = self.rule
         if name.endswith(r.metadata) or (r.metadata_contains and any(s in name for s in r.metadata_contains)):
             return 0, "quantisation metadata"
-        if r.packed and name.endswith(r.packed):
+        if r.packed and name.endswith(r.packed) and (not r.packed_dtypes or dtype in r.packed_dtypes):
             storage = DTYPE_BITS.get(dtype, 32)
             return numel * storage // self.bits, None
         if r.method == "bitsandbytes" and name in bnb4:
@@ -103,13 +121,15 @@ def detect(config: dict[str, Any] | None, names: Iterable[str], *, where: str,
     if isinstance(qc, dict) and qc:
         method = str(qc.get("quant_method") or ("gptq" if "bits" in qc else "")).lower()
         method = ALIASES.get(method, method)
+        if method == "fp8" and "NVFP4" in str(qc.get("quant_algo", "")).upper():  # modelopt NVFP4
+            method = "nvfp4"
         rule = RULES.get(method)
         if rule is None:
-            raise ModelFormatError(
+            raise UnsupportedQuantisation(
                 f"unsupported quantisation method {method!r} in quantization_config", where=where,
                 hint=f"benchseal counts {', '.join(RULES)}; count an unquantised copy of the model instead",
             )
-        bits = _bits(qc)
+        bits = _bits(qc) if rule.default_bits is None else rule.default_bits
         if rule.needs_bits and not bits:
             raise ModelFormatError(f"quantization_config for {method} has no 'bits'", where=where,
                                    hint="add the bit width (e.g. \"bits\": 4) to quantization_config")
@@ -120,6 +140,8 @@ def detect(config: dict[str, Any] | None, names: Iterable[str], *, where: str,
             "packed GPTQ/AWQ tensors (qweight) found but no quantization_config gives their bit width", where=where,
             hint="keep config.json (or quantize_config.json) next to the weights",
         )
+    if any(n.endswith("_blocks") for n in names) and any(n.endswith("_scales") for n in names):
+        return Quant(RULES["mxfp4"], 4, "detected from tensor names (*_blocks with *_scales)")
     if any(n.endswith(_FP8_META) for n in names):
         return Quant(RULES["fp8"], 8, "detected from tensor names")
     return None

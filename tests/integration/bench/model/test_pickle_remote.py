@@ -85,7 +85,7 @@ def test_remote_code_refused(remote, run_cli):
 
 def test_remote_code_refused_with_weights_is_said(remote, tiny_llama, run_cli):
     shutil.copy(tiny_llama / "model.safetensors", remote)
-    code, out, _ = run_cli("params", remote)
+    code, out, _ = run_cli("params", remote, "--cross-check")
     assert code == 0 and "refused" in out and "--trust-remote-code" in out
 
 

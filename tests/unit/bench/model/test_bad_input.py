@@ -137,7 +137,7 @@ def test_inconsistent_config(tmp_path, run_cli):
 def test_unknown_model_type_with_weights_is_noted(tmp_path, run_cli):
     write_st(tmp_path / "model.safetensors", GOOD)
     (tmp_path / "config.json").write_text(json.dumps({"model_type": "no-such-arch"}))
-    code, out, _ = run_cli("params", tmp_path, "--json")
+    code, out, _ = run_cli("params", tmp_path, "--json", "--cross-check")
     doc = json.loads(out)
     assert code == 0 and doc["total"] == 8
     assert any("config-meta count not made" in n and "no-such-arch" in n for n in doc["notes"])
