@@ -61,7 +61,7 @@ def run(args: argparse.Namespace) -> int:
     from benchseal.bench.perf.backends.spec import HFSpec
     from benchseal.pipeline import Pipeline, RunSpec
     from benchseal.reports.seal.keys import generate_keypair
-    from benchseal.reports.verify.checks import verify_bundle
+    from benchseal.reports.verify import verify_bundle
 
     con.print(f"[bold]benchseal demo[/] → {out}")
     con.print(f"building a tiny random-weight {args.arch} model (local tokenizer, no download)")

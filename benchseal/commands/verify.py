@@ -48,7 +48,7 @@ def _print_table(report) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from benchseal.errors import UsageError
-    from benchseal.reports.verify.checks import verify_bundle
+    from benchseal.reports.verify import verify_bundle
 
     if not args.key and args.trusted_keys is None:
         raise UsageError("no trusted public key given", hint="pass --key PUB.pem or --trusted-keys DIR")

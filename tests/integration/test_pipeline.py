@@ -103,7 +103,7 @@ def test_template_thresholds_are_set_by_the_applicant_and_verify(tmp_path, tiny_
     assert res.returncode == 1, res.stderr  # perf/eval not run: those claims are INCONCLUSIVE
     prog = json.loads((out / layout.PROGRAM_JSON).read_text())
     assert next(c for c in prog["claims"] if c["id"] == "efficiency-ttft-p99")["threshold"] == 1500
-    from benchseal.reports.verify.checks import verify_bundle
+    from benchseal.reports.verify import verify_bundle
 
     report = verify_bundle(out, public_keys=None, trusted_dir=None, require_signature=False)
     checks = {c.name: c for c in report.checks}
@@ -188,7 +188,7 @@ def test_no_secret_reaches_the_bundle(tmp_path, tiny_llama):
 def test_parity_and_refusal_evidence_through_run(demo, tmp_path):
     """shenzhen-2025 with --parity-reference (the demo bundle, same model: parity holds) and
     chengdu-2025-style refusal banks: the evidence lands where the claims read it and verifies."""
-    from benchseal.reports.verify.checks import verify_bundle
+    from benchseal.reports.verify import verify_bundle
 
     model = demo[0] / "model"
     refuse, answer = tmp_path / "refuse.jsonl", tmp_path / "answer.jsonl"

@@ -4,6 +4,6 @@ Public face: :func:`verify_bundle` — signature, digests, and every figure re-d
 functions that produced it (:mod:`benchseal.reports.verify.recompute`).
 """
 
-from benchseal.reports.verify.checks import verify_bundle
+from benchseal.reports.verify.verifier import verify_bundle
 
 __all__ = ["verify_bundle"]

@@ -1,9 +1,10 @@
 """Recomputation checks: every summary and verdict in a bundle re-derived from its raw evidence.
 
 Each check is a small object with a ``name`` and ``check(ctx)`` (the same policy interface as
-:mod:`benchseal.reports.verify.checks`). A check is skipped only when its inputs are absent from the
+:mod:`benchseal.reports.verify.policy`). A check is skipped only when its inputs are absent from the
 bundle; a summary present without its raw records fails, because it cannot be re-derived. The
-functions that derive the summaries in the first place are reused, imported only when needed:
+functions that derive the summaries in the first place are reused (plain imports, so a rename
+breaks at import time and a type checker can follow every call):
 
 - perf/summary.json      <- perf/requests.jsonl      benchseal.bench.perf.metrics.recompute_perf_report
 - MFU/MBU, energy        <- records, model, hw, telemetry.csv  benchseal.bench.utilisation.mfu.annotate
@@ -12,7 +13,7 @@ functions that derive the summaries in the first place are reused, imported only
 - eval/<suite>/results.json <- lm_eval_results.json   benchseal.evaluators.results_from_lm_eval
 - eval/<suite> extra.comparison <- results + peers.json  benchseal.evaluators.peers.comparison_from_snapshot
 - eval/refusal rates     <- samples_refusal.jsonl + rules  benchseal.evaluators.refusal (reclassify, refusal_raw)
-- eval/parity extra.parity <- eval/parity/reference/ + eval/<suite>  benchseal.evaluators.parity.bundle_parity
+- eval/parity extra.parity <- eval/parity/reference/ + eval/<suite>  benchseal.evaluators.bundle_parity
 - claims.json            <- the evidence + program   benchseal.claims.check / load_program / load_evidence
 
 Numbers compare with a relative tolerance of 1e-9; every difference is reported with its field path.
@@ -20,32 +21,28 @@ Numbers compare with a relative tolerance of 1e-9; every difference is reported 
 
 from __future__ import annotations
 
-import importlib
 from pathlib import Path
-from typing import Any, Callable, Iterable
+from typing import Any, Iterable
 
 from benchseal import bundle as layout
+from benchseal.bench.model.digest import check_digests, model_digest
+from benchseal.bench.model.inspect import inspect_model
+from benchseal.bench.perf.metrics import recompute_perf_report
+from benchseal.bench.utilisation.mfu import annotate
+from benchseal.claims import check as check_claims
+from benchseal.claims import load_evidence, load_program
+from benchseal.evaluators import results_from_lm_eval
+from benchseal.evaluators.parity import bundle_parity, parity_protocol, parity_raw
+from benchseal.evaluators.refusal import (RefusalRules, counts_of, flags_from_samples, load_rules, reclassify,
+                                         refusal_raw)
+from benchseal.evaluators.peers import PeerSnapshot, PeerTable, comparison_from_snapshot
+from benchseal.hw.compute import compute_table, merge_compute_tables
 from benchseal.io import iter_jsonl, read_json, validate
 from benchseal.reports.seal.canonical import diff_values, summarise
-from benchseal.reports.verify.checks import BundleContext, CheckResult, failed, passed, skipped
+from benchseal.reports.verify.policy import BundleContext, CheckResult, failed, passed, skipped
 
 REL_TOL = 1e-9
 LM_EVAL_RAW = "lm_eval_results.json"
-
-
-class Unavailable(Exception):
-    """A recomputation function is not part of this benchseal installation."""
-
-
-def _function(module: str, name: str) -> Callable[..., Any]:
-    try:
-        mod = importlib.import_module(module)
-    except ImportError as exc:
-        raise Unavailable(f"{module} cannot be imported ({exc})") from None
-    fn = getattr(mod, name, None)
-    if fn is None:
-        raise Unavailable(f"{module}.{name} does not exist in this benchseal installation")
-    return fn
 
 
 def _dump(obj: Any) -> Any:
@@ -63,10 +60,7 @@ class _Recompute:
     name = "recompute"
 
     def check(self, ctx: BundleContext) -> Iterable[CheckResult]:
-        try:
-            yield from self.run(ctx)
-        except Unavailable as exc:
-            yield failed(self.name, f"cannot recompute: {exc}; upgrade benchseal to verify this bundle")
+        yield from self.run(ctx)
 
     def run(self, ctx: BundleContext) -> Iterable[CheckResult]:  # pragma: no cover - interface
         raise NotImplementedError
@@ -87,7 +81,7 @@ class PerfSummaryCheck(_Recompute):
         if not requests_path.is_file():
             yield failed(self.name, f"{layout.PERF_SUMMARY} has no raw records to check it against ({layout.PERF_REQUESTS} is missing)")
             return
-        recompute = _function("benchseal.bench.perf.metrics", "recompute_perf_report")
+        recompute = recompute_perf_report
         summary = read_json(summary_path)
         stored = validate(PerfReport, summary, where=layout.PERF_SUMMARY)
         records = [validate(RequestRecord, r, where=layout.PERF_REQUESTS) for r in iter_jsonl(requests_path)]
@@ -118,7 +112,6 @@ class UtilisationCheck(_Recompute):
         if not ctx.path(layout.PERF_REQUESTS).is_file() or not ctx.path(layout.MODEL_JSON).is_file():
             yield failed(self.name, f"utilisation and energy cannot be re-derived: {layout.PERF_REQUESTS} or {layout.MODEL_JSON} is missing")
             return
-        annotate = _function("benchseal.bench.utilisation.mfu", "annotate")
         records = [validate(RequestRecord, r, where=layout.PERF_REQUESTS) for r in iter_jsonl(ctx.path(layout.PERF_REQUESTS))]
         model = ctx.json(layout.MODEL_JSON) or {}
         hw_data = ctx.json(layout.HARDWARE_JSON)
@@ -149,9 +142,8 @@ class ComputeTableCheck(_Recompute):
             yield skipped(self.name, f"no {layout.HARDWARE_JSON} in the bundle")
             return
         hw = validate(HardwareReport, ctx.json(layout.HARDWARE_JSON), where=layout.HARDWARE_JSON)
-        compute_table = _function("benchseal.hw.compute", "compute_table")
         if hw.nodes:  # multi-server inventory: one table per node (repeated host names numbered), merged
-            merge = _function("benchseal.hw.compute", "merge_compute_tables")
+            merge = merge_compute_tables
             seen: dict[str, int] = {}
             tables = []
             for node in hw.nodes:
@@ -182,7 +174,7 @@ class ModelDigestCheck(_Recompute):
         if card.model_digest is None or not card.files:
             yield failed(self.name, "model.json has a model digest without file digests (or the reverse)")
             return
-        fresh = _function("benchseal.bench.model.digest", "model_digest")(card.files)
+        fresh = model_digest(card.files)
         if fresh != card.model_digest:
             yield failed(self.name, f"{layout.MODEL_JSON}: model_digest: stored {card.model_digest}, recomputed from files {fresh}")
         else:
@@ -212,7 +204,7 @@ class EvalResultsCheck(_Recompute):
                 yield failed(name, f"{rel}/{layout.EVAL_RESULTS} has no raw lm-eval output to check it against ({LM_EVAL_RAW} is missing)")
                 continue
             report = validate(EvalReport, read_json(suite_dir / layout.EVAL_RESULTS), where=f"{rel}/{layout.EVAL_RESULTS}")
-            fn = _function("benchseal.evaluators", "results_from_lm_eval")
+            fn = results_from_lm_eval
             limits = {r.limit for r in report.results}
             limit = report.protocol.get("limit", limits.pop() if len(limits) == 1 else None)
             fresh = fn(read_json(suite_dir / LM_EVAL_RAW), suite=report.suite, limit=limit, protocol=report.protocol)
@@ -235,8 +227,7 @@ class VerdictsCheck(_Recompute):
             return
         stored = validate(ClaimsReport, ctx.json(layout.CLAIMS_JSON), where=layout.CLAIMS_JSON)
         run = ctx.json(layout.RUN_JSON) or {}
-        load_evidence = _function("benchseal.claims", "load_evidence")
-        check = _function("benchseal.claims", "check")
+        check = check_claims
         if ctx.path(layout.PROGRAM_JSON).is_file():  # the exact (signed) claims that were checked
             from benchseal.claims.program import Program
 
@@ -244,7 +235,7 @@ class VerdictsCheck(_Recompute):
             program_ref = f"{program.id} ({layout.PROGRAM_JSON})"
         else:
             program_ref = run.get("program") or stored.program
-            program = _function("benchseal.claims", "load_program")(program_ref)
+            program = load_program(program_ref)
         fresh = check(program, load_evidence(Path(ctx.bundle_dir)))
         yield _compare(
             self.name, layout.CLAIMS_JSON, stored, fresh,
@@ -267,7 +258,7 @@ class ProgramCheck(_Recompute):
 
         bundled = validate(Program, ctx.json(layout.PROGRAM_JSON), where=layout.PROGRAM_JSON)
         try:
-            published = _function("benchseal.claims", "load_program")(bundled.id)
+            published = load_program(bundled.id)
         except ConfigError:
             yield skipped(self.name, f"program {bundled.id!r} is not among this verifier's configs/programs")
             return
@@ -327,8 +318,8 @@ class ComparisonCheck(_Recompute):
                 yield failed(name, f"{rel}/{layout.EVAL_RESULTS} has a peer comparison without {rel}/peers.json, "
                                    "so it cannot be re-derived")
                 continue
-            snapshot_model = _function("benchseal.evaluators.peers", "PeerSnapshot")
-            derive = _function("benchseal.evaluators.peers", "comparison_from_snapshot")
+            snapshot_model = PeerSnapshot
+            derive = comparison_from_snapshot
             report = validate(EvalReport, data, where=f"{rel}/{layout.EVAL_RESULTS}")
             snapshot = validate(snapshot_model, read_json(d / "peers.json"), where=f"{rel}/peers.json")
             rows = sum(len(t.rows) for t in snapshot.tables)
@@ -342,7 +333,7 @@ class ComparisonCheck(_Recompute):
         from benchseal.config import config_dir
 
         benches = {r.benchmark for r in report.results if r.headline and r.benchmark}
-        table_model = _function("benchseal.evaluators.peers", "PeerTable")
+        table_model = PeerTable
         diffs, checked = [], 0
         for t in snapshot.tables:
             src = config_dir() / t.file[len("configs/"):] if t.file.startswith("configs/") else None
@@ -391,30 +382,29 @@ class RefusalCheck(_Recompute):
             yield failed(self.name, f"{rel}/{layout.EVAL_RESULTS} has no {samples_name}, so the refusal rates "
                                     "cannot be re-derived")
             return
-        mod = "benchseal.evaluators.refusal"
         report = validate(EvalReport, read_json(d / layout.EVAL_RESULTS), where=f"{rel}/{layout.EVAL_RESULTS}")
         if not isinstance(report.extra.get("rules"), dict):
             yield failed(self.name, f"{rel}/{layout.EVAL_RESULTS} has per-sample replies but no extra.rules to classify them with")
             return
-        rules = validate(_function(mod, "RefusalRules"), report.extra["rules"], where=f"{rel}/{layout.EVAL_RESULTS}: extra.rules")
+        rules = validate(RefusalRules, report.extra["rules"], where=f"{rel}/{layout.EVAL_RESULTS}: extra.rules")
         problems: list[str] = []
         if (d / "rules.yaml").is_file():
             from benchseal.io import sha256_file
 
             if sha256_file(d / "rules.yaml") != report.extra.get("rules_sha256"):
                 problems.append(f"{rel}/rules.yaml does not have the sha256 recorded in extra.rules_sha256")
-            if _function(mod, "load_rules")(d / "rules.yaml") != rules:
+            if load_rules(d / "rules.yaml") != rules:
                 problems.append(f"{rel}/rules.yaml differs from extra.rules")
         samples = list(iter_jsonl(d / samples_name))
-        problems += _function(mod, "reclassify")(samples, rules)
+        problems += reclassify(samples, rules)
         if problems:
             yield failed(self.name, f"{len(problems)} problem(s): " + "; ".join(problems[:3]))
             return
-        flags = _function(mod, "flags_from_samples")(samples)
-        raw = _function(mod, "refusal_raw")(flags)
-        fresh_results = _function("benchseal.evaluators", "results_from_lm_eval")(raw, suite=report.suite, protocol=report.protocol)
+        flags = flags_from_samples(samples)
+        raw = refusal_raw(flags)
+        fresh_results = results_from_lm_eval(raw, suite=report.suite, protocol=report.protocol)
         stored = {"results": [_dump(r) for r in report.results], "counts": report.extra.get("counts")}
-        fresh = {"results": [_dump(r) for r in fresh_results], "counts": _function(mod, "counts_of")(flags)}
+        fresh = {"results": [_dump(r) for r in fresh_results], "counts": counts_of(flags)}
         if (d / LM_EVAL_RAW).is_file():
             stored_raw = read_json(d / LM_EVAL_RAW)
             stored["raw"] = {k: stored_raw.get(k) for k in ("results", "n-samples")}
@@ -457,11 +447,10 @@ class ParityCheck(_Recompute):
         if problems:
             yield failed(self.name, f"{rel}: " + "; ".join(problems[:4]))
             return
-        mod = "benchseal.evaluators.parity"
-        fresh = _function(mod, "bundle_parity")(Path(ctx.bundle_dir), ratio=float(stored.get("required_ratio", 0.99)))
-        raw = _function(mod, "parity_raw")(fresh)
-        fresh_results = _function("benchseal.evaluators", "results_from_lm_eval")(
-            raw, suite=report.suite, protocol=_function(mod, "parity_protocol")(fresh))
+        fresh = bundle_parity(Path(ctx.bundle_dir), ratio=float(stored.get("required_ratio", 0.99)))
+        raw = parity_raw(fresh)
+        fresh_results = results_from_lm_eval(
+            raw, suite=report.suite, protocol=parity_protocol(fresh))
         yield _compare(self.name, rel, {"parity": stored, "results": [_dump(r) for r in report.results]},
                        {"parity": _dump(fresh), "results": [_dump(r) for r in fresh_results]},
                        f"parity of {len(fresh.tasks)} task(s) re-derived from the reference copy and this bundle's runs")
@@ -483,11 +472,11 @@ class ModelFilesCheck(_Recompute):
             yield failed(self.name, f"--model was given but the bundle has no {layout.MODEL_JSON} to check it against")
             return
         card = validate(ModelCard, ctx.json(layout.MODEL_JSON), where=layout.MODEL_JSON)
-        problems = _function("benchseal.bench.model.digest", "check_digests")(self.model_dir, ctx.path(layout.MODEL_JSON))
+        problems = check_digests(self.model_dir, ctx.path(layout.MODEL_JSON))
         yield (failed(f"{self.name}:digests", f"{self.model_dir}: " + "; ".join(problems[:5]))
                if problems else passed(f"{self.name}:digests", f"all {len(card.files)} files of {self.model_dir} match "
                                                                f"model.json (model digest {card.model_digest})"))
-        fresh = _function("benchseal.bench.model.inspect", "inspect_model")(self.model_dir, with_digests=False).params
+        fresh = inspect_model(self.model_dir, with_digests=False).params
         keys = ("total", "active", "embedding", "non_embedding", "method")
         yield _compare(f"{self.name}:params", f"{layout.MODEL_JSON}: params",
                        {k: getattr(card.params, k) for k in keys}, {k: getattr(fresh, k) for k in keys},

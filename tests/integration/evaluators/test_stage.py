@@ -13,7 +13,7 @@ from tests.unit.evaluators.test_stage import TOY_PEERS, _copy, _ctx, _demo_suite
 
 def test_stage_writes_every_part_and_the_bundle_rederives(stage_run):
     from benchseal.reports.verify.recompute import RECOMPUTE_CHECKS
-    from benchseal.reports.verify.checks import verify_bundle
+    from benchseal.reports.verify import verify_bundle
 
     bundle, files = stage_run
     for rel in ("eval/demo/results.json", "eval/demo/lm_eval_results.json", "eval/demo/peers.json",

@@ -70,7 +70,7 @@ def stage_run(tiny_llama: Path, demo_run: Path, tmp_path_factory: pytest.TempPat
 
 
 def _ctx(bundle: Path):
-    from benchseal.reports.verify.checks import BundleContext
+    from benchseal.reports.verify.policy import BundleContext
 
     return BundleContext(Path(bundle), {}, require_signature=False)
 

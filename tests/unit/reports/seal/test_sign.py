@@ -119,7 +119,7 @@ def test_resigning_replaces_statement_and_envelope(tmp_path, bundle):
     second = json.loads((bundle / layout.STATEMENT_JSON).read_bytes())
     assert (bundle / layout.STATEMENT_JSON).read_bytes() != first
     assert layout.REPORT_MD in {s["name"] for s in second["subject"]}
-    from benchseal.reports.verify.checks import verify_bundle
+    from benchseal.reports.verify import verify_bundle
 
     assert verify_bundle(bundle, public_keys=[info.public_key_path]).ok
 

@@ -12,7 +12,7 @@ from benchseal import bundle as layout
 from benchseal.errors import ExitCode
 from benchseal.io import iter_jsonl, read_json, write_json
 from benchseal.reports.seal.statement import sign_bundle
-from benchseal.reports.verify.checks import verify_bundle
+from benchseal.reports.verify import verify_bundle
 from tests.helpers.sign_support import PASSPHRASE, new_keys, rederive_summaries, verifiable_bundle
 
 

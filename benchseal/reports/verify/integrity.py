@@ -1,87 +1,18 @@
-"""Offline verification of a signed evidence bundle.
-
-Verification is a list of small policies, each checking one thing and returning named results
-(sigstore-python style). :func:`verify_bundle` runs them all, even after a failure, so the report
-says exactly what differs: the signature, the statement, each file digest, the predicate, the run
-status, and every summary and verdict recomputed from the raw evidence
-(:mod:`benchseal.reports.verify.recompute`).
-"""
+"""Integrity policies: the signature, the statement, every file digest, the model subject, the
+predicate and the run status."""
 
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass, field
-from pathlib import Path
-from typing import Any, Iterable, Protocol
+from typing import Any, Iterable
 
 from benchseal import bundle as layout
-from benchseal.errors import BenchsealError, BundleError, UsageError
 from benchseal.io import read_json, sha256_file
-
-
-@dataclass(frozen=True)
-class CheckResult:
-    name: str
-    ok: bool
-    detail: str
-    skipped: bool = False
-
-    @property
-    def outcome(self) -> str:
-        return "SKIP" if self.skipped else ("PASS" if self.ok else "FAIL")
-
-
-def passed(name: str, detail: str) -> CheckResult:
-    return CheckResult(name, True, detail)
-
-
-def failed(name: str, detail: str) -> CheckResult:
-    return CheckResult(name, False, detail)
-
-
-def skipped(name: str, detail: str) -> CheckResult:
-    return CheckResult(name, True, detail, skipped=True)
-
-
-@dataclass
-class VerificationReport:
-    bundle: str
-    checks: list[CheckResult] = field(default_factory=list)
-
-    @property
-    def ok(self) -> bool:
-        return bool(self.checks) and all(c.ok for c in self.checks)
-
-    @property
-    def failures(self) -> list[CheckResult]:
-        return [c for c in self.checks if not c.ok]
-
-    def to_dict(self) -> dict:
-        return {"bundle": self.bundle, "ok": self.ok, "checks": [asdict(c) | {"outcome": c.outcome} for c in self.checks]}
-
-
-@dataclass
-class BundleContext:
-    """What the policies share: the bundle, the trusted keys, and what earlier policies established."""
-
-    bundle_dir: Path
-    trusted_keys: dict[str, Any]
-    require_signature: bool = True
-    allow_partial: bool = False
-    signed_payload: bytes | None = None  # set when the envelope verified
-    statement: dict | None = None  # the signed statement (or, unsigned, statement.json as found)
-
-    def path(self, rel: str) -> Path:
-        return self.bundle_dir / rel
-
-    def json(self, rel: str) -> Any:
-        return read_json(self.path(rel)) if self.path(rel).is_file() else None
-
-
-class Policy(Protocol):
-    name: str
-
-    def check(self, ctx: BundleContext) -> Iterable[CheckResult]: ...
+from benchseal.reports.seal.canonical import diff_values, summarise
+from benchseal.reports.seal.dsse import verify_envelope
+from benchseal.reports.seal.statement import (MODEL_SUBJECT_PREFIX, PREDICATE_TYPE, STATEMENT_TYPE, build_predicate,
+                                              envelope_bytes, model_subject, subject_files)
+from benchseal.reports.verify.policy import BundleContext, CheckResult, Policy, failed, passed, skipped
 
 
 # ------------------------------------------------------------------------------------------------
@@ -91,8 +22,6 @@ class SignaturePolicy:
     name = "signature"
 
     def check(self, ctx: BundleContext) -> Iterable[CheckResult]:
-        from benchseal.reports.seal.dsse import verify_envelope
-        from benchseal.reports.seal.statement import envelope_bytes
 
         path = ctx.path(layout.STATEMENT_DSSE)
         if not ctx.require_signature:
@@ -125,7 +54,6 @@ class StatementPolicy:
     name = "statement"
 
     def check(self, ctx: BundleContext) -> Iterable[CheckResult]:
-        from benchseal.reports.seal.statement import PREDICATE_TYPE, STATEMENT_TYPE
 
         path = ctx.path(layout.STATEMENT_JSON)
         on_disk = path.read_bytes() if path.is_file() else None
@@ -173,7 +101,6 @@ class DigestPolicy:
     name = "digests"
 
     def check(self, ctx: BundleContext) -> Iterable[CheckResult]:
-        from benchseal.reports.seal.statement import MODEL_SUBJECT_PREFIX, subject_files
 
         if ctx.statement is None:
             yield failed(self.name, "no statement to check the files against")
@@ -199,7 +126,6 @@ class ModelSubjectPolicy:
     name = "model-subject"
 
     def check(self, ctx: BundleContext) -> Iterable[CheckResult]:
-        from benchseal.reports.seal.statement import MODEL_SUBJECT_PREFIX, model_subject
 
         if ctx.statement is None:
             yield failed(self.name, "no statement to check the model digest against")
@@ -220,8 +146,6 @@ class PredicatePolicy:
     name = "predicate"
 
     def check(self, ctx: BundleContext) -> Iterable[CheckResult]:
-        from benchseal.reports.seal.canonical import diff_values, summarise
-        from benchseal.reports.seal.statement import build_predicate
 
         if ctx.statement is None or not isinstance(ctx.statement.get("predicate"), dict):
             yield failed(self.name, "the statement has no predicate")
@@ -261,47 +185,3 @@ INTEGRITY_POLICIES: tuple[Policy, ...] = (
     PredicatePolicy(),
     RunStatusPolicy(),
 )
-
-
-def run_policy(policy: Policy, ctx: BundleContext) -> list[CheckResult]:
-    """Run one policy; an error inside it becomes a failed check naming the policy, never a crash."""
-    try:
-        return list(policy.check(ctx))
-    except BenchsealError as exc:
-        return [failed(policy.name, exc.message)]
-    except Exception as exc:  # tampered input can break any parser; report it, do not crash
-        return [failed(policy.name, f"could not be checked: {type(exc).__name__}: {exc}")]
-
-
-def verify_bundle(
-    bundle_dir: Path,
-    *,
-    public_keys: list[Path] | None = None,
-    trusted_dir: Path | None = None,
-    require_signature: bool = True,
-    allow_partial: bool = False,
-    policies: Iterable[Policy] | None = None,
-    model_dir: Path | None = None,
-) -> VerificationReport:
-    """Verify a bundle offline; bad input (no bundle, unreadable keys) raises, everything else is reported."""
-    from benchseal.reports.seal.keys import load_trusted_keys
-    from benchseal.reports.verify.recompute import RECOMPUTE_CHECKS
-
-    bundle_dir = Path(bundle_dir)
-    if not bundle_dir.is_dir():
-        raise BundleError("bundle directory not found", where=str(bundle_dir), hint="pass the run's output directory")
-    if not any((bundle_dir / n).is_file() for n in (layout.RUN_JSON, layout.STATEMENT_DSSE, layout.STATEMENT_JSON)):
-        raise BundleError("not an evidence bundle: no run.json and no statement", where=str(bundle_dir))
-    if require_signature and not public_keys and trusted_dir is None:
-        raise UsageError("no trusted public key given", hint="pass --key PUBLIC.pem or --trusted-keys DIR")
-    keys = load_trusted_keys(public_keys, trusted_dir) if (public_keys or trusted_dir is not None) else {}
-    ctx = BundleContext(bundle_dir, keys, require_signature=require_signature, allow_partial=allow_partial)
-    report = VerificationReport(str(bundle_dir))
-    chosen = list(policies if policies is not None else (*INTEGRITY_POLICIES, *RECOMPUTE_CHECKS))
-    if model_dir is not None:  # the weights are at hand: re-hash them and recount the parameters
-        from benchseal.reports.verify.recompute import ModelFilesCheck
-
-        chosen.append(ModelFilesCheck(model_dir))
-    for policy in chosen:
-        report.checks.extend(run_policy(policy, ctx))
-    return report

@@ -1,0 +1,50 @@
+"""Offline verification of a signed evidence bundle.
+
+Verification is a list of small policies, each checking one thing and returning named results
+(sigstore-python style). :func:`verify_bundle` runs them all, even after a failure, so the report
+says exactly what differs: the signature, the statement, each file digest, the predicate, the run
+status, and every summary and verdict recomputed from the raw evidence
+(:mod:`benchseal.reports.verify.recompute`).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Iterable
+
+from benchseal import bundle as layout
+from benchseal.errors import BundleError, UsageError
+from benchseal.reports.seal.keys import load_trusted_keys
+from benchseal.reports.verify.integrity import INTEGRITY_POLICIES
+from benchseal.reports.verify.policy import BundleContext, Policy, VerificationReport, run_policy
+from benchseal.reports.verify.recompute import RECOMPUTE_CHECKS, ModelFilesCheck
+
+
+def verify_bundle(
+    bundle_dir: Path,
+    *,
+    public_keys: list[Path] | None = None,
+    trusted_dir: Path | None = None,
+    require_signature: bool = True,
+    allow_partial: bool = False,
+    policies: Iterable[Policy] | None = None,
+    model_dir: Path | None = None,
+) -> VerificationReport:
+    """Verify a bundle offline; bad input (no bundle, unreadable keys) raises, everything else is reported."""
+
+    bundle_dir = Path(bundle_dir)
+    if not bundle_dir.is_dir():
+        raise BundleError("bundle directory not found", where=str(bundle_dir), hint="pass the run's output directory")
+    if not any((bundle_dir / n).is_file() for n in (layout.RUN_JSON, layout.STATEMENT_DSSE, layout.STATEMENT_JSON)):
+        raise BundleError("not an evidence bundle: no run.json and no statement", where=str(bundle_dir))
+    if require_signature and not public_keys and trusted_dir is None:
+        raise UsageError("no trusted public key given", hint="pass --key PUBLIC.pem or --trusted-keys DIR")
+    keys = load_trusted_keys(public_keys, trusted_dir) if (public_keys or trusted_dir is not None) else {}
+    ctx = BundleContext(bundle_dir, keys, require_signature=require_signature, allow_partial=allow_partial)
+    report = VerificationReport(str(bundle_dir))
+    chosen = list(policies if policies is not None else (*INTEGRITY_POLICIES, *RECOMPUTE_CHECKS))
+    if model_dir is not None:  # the weights are at hand: re-hash them and recount the parameters
+        chosen.append(ModelFilesCheck(model_dir))
+    for policy in chosen:
+        report.checks.extend(run_policy(policy, ctx))
+    return report
