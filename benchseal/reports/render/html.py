@@ -21,7 +21,7 @@ from .i18n import LABELS, PLOTS_CAPTION, RUN_STATUS, SEVERITY, STATUS, bi, fmt_v
 from .sections import VERIFY_CMD, Sections, overall, provenance_rows
 
 CSS = """
-*{box-sizing:border-box}
+*{box-sizing:border-box;-webkit-print-color-adjust:exact;print-color-adjust:exact}
 body{font-family:-apple-system,"Segoe UI","PingFang SC","Noto Sans CJK SC","Microsoft YaHei",sans-serif;margin:1.5em auto;max-width:1200px;color:#222;padding:0 1em;line-height:1.4}
 h1{font-size:1.5em;margin:.2em 0 .5em}h2{font-size:1.2em;border-bottom:2px solid #ddd;padding-bottom:.2em;margin-top:1.6em;break-after:avoid}
 h3{font-size:1em;break-after:avoid}
