@@ -18,15 +18,65 @@ def print_json(obj: Any) -> None:
     sys.stdout.flush()
 
 
+def escape_data_tags(text: str) -> str:
+    """Escape every ``[...]`` in ``text`` that is not rich style markup, so data keeps its brackets.
+
+    benchseal's own messages use markup (``[bold]``, ``[red]...[/]``); data printed next to it
+    carries brackets that rich would swallow as unknown tags: stage prefixes (``[hw]``), load
+    points (``[concurrency=1]``), claim ids, metric paths. A tag is kept only when rich can parse
+    it as a style (or it is a closing tag, a link, or an ``@`` handler); the rest is escaped.
+    """
+    from rich.errors import StyleSyntaxError
+    from rich.markup import RE_TAGS
+    from rich.style import Style
+
+    def fix(m) -> str:
+        backslashes, tag_text = m.group(2), m.group(3)  # RE_TAGS: ((\\*)\[([a-z#/@][^[]*?)])
+        tag = tag_text.strip()
+        if len(backslashes) % 2:  # already escaped
+            return m.group(0)
+        if tag.startswith(("/", "@", "link")):
+            return m.group(0)
+        try:
+            Style.parse(tag)
+        except StyleSyntaxError:
+            return f"{backslashes}\\[{tag_text}]"
+        return m.group(0)
+
+    return RE_TAGS.sub(fix, text)
+
+
+def fmt_num(v: Any, digits: int = 4) -> str:
+    """A number for people: ints with thousands separators, floats to ``digits`` significant digits
+    (never a raw ``518.2902145599791``); the exact value stays in the JSON."""
+    if v is None:
+        return ""
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    if isinstance(v, int):
+        return f"{v:,}"
+    if isinstance(v, float):
+        return f"{v:,.{digits}g}" if abs(v) < 10**digits else f"{v:,.0f}"
+    return str(v)
+
+
 def console(stderr: bool = False):
     """A rich Console (imported lazily). Use stderr=True for progress output next to --json.
 
     When the output is not a terminal (CI logs, pipes) rich would wrap tables at 80 columns;
-    use 200 so rows stay readable and greppable.
+    use 200 so rows stay readable and greppable. Text printed through it, table cells included,
+    keeps brackets that are not style markup (:func:`escape_data_tags`).
     """
     from rich.console import Console
 
-    c = Console(stderr=stderr, highlight=False)
+    class _Console(Console):
+        def render_str(self, text: str, *args: Any, **kwargs: Any):
+            markup = kwargs.get("markup")
+            if markup if markup is not None else self._markup:
+                text = escape_data_tags(text)
+            return super().render_str(text, *args, **kwargs)
+
+    c = _Console(stderr=stderr, highlight=False)
     if not c.is_terminal:
         c.width = max(c.width, 200)
     return c

@@ -1,4 +1,4 @@
-"""``benchseal report BUNDLE --format html|md|junit|csv|parquet``: render reports and export tables."""
+"""``benchseal report BUNDLE --format html|md|junit|pdf|form|csv|parquet``: render reports and export tables."""
 
 from __future__ import annotations
 
@@ -8,20 +8,22 @@ from pathlib import Path
 from benchseal.commands._common import add_json_flag, print_json
 from benchseal.errors import ExitCode, UsageError
 
-FORMATS = ("html", "md", "junit", "csv", "parquet")
+FORMATS = ("html", "md", "junit", "pdf", "form", "csv", "parquet")
 
 
 def register(subparsers) -> None:
     p = subparsers.add_parser(
         "report",
-        help="render report.html / report.md / junit.xml, or export the tables as CSV / Parquet",
+        help="render report.html / report.md / junit.xml / report.pdf / form figures, or export the tables as CSV / Parquet",
         description="Render a bundle's reports (HTML and Markdown in Chinese and English, JUnit XML with one "
-        "test case per claim) or export its tables (claims, load_points, eval, hardware, compute, requests) "
-        "as one CSV or Parquet file each. Exit code 1 when a required claim did not pass.",
+        "test case per claim, the HTML report printed to an A4 PDF with the bundle digest and verify command in "
+        "every page footer, the form-ready figures as form.md and form.json) or export its tables (claims, "
+        "load_points, eval, hardware, compute, requests) as one CSV or Parquet file each. "
+        "Exit code 1 when a required claim did not pass.",
     )
     p.add_argument("bundle", type=Path, help="the bundle folder a run wrote")
     p.add_argument("--format", "-f", action="append", dest="formats", metavar="FMT",
-                   help="html, md, junit, csv or parquet; repeat or comma-separate (default: html,md,junit)")
+                   help="html, md, junit, pdf, form, csv or parquet; repeat or comma-separate (default: html,md,junit)")
     p.add_argument("--out", type=Path, default=None,
                    help="output folder (default: the bundle for html/md/junit; required for csv/parquet and for signed bundles)")
     p.add_argument("--program", default=None, help="check the claims of this program (id or YAML) instead of the bundle's claims.json")
@@ -66,8 +68,24 @@ def _run(args: argparse.Namespace) -> int:
         print_json({"bundle": str(args.bundle), "written": [str(p) for p in written], "program": view.program_id,
                     "run_status": view.run.get("status"), "passed": claims.get("passed") if claims else None})
     else:
+        if "form" in formats:
+            _print_form(view)
         for path in written:
             print(path)
     if claims and not claims.get("passed"):
         return int(ExitCode.FAILED)
     return int(ExitCode.OK)
+
+
+def _print_form(view) -> None:
+    from rich.table import Table
+
+    from benchseal.commands._common import console
+    from benchseal.reports.render.form import FORM_HEADERS, form_rows
+
+    table = Table(title="申报表填写数据 / Form-ready figures", show_lines=False)
+    for h in FORM_HEADERS:
+        table.add_column(h, overflow="fold")
+    for row in form_rows(view):
+        table.add_row(*[str(c) for c in row])
+    console().print(table)

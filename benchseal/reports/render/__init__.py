@@ -1,6 +1,6 @@
 """benchseal.reports.render: the human and CI views of a bundle.
 
-Public face: :func:`write_reports` (report.html, report.md, junit.xml), :func:`bundle_tables`,
+Public face: :func:`write_reports` (report.html, report.md, junit.xml; on request report.pdf and form.md/form.json), :func:`bundle_tables`,
 :func:`export_tables` (CSV/Parquet). pandas and matplotlib load inside the functions.
 """
 

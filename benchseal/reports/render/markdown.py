@@ -5,8 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Iterable
 
-from .i18n import LABELS, PLOTS_CAPTION, SEVERITY, STATUS, bi, fmt_value, requirement
-from .sections import Sections
+from .form import render_form_markdown
+from .i18n import LABELS, PLOTS_CAPTION, RUN_STATUS, SEVERITY, STATUS, bi, fmt_value, requirement
+from .sections import Sections, overall, provenance_rows
 
 
 def _esc(v: Any) -> str:
@@ -21,18 +22,19 @@ def _table(headers: Iterable[str], rows: Iterable[Iterable[Any]]) -> str:
     return "\n".join(lines)
 
 
-def render_markdown(s: Sections, plots: dict[str, Path], skipped: dict[str, str]) -> str:
+def render_markdown(s: Sections, plots: dict[str, Path], skipped: dict[str, str], *, signing_key_id: str | None = None) -> str:
+    v = overall(s)
+    mark = {"pass": "✔ PASS", "fail": "✘ FAIL", "inconclusive": "? INCONCLUSIVE", "none": "—"}[v.kind]
     out = [f"# {bi('title')}", ""]
-    prog = f"{s.program_title_zh or '—'} / {s.program_title_en or '—'}" + (f" (`{s.program_id}`)" if s.program_id else "")
-    out += [f"- **{bi('program')}**: {prog}", f"- **{bi('run_id')}**: `{s.run.get('run_id', '—')}`",
-            f"- **{bi('tool')}**: {s.run.get('tool', 'benchseal')} {s.run.get('tool_version', '')}",
-            f"- **{bi('started')}**: {s.run.get('started_at') or '—'} · **{bi('ended')}**: {s.run.get('ended_at') or '—'}", ""]
+    out += [f"> **{bi('verdict')}: {mark} — {v.zh}**  ", f"> **{v.en}**"]
+    if v.kind != "none":
+        out += ["> ", "> " + bi("counts") + ": " + ", ".join(f"{bi(st, STATUS)}: {n}" for st, n in v.counts.items())]
+    if s.run.get("status", "unknown") != "complete":
+        out += ["> ", f"> **{bi('run_status')}: {bi(s.run.get('status', 'unknown'), RUN_STATUS)}**"]
+    out += [""]
     if s.template:
         out += [f"> **{bi('template_note')}**", ""]
-    out += [f"## {bi('summary')}", "", s.summary_line(), ""]
-    out += [f"## {bi('stages')}", "", _table([bi("stage"), bi("status"), bi("error")], s.stage_rows()), ""]
-    if s.spec_rows():
-        out += [f"### {bi('spec')}", "", _table(["key", "value"], s.spec_rows()), ""]
+    out += [f"## {bi('provenance')}", "", _table(["", ""], provenance_rows(s, signing_key_id)), ""]
     out += [f"## {bi('claims')}", ""]
     if s.verdicts:
         rows = [[f"**{v['claim_id']}** {v.get('title_zh') or ''} / {v.get('title_en') or ''}",
@@ -43,9 +45,13 @@ def render_markdown(s: Sections, plots: dict[str, Path], skipped: dict[str, str]
         out += [_table(heads, rows), ""]
     else:
         out += [bi("no_claims"), ""]
+    out += [f"## {bi('form')}", "", bi("form_note"), "", render_form_markdown(s.view), ""]
     out += [f"## {bi('out_of_scope')}", ""]
     out += [f"- {o.get('zh', '')} / {o.get('en', '')} — {o.get('reason', '')}" for o in s.out_of_scope] or ["—"]
-    out += ["", f"## {bi('model')}", "", _table([bi("metric"), bi("observed")], s.model_rows()), ""]
+    out += ["", f"## {bi('stages')}", "", _table([bi("stage"), bi("status"), bi("error")], s.stage_rows()), ""]
+    if s.spec_rows():
+        out += [f"### {bi('spec')}", "", _table(["key", "value"], s.spec_rows()), ""]
+    out += [f"## {bi('model')}", "", _table([bi("metric"), bi("observed")], s.model_rows()), ""]
     out += [f"## {bi('hardware')}", "", _table(*s.gpu_table()), "", f"### {bi('compute')}", "", _table(*s.compute_table()), ""]
     out += [f"## {bi('perf')}", "", _table(*s.perf_table()), ""]
     out += [f"## {bi('eval')}", "", _table(*s.eval_table()), ""]

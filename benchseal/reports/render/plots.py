@@ -55,7 +55,8 @@ def latency_cdf(view: BundleView, out: Path) -> Path | None:
     return save_png(fig, out)
 
 
-def throughput(view: BundleView, out: Path) -> Path | None:
+def throughput(view: BundleView, out: Path) -> Path | str | None:
+    """Two panels on their own axes: requests/s and output tokens/s against the load."""
     points = [lp for lp in (view.perf or {}).get("load_points", []) if lp.get("concurrency") or lp.get("rate")]
     if not points:
         return None
@@ -63,22 +64,24 @@ def throughput(view: BundleView, out: Path) -> Path | None:
     key = "concurrency" if by_conc else "rate"
     points = sorted(points, key=lambda lp: lp.get(key) or 0)
     xs = [lp[key] for lp in points]
-    fig = _figure()
-    ax = fig.subplots()
-    ax.plot(xs, [lp.get("output_token_throughput") or 0 for lp in points], marker="o", label="output tokens/s")
-    ax.set_xlabel("concurrency" if by_conc else "request rate (req/s)")
-    ax.set_ylabel("output tokens/s")
-    if by_conc:
-        ax.set_xscale("log", base=2)
-    ax2 = ax.twinx()
-    ax2.plot(xs, [lp.get("request_throughput") or 0 for lp in points], marker="s", color="tab:orange", label="requests/s")
-    ax2.set_ylabel("requests/s")
-    ax.grid(alpha=0.3)
-    fig.legend(loc="outside upper center", ncols=2, fontsize=7)
+    fig = _figure(8.0, 3.2)
+    axes = fig.subplots(1, 2)
+    for ax, field, label, colour in ((axes[0], "request_throughput", "requests/s", "tab:orange"),
+                                     (axes[1], "output_token_throughput", "output tokens/s", "tab:blue")):
+        ax.plot(xs, [lp.get(field) or 0 for lp in points], marker="o", color=colour)
+        ax.set_xlabel("concurrency" if by_conc else "request rate (req/s)")
+        ax.set_ylabel(label)
+        ax.set_title(label, fontsize=9)
+        ax.set_ylim(bottom=0)
+        if by_conc:
+            ax.set_xscale("log", base=2)
+            ax.set_xticks(xs, [str(x) for x in xs])
+            ax.minorticks_off()
+        ax.grid(alpha=0.3)
     return save_png(fig, out)
 
 
-def peers(view: BundleView, out: Path) -> Path | None:
+def peers(view: BundleView, out: Path) -> Path | str | None:
     """Bars per benchmark: the candidate and every comparable peer row of each suite's
     ``extra.comparison`` (a benchseal.evaluators.peers.ComparisonTable; scores in percent)."""
     scores: dict[str, dict[str, float]] = {}  # benchmark label -> model -> score
@@ -92,7 +95,9 @@ def peers(view: BundleView, out: Path) -> Path | None:
             name = "this model" if r.get("origin") == "candidate" else f"{r.get('model')} ({r.get('origin')})"
             scores.setdefault(label, {})[name] = float(r["score"])
     if not scores:
-        return None
+        return "no peer comparison in the bundle (no eval suite compared this model with peers)"
+    if not any(n != "this model" for sc in scores.values() for n in sc):
+        return "no comparable peer rows in the bundle (same protocol): nothing to compare this model with"
     names = ["this model"] + sorted({n for s in scores.values() for n in s} - {"this model"})
     fig = _figure(max(5.0, 1.1 * len(scores) + 3), 3.8)
     ax = fig.subplots()
@@ -122,10 +127,18 @@ def telemetry(view: BundleView, out: Path) -> Path | None:
     return out if out.is_file() else None
 
 
-def roofline(view: BundleView, out: Path) -> Path | None:
+def _gpu_peak_known(hardware: dict[str, Any]) -> bool:
+    return any(((g.get("peak") or {}).get("tflops") or {}) and (g.get("peak") or {}).get("memory_bandwidth_gbs")
+               for g in hardware.get("gpus") or [])
+
+
+def roofline(view: BundleView, out: Path) -> Path | str | None:
     fn = _colleague("roofline_plot")
     if fn is None or not view.perf or not view.hardware or not view.model:
         return None
+    if not _gpu_peak_known(view.hardware):
+        return ("no GPU peak in hardware.json (CPU-only run, or a GPU without a datasheet entry): a roofline needs the "
+                "GPU's peak FLOP/s and memory bandwidth, so none is drawn")
     from benchseal.schema import HardwareReport, LoadPointSummary
 
     summaries = [LoadPointSummary.model_validate(lp) for lp in view.perf.get("load_points", [])]
@@ -133,8 +146,8 @@ def roofline(view: BundleView, out: Path) -> Path | None:
     return out if out.is_file() else None
 
 
-# name -> (function, i18n caption key)
-PLOTS: dict[str, tuple[Callable[[BundleView, Path], Path | None], str]] = {
+# name -> (function, i18n caption key); a function returns the PNG, or a reason (str) / None for no plot
+PLOTS: dict[str, tuple[Callable[[BundleView, Path], Path | str | None], str]] = {
     "latency_cdf": (latency_cdf, "plot_latency_cdf"),
     "throughput": (throughput, "plot_throughput"),
     "telemetry": (telemetry, "plot_telemetry"),
@@ -152,9 +165,11 @@ def make_plots(view: BundleView, out_dir: Path) -> tuple[dict[str, Path], dict[s
             path = fn(view, out_dir / layout.PLOTS_DIR / f"{name}.png")
         except Exception as exc:  # a plot must never sink the report; the reason is shown instead
             skipped[name] = f"{type(exc).__name__}: {exc}"
-            continue
-        if path is None:
-            skipped[name] = "no evidence for this plot in the bundle"
-        else:
+            path = None
+        if isinstance(path, Path):
             written[name] = path
+            continue
+        if name not in skipped:
+            skipped[name] = path if isinstance(path, str) else "no evidence for this plot in the bundle"
+        (out_dir / layout.PLOTS_DIR / f"{name}.png").unlink(missing_ok=True)  # no stale plot from an earlier render
     return written, skipped

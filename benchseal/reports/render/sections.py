@@ -149,3 +149,103 @@ class Sections:
                 rows.append([suite, r.get("task"), r.get("metric"), r.get("value"), r.get("stderr"), r.get("n"), r.get("num_fewshot"),
                              "yes" if rep.get("claim_grade") else "no: " + "; ".join(rep.get("not_claim_grade_reasons") or [])])
         return heads, rows
+
+
+# --- the top of the report: the verdict first, then where it comes from -------------------------
+VERIFY_CMD = "benchseal verify BUNDLE --key public.pem"
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """The overall verdict over the required claims, for the banner at the top of the report."""
+
+    kind: str  # "pass" | "fail" | "inconclusive" | "none"
+    zh: str
+    en: str
+    counts: dict[str, int]  # status -> number of claims (all severities)
+    required: int
+
+
+def overall(s: "Sections") -> Verdict:
+    verdicts = s.verdicts
+    counts = {st: sum(v["status"] == st for v in verdicts) for st in STATUS}
+    if s.view.claims is None or not verdicts:
+        return Verdict("none", "未指定申报项目，未进行指标核验", "No program given: no claims were checked", counts, 0)
+    req = [v for v in verdicts if v["severity"] == "required"]
+    failed = sum(v["status"] == "FAIL" for v in req)
+    inconclusive = sum(v["status"] == "INCONCLUSIVE" for v in req)
+    if not failed and not inconclusive:
+        return Verdict("pass", f"全部 {len(req)} 项必需指标通过", f"All {len(req)} required claims pass", counts, len(req))
+    zh, en = [], []
+    if failed:
+        zh.append(f"{failed} 项必需指标未通过")
+        en.append(f"{failed} required claim{'s' if failed != 1 else ''} failed")
+    if inconclusive:
+        zh.append(f"{inconclusive} 项必需指标无法判定")
+        en.append(f"{inconclusive} required claim{'s' if inconclusive != 1 else ''} inconclusive")
+    kind = "fail" if failed else "inconclusive"
+    return Verdict(kind, "，".join(zh) + f"（共 {len(req)} 项必需指标）", "; ".join(en) + f" (of {len(req)} required)", counts, len(req))
+
+
+def hardware_line(view: BundleView) -> str:
+    hw = view.hardware
+    if not hw:
+        return "— (hardware stage did not run)"
+    host = hw.get("host") or {}
+    gpus = hw.get("gpus") or []
+    where = f"{host.get('hostname') or '?'}: {host.get('cpu_model') or '?'}, {host.get('cpu_cores_logical') or '?'} CPU threads"
+    if not gpus:
+        return f"无 NVIDIA GPU / no NVIDIA GPU (CPU-only run) — {where}"
+    names: dict[str, int] = {}
+    for g in gpus:
+        names[g.get("name") or "?"] = names.get(g.get("name") or "?", 0) + 1
+    comp = hw.get("compute") or {}
+    servers = comp.get("servers") or 1
+    return ", ".join(f"{n} × {name}" for name, n in names.items()) + f" on {servers} server(s) — {where}"
+
+
+def key_id(view: BundleView, given: str | None = None) -> str | None:
+    """The signing key id: given by the signer, else read from statement.dsse.json when the bundle is signed."""
+    if given:
+        return given
+    from benchseal import bundle as layout
+
+    p = view.root / layout.STATEMENT_DSSE
+    if p.is_file():
+        try:
+            import json
+
+            sigs = json.loads(p.read_text(encoding="utf-8")).get("signatures") or []
+            ids = [str(x.get("keyid")) for x in sigs if x.get("keyid")]
+            return ", ".join(ids) or None
+        except (OSError, ValueError, AttributeError):
+            return None
+    return None
+
+
+def bundle_digest(view: BundleView) -> str | None:
+    """sha256 of statement.json (which lists every bundle file's sha256) when the bundle is signed."""
+    from benchseal import bundle as layout
+    from benchseal.io import sha256_file
+
+    p = view.root / layout.STATEMENT_JSON
+    return sha256_file(p) if p.is_file() else None
+
+
+def provenance_rows(s: "Sections", signing_key_id: str | None = None) -> list[list[Any]]:
+    m = s.view.model or {}
+    run = s.run
+    kid = key_id(s.view, signing_key_id)
+    prog = f"{s.program_title_zh or '—'} / {s.program_title_en or '—'}" + (f" ({s.program_id})" if s.program_id else "")
+    return [
+        [bi("program"), prog],
+        [bi("model"), f"{m.get('source') or '—'} ({m.get('architecture') or '?'}, {m.get('dtype') or '?'})" if m else bi("missing")],
+        [bi("model_digest"), m.get("model_digest") or "—"],
+        [bi("hardware"), hardware_line(s.view)],
+        [bi("tool"), f"{run.get('tool', 'benchseal')} {run.get('tool_version', '')}".strip()],
+        [bi("run_id"), run.get("run_id") or "—"],
+        [bi("run_status"), bi(run.get("status", "unknown"), RUN_STATUS)],
+        [bi("started") + " → " + bi("ended"), f"{run.get('started_at') or '—'} → {run.get('ended_at') or '—'}"],
+        [bi("key_id"), kid or bi("key_id_after")],
+        [bi("how_to_verify"), VERIFY_CMD + "  (" + bi("verify_hint") + ")"],
+    ]

@@ -66,7 +66,7 @@ def test_cli_report_exit_codes(run_cli, sample_bundle_copy, tmp_path):
 
 @pytest.mark.parametrize("argv, needle", [
     (["report", "{missing}"], "bundle folder not found"),
-    (["report", "{bundle}", "-f", "pdf"], "unknown report format"),
+    (["report", "{bundle}", "-f", "docx"], "unknown report format"),
     (["report", "{bundle}", "-f", "csv"], "--out"),
     (["report", "{bundle}", "--program", "no-such-program"], "unknown program"),
 ])
