@@ -47,6 +47,9 @@ def build_parser() -> argparse.ArgumentParser:
         epilog="Exit codes: 0 ok, 1 a claim or verification failed, 2 bad input, 3 environment/runtime failure.",
     )
     parser.add_argument("--version", action="version", version=f"benchseal {__version__}")
+    parser.add_argument("--config-dir", action="append", default=[], metavar="DIR",
+                        help="a folder laid out like benchseal's configs/ (programs/, workloads/, suites/, peers/, gpus.yaml), "
+                        "searched before $BENCHSEAL_CONFIG_DIR and the shipped configs; its files override or extend them (repeatable)")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name in COMMANDS:
         try:
@@ -67,6 +70,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.print_help()
         return int(ExitCode.BAD_INPUT)
     try:
+        from benchseal.config import add_config_dirs
+
+        add_config_dirs(args.config_dir)
         return int(func(args) or 0)
     except BenchsealError as exc:
         print(f"benchseal {args.command}: error: {exc.message}", file=sys.stderr)

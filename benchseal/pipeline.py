@@ -336,7 +336,12 @@ class Pipeline:
         claims = self._claims()
         from benchseal.reports.render.write import write_reports
 
-        write_reports(self.out, formats=set(formats), program=self.program)
+        kid = None
+        if key is not None:  # the report names the key that is about to sign it
+            from benchseal.reports.seal.keys import keyid, load_private_key
+
+            kid = keyid(load_private_key(key, passphrase or b"").public_key())
+        write_reports(self.out, formats=set(formats), program=self.program, signing_key_id=kid)
         self._save_manifest()  # run.json lists every file, the reports included
         signed = False
         if key is not None:

@@ -9,7 +9,7 @@ from pydantic import Field, model_validator
 
 from benchseal.errors import ConfigError
 from benchseal.io import load_yaml, validate
-from benchseal.config import config_dir
+from benchseal.config import config_dir, config_files, config_path
 from benchseal.schema import Claim, Strict
 
 from .paths import parse
@@ -103,9 +103,9 @@ def load_program(name_or_path: str | Path, *, thresholds: Mapping[str, Any] | No
     text = str(name_or_path)
     path = Path(text)
     if not (text.endswith((".yaml", ".yml")) or path.is_file()):
-        path = programs_dir() / f"{text}.yaml"
+        path = config_path("programs", f"{text}.yaml")
         if not path.is_file():
-            known = ", ".join(p.stem for p in sorted(programs_dir().glob("*.yaml"))) or "none"
+            known = ", ".join(p.stem for p in config_files("programs")) or "none"
             raise ConfigError(f"unknown program {text!r}", hint=f"known programs: {known}; or pass the path to a program YAML")
     elif not path.is_file():
         raise ConfigError("program file not found", where=str(path))
@@ -114,4 +114,4 @@ def load_program(name_or_path: str | Path, *, thresholds: Mapping[str, Any] | No
 
 def list_programs() -> list[Program]:
     """Every program in configs/programs, sorted by id."""
-    return [_from_file(p, None) for p in sorted(programs_dir().glob("*.yaml"))]
+    return [_from_file(p, None) for p in config_files("programs")]

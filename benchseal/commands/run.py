@@ -95,6 +95,8 @@ def spec_from_args(args: argparse.Namespace, **extra):
 def print_summary(result, console) -> None:
     from rich.table import Table
 
+    from benchseal.commands._common import fmt_num
+
     if result.claims is not None:
         table = Table(title=f"Claims — {result.claims.program}")
         for col in ("claim", "severity", "status", "observed", "threshold", "reason"):
@@ -103,8 +105,8 @@ def print_summary(result, console) -> None:
         for v in result.claims.verdicts:
             table.add_row(
                 v.claim_id, v.severity, f"[{colour[v.status]}]{v.status}[/]",
-                "" if v.observed is None else str(v.observed),
-                f"{v.op} {v.threshold}" if v.threshold is not None else v.op, v.reason,
+                fmt_num(v.observed),
+                f"{v.op} {fmt_num(v.threshold)}" if v.threshold is not None else v.op, v.reason,
             )
         console.print(table)
     console.print(f"run status: {result.manifest.status}; bundle: {result.out}"

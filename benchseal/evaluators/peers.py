@@ -16,7 +16,7 @@ from pydantic import Field
 
 from benchseal.errors import ConfigError
 from benchseal.io import load_yaml_model
-from benchseal.config import config_dir
+from benchseal.config import config_dir, config_files
 from benchseal.schema import EvalReport, EvalResult, Strict
 
 
@@ -77,7 +77,7 @@ class ComparisonTable(Strict):
 def load_peers(paths: str | os.PathLike | list[str | os.PathLike] | None = None) -> list[PeerTable]:
     """Load peer tables: given files, or every ``configs/peers/*.yaml``."""
     if paths is None:
-        files = sorted((config_dir() / "peers").glob("*.yaml"))
+        files = config_files("peers")
     else:
         items = paths if isinstance(paths, list) else [paths]
         files = []
@@ -204,7 +204,7 @@ def attach_comparison(out_dir: Path, report: EvalReport, *, peers: list[Path] | 
         suite_file = report.extra.get("suite_file")
         peers = load_suite(suite_file).peer_files() if suite_file else None
     if peers is None:
-        peers = sorted((config_dir() / "peers").glob("*.yaml"))
+        peers = config_files("peers")
     snapshot = peer_snapshot(report.results, [Path(p) for p in peers], suite=report.suite)
     table = comparison_from_snapshot(report, snapshot)
     report = report.model_copy(update={"extra": {**report.extra, "comparison": table.model_dump(mode="json")}})

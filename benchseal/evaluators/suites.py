@@ -20,7 +20,7 @@ from pydantic import Field, model_validator
 
 from benchseal.errors import ConfigError
 from benchseal.io import load_yaml_model
-from benchseal.config import config_dir
+from benchseal.config import config_dir, config_files, config_path
 from benchseal.schema import Strict
 
 DATA_DIR_PLACEHOLDER = "${BENCHSEAL_DATA_DIR}"
@@ -108,7 +108,7 @@ class Suite(Strict):
         for ref in self.peers:
             p = Path(ref)
             if p.suffix not in (".yaml", ".yml"):
-                p = config_dir() / "peers" / f"{ref}.yaml"
+                p = config_path("peers", f"{ref}.yaml")
             elif not p.is_absolute():
                 p = Path(self.path or ".").parent / p
             if not p.is_file():
@@ -139,16 +139,16 @@ def suites_dir() -> Path:
 
 
 def list_suites() -> list[str]:
-    return sorted(p.stem for p in suites_dir().glob("*.yaml"))
+    return [p.stem for p in config_files("suites")]
 
 
 def _resolve_path(name_or_path: str) -> Path:
     p = Path(name_or_path)
-    if p.suffix in (".yaml", ".yml") or p.exists():
+    if p.suffix in (".yaml", ".yml") or p.is_file():  # a folder named like a suite (e.g. ./demo) is not a suite file
         if not p.is_file():
             raise ConfigError("suite file not found", where=str(p), hint="give a suite name or an existing YAML file")
         return p
-    cand = suites_dir() / f"{name_or_path}.yaml"
+    cand = config_path("suites", f"{name_or_path}.yaml")
     if not cand.is_file():
         raise ConfigError(
             f"unknown suite '{name_or_path}'",

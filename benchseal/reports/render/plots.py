@@ -1,36 +1,20 @@
 """Report plots as PNG files under plots/ (matplotlib, imported lazily; no pyplot global state).
 
 Our own: latency CDF and throughput vs concurrency (perf), peer comparison (eval). Telemetry over
-time and the roofline come from :mod:`benchseal.reports.render.plots_utilisation` when it is installed.
+time and the roofline come from :mod:`benchseal.reports.render.plots_utilisation`.
 Plot labels are English (the default fonts have no CJK glyphs); the HTML captions are bilingual.
 """
 
 from __future__ import annotations
 
-import importlib
 from pathlib import Path
 from typing import Any, Callable
 
 from benchseal import bundle as layout
 
+from .png import figure, save_png
+from .plots_utilisation import roofline_plot, telemetry_plot
 from .view import BundleView
-
-_PNG_META = {"Software": None}  # no tool version in the PNG: same data, same bytes
-
-
-def _figure(width: float = 7.0, height: float = 3.6):
-    from matplotlib.figure import Figure
-
-    return Figure(figsize=(width, height), dpi=100, layout="constrained")
-
-
-def save_png(fig: Any, out: str | Path, *, dpi: float | None = None) -> Path:
-    """Write ``fig`` as a PNG with no tool-version metadata (same data, same bytes)."""
-    out = Path(out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(out, format="png", metadata=_PNG_META, dpi=dpi if dpi is not None else "figure")
-    return out
-
 
 def latency_cdf(view: BundleView, out: Path) -> Path | None:
     series: dict[str, dict[str, list[float]]] = {}
@@ -42,7 +26,7 @@ def latency_cdf(view: BundleView, out: Path) -> Path | None:
         s["e2el"].append((r["end_s"] - r["send_s"]) * 1000)
     if not series:
         return None
-    fig = _figure()
+    fig = figure()
     axes = fig.subplots(1, 2)
     for ax, key, label in ((axes[0], "ttft", "TTFT (ms)"), (axes[1], "e2el", "End-to-end latency (ms)")):
         for lp, vals in series.items():
@@ -64,7 +48,7 @@ def throughput(view: BundleView, out: Path) -> Path | str | None:
     key = "concurrency" if by_conc else "rate"
     points = sorted(points, key=lambda lp: lp.get(key) or 0)
     xs = [lp[key] for lp in points]
-    fig = _figure(8.0, 3.2)
+    fig = figure(8.0, 3.2)
     axes = fig.subplots(1, 2)
     for ax, field, label, colour in ((axes[0], "request_throughput", "requests/s", "tab:orange"),
                                      (axes[1], "output_token_throughput", "output tokens/s", "tab:blue")):
@@ -99,7 +83,7 @@ def peers(view: BundleView, out: Path) -> Path | str | None:
     if not any(n != "this model" for sc in scores.values() for n in sc):
         return "no comparable peer rows in the bundle (same protocol): nothing to compare this model with"
     names = ["this model"] + sorted({n for s in scores.values() for n in s} - {"this model"})
-    fig = _figure(max(5.0, 1.1 * len(scores) + 3), 3.8)
+    fig = figure(max(5.0, 1.1 * len(scores) + 3), 3.8)
     ax = fig.subplots()
     width = 0.8 / len(names)
     for j, name in enumerate(names):
@@ -111,19 +95,10 @@ def peers(view: BundleView, out: Path) -> Path | str | None:
     return save_png(fig, out)
 
 
-def _colleague(name: str) -> Callable[..., Any] | None:
-    try:
-        mod = importlib.import_module("benchseal.reports.render.plots_utilisation")
-    except ImportError:
-        return None
-    return getattr(mod, name, None)
-
-
 def telemetry(view: BundleView, out: Path) -> Path | None:
-    fn = _colleague("telemetry_plot")
-    if fn is None or view.telemetry_path is None:
+    if view.telemetry_path is None:
         return None
-    fn(view.telemetry_path, out)
+    telemetry_plot(view.telemetry_path, out)
     return out if out.is_file() else None
 
 
@@ -133,8 +108,7 @@ def _gpu_peak_known(hardware: dict[str, Any]) -> bool:
 
 
 def roofline(view: BundleView, out: Path) -> Path | str | None:
-    fn = _colleague("roofline_plot")
-    if fn is None or not view.perf or not view.hardware or not view.model:
+    if not view.perf or not view.hardware or not view.model:
         return None
     if not _gpu_peak_known(view.hardware):
         return ("no GPU peak in hardware.json (CPU-only run, or a GPU without a datasheet entry): a roofline needs the "
@@ -142,7 +116,7 @@ def roofline(view: BundleView, out: Path) -> Path | str | None:
     from benchseal.schema import HardwareReport, LoadPointSummary
 
     summaries = [LoadPointSummary.model_validate(lp) for lp in view.perf.get("load_points", [])]
-    fn(summaries, HardwareReport.model_validate(view.hardware), view.model.get("config") or {}, view.model.get("dtype"), out)
+    roofline_plot(summaries, HardwareReport.model_validate(view.hardware), view.model.get("config") or {}, view.model.get("dtype"), out)
     return out if out.is_file() else None
 
 

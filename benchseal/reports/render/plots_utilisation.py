@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any, Iterable
 
 from benchseal.errors import UsageError
-from benchseal.reports.render.plots import save_png
+from benchseal.reports.render.png import save_png
 from benchseal.schema import HardwareReport, LoadPointSummary
 
 # telemetry.csv columns that are not plotted as series
