@@ -11,7 +11,7 @@ import json
 import os
 import tempfile
 from pathlib import Path
-from typing import Any, Iterator, TypeVar
+from typing import Any, Callable, Iterator, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
@@ -30,35 +30,34 @@ def dumps(obj: Any, *, indent: int | None = 2) -> str:
     return json.dumps(to_jsonable(obj), indent=indent, ensure_ascii=False, sort_keys=False, allow_nan=False)
 
 
-def write_json(path: str | os.PathLike, obj: Any, *, indent: int | None = 2) -> Path:
-    """Write JSON atomically (write to a temp file in the same folder, fsync, rename)."""
+def write_bytes_atomic(path: str | os.PathLike, data: bytes, *, mode: int = 0o644) -> Path:
+    """The one atomic write: a temp file in the same folder (created 0600, so a key is never
+    world-readable, then set to ``mode``), fsync, rename over ``path``. A crash leaves the old file
+    or the new one, never half of one."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    data = dumps(obj, indent=indent) + "\n"
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
     try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+        with os.fdopen(fd, "wb") as fh:
             fh.write(data)
             fh.flush()
             os.fsync(fh.fileno())
+        os.chmod(tmp, mode)
         os.replace(tmp, path)
     except BaseException:
-        try:
-            os.unlink(tmp)
-        except FileNotFoundError:
-            pass
+        Path(tmp).unlink(missing_ok=True)
         raise
     return path
 
 
+def write_json(path: str | os.PathLike, obj: Any, *, indent: int | None = 2) -> Path:
+    """Write JSON atomically (:func:`write_bytes_atomic`)."""
+    return write_bytes_atomic(path, (dumps(obj, indent=indent) + "\n").encode("utf-8"))
+
+
 def write_text(path: str | os.PathLike, text: str) -> Path:
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    with os.fdopen(fd, "w", encoding="utf-8") as fh:
-        fh.write(text)
-    os.replace(tmp, path)
-    return path
+    """Write UTF-8 text atomically (:func:`write_bytes_atomic`)."""
+    return write_bytes_atomic(path, text.encode("utf-8"))
 
 
 def read_json(path: str | os.PathLike) -> Any:
@@ -156,11 +155,17 @@ def load_yaml_model(model: type[M], path: str | os.PathLike) -> M:
     return validate(model, data, where=str(path))
 
 
-def sha256_file(path: str | os.PathLike, block: int = 8 << 20) -> str:
+def sha256_file(path: str | os.PathLike, *, block: int = 8 << 20, on_bytes: Callable[[int], None] | None = None) -> str:
+    """The one sha256 of a file: read in ``block``-sized chunks into one reused buffer
+    (``on_bytes(n)`` after each chunk, for progress bars)."""
     import hashlib
 
     h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        while chunk := fh.read(block):
-            h.update(chunk)
+    buf = bytearray(block)
+    view = memoryview(buf)
+    with open(path, "rb", buffering=0) as fh:
+        while n := fh.readinto(buf):
+            h.update(view[:n])
+            if on_bytes:
+                on_bytes(n)
     return h.hexdigest()

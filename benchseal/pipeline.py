@@ -20,6 +20,7 @@ from pydantic import Field
 
 from benchseal import __version__
 from benchseal import bundle as layout
+from benchseal.bundle import Bundle
 from benchseal.errors import BenchsealError, RunInterrupted, UsageError
 from benchseal.io import write_json
 from benchseal.bench.perf.backends.spec import BackendSpec
@@ -34,7 +35,7 @@ def _now() -> str:
 
 def _public_spec(spec: "RunSpec") -> dict[str, Any]:
     """The spec as recorded in run.json: no credentials (API keys are only ever env var names)."""
-    from benchseal.bench.perf.backends.openai import redact_url
+    from benchseal.redact import redact_url
 
     data = spec.model_dump(mode="json")
     if data["backend"].get("base_url"):
@@ -96,6 +97,7 @@ class Pipeline:
     def __init__(self, spec: RunSpec, out: Path, *, log: Callable[[str], None] = print) -> None:
         self.spec = spec
         self.out = Path(out)
+        self.bundle = Bundle(self.out)
         self.log = log
         self.program = None
         self._server = None  # the managed vllm serve, shared by the perf and eval stages
@@ -225,24 +227,17 @@ class Pipeline:
 
     def _annotator(self):
         """Adds MFU/MBU/energy per load point from model.json and hardware.json (when present)."""
-        from benchseal.io import read_json
-
-        model_json = self.out / layout.MODEL_JSON
-        hw_json = self.out / layout.HARDWARE_JSON
-        if not model_json.exists():
+        card = self.bundle.model()
+        if card is None or not card.config:
             return None
         from benchseal.bench.utilisation.mfu import annotate
-        from benchseal.schema import HardwareReport
 
-        card = read_json(model_json)
-        config = card.get("config") or {}
-        if not config:
-            return None
+        config = card.config
         num_gpus = gpus_used(self.spec)
-        hardware = HardwareReport.model_validate(read_json(hw_json)) if hw_json.exists() else None
+        hardware = self.bundle.hardware()
         dtype = self.spec.backend.weights_dtype()
-        dtype = dtype if dtype != "auto" else (card.get("dtype") or "bf16")
-        telemetry = self.out / layout.TELEMETRY_CSV
+        dtype = dtype if dtype != "auto" else (card.dtype or "bf16")
+        telemetry = self.bundle.path(layout.TELEMETRY_CSV)
 
         def _annotate(summary, records):
             return annotate(
@@ -288,12 +283,8 @@ class Pipeline:
         return bool(self._eval_suites() or self.spec.should_refuse or self.spec.parity_reference)
 
     def _model_digest(self) -> str | None:
-        p = self.out / layout.MODEL_JSON
-        if not p.exists():
-            return None
-        from benchseal.io import read_json
-
-        return read_json(p).get("model_digest")
+        card = self.bundle.model()
+        return card.model_digest if card is not None else None
 
     # -- the run -------------------------------------------------------------------------------
     def run(self, *, key: Path | None = None, passphrase: bytes | None = None, formats=("html", "md", "junit")) -> RunResult:

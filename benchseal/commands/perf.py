@@ -109,9 +109,11 @@ def run(a: argparse.Namespace) -> int:
     report = run_perf(spec.build(out, count_tokens=client_token_counter(workload)), workload, load, out, telemetry_csv=out / TELEMETRY_CSV,
                       progress=not (a.no_progress or a.json))
     if a.export:
-        from benchseal.bench.perf.export import export_tables
+        from benchseal.reports.render.tables import export_tables
+        from benchseal.reports.render.view import load_view
 
-        export_tables(out, a.export)
+        export_tables(load_view(out, require_run=False), out / "perf", a.export,
+                      only={"requests": "requests", "load_points": "summary"})
     if a.json:
         print_json(report)
     else:

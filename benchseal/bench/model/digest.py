@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 from benchseal.errors import ConfigError, ModelFormatError
+from benchseal.io import sha256_file as _sha256_file
 from benchseal.schema import FileDigest
 
 BLOCK_BYTES = 16 << 20
@@ -53,16 +54,8 @@ def select_files(path: str | os.PathLike) -> tuple[Path, list[str]]:
 
 
 def sha256_file(path: str | os.PathLike, *, block: int = BLOCK_BYTES, on_bytes: Callable[[int], None] | None = None) -> str:
-    """sha256 of a file, read in ``block``-sized chunks into one reused buffer."""
-    h = hashlib.sha256()
-    buf = bytearray(block)
-    view = memoryview(buf)
-    with open(path, "rb", buffering=0) as fh:
-        while n := fh.readinto(buf):
-            h.update(view[:n])
-            if on_bytes:
-                on_bytes(n)
-    return h.hexdigest()
+    """sha256 of a model file with this module's block size (:func:`benchseal.io.sha256_file`)."""
+    return _sha256_file(path, block=block, on_bytes=on_bytes)
 
 
 def model_digest(files: list[FileDigest]) -> str:

@@ -17,13 +17,14 @@ from .plots_utilisation import roofline_plot, telemetry_plot
 from .view import BundleView
 
 def latency_cdf(view: BundleView, out: Path) -> Path | None:
-    series: dict[str, dict[str, list[float]]] = {}
-    for r in view.requests():
-        if r.get("warmup") or r.get("status") != "ok" or r.get("first_token_s") is None or r.get("end_s") is None:
-            continue
-        s = series.setdefault(str(r.get("load_point")), {"ttft": [], "e2el": []})
-        s["ttft"].append((r["first_token_s"] - r["send_s"]) * 1000)
-        s["e2el"].append((r["end_s"] - r["send_s"]) * 1000)
+    from .tables import requests_frame
+
+    df = requests_frame(view)
+    if df.empty:
+        return None
+    ok = df[(df["status"] == "ok") & ~df["warmup"].astype(bool) & df["ttft_ms"].notna() & df["e2el_ms"].notna()]
+    series = {str(lp): {"ttft": g["ttft_ms"].tolist(), "e2el": g["e2el_ms"].tolist()}
+              for lp, g in ok.groupby("load_point", sort=False)}
     if not series:
         return None
     fig = figure()

@@ -103,17 +103,26 @@ def _compute_rows(view: BundleView) -> list[dict[str, Any]]:
     return rows
 
 
-def _request_rows(view: BundleView) -> list[dict[str, Any]]:
-    rows = []
-    for r in view.requests():
-        send, first, end = r.get("send_s"), r.get("first_token_s"), r.get("end_s")
-        rows.append({"load_point": r.get("load_point"), "request_id": r.get("request_id"), "warmup": bool(r.get("warmup")),
-                     "status": r.get("status"), "send_s": send, "first_token_s": first, "end_s": end,
-                     "ttft_ms": (first - send) * 1000 if first is not None else None,
-                     "e2el_ms": (end - send) * 1000 if end is not None and r.get("status") == "ok" else None,
-                     "chunks": len(r.get("chunk_s") or []), "prompt_tokens": r.get("prompt_tokens"),
-                     "output_tokens": r.get("output_tokens"), "http_status": r.get("http_status"), "error": r.get("error")})
-    return rows
+_INT_COLS = ("prompt_tokens", "output_tokens", "prompt_tokens_server", "output_tokens_server",
+             "prompt_tokens_client", "output_tokens_client", "max_tokens", "http_status", "prompt_id")
+
+
+def requests_frame(view: BundleView):
+    """The request table: :func:`benchseal.bench.perf.metrics.records_frame` of the bundle's records —
+    the same frame (and so the same TTFT/TPOT/E2EL) the summary is computed from; plots and exports
+    read this, never their own arithmetic. Integer columns stay integers (nullable)."""
+    from benchseal.bench.perf.metrics import records_frame
+    from benchseal.schema import RequestRecord
+
+    df = records_frame([RequestRecord.model_validate(r) for r in view.requests()])
+    for col in _INT_COLS:
+        if col in df:
+            df[col] = df[col].astype("Int64")
+    return df
+
+
+def _request_rows(view: BundleView):
+    return requests_frame(view)
 
 
 TABLES: dict[str, Callable[[BundleView], list[dict[str, Any]]]] = {
@@ -145,14 +154,21 @@ def bundle_tables(bundle_dir: str | Path | BundleView) -> dict[str, Any]:
     out = {}
     for name, build in TABLES.items():
         rows = build(view)
-        out[name] = pd.DataFrame(rows) if rows else pd.DataFrame(columns=EMPTY_COLUMNS[name])
+        if isinstance(rows, pd.DataFrame):
+            out[name] = rows if not rows.empty else pd.DataFrame(columns=EMPTY_COLUMNS[name])
+        else:
+            out[name] = pd.DataFrame(rows) if rows else pd.DataFrame(columns=EMPTY_COLUMNS[name])
     return out
 
 
-def export_tables(bundle_dir: str | Path | BundleView, out_dir: str | Path, fmt: str) -> list[Path]:
+def export_tables(bundle_dir: str | Path | BundleView, out_dir: str | Path, fmt: str, *,
+                  only: dict[str, str] | None = None) -> list[Path]:
     """Write one file per table (``<out_dir>/<table>.csv`` or ``.parquet``); returns the paths.
+    ``only`` = {table: file stem} writes just those tables under those names (``benchseal perf
+    --export`` writes ``perf/requests`` and ``perf/summary``: the same tables, the same writer).
 
-    CSV is UTF-8 with a byte-order mark so spreadsheet programs show the Chinese text correctly.
+    CSV is UTF-8 with a byte-order mark so spreadsheet programs show the Chinese text correctly;
+    list-valued cells (chunk times) are JSON.
     """
     if fmt not in EXPORT_FORMATS:
         raise UsageError(f"unknown table format {fmt!r}", hint="use csv or parquet")
@@ -160,9 +176,15 @@ def export_tables(bundle_dir: str | Path | BundleView, out_dir: str | Path, fmt:
     out.mkdir(parents=True, exist_ok=True)
     paths = []
     for name, df in bundle_tables(bundle_dir).items():
-        path = out / f"{name}.{fmt}"
+        if only is not None and name not in only:
+            continue
+        path = out / f"{(only or {}).get(name, name)}.{fmt}"
         tmp = path.with_name(f".{path.name}.tmp")
         if fmt == "csv":
+            df = df.copy()
+            for col in df.columns:
+                if df[col].map(lambda v: isinstance(v, (list, dict))).any():
+                    df[col] = df[col].map(lambda v: json.dumps(v) if isinstance(v, (list, dict)) else v)
             df.to_csv(tmp, index=False, encoding="utf-8-sig")
         else:
             df.to_parquet(tmp, index=False)

@@ -7,36 +7,15 @@ spec as a second guard).
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterator
 
 from benchseal import bundle as layout
+from benchseal.bundle import Bundle
 from benchseal.errors import BenchsealError, BundleError, ConfigError
 from benchseal.io import iter_jsonl, read_json
-
-_SECRET_KEY = re.compile(r"(api[_-]?key|token|secret|password|passwd|authorization|credential|cookie)", re.I)
-_URL_CRED = re.compile(r"(?<=://)[^/@\s]+@")
-
-
-def redact(obj: Any) -> Any:
-    """Drop values under credential-looking keys and user:password@ parts of URLs."""
-    if isinstance(obj, dict):
-        return {k: ("<redacted>" if _SECRET_KEY.search(str(k)) else redact(v)) for k, v in obj.items()}
-    if isinstance(obj, list):
-        return [redact(v) for v in obj]
-    if isinstance(obj, str):
-        return _URL_CRED.sub("", obj)
-    return obj
-
-
-def _read(path: Path) -> Any:
-    try:
-        return read_json(path)
-    except ConfigError as exc:
-        raise BundleError(exc.what, where=str(path), hint="the bundle file is damaged; re-run the stage that wrote it") from None
-
+from benchseal.redact import redact
 
 @dataclass
 class BundleView:
@@ -80,23 +59,22 @@ class BundleView:
         return redact(self.run.get("spec") or {})
 
 
-def load_view(bundle_dir: str | Path, program: Any = None) -> BundleView:
+def load_view(bundle_dir: str | Path, program: Any = None, *, require_run: bool = True) -> BundleView:
     """Read a bundle for rendering. ``program`` (a Program or a name) re-checks claims in memory
-    when claims.json is missing or belongs to another program."""
+    when claims.json is missing or belongs to another program. ``require_run=False`` reads a folder
+    that one command wrote alone (``benchseal perf --out``: perf/ without run.json)."""
     from benchseal.claims import check, load_evidence, load_program
 
     root = Path(bundle_dir)
     if not root.is_dir():
         raise BundleError("bundle folder not found", where=str(root), hint="pass the folder a run wrote")
-    if not (root / layout.RUN_JSON).is_file():
+    bundle = Bundle(root)
+    if require_run and not bundle.has(layout.RUN_JSON):
         raise BundleError("not a benchseal bundle: run.json is missing", where=str(root), hint="pass the folder a run wrote")
-    view = BundleView(root=root, run=_read(root / layout.RUN_JSON))
+    view = BundleView(root=root, run=bundle.raw(layout.RUN_JSON) or {})
     for attr, rel in (("hardware", layout.HARDWARE_JSON), ("model", layout.MODEL_JSON), ("perf", layout.PERF_SUMMARY), ("claims", layout.CLAIMS_JSON)):
-        if (root / rel).is_file():
-            setattr(view, attr, _read(root / rel))
-    eval_dir = root / layout.EVAL_DIR
-    if eval_dir.is_dir():
-        view.evals = {p.parent.name: _read(p) for p in sorted(eval_dir.glob(f"*/{layout.EVAL_RESULTS}"))}
+        setattr(view, attr, bundle.raw(rel))
+    view.evals = {suite: bundle.raw(f"{layout.EVAL_DIR}/{suite}/{layout.EVAL_RESULTS}") for suite in bundle.eval_suites()}
     if isinstance(program, str):
         program = load_program(program)
     if program is not None:

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from benchseal.errors import UsageError
+from benchseal.io import write_bytes_atomic
 
 Algorithm = Literal["ecdsa-p256", "ed25519"]
 ALGORITHMS: tuple[str, ...] = ("ecdsa-p256", "ed25519")
@@ -65,19 +66,8 @@ def keyid(public_key: Any) -> str:
 
 
 def _write_new(path: Path, data: bytes, mode: int) -> None:
-    """Create ``path`` with ``mode`` from the start (no window where it is world-readable)."""
-    tmp = path.with_name(f".{path.name}.tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, mode)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.chmod(tmp, mode)
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
+    """Create ``path`` with ``mode`` (no window where it is world-readable: :func:`write_bytes_atomic`)."""
+    write_bytes_atomic(path, data, mode=mode)
 
 
 def generate_keypair(out_dir: Path, *, algorithm: Algorithm = "ecdsa-p256", passphrase: bytes, overwrite: bool = False) -> KeyInfo:

@@ -9,13 +9,12 @@ model and the verdicts; the evidence itself is pinned by the subject digests.
 from __future__ import annotations
 
 import os
-import tempfile
 from pathlib import Path
 from typing import Any
 
 from benchseal import bundle as layout
 from benchseal.errors import BundleError
-from benchseal.io import read_json, sha256_file
+from benchseal.io import read_json, sha256_file, write_bytes_atomic
 from benchseal.reports.seal.canonical import canonical_bytes
 
 STATEMENT_TYPE = "https://in-toto.io/Statement/v1"
@@ -150,17 +149,7 @@ def statement_bytes(statement: dict) -> bytes:
 
 
 def _write_atomic(path: Path, data: bytes) -> None:
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    write_bytes_atomic(path, data)
 
 
 def envelope_bytes(envelope: dict) -> bytes:

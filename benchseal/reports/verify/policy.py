@@ -8,6 +8,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Iterable, Protocol
 
+from benchseal.bundle import Bundle
 from benchseal.errors import BenchsealError
 from benchseal.io import read_json
 
@@ -63,6 +64,11 @@ class BundleContext:
     allow_partial: bool = False
     signed_payload: bytes | None = None  # set when the envelope verified
     statement: dict | None = None  # the signed statement (or, unsigned, statement.json as found)
+
+    @property
+    def bundle(self) -> Bundle:
+        """The bundle's typed readers."""
+        return Bundle(self.bundle_dir)
 
     def path(self, rel: str) -> Path:
         return self.bundle_dir / rel

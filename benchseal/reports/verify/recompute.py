@@ -114,8 +114,7 @@ class UtilisationCheck(_Recompute):
             return
         records = [validate(RequestRecord, r, where=layout.PERF_REQUESTS) for r in iter_jsonl(ctx.path(layout.PERF_REQUESTS))]
         model = ctx.json(layout.MODEL_JSON) or {}
-        hw_data = ctx.json(layout.HARDWARE_JSON)
-        hardware = validate(HardwareReport, hw_data, where=layout.HARDWARE_JSON) if hw_data is not None else None
+        hardware = ctx.bundle.hardware()
         telemetry = ctx.path(layout.TELEMETRY_CSV)
         config = {"model_type": model.get("model_type"), **(model.get("config") or {})}
         stored, fresh = [], []
@@ -141,7 +140,7 @@ class ComputeTableCheck(_Recompute):
         if not ctx.path(layout.HARDWARE_JSON).is_file():
             yield skipped(self.name, f"no {layout.HARDWARE_JSON} in the bundle")
             return
-        hw = validate(HardwareReport, ctx.json(layout.HARDWARE_JSON), where=layout.HARDWARE_JSON)
+        hw = ctx.bundle.hardware()
         if hw.nodes:  # multi-server inventory: one table per node (repeated host names numbered), merged
             merge = merge_compute_tables
             seen: dict[str, int] = {}
@@ -167,7 +166,7 @@ class ModelDigestCheck(_Recompute):
         if not ctx.path(layout.MODEL_JSON).is_file():
             yield skipped(self.name, f"no {layout.MODEL_JSON} in the bundle")
             return
-        card = validate(ModelCard, ctx.json(layout.MODEL_JSON), where=layout.MODEL_JSON)
+        card = ctx.bundle.model()
         if card.model_digest is None and not card.files:
             yield skipped(self.name, "model.json has no file digests")
             return
@@ -225,7 +224,7 @@ class VerdictsCheck(_Recompute):
         if not ctx.path(layout.CLAIMS_JSON).is_file():
             yield skipped(self.name, f"no {layout.CLAIMS_JSON} in the bundle")
             return
-        stored = validate(ClaimsReport, ctx.json(layout.CLAIMS_JSON), where=layout.CLAIMS_JSON)
+        stored = ctx.bundle.claims()
         run = ctx.json(layout.RUN_JSON) or {}
         check = check_claims
         if ctx.path(layout.PROGRAM_JSON).is_file():  # the exact (signed) claims that were checked
@@ -471,7 +470,7 @@ class ModelFilesCheck(_Recompute):
         if not ctx.path(layout.MODEL_JSON).is_file():
             yield failed(self.name, f"--model was given but the bundle has no {layout.MODEL_JSON} to check it against")
             return
-        card = validate(ModelCard, ctx.json(layout.MODEL_JSON), where=layout.MODEL_JSON)
+        card = ctx.bundle.model()
         problems = check_digests(self.model_dir, ctx.path(layout.MODEL_JSON))
         yield (failed(f"{self.name}:digests", f"{self.model_dir}: " + "; ".join(problems[:5]))
                if problems else passed(f"{self.name}:digests", f"all {len(card.files)} files of {self.model_dir} match "

@@ -21,26 +21,17 @@ import json
 import os
 import time
 from typing import Any, Callable, Literal
-from urllib.parse import urlsplit, urlunsplit
 
 from benchseal.bench.perf.backends.base import GenRequest
 from benchseal.bench.perf.backends.sse import ConnectionPool, Exchange, SSEDecoder, build_request, fetch
 from benchseal.errors import ServerError, UsageError
+from benchseal.redact import redact_url
 from benchseal.schema import RequestRecord
 
 perf_counter = time.perf_counter
 _PATHS = {"completions": "/v1/completions", "chat": "/v1/chat/completions"}
 _ERR_BODY_MAX = 300
 _PAYLOAD_CACHE_MAX = 65536
-
-
-def redact_url(url: str) -> str:
-    """The URL without credentials (user:password@), query or fragment: safe to write anywhere."""
-    u = urlsplit(url)
-    netloc = u.hostname or ""
-    if u.port:
-        netloc += f":{u.port}"
-    return urlunsplit((u.scheme, netloc, u.path, "", ""))
 
 
 def _error_text(body: bytes) -> str:

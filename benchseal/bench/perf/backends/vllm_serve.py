@@ -30,10 +30,10 @@ from pathlib import Path
 from typing import Any, Callable, Sequence
 
 from benchseal.bench.perf.backends.base import GenRequest
+from benchseal.redact import redact_args
 from benchseal.errors import ServerError, UsageError
 from benchseal.schema import RequestRecord
 
-_SECRET_FLAGS = ("--api-key",)
 _LOG_TAIL_LINES = 30
 
 
@@ -42,24 +42,6 @@ def free_port(host: str = "127.0.0.1") -> int:
     with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET, socket.SOCK_STREAM) as s:
         s.bind((host, 0))
         return int(s.getsockname()[1])
-
-
-def redact_args(argv: Sequence[str]) -> list[str]:
-    """The command line with the values of secret flags (``--api-key``) replaced by ``***``."""
-    out: list[str] = []
-    hide_next = False
-    for a in argv:
-        if hide_next:
-            out.append("***")
-            hide_next = False
-        elif a in _SECRET_FLAGS:
-            out.append(a)
-            hide_next = True
-        elif any(a.startswith(f + "=") for f in _SECRET_FLAGS):
-            out.append(a.split("=", 1)[0] + "=***")
-        else:
-            out.append(a)
-    return out
 
 
 class VLLMServeBackend:

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from benchseal.bench.perf.backends.base import GenRequest, StreamingBackend  # noqa: F401
-from benchseal.bench.perf.backends.vllm_serve import VLLMServeBackend, redact_args  # noqa: F401
+from benchseal.bench.perf.backends.vllm_serve import VLLMServeBackend  # noqa: F401
 from benchseal.errors import ServerError
 from tests.unit.bench.perf.test_vllm_serve import FAKE, _alive, _argv_from_log, _backend, _fake_main  # noqa: F401
 

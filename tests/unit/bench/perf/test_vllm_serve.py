@@ -101,7 +101,8 @@ if __name__ == "__main__":
 import pytest  # noqa: E402
 
 from benchseal.bench.perf.backends.base import GenRequest, StreamingBackend  # noqa: E402
-from benchseal.bench.perf.backends.vllm_serve import VLLMServeBackend, redact_args  # noqa: E402
+from benchseal.bench.perf.backends.vllm_serve import VLLMServeBackend  # noqa: E402
+from benchseal.redact import redact_args  # noqa: E402
 from benchseal.errors import ServerError  # noqa: E402
 
 

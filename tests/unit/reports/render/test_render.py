@@ -107,7 +107,7 @@ def test_no_secrets_from_the_environment(rendered):
 
 
 def test_credentials_in_the_run_spec_are_redacted(sample_bundle_copy):
-    from benchseal.reports.render.view import redact
+    from benchseal.redact import redact
 
     spec = {"endpoint": "https://user:pw@api.example.com/v1", "api_key": SECRET, "headers": {"Authorization": "Bearer x"}}
     out = json.dumps(redact(spec))

@@ -39,6 +39,11 @@ def test_export_round_trips(sample_bundle, tmp_path, fmt):
         for col in df.columns:
             if pd.api.types.is_numeric_dtype(df[col]) and not pd.api.types.is_bool_dtype(df[col]):
                 pd.testing.assert_series_equal(back[col].astype(float), df[col].astype(float), check_names=False, rtol=1e-9)
+            elif df[col].map(lambda v: isinstance(v, list)).any():  # chunk times: JSON in CSV, lists in Parquet
+                import json
+
+                got = [json.loads(v) if isinstance(v, str) else list(v) for v in back[col]]
+                assert got == df[col].tolist(), (name, col)
             else:
                 assert back[col].fillna("").astype(str).tolist() == df[col].fillna("").astype(str).tolist(), (name, col)
 
