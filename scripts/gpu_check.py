@@ -87,14 +87,72 @@ def _g(x: Any, n: int = 4) -> Any:
 # ================================================================================================
 # bookkeeping (stdlib only)
 # ================================================================================================
+def _git(repo: str, *args: str) -> str | None:
+    try:
+        p = subprocess.run(["git", "-C", repo, *args], capture_output=True, timeout=20)
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return p.stdout.decode("utf-8", "surrogateescape") if p.returncode == 0 else None
+
+
+def worktree_tree(repo: str) -> str | None:
+    """The git tree id of the files as they are on disk: tracked and untracked-not-ignored files,
+    modes from the file system (executable bit, symlinks), nothing written to the object store.
+
+    HEAD alone does not say what ran: the device machine gets a copy of the working tree over a
+    .git that is not the current one (on the H200 HEAD read 4edc475, a commit of six days before,
+    while main at 64fedf6 + 54e1dc4 ran). This id equals ``git rev-parse <commit>^{tree}`` of the
+    commit whose files ran, so it names the code exactly wherever the copy came from."""
+    import hashlib
+    import stat
+
+    listing = _git(repo, "ls-files", "-z", "--cached", "--others", "--exclude-standard")
+    if listing is None:
+        return None
+    root: dict = {}
+    for rel in sorted(set(p for p in listing.split("\0") if p)):
+        full = os.path.join(repo, rel)
+        try:
+            st = os.lstat(full)
+        except OSError:
+            continue  # in the index, deleted on disk
+        if stat.S_ISLNK(st.st_mode):
+            mode, data = b"120000", os.fsencode(os.readlink(full))
+        elif stat.S_ISREG(st.st_mode):
+            mode = b"100755" if st.st_mode & 0o100 else b"100644"
+            with open(full, "rb") as fh:
+                data = fh.read()
+        else:
+            continue  # a submodule's folder: not hashed
+        node = root
+        *dirs, name = rel.split("/")
+        for d in dirs:
+            node = node.setdefault(d, {})
+        node[name] = (mode, hashlib.sha1(b"blob %d\0" % len(data) + data).digest())
+
+    def tree(node: dict) -> bytes:
+        entries = []
+        for name, v in node.items():
+            raw = os.fsencode(name)
+            if isinstance(v, dict):
+                entries.append((raw + b"/", b"40000", raw, tree(v)))
+            else:
+                entries.append((raw, v[0], raw, v[1]))
+        entries.sort(key=lambda e: e[0])  # git's order: a folder sorts as if its name ended in "/"
+        body = b"".join(mode + b" " + raw + b"\0" + sha for _, mode, raw, sha in entries)
+        return hashlib.sha1(b"tree %d\0" % len(body) + body).digest()
+
+    return tree(root).hex()
+
+
 def cmd_init(a: argparse.Namespace) -> int:
     res = Path(a.work) / "results"
-    commit = None
-    try:
-        commit = subprocess.run(["git", "-C", a.repo, "rev-parse", "HEAD"], capture_output=True, text=True,
-                                timeout=5).stdout.strip() or None
-    except (OSError, subprocess.SubprocessError):
-        pass
+    commit = (_git(a.repo, "rev-parse", "HEAD") or "").strip() or None
+    status = _git(a.repo, "status", "--porcelain", "--untracked-files=normal")
+    changed = None if status is None else len([ln for ln in status.splitlines() if ln.strip()])
+    tree = worktree_tree(a.repo) if commit else None
+    # HEAD names the code only when the files on disk are exactly its tree
+    head_tree = (_git(a.repo, "rev-parse", "HEAD^{tree}") or "").strip() or None
     import hashlib
 
     kit = hashlib.sha256()
@@ -102,7 +160,9 @@ def cmd_init(a: argparse.Namespace) -> int:
         if f.is_file():
             kit.update(f.name.encode() + b"\0" + f.read_bytes())
     _write(res / "kit.json", {"started_at": _now(), "deadline_s": a.deadline, "steps_selected": a.steps,
-                              "repo": a.repo, "commit": commit, "kit_sha256": kit.hexdigest()[:16],
+                              "repo": a.repo, "commit": commit, "worktree_tree": tree,
+                              "worktree_is_commit": bool(tree and tree == head_tree), "worktree_changed_paths": changed,
+                              "kit_sha256": kit.hexdigest()[:16],
                               "command": "bash scripts/gpu_check.sh", "cpus": os.cpu_count()})
     (res / "steps.jsonl").touch()
     return 0
@@ -199,13 +259,27 @@ def _highlights(res: Path) -> dict[str, Any]:
     return h
 
 
+def _code_line(kit: dict) -> str:
+    """What code ran: the commit only when the files on disk are exactly its tree; else the tree id
+    of the files (``git rev-parse <commit>^{tree}`` finds the commit that has it)."""
+    commit, tree = kit.get("commit"), kit.get("worktree_tree")
+    if not commit:
+        return "code: (no git)"
+    if kit.get("worktree_is_commit"):
+        return f"code: commit {commit} (working tree = its tree {tree})"
+    if tree:
+        return (f"code: working tree {tree} (git tree id of the files that ran; HEAD there read {commit[:7]}, "
+                f"which the files do not match: {kit.get('worktree_changed_paths')} paths differ)")
+    return f"code: HEAD {commit} (working tree not hashed)"
+
+
 def _md(summary: dict) -> str:
     h = summary["highlights"]
     dev = h.get("device") or {}
     lines = [f"# benchseal GPU validation kit: {dev.get('gpu') or 'no GPU'}", "",
              f"- started {summary['kit'].get('started_at')}, {summary['elapsed_s']} s of the {summary['deadline_s']} s "
              f"deadline; {'final' if summary['final'] else 'IN PROGRESS (written after each step)'}",
-             f"- commit {summary['kit'].get('commit') or '(no git)'}, kit files sha256 {summary['kit'].get('kit_sha256')}; "
+             f"- {_code_line(summary['kit'])}, kit files sha256 {summary['kit'].get('kit_sha256')}; "
              f"host CPUs {summary['kit'].get('cpus')}; steps {summary['kit'].get('steps_selected')}",
              f"- driver {dev.get('driver')} / CUDA {dev.get('cuda_driver')}; torch {dev.get('torch')} "
              f"(CUDA {dev.get('cuda_runtime')}); transformers {dev.get('transformers')}; Python {dev.get('python')}",
