@@ -10,11 +10,11 @@ arguments give byte-identical files. Used by the claims, reports and signing/ver
 from __future__ import annotations
 
 import random
-import statistics
 from pathlib import Path
 
 from benchseal import bundle as layout
 from benchseal.io import JsonlWriter, write_json, write_text
+from benchseal.bench.perf.metrics import stats as _product_stats
 from benchseal.schema import (
     ComputeRow,
     ComputeTable,
@@ -45,28 +45,10 @@ H100_PEAK = GpuPeak(
 CONCURRENCIES = (1, 4, 16)
 
 
-def _pct(values: list[float], q: float) -> float:
-    s = sorted(values)
-    pos = (len(s) - 1) * q
-    lo = int(pos)
-    hi = min(lo + 1, len(s) - 1)
-    return s[lo] + (s[hi] - s[lo]) * (pos - lo)
-
-
 def stats(values: list[float]) -> Stats:
-    if not values:
-        return Stats(n=0)
-    return Stats(
-        n=len(values),
-        mean=statistics.fmean(values),
-        stdev=statistics.stdev(values) if len(values) > 1 else 0.0,
-        min=min(values),
-        p50=_pct(values, 0.5),
-        p90=_pct(values, 0.9),
-        p95=_pct(values, 0.95),
-        p99=_pct(values, 0.99),
-        max=max(values),
-    )
+    """The product's own statistics (population stdev, linear percentiles): a test bundle must
+    hold the same numbers a real run would."""
+    return _product_stats(values)
 
 
 def _requests(conc: int, rng: random.Random, n: int, failed: int) -> list[RequestRecord]:
