@@ -22,28 +22,10 @@ import sys
 import time
 from pathlib import Path
 
-import os
-import struct
 
-from benchseal.bench.model.safetensors_io import DTYPE_BITS
 from benchseal.testing.published_configs import DEEPSEEK_V3 as CFG
+from benchseal.testing.safetensors_files import write_st
 from benchseal.testing.published_configs import KIMI_K2
-
-
-def write_st(path: Path, tensors: dict[str, tuple[str, list[int]]]) -> None:
-    """A header-only safetensors file: valid header, sparse (never written) data section."""
-    header, off = {}, 0
-    for name, (dtype, shape) in tensors.items():
-        n = 1
-        for d in shape:
-            n *= d
-        nbytes = n * DTYPE_BITS[dtype] // 8
-        header[name] = {"dtype": dtype, "shape": shape, "data_offsets": [off, off + nbytes]}
-        off += nbytes
-    raw = json.dumps(header).encode()
-    with open(path, "wb") as fh:
-        fh.write(struct.pack("<Q", len(raw)) + raw)
-    os.truncate(path, 8 + len(raw) + off)
 
 
 def cli_seconds(*args: str, repeat: int) -> tuple[float, float, int]:

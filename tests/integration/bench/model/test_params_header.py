@@ -7,7 +7,7 @@ import shutil
 import pytest
 from benchseal.bench.model.inspect import inspect_model
 from benchseal.bench.model.params import classify, count_params
-from tests.helpers.st_helpers import write_sharded, write_st
+from benchseal.testing.safetensors_files import write_sharded, write_st
 from tests.unit.bench.model.test_params_header import H, I, V, _llama_tensors, _n, _quant_dir  # noqa: F401
 
 

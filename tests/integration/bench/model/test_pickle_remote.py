@@ -7,7 +7,7 @@ import shutil
 
 import pytest
 
-from tests.helpers.st_helpers import write_st
+from benchseal.testing.safetensors_files import write_st
 
 
 

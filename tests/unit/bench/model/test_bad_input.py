@@ -8,7 +8,7 @@ import struct
 import pytest
 
 from benchseal.bench.model.safetensors_io import MAX_HEADER_BYTES
-from tests.helpers.st_helpers import header_for, write_raw, write_sharded, write_st
+from benchseal.testing.safetensors_files import header_for, write_raw, write_sharded, write_st
 
 
 GOOD = {"a.weight": ("F32", [4]), "b.weight": ("F32", [4])}

@@ -9,7 +9,7 @@ import pytest
 
 from benchseal.bench.model.inspect import inspect_model
 from benchseal.bench.model.params import classify, count_params
-from tests.helpers.st_helpers import write_sharded, write_st
+from benchseal.testing.safetensors_files import write_sharded, write_st
 
 H, I, V = 64, 128, 512
 

@@ -13,7 +13,7 @@ from benchseal.bench.model.files import resolve
 from benchseal.bench.model.params import count_params, count_safetensors
 from benchseal.bench.model.params_config import count_from_config
 from benchseal.testing import published_configs as P
-from tests.helpers.st_helpers import write_sharded, write_st
+from benchseal.testing.safetensors_files import write_sharded, write_st
 
 
 def _write(root, tensors, config, shards=1):
