@@ -45,6 +45,7 @@ class BundleView:
     hardware: dict[str, Any] | None = None
     model: dict[str, Any] | None = None
     perf: dict[str, Any] | None = None
+    server_metrics: dict[str, Any] | None = None  # perf/server_metrics.json
     evals: dict[str, dict[str, Any]] = field(default_factory=dict)
     claims: dict[str, Any] | None = None  # ClaimsReport as JSON
     program: Any = None  # benchseal.claims.Program when known
@@ -91,7 +92,8 @@ def load_view(bundle_dir: str | Path, program: Any = None) -> BundleView:
     if not (root / layout.RUN_JSON).is_file():
         raise BundleError("not a benchseal bundle: run.json is missing", where=str(root), hint="pass the folder a run wrote")
     view = BundleView(root=root, run=_read(root / layout.RUN_JSON))
-    for attr, rel in (("hardware", layout.HARDWARE_JSON), ("model", layout.MODEL_JSON), ("perf", layout.PERF_SUMMARY), ("claims", layout.CLAIMS_JSON)):
+    for attr, rel in (("hardware", layout.HARDWARE_JSON), ("model", layout.MODEL_JSON), ("perf", layout.PERF_SUMMARY), ("claims", layout.CLAIMS_JSON),
+                      ("server_metrics", layout.PERF_SERVER_METRICS)):
         if (root / rel).is_file():
             setattr(view, attr, _read(root / rel))
     eval_dir = root / layout.EVAL_DIR
