@@ -286,6 +286,8 @@ class Collector:
                 s.get("ok") for s in self.scrapes if s.get("load_point") == load_point):
             lp.reason = self.dead_reason
         self.report.load_points.append(lp)
+        with self._lock:  # derived and on disk: keep memory flat over long runs
+            self.scrapes = [{**sc, "body": None} if sc.get("load_point") == load_point else sc for sc in self.scrapes]
         self.write()
 
     def write(self) -> None:
