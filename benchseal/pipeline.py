@@ -200,8 +200,8 @@ class Pipeline:
         run_perf(backend, workload, lspec, self.out, annotate=self._annotator(),
                  telemetry_csv=self.out / layout.TELEMETRY_CSV, progress=True)
         files = [layout.PERF_REQUESTS, layout.PERF_SUMMARY]
-        if (self.out / layout.TELEMETRY_CSV).exists():
-            files.append(layout.TELEMETRY_CSV)
+        files += [rel for rel in (layout.PERF_SERVER_SCRAPES, layout.PERF_SERVER_METRICS, layout.TELEMETRY_CSV)
+                  if self.bundle.has(rel)]
         return files
 
     def _server_backend(self):

@@ -205,6 +205,9 @@ class RequestRecord(Strict):
     error: str | None = None
     http_status: int | None = None
     finish_reason: str | None = None  # as reported by the server ("length", "stop", …)
+    # the server's own timings of this request, where it returns them (vLLM --enable-per-request-metrics):
+    # time_to_first_token_ms (scheduled -> first token), queue_time_ms, generation_time_ms, mean_itl_ms, tokens_per_second
+    server_timing: dict[str, float] | None = None
 
 
 class Stats(Strict):
@@ -259,6 +262,89 @@ class PerfReport(Strict):
     status: Literal["complete", "partial"] = "complete"  # partial: server died or run interrupted
     load: dict[str, Any] = Field(default_factory=dict)  # resolved LoadSpec
     capabilities: dict[str, Any] = Field(default_factory=dict)  # what the backend honoured
+
+
+class ServerHistogram(Strict):
+    """A server histogram over one load point: the difference of two cumulative scrapes."""
+
+    n: int  # observations in the window
+    mean_ms: float | None = None  # delta _sum / delta _count
+    p50_ms: float | None = None  # estimated from the buckets (Prometheus histogram_quantile)
+    p90_ms: float | None = None
+    p95_ms: float | None = None
+    p99_ms: float | None = None
+    family: str | None = None  # the metric family it came from
+    bucket_bounds_ms: list[float] = Field(default_factory=list)  # finite upper bounds: the estimates' resolution
+
+
+class ServerGauge(Strict):
+    """A server gauge sampled by the scrapes taken during one load point."""
+
+    n: int
+    mean: float | None = None
+    min: float | None = None
+    max: float | None = None
+    family: str | None = None
+
+
+class Reconciliation(Strict):
+    """Client against server for one load point (docs/metrics.md, "Reconciliation")."""
+
+    client_requests: int  # successful requests (warm-up included: the server saw them too)
+    server_requests: float | None = None
+    client_ttft_mean_ms: float | None = None
+    server_ttft_mean_ms: float | None = None
+    ttft_overhead_ms: float | None = None  # client minus server: transport, HTTP, (de)tokenisation
+    client_e2el_mean_ms: float | None = None
+    server_e2el_mean_ms: float | None = None
+    e2el_overhead_ms: float | None = None
+    client_prompt_tokens: int | None = None  # counted by the client tokenizer
+    usage_prompt_tokens: int | None = None  # the server's usage field, summed
+    server_prompt_tokens: float | None = None  # the server's /metrics counter
+    client_output_tokens: int | None = None
+    usage_output_tokens: int | None = None
+    server_generation_tokens: float | None = None
+    per_request_ttft_overhead_ms: Stats | None = None  # client TTFT - (server queue + TTFT), per request
+
+
+class ServerLoadPoint(Strict):
+    load_point: str
+    status: Literal["ok", "partial", "unavailable"]  # partial: some figures absent (see absent)
+    reason: str | None = None  # why unavailable
+    dialect: str | None = None  # vllm, sglang
+    model_label: str | None = None  # the model_name label whose series were used (None: all summed)
+    scrapes: int = 0  # successful scrapes of this load point
+    failed_scrapes: int = 0
+    window_s: float | None = None  # start scrape to end scrape
+    warmup_included: int = 0  # warm-up requests inside the window
+    malformed_lines: int = 0
+    ttft_ms: ServerHistogram | None = None
+    itl_ms: ServerHistogram | None = None
+    e2el_ms: ServerHistogram | None = None
+    queue_ms: ServerHistogram | None = None
+    prompt_tokens: float | None = None
+    generation_tokens: float | None = None
+    requests: float | None = None  # finished requests counted by the server
+    requests_by_finish_reason: dict[str, float] = Field(default_factory=dict)
+    running: ServerGauge | None = None
+    waiting: ServerGauge | None = None
+    kv_cache_usage: ServerGauge | None = None  # fraction 0-1
+    absent: dict[str, str] = Field(default_factory=dict)  # figure -> why it is absent
+    notes: list[str] = Field(default_factory=list)
+    reconciliation: Reconciliation | None = None
+
+
+class ServerMetricsReport(Strict):
+    """perf/server_metrics.json: figures derived from perf/server_scrapes.jsonl."""
+
+    schema_version: str = SCHEMA_VERSION
+    source: Literal["discovered", "configured"]
+    url: str | None = None  # never contains credentials
+    model: str | None = None  # the served model name whose model_name series are selected
+    interval_s: float
+    status: Literal["collected", "unavailable"]
+    reason: str | None = None
+    load_points: list[ServerLoadPoint] = Field(default_factory=list)
 
 
 # ================================================================================================

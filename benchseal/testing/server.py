@@ -6,6 +6,16 @@ chunk, or not streamed), ``/v1/models`` and ``/health``. Every generated token i
 timer, then polling through the event loop), so the delays a client measures can be checked
 against the injected ones. Token ``i`` is the text ``"tok<i> "``; usage counts prompt words.
 
+``GET /metrics`` answers in vLLM's Prometheus format (``vllm:`` names, ``model_name`` and
+``engine`` labels, vLLM's bucket bounds) with what this server itself did: the TTFT histogram
+observes, per finished request, the instant its first token was handed to the kernel minus the
+request's start; ITL every gap between consecutive token writes; E2E the last write minus the
+start; queue time 0 (nothing queues here); token counters and finished requests from the usage it
+reports; gauges for running requests (waiting 0, KV-cache usage = running / 64, capped at 1). With
+``--per-request-metrics`` the final usage chunk carries vLLM's ``metrics`` object with the same
+values; ``--no-metrics`` makes ``/metrics`` a 404. A controllable ground truth for the
+server-side figures.
+
 A client may send ``X-Benchseal-Send-Time: <perf_counter>`` (the openai backend's
 ``send_time_header`` option): delays then count from that instant, so the server's own delay in
 reading the request does not add to the TTFT it injects.
@@ -45,6 +55,92 @@ class ServerConfig:
     fault_after: int = 0
     fault_at: int = 1
     timer_margin_ms: float = 0.5
+    metrics: bool = True  # serve /metrics
+    per_request_metrics: bool = False  # vLLM's --enable-per-request-metrics
+
+
+# vLLM's bucket bounds (vllm/v1/metrics/loggers.py), in seconds
+TTFT_BUCKETS = (0.001, 0.005, 0.01, 0.02, 0.04, 0.06, 0.08, 0.1, 0.25, 0.5, 0.75, 1.0, 2.5, 5.0, 7.5, 10.0, 20.0, 40.0,
+                80.0, 160.0, 640.0, 2560.0)
+ITL_BUCKETS = (0.01, 0.025, 0.05, 0.075, 0.1, 0.15, 0.2, 0.3, 0.4, 0.5, 0.75, 1.0, 2.5, 5.0, 7.5, 10.0, 20.0, 40.0, 80.0)
+REQUEST_BUCKETS = (0.3, 0.5, 0.8, 1.0, 1.5, 2.0, 2.5, 5.0, 10.0, 15.0, 20.0, 30.0, 40.0, 50.0, 60.0, 120.0, 240.0,
+                   480.0, 960.0, 1920.0, 7680.0)
+
+
+class _Histogram:
+    def __init__(self, bounds: tuple[float, ...]) -> None:
+        self.bounds = bounds
+        self.counts = [0] * (len(bounds) + 1)
+        self.sum = 0.0
+
+    def observe(self, v: float) -> None:
+        i = next((k for k, b in enumerate(self.bounds) if v <= b), len(self.bounds))
+        self.counts[i] += 1
+        self.sum += v
+
+    def lines(self, name: str, labels: str) -> list[str]:
+        out = [f"# HELP {name} Histogram of {name}.", f"# TYPE {name} histogram"]
+        cum = 0
+        for b, c in zip(self.bounds, self.counts):
+            cum += c
+            out.append(f'{name}_bucket{{engine="0",le="{b!r}",{labels}}} {float(cum)!r}')
+        cum += self.counts[-1]
+        out.append(f'{name}_bucket{{engine="0",le="+Inf",{labels}}} {float(cum)!r}')
+        out.append(f'{name}_count{{engine="0",{labels}}} {float(cum)!r}')
+        out.append(f'{name}_sum{{engine="0",{labels}}} {self.sum!r}')
+        return out
+
+
+class _ServerMetrics:
+    """What the test server measured of itself, exposed like vLLM's /metrics."""
+
+    def __init__(self, model: str) -> None:
+        self.model = model
+        self.ttft = _Histogram(TTFT_BUCKETS)
+        self.itl = _Histogram(ITL_BUCKETS)
+        self.e2e = _Histogram(REQUEST_BUCKETS)
+        self.queue = _Histogram(REQUEST_BUCKETS)
+        self.prompt_tokens = 0
+        self.generation_tokens = 0
+        self.success: dict[str, int] = {}
+        self.running = 0
+
+    def finished(self, writes: list[float], prompt_tokens: int, generation_tokens: int, reason: str) -> dict:
+        """Record one finished request (``writes``: token write offsets from its start, seconds);
+        returns vLLM's per-request ``metrics`` object for it."""
+        first, last = writes[0], writes[-1]
+        self.ttft.observe(first)
+        for a, b in zip(writes, writes[1:]):
+            self.itl.observe(b - a)
+        self.e2e.observe(last)
+        self.queue.observe(0.0)
+        self.prompt_tokens += prompt_tokens
+        self.generation_tokens += generation_tokens
+        self.success[reason] = self.success.get(reason, 0) + 1
+        n = len(writes)
+        return {"time_to_first_token_ms": first * 1e3, "generation_time_ms": (last - first) * 1e3, "queue_time_ms": 0.0,
+                "mean_itl_ms": (last - first) / (n - 1) * 1e3 if n > 1 else None,
+                "tokens_per_second": generation_tokens / last if last > 0 else None}
+
+    def text(self) -> str:
+        lab = f'model_name={json.dumps(self.model)}'
+        out: list[str] = []
+        out += self.ttft.lines("vllm:time_to_first_token_seconds", lab)
+        out += self.itl.lines("vllm:inter_token_latency_seconds", lab)
+        out += self.e2e.lines("vllm:e2e_request_latency_seconds", lab)
+        out += self.queue.lines("vllm:request_queue_time_seconds", lab)
+        for name, v in (("vllm:prompt_tokens", self.prompt_tokens), ("vllm:generation_tokens", self.generation_tokens)):
+            out += [f"# HELP {name}_total Number of tokens.", f"# TYPE {name}_total counter",
+                    f'{name}_total{{engine="0",{lab}}} {float(v)!r}']
+        out += ["# HELP vllm:request_success_total Count of successfully processed requests.",
+                "# TYPE vllm:request_success_total counter"]
+        for reason in ("abort", "error", "length", "stop"):
+            out.append(f'vllm:request_success_total{{engine="0",finished_reason="{reason}",{lab}}} '
+                       f'{float(self.success.get(reason, 0))!r}')
+        for name, v in (("vllm:num_requests_running", self.running), ("vllm:num_requests_waiting", 0),
+                        ("vllm:kv_cache_usage_perc", min(1.0, self.running / 64))):
+            out += [f"# HELP {name} Gauge.", f"# TYPE {name} gauge", f'{name}{{engine="0",{lab}}} {float(v)!r}']
+        return "\n".join(out) + "\n"
 
 
 def _chunk(data: bytes) -> bytes:
@@ -120,6 +216,7 @@ class TestServer:
         # X-Benchseal-Send-Time header): when each streamed chunk was handed to the kernel, as
         # offsets from t. Lets a test isolate the client's own timestamp error from server lateness.
         self.writes: dict[float, list[float]] = {}
+        self.metrics = _ServerMetrics(config.model)
 
     def handle(self, conn: _Handler, method: str, path: str, body: bytes, t: float) -> None:
         path = path.split("?", 1)[0]
@@ -134,6 +231,10 @@ class TestServer:
         elif method == "GET" and path == "/writes":  # actual chunk write offsets per request, then cleared
             conn.write(_json_response(200, {"writes": [[k, v] for k, v in self.writes.items()]}))
             self.writes.clear()
+        elif method == "GET" and path == "/metrics" and self.cfg.metrics:
+            body = self.metrics.text().encode()
+            conn.write(b"HTTP/1.1 200 OK\r\nContent-Type: text/plain; version=0.0.4; charset=utf-8\r\n"
+                       b"Content-Length: %d\r\n\r\n" % len(body) + body)
         elif method == "GET" and path == "/v1/models":
             conn.write(_json_response(200, {"object": "list", "data": [{"id": self.cfg.model, "object": "model"}]}))
         elif method == "POST" and path in ("/v1/completions", "/v1/chat/completions"):
@@ -174,7 +275,7 @@ class TestServer:
             choice = {"index": 0, "message": {"role": "assistant", "content": text}} if chat else {"index": 0, "text": text}
             obj = {"id": rid, "object": "chat.completion" if chat else "text_completion", "model": cfg.model,
                    "choices": [{**choice, "finish_reason": "length"}], "usage": usage}
-            self.at(t + ttft + max(n - 1, 0) * itl, conn.write, _json_response(200, obj))
+            self.at(t + ttft + max(n - 1, 0) * itl, self._respond, conn, obj, t, words, n + offset)
             return
         kind = "chat.completion.chunk" if chat else "text_completion"
         prefix = '{"id":"%s","object":"%s","model":%s,"choices":[{"index":0,' % (rid, kind, json.dumps(cfg.model))
@@ -183,6 +284,9 @@ class TestServer:
             conn.write(_event(prefix + '"delta":{"role":"assistant","content":""},"finish_reason":null}]}'))
         include_usage = bool((req.get("stream_options") or {}).get("include_usage"))
         log = self.writes.setdefault(t, []) if len(self.writes) < 100_000 else None
+        own: list[float] = []  # this request's write offsets (for /metrics)
+        if n > 0:
+            self.metrics.running += 1
         for i in range(n):
             due = t + ttft + i * itl
             if fault != "none" and i == fault_at:
@@ -193,19 +297,47 @@ class TestServer:
             data = _event(prefix + piece)
             if i == n - 1:
                 fin = ('"delta":{},"finish_reason":"length"}]' if chat else '"text":"","finish_reason":"length"}]')
-                fin = prefix + fin + (',"usage":%s}' % json.dumps(usage) if include_usage else "}")
-                data += _event(fin) + _event("[DONE]") + b"0\r\n\r\n"
-            self.at(due, self._write_logged, conn, data, log, t)
+                self.at(due, self._write_last, conn, data, log, own, t, prefix + fin, usage if include_usage else None, words,
+                        n + offset)
+            else:
+                self.at(due, self._write_logged, conn, data, log, t, own)
         if n == 0:
             conn.write(_event("[DONE]") + b"0\r\n\r\n")
 
     @staticmethod
-    def _write_logged(conn: _Handler, data: bytes, log: list[float] | None, t: float) -> None:
+    def _write_logged(conn: _Handler, data: bytes, log: list[float] | None, t: float, own: list[float]) -> None:
+        dt = perf_counter() - t
         if log is not None:
-            log.append(perf_counter() - t)
+            log.append(dt)
+        own.append(dt)
         conn.write(data)
 
+    def _write_last(self, conn: _Handler, data: bytes, log: list[float] | None, own: list[float], t: float, fin: str,
+                    usage: dict | None, prompt_tokens: int, generation_tokens: int) -> None:
+        """The last token, then the finish chunk (with usage and, on request, vLLM's per-request
+        metrics): the request is counted in /metrics before its last byte leaves."""
+        dt = perf_counter() - t
+        if log is not None:
+            log.append(dt)
+        own.append(dt)
+        self.metrics.running -= 1
+        timing = self.metrics.finished(own, prompt_tokens, generation_tokens, "length")
+        tail = ""
+        if usage is not None:
+            tail += ',"usage":%s' % json.dumps(usage)
+            if self.cfg.per_request_metrics:
+                tail += ',"metrics":%s' % json.dumps(timing)
+        conn.write(data + _event(fin + tail + "}") + _event("[DONE]") + b"0\r\n\r\n")
+
+    def _respond(self, conn: _Handler, obj: dict, t: float, prompt_tokens: int, generation_tokens: int) -> None:
+        timing = self.metrics.finished([perf_counter() - t], prompt_tokens, generation_tokens, "length")
+        if self.cfg.per_request_metrics:
+            obj = {**obj, "metrics": timing}
+        conn.write(_json_response(200, obj))
+
     def fault(self, conn: _Handler, fault: str, prefix: str) -> None:
+        if fault != "stall":
+            self.metrics.running -= 1
         if fault == "error_midstream":
             err = {"error": {"message": "injected failure mid-stream", "type": "InternalServerError", "code": 500}}
             conn.write(_event(err) + _event("[DONE]") + b"0\r\n\r\n")
@@ -303,11 +435,12 @@ class TestServerProcess:
 
 def spawn(*, model: str = "test-model", ttft_ms: float = 0.0, itl_ms: float = 0.0, fault: str = "none",
           fault_after: int = 0, fault_at: int = 1, port: int = 0, timer_margin_ms: float = 0.5, nice: int = 0,
-          startup_timeout_s: float = 30.0) -> TestServerProcess:
+          startup_timeout_s: float = 30.0, metrics: bool = True, per_request_metrics: bool = False) -> TestServerProcess:
     """Start a test server process on 127.0.0.1 and wait until it listens."""
     cmd = [sys.executable, "-m", "benchseal.testing.server", "--port", str(port), "--model", model,
            "--ttft-ms", str(ttft_ms), "--itl-ms", str(itl_ms), "--fault", fault, "--fault-after", str(fault_after),
            "--fault-at", str(fault_at), "--timer-margin-ms", str(timer_margin_ms), "--nice", str(nice)]
+    cmd += ([] if metrics else ["--no-metrics"]) + (["--per-request-metrics"] if per_request_metrics else [])
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
     deadline = time.monotonic() + startup_timeout_s
     line = ""
@@ -334,13 +467,16 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--fault-at", type=int, default=1)
     ap.add_argument("--timer-margin-ms", type=float, default=0.5, help="wake this early, then poll")
     ap.add_argument("--nice", type=int, default=0, help="try to change the process priority by this much")
+    ap.add_argument("--no-metrics", action="store_true", help="answer /metrics with 404")
+    ap.add_argument("--per-request-metrics", action="store_true", help="vLLM's per-request metrics in the final usage chunk")
     a = ap.parse_args(argv)
     if a.nice:
         try:
             os.nice(a.nice)
         except OSError:
             pass  # not permitted: run at the normal priority
-    server = TestServer(ServerConfig(a.model, a.ttft_ms, a.itl_ms, a.fault, a.fault_after, a.fault_at, a.timer_margin_ms))
+    server = TestServer(ServerConfig(a.model, a.ttft_ms, a.itl_ms, a.fault, a.fault_after, a.fault_at, a.timer_margin_ms,
+                                     metrics=not a.no_metrics, per_request_metrics=a.per_request_metrics))
 
     def ready(port: int) -> None:
         print(json.dumps({"port": port}), flush=True)

@@ -158,9 +158,14 @@ def run_perf(
     annotate: Callable[[LoadPointSummary, list[RequestRecord]], LoadPointSummary] | None = None,
     telemetry_csv: Path | None = None,
     progress: bool = True,
+    server_metrics=None,
 ) -> PerfReport:
     """Measure every load point of ``load`` (see module docstring). Raises RunInterrupted (exit 3)
-    when the server dies or on Ctrl-C, after writing everything measured with status ``partial``."""
+    when the server dies or on Ctrl-C, after writing everything measured with status ``partial``.
+
+    ``server_metrics`` (:class:`~benchseal.bench.perf.server_metrics.ServerMetricsOptions`; default:
+    the ``server_metrics`` attribute a backend built by an HTTP spec carries) scrapes the server's
+    /metrics around and during every load point (perf/server_scrapes.jsonl, perf/server_metrics.json)."""
     if isinstance(workload, list):
         workload = _PlainWorkload(workload)
     out_dir = Path(out_dir)
@@ -174,6 +179,7 @@ def run_perf(
         notes=["in progress"],
     )
     runner = _Runner(backend, workload, load, out_dir, report, annotate, progress)
+    runner.metrics_options = server_metrics if server_metrics is not None else getattr(backend, "server_metrics", None)
     sampler = _start_telemetry(telemetry_csv, report)
     try:
         if isinstance(backend, OfflineBackend) and not isinstance(backend, StreamingBackend):
@@ -248,6 +254,48 @@ class _Runner:
         self.n_written = 0
         self.current: tuple[str, str, int | None, float | None, str] | None = None
         self.lp_records: list[RequestRecord] = []
+        self.metrics_options = None
+        self.collector = None
+
+    def start_collector(self) -> None:
+        """Server-side metrics (after backend.start(): a managed server's URL is known only then)."""
+        opts = self.metrics_options
+        if opts is None or not getattr(opts, "enabled", False):
+            return
+        from benchseal.bench.perf.server_metrics import Collector
+
+        model = getattr(self.backend, "served_model_name", None) or getattr(self.backend, "model", None)
+        try:
+            self.collector = Collector(opts, self.out_dir, base_url=getattr(self.backend, "base_url", None),
+                                       model=str(model) if model else None, warmup=self.load.warmup_requests)
+        except Exception as exc:  # server metrics never stop a measurement
+            self.report.notes.append(f"server metrics not collected: {type(exc).__name__}: {exc}")
+
+    async def metrics_begin(self, lp: str) -> None:
+        if self.collector is not None:
+            try:
+                await self.collector.begin(lp)
+            except Exception as exc:
+                self._metrics_failed(exc)
+
+    async def metrics_end(self, lp: str) -> None:
+        if self.collector is not None:
+            try:
+                await self.collector.end(lp, self.lp_records)
+            except Exception as exc:
+                self._metrics_failed(exc)
+
+    async def metrics_close(self) -> None:
+        if self.collector is not None:
+            c, self.collector = self.collector, None
+            try:
+                await c.close()
+            except Exception as exc:
+                self.report.notes.append(f"server metrics stopped with an error: {type(exc).__name__}: {exc}")
+
+    def _metrics_failed(self, exc: Exception) -> None:
+        self.report.notes.append(f"server metrics stopped with an error: {type(exc).__name__}: {exc}")
+        self.collector = None
 
     def open(self) -> None:
         self.writer = JsonlWriter(self.out_dir / PERF_REQUESTS)
@@ -296,17 +344,22 @@ class _Runner:
         await self.backend.start()
         try:
             self.open()
+            self.start_collector()
             for lp, mode, conc, rate in self.load.points():
-                self.current = (lp, mode, conc, rate, _now_iso())
                 self.lp_records = []
+                await self.metrics_begin(lp)
+                self.current = (lp, mode, conc, rate, _now_iso())
                 plan = self.plan(lp, conc, rate)
                 self.progress.begin(lp, plan.total())
                 res = await run_load_point(self.backend, plan, self.on_record, workers=self.load.workers)
                 if res.interrupted:
+                    await self.metrics_end(lp)
                     self.finish_partial(res.reason or "the server stopped answering")
                     raise _ServerDied(f"{res.reason} during load point {lp}")
+                await self.metrics_end(lp)
                 self.summarize()
         finally:
+            await self.metrics_close()
             await self.backend.close()
 
     def offline(self) -> None:

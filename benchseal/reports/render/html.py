@@ -166,6 +166,9 @@ def render_html(s: Sections, plots: dict[str, Path], skipped: dict[str, str], *,
     out += [_h2("model"), _kv(s.model_rows())]
     out += [_h2("hardware"), _table(*s.gpu_table()), f"<h3>{escape(bi('compute'))}</h3>", _table(*s.compute_table())]
     out += [_h2("perf"), _table(*s.perf_table())]
+    if s.server_table() is not None:
+        out += [f"<h3>{escape(bi('server_metrics'))}</h3>", f"<p class=note>{escape(bi('server_metrics_note'))}</p>",
+                _table(*s.server_table())]
     out += [_h2("eval"), _table(*s.eval_table())]
     out += [_h2("plots"), _plots(plots, skipped)]
     out += [_h2("files"), "<ul>" + "".join(f"<li><code>{escape(f)}</code></li>" for f in s.files) + "</ul>"]

@@ -41,6 +41,10 @@ LABELS: dict[str, tuple[str, str]] = {
     "compute": ("算力规模 (TFLOPS，稠密峰值)", "Compute inventory (TFLOPS, dense peak)"),
     "host": ("主机", "Host"),
     "perf": ("推理性能", "Inference performance"),
+    "server_metrics": ("服务端指标与客户端对账", "Server-side metrics and client/server reconciliation"),
+    "server_metrics_note": ("服务端数值取自每个负载点开始与结束时抓取的 /metrics 之差；百分位由直方图桶线性插值估计；开销 = 客户端减服务端",
+                            "server figures are the difference of the /metrics scrapes at each load point's start and end; "
+                            "percentiles are estimated from histogram buckets by linear interpolation; overhead = client minus server"),
     "eval": ("评测得分", "Evaluation scores"),
     "claim_grade": ("可用于申报", "Claim-grade"),
     "plots": ("图表", "Plots"),

@@ -54,6 +54,8 @@ def render_markdown(s: Sections, plots: dict[str, Path], skipped: dict[str, str]
     out += [f"## {bi('model')}", "", _table([bi("metric"), bi("observed")], s.model_rows()), ""]
     out += [f"## {bi('hardware')}", "", _table(*s.gpu_table()), "", f"### {bi('compute')}", "", _table(*s.compute_table()), ""]
     out += [f"## {bi('perf')}", "", _table(*s.perf_table()), ""]
+    if s.server_table() is not None:
+        out += [f"### {bi('server_metrics')}", "", bi("server_metrics_note"), "", _table(*s.server_table()), ""]
     out += [f"## {bi('eval')}", "", _table(*s.eval_table()), ""]
     out += [f"## {bi('plots')}", ""]
     out += [f"![{bi(PLOTS_CAPTION.get(n, n))}](plots/{p.name})" for n, p in plots.items()]

@@ -141,6 +141,46 @@ class Sections:
                          lp.get("output_token_throughput"), u.get("mfu"), u.get("mbu")])
         return heads, rows
 
+    def server_table(self) -> Table | None:
+        """Client against server per load point (perf/server_metrics.json); None when not collected."""
+        sm = self.view.server_metrics
+        if not sm:
+            return None
+        heads = ["load point", "requests server / client", "TTFT mean ms client / server (overhead)",
+                 "per-request TTFT overhead p50 / p99 ms", "E2EL mean ms client / server (overhead)",
+                 "server TTFT p50 / p99, ITL p50 / p99 ms (est.)", "tokens out client / usage / server; in usage / server",
+                 "running mean, waiting max, KV max; notes"]
+
+        def f(*vals: Any) -> str:
+            return " / ".join("—" if v is None else f"{v:.4g}" if isinstance(v, float) else str(v) for v in vals)
+
+        def over(c: Any, sv: Any, d: Any) -> str:
+            return f(c, sv) + (f" ({d:+.3g})" if isinstance(d, (int, float)) else "")
+
+        rows = []
+        for lp in sm.get("load_points") or []:
+            rc = lp.get("reconciliation") or {}
+            per = rc.get("per_request_ttft_overhead_ms") or {}
+
+            def q(k: str, key: str, lp: dict = lp) -> Any:
+                return (lp.get(k) or {}).get(key)
+
+            notes = [lp["reason"]] if lp.get("reason") else [f"{k}: {v}" for k, v in (lp.get("absent") or {}).items()]
+            if lp.get("warmup_included"):
+                notes.append(f"includes {lp['warmup_included']} warm-up request(s)")
+            load = f(q("running", "mean"), q("waiting", "max"), q("kv_cache_usage", "max"))
+            rows.append([lp.get("load_point"), f(rc.get("server_requests"), rc.get("client_requests")),
+                         over(rc.get("client_ttft_mean_ms"), rc.get("server_ttft_mean_ms"), rc.get("ttft_overhead_ms")),
+                         f(per.get("p50"), per.get("p99")) if per else "—",
+                         over(rc.get("client_e2el_mean_ms"), rc.get("server_e2el_mean_ms"), rc.get("e2el_overhead_ms")),
+                         f(q("ttft_ms", "p50_ms"), q("ttft_ms", "p99_ms")) + "; " + f(q("itl_ms", "p50_ms"), q("itl_ms", "p99_ms")),
+                         f(rc.get("client_output_tokens"), rc.get("usage_output_tokens"), rc.get("server_generation_tokens"))
+                         + "; " + f(rc.get("usage_prompt_tokens"), rc.get("server_prompt_tokens")),
+                         "; ".join([load] + notes)])
+        if not rows and sm.get("reason"):
+            rows.append(["—"] * (len(heads) - 1) + [sm["reason"]])
+        return heads, rows
+
     def eval_table(self) -> Table:
         heads = ["suite", "task", "metric", "value", "stderr", "n", "few-shot", bi("claim_grade")]
         rows = []

@@ -24,6 +24,7 @@ class BundleView:
     hardware: dict[str, Any] | None = None
     model: dict[str, Any] | None = None
     perf: dict[str, Any] | None = None
+    server_metrics: dict[str, Any] | None = None  # perf/server_metrics.json
     evals: dict[str, dict[str, Any]] = field(default_factory=dict)
     claims: dict[str, Any] | None = None  # ClaimsReport as JSON
     program: Any = None  # benchseal.claims.Program when known
@@ -72,7 +73,8 @@ def load_view(bundle_dir: str | Path, program: Any = None, *, require_run: bool 
     if require_run and not bundle.has(layout.RUN_JSON):
         raise BundleError("not a benchseal bundle: run.json is missing", where=str(root), hint="pass the folder a run wrote")
     view = BundleView(root=root, run=bundle.raw(layout.RUN_JSON) or {})
-    for attr, rel in (("hardware", layout.HARDWARE_JSON), ("model", layout.MODEL_JSON), ("perf", layout.PERF_SUMMARY), ("claims", layout.CLAIMS_JSON)):
+    for attr, rel in (("hardware", layout.HARDWARE_JSON), ("model", layout.MODEL_JSON), ("perf", layout.PERF_SUMMARY), ("claims", layout.CLAIMS_JSON),
+                      ("server_metrics", layout.PERF_SERVER_METRICS)):
         setattr(view, attr, bundle.raw(rel))
     view.evals = {suite: bundle.raw(f"{layout.EVAL_DIR}/{suite}/{layout.EVAL_RESULTS}") for suite in bundle.eval_suites()}
     if isinstance(program, str):

@@ -40,6 +40,7 @@ from benchseal.hw.compute import compute_table, merge_compute_tables
 from benchseal.io import iter_jsonl, read_json, validate
 from benchseal.reports.seal.canonical import diff_values, summarise
 from benchseal.reports.verify.policy import BundleContext, CheckResult, failed, passed, skipped
+from benchseal.reports.verify.server_metrics import ServerMetricsCheck
 
 REL_TOL = 1e-9
 LM_EVAL_RAW = "lm_eval_results.json"
@@ -485,6 +486,7 @@ class ModelFilesCheck(_Recompute):
 RECOMPUTE_CHECKS: tuple[_Recompute, ...] = (
     ProgramCheck(),
     PerfSummaryCheck(),
+    ServerMetricsCheck(),
     UtilisationCheck(),
     ComputeTableCheck(),
     ModelDigestCheck(),

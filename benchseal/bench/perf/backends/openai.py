@@ -24,6 +24,7 @@ from typing import Any, Callable, Literal
 
 from benchseal.bench.perf.backends.base import GenRequest
 from benchseal.bench.perf.backends.sse import ConnectionPool, Exchange, SSEDecoder, build_request, fetch
+from benchseal.bench.perf.server_metrics import per_request_timing
 from benchseal.errors import ServerError, UsageError
 from benchseal.redact import redact_url
 from benchseal.schema import RequestRecord
@@ -71,7 +72,8 @@ def _int_or_none(v: Any) -> int | None:
 class _StreamExchange(Exchange):
     """Parses one streamed completion as it arrives."""
 
-    __slots__ = ("done", "status", "err_body", "sse", "chunks", "texts", "usage", "finish", "error", "end_t", "_chat")
+    __slots__ = ("done", "status", "err_body", "sse", "chunks", "texts", "usage", "finish", "error", "end_t", "_chat",
+                 "metrics")
 
     def __init__(self, loop: asyncio.AbstractEventLoop, chat: bool) -> None:
         self.done = loop.create_future()
@@ -81,6 +83,7 @@ class _StreamExchange(Exchange):
         self.chunks: list[float] = []
         self.texts: list[str] = []
         self.usage: dict[str, Any] | None = None
+        self.metrics: Any = None  # vLLM --enable-per-request-metrics: the final chunk's "metrics" object
         self.finish: str | None = None
         self.error: str | None = None
         self.end_t: float | None = None
@@ -121,6 +124,8 @@ class _StreamExchange(Exchange):
         usage = obj.get("usage")
         if usage:
             self.usage = usage
+        if obj.get("metrics"):
+            self.metrics = obj["metrics"]
         choices = obj.get("choices") or ()
         if choices:
             c = choices[0]
@@ -402,5 +407,6 @@ class OpenAIBackend:
             error=ex.error,
             http_status=ex.status or None,
             finish_reason=ex.finish,
+            server_timing=per_request_timing(ex.metrics) if ex.metrics is not None else None,
             **fields,
         )

@@ -22,7 +22,7 @@ import shlex
 from pathlib import Path
 from typing import Annotated, Any, Callable, ClassVar, Iterator, Literal, Union
 
-from pydantic import Field, TypeAdapter, field_validator
+from pydantic import Field, TypeAdapter, field_validator, model_validator
 
 from benchseal.errors import UsageError
 from benchseal.schema import Strict
@@ -43,6 +43,12 @@ FLAGS: dict[str, tuple[str, dict[str, Any]]] = {
     "--engine-arg": ("engine_args", dict(action="append", metavar="ARG",
                      help="extra vLLM argument, repeatable (vllm-serve: '--max-model-len=4096'; vllm: 'max_model_len=4096')")),
     "--vllm-command": ("vllm_command", dict(metavar="CMD", help="vllm-serve: command that starts vLLM's server (default 'vllm serve')")),
+    "--server-metrics": ("server_metrics_url", dict(metavar="URL", help="openai / vllm-serve: the server's Prometheus "
+                         "metrics URL (default: the base URL without /v1 + /metrics)")),
+    "--no-server-metrics": ("no_server_metrics", dict(action="store_true", default=None,
+                            help="openai / vllm-serve: do not scrape the server's /metrics")),
+    "--server-metrics-interval": ("server_metrics_interval_s", dict(type=float, metavar="S",
+                                  help="openai / vllm-serve: seconds between /metrics scrapes during a load point (default 2)")),
     "--num-gpus": ("num_gpus", dict(type=int, help="GPUs of this machine serving the model, for MFU/MBU "
                    "(default: tensor x pipeline parallel size for vllm, 1 for hf, unknown (0) for openai)")),
 }
@@ -78,10 +84,31 @@ class _HTTPOptions(Strict):
     endpoint: Endpoint = "completions"
     server_ignore_eos: bool = False
     request_timeout_s: float = Field(default=600.0, gt=0)  # the client's own limit; a load's --timeout applies per request
+    server_metrics_url: str | None = None  # None: discovered from the base URL
+    no_server_metrics: bool = False
+    server_metrics_interval_s: float = Field(default=2.0, gt=0)
+
+    @model_validator(mode="after")
+    def _metrics_flags(self):
+        if self.no_server_metrics and self.server_metrics_url:
+            raise ValueError("--server-metrics and --no-server-metrics contradict each other; pass one")
+        if self.server_metrics_url and not self.server_metrics_url.startswith(("http://", "https://")):
+            raise ValueError("--server-metrics must be an http:// or https:// URL")
+        if self.server_metrics_url and "@" in self.server_metrics_url.split("://", 1)[-1].split("/", 1)[0]:
+            raise ValueError("--server-metrics must not carry credentials (they would be written to the bundle); "
+                             "the key named by --api-key-env is sent when the URL has the base URL's host and port")
+        return self
 
     def _openai_options(self) -> dict[str, Any]:
         return dict(api_key_env=self.api_key_env, endpoint_kind=self.endpoint, request_timeout_s=self.request_timeout_s,
                     ignore_eos=self.server_ignore_eos)
+
+    def server_metrics_options(self):
+        """What run_perf scrapes (it reads the ``server_metrics`` attribute of the built backend)."""
+        from benchseal.bench.perf.server_metrics import ServerMetricsOptions
+
+        return ServerMetricsOptions(enabled=not self.no_server_metrics, url=self.server_metrics_url,
+                                    interval_s=self.server_metrics_interval_s, api_key_env=self.api_key_env)
 
 
 class OpenAISpec(_Spec, _HTTPOptions):
@@ -94,8 +121,10 @@ class OpenAISpec(_Spec, _HTTPOptions):
     def build(self, out_dir: Path, *, count_tokens=None, **extra: Any):
         from benchseal.bench.perf.backends.openai import OpenAIBackend
 
-        return OpenAIBackend(model=self.model, base_url=self.base_url, count_tokens=count_tokens,
-                             **self._openai_options(), **extra)
+        backend = OpenAIBackend(model=self.model, base_url=self.base_url, count_tokens=count_tokens,
+                                **self._openai_options(), **extra)
+        backend.server_metrics = self.server_metrics_options()
+        return backend
 
     def eval_target(self, server_url: str | None = None) -> tuple[str, dict[str, Any]]:
         return "openai", {"base_url": server_url or self.base_url, "api_key_env": self.api_key_env}
@@ -123,10 +152,12 @@ class VLLMServeSpec(_Spec, _HTTPOptions):
         from benchseal.bench.perf.backends.vllm_serve import VLLMServeBackend
         from benchseal.bundle import PERF_SERVER_LOG
 
-        return VLLMServeBackend(self.model, tensor_parallel_size=self.tensor_parallel_size,
-                                pipeline_parallel_size=self.pipeline_parallel_size, extra_args=list(self.engine_args),
-                                log_path=str(Path(out_dir) / PERF_SERVER_LOG), vllm_command=self.vllm_command,
-                                keep_server=keep_server, count_tokens=count_tokens, **self._openai_options(), **extra)
+        backend = VLLMServeBackend(self.model, tensor_parallel_size=self.tensor_parallel_size,
+                                   pipeline_parallel_size=self.pipeline_parallel_size, extra_args=list(self.engine_args),
+                                   log_path=str(Path(out_dir) / PERF_SERVER_LOG), vllm_command=self.vllm_command,
+                                   keep_server=keep_server, count_tokens=count_tokens, **self._openai_options(), **extra)
+        backend.server_metrics = self.server_metrics_options()
+        return backend
 
     def eval_target(self, server_url: str | None = None) -> tuple[str, dict[str, Any]]:
         if not server_url:
