@@ -20,9 +20,10 @@ from benchseal.bench.perf.backends.base import GenRequest
 from benchseal.bench.perf.backends.openai import OpenAIBackend
 from benchseal.errors import BenchsealError
 from benchseal.testing.hostile import HostileServer, Script
-from tests.integration.fuzz.cases import KEY, MODELS_BODIES, MODELS_HEADS, Case, make_case
+from tests.integration.fuzz.cases import KEY, MODELS_BODIES, MODELS_HEADS, Case, frame, make_case, valid_stream
 
-N_CASES = int(os.environ.get("BENCHSEAL_FUZZ_CASES", "300"))
+N_CASES = int(os.environ.get("BENCHSEAL_FUZZ_CASES", "500"))
+N_CLI_CASES = max(6, N_CASES // 60)  # whole `benchseal perf` runs (about 1 s each)
 SEED = int(os.environ.get("BENCHSEAL_FUZZ_SEED", "0"))
 HANG_MARGIN_S = 3.0  # a case may take its request timeout plus this much
 
@@ -125,3 +126,38 @@ def test_models_listing_never_crashes(hostile):
             assert KEY not in str(exc) and exc.exit_code in (2, 3), (h, b, str(exc))
     outcomes = Counter(type(e).__name__ if e else "started" for _, _, e in results)
     assert outcomes["started"] and outcomes["ServerError"] and outcomes["UsageError"], outcomes
+
+
+def test_cli_exit_codes(hostile, run_cli, tiny_llama, tmp_path):
+    """Whole ``benchseal perf`` runs against generated cases (the preflight request answered
+    correctly, every measured request by the case): exit 0 for a valid case, exit 3 naming an
+    allowed cause when every request fails; never a traceback; the key in no output and no file."""
+    import json
+    import random
+
+    prompts = tmp_path / "p.jsonl"
+    prompts.write_text("".join(json.dumps({"prompt": f"p {i}", "max_tokens": 8}) + "\n" for i in range(3)))
+    seen = Counter()
+    for i in range(N_CLI_CASES):
+        case = make_case(SEED + 1, i)
+        if case.chat:
+            continue  # the prompts file is plain text (completions)
+        rng = random.Random(i)
+        ok = frame(b"".join(valid_stream(rng, False).events), rng, "close")
+        hostile.script = Script(case.script.pieces, close=case.script.close, first=[ok])
+        out = tmp_path / f"b{i}"
+        code, stdout, stderr = run_cli("perf", "--base-url", hostile.url, "--model", "test-model", "--api-key-env",
+                                       "BS_FUZZ_KEY", "--tokenizer", tiny_llama, "--prompts", prompts, "--out", out,
+                                       "--no-progress", "--timeout", "2")
+        assert "Traceback" not in stderr, (case.name, stderr)
+        assert KEY not in stdout + stderr, case.name
+        for f in out.rglob("*"):
+            if f.is_file():
+                assert KEY.encode() not in f.read_bytes(), (case.name, f)
+        if case.expect_ok:
+            assert code == 0, (case.name, stderr)
+        else:
+            assert code == 3 and "most requests failed" in stderr, (case.name, code, stderr)
+            assert any(f"most with cause {c} (" in stderr for c in case.causes), (case.name, stderr)
+        seen[case.expect_ok] += 1
+    assert seen[True] and seen[False], seen

@@ -556,11 +556,20 @@ class OpenAIBackend:
         conn = None
         try:
             async with asyncio.timeout(timeout):
-                conn = await self._pool.acquire()
                 if self.send_time_header:
                     payload = payload.replace(b"\r\n\r\n", b"\r\nX-Benchseal-Send-Time: %.9f\r\n\r\n" % send_t, 1)
+                conn = await self._pool.acquire()
+                reused = conn.served > 0
                 conn.send(payload, ex)
                 await ex.done
+                if reused and ex.cause == "disconnected" and not ex.status:
+                    # A pooled keep-alive connection the server had already closed: the request was
+                    # never answered. Sent again once on a new connection (as HTTP clients do); the
+                    # connect counts in this request's TTFT, like any new connection.
+                    ex = _StreamExchange(loop, self.endpoint_kind == "chat")
+                    conn = await self._pool.acquire()
+                    conn.send(payload, ex)
+                    await ex.done
         except TimeoutError:
             if conn is not None:
                 conn.abort()

@@ -191,6 +191,7 @@ class Connection(asyncio.Protocol):
         self.exchange: Exchange | None = None
         self.parser: ResponseParser | None = None
         self.closed = False
+        self.served = 0  # exchanges sent on this connection
         self._t = 0.0
 
     # asyncio.Protocol -----------------------------------------------------------------------
@@ -238,6 +239,7 @@ class Connection(asyncio.Protocol):
     # exchange --------------------------------------------------------------------------------
     def send(self, data: bytes, exchange: Exchange) -> None:
         self.exchange = exchange
+        self.served += 1
         self.parser = ResponseParser(self._on_head, self._on_body, self._on_end)
         self.transport.write(data)  # type: ignore[union-attr]
 

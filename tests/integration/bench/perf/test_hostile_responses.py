@@ -243,3 +243,14 @@ def test_cli_exits_3_with_one_sentence_when_most_requests_failed(hostile, tmp_pa
     for f in out.rglob("*"):
         if f.is_file():
             assert KEY.encode() not in f.read_bytes(), f
+
+
+def test_server_closing_idle_keep_alive_connections_fails_nothing(hostile, tmp_path):
+    """The server closes every connection after its response without saying so: a pooled connection
+    found closed before any response byte is not a failure; the request is sent again once."""
+    body = FIVE + ev(None, "length") + DONE
+    hostile.script = Script([SSE + b"Content-Length: %d\r\n\r\n" % len(body) + body])
+    be = OpenAIBackend(model="test-model", base_url=hostile.url, preflight=False)
+    reqs = [GenRequest(request_id=i, prompt="hi", max_tokens=5) for i in range(12)]
+    report = run_perf(be, reqs, LoadSpec(concurrency=[1, 3]), tmp_path, progress=False)
+    assert [(lp.completed, lp.failed) for lp in report.load_points] == [(12, 0), (12, 0)]
