@@ -180,6 +180,21 @@ class ModelCard(Strict):
 # ================================================================================================
 # performance (benchseal.bench: perf)
 # ================================================================================================
+FailureCause = Literal[
+    "truncated",  # the response ended before [DONE] or a finish_reason (close, short body, early last chunk)
+    "framing",  # invalid HTTP/1.1 (bad Content-Length, chunk framing, head too large, not HTTP)
+    "malformed-event",  # an SSE event that is not JSON, too deep or too large, or a field of the wrong type
+    "stream-error",  # the server sent an error event in the stream
+    "http-status",  # the response status was not 200
+    "timeout",  # no complete response within the request timeout
+    "connect",  # the connection could not be opened
+    "disconnected",  # the connection closed before a response head arrived
+    "bad-request",  # the client could not build the request (e.g. chat messages to /v1/completions)
+    "cancelled",  # the run was interrupted while the request was in flight
+    "client",  # an unexpected error inside the client (a bug; the message names it)
+]
+
+
 class RequestRecord(Strict):
     """One request as measured by the client. Times are seconds on a monotonic clock relative to
     the start of its load point (``LoadPointSummary.started_at`` gives the wall-clock anchor)."""
@@ -208,6 +223,9 @@ class RequestRecord(Strict):
     # the server's own timings of this request, where it returns them (vLLM --enable-per-request-metrics):
     # time_to_first_token_ms (scheduled -> first token), queue_time_ms, generation_time_ms, mean_itl_ms, tokens_per_second
     server_timing: dict[str, float] | None = None
+    # Why a request failed, from a closed list (docs/metrics.md, "Request status"); None when ok or
+    # when the backend does not classify (the summary then uses the error message's prefix).
+    cause: FailureCause | None = None
 
 
 class Stats(Strict):
@@ -220,6 +238,15 @@ class Stats(Strict):
     p95: float | None = None
     p99: float | None = None
     max: float | None = None
+
+
+class DominantFailure(Strict):
+    """The most frequent failure cause of a load point (ties: the cause name first in sort order)."""
+
+    cause: str
+    count: int
+    share: float  # count / counted requests of the load point
+    example: str | None = None  # the error message of the first request with this cause
 
 
 class LoadPointSummary(Strict):
@@ -247,6 +274,9 @@ class LoadPointSummary(Strict):
     utilisation: dict[str, Any] | None = None  # mfu, mbu, achieved flops (bench.utilisation)
     energy: dict[str, Any] | None = None  # energy_j, j_per_output_token, avg_power_w (from NVML counter)
     errors: dict[str, int] = Field(default_factory=dict)  # error message class -> count
+    stopped_early: int = 0  # completed requests whose stream carried no text (excluded from TTFT)
+    failure_causes: dict[str, int] = Field(default_factory=dict)  # failure cause -> count (docs/metrics.md)
+    dominant_failure: DominantFailure | None = None  # the most frequent cause, when any request failed
     schedule_lag_ms: Stats | None = None  # open loop: send time minus scheduled time
     interrupted: bool = False  # the load point was cut short (server died, Ctrl-C)
 

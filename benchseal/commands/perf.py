@@ -118,6 +118,14 @@ def run(a: argparse.Namespace) -> int:
         print_json(report)
     else:
         print_table(report)
+    from benchseal.bench.perf.metrics import mostly_failed
+
+    failed = mostly_failed(report)
+    if failed:  # everything is written; the run still did not measure what it was asked to
+        from benchseal.errors import ServerError
+
+        raise ServerError(f"most requests failed: {failed}", where=str(out / "perf" / "summary.json"),
+                          hint="the records are in perf/requests.jsonl; fix the cause and run again")
     return 0
 
 

@@ -4,6 +4,10 @@ Pure and deterministic: the same records give the same summary, so ``benchseal v
 recompute every summary from ``perf/requests.jsonl``. Definitions (docs/metrics.md):
 
 - counted requests: ``warmup == False``; completed: ``status == "ok"``; failed: every other status
+- stopped early: completed requests whose stream carried no text (the model stopped at once); they
+  have no TTFT (excluded from it), and count in E2EL and throughput with their output tokens
+- failure causes: ``cause`` of each failed request (for records without one, the error message's
+  prefix, else the status); the dominant failure is the most frequent cause
 - TTFT = first_token_s − send_s; E2EL = end_s − send_s (completed requests)
 - TPOT = (E2EL − TTFT) / (output_tokens − 1), per completed request with output_tokens ≥ 2
 - ITL = every gap between consecutive text chunks of a completed request, pooled
@@ -18,7 +22,7 @@ from __future__ import annotations
 
 from typing import Any, Iterable
 
-from benchseal.schema import LoadPointSummary, PerfReport, RequestRecord, Stats
+from benchseal.schema import DominantFailure, LoadPointSummary, PerfReport, RequestRecord, Stats
 
 SLO_KEYS = ("ttft_ms", "tpot_ms", "itl_ms", "e2el_ms")
 _NUMERIC = ("scheduled_s", "send_s", "first_token_s", "end_s", "prompt_tokens", "output_tokens",
@@ -76,6 +80,34 @@ def _error_class(error: Any, status: str) -> str:
     return status
 
 
+_LEGACY_CAUSES = {"malformed-sse": "malformed-event", "protocol": "framing", "empty-stream": "truncated"}
+
+
+def _legacy_cause(error_class: str, status: str) -> str:
+    """The cause of a record written without one (other backends, older bundles): the error
+    message's prefix, with HTTP statuses folded into ``http-status``."""
+    if error_class.startswith("http-") and error_class[5:].isdigit():
+        return "http-status"
+    return _LEGACY_CAUSES.get(error_class, error_class)
+
+
+MOSTLY_FAILED = 0.5  # a load point where more than this share of counted requests failed fails the run
+
+
+def mostly_failed(report: PerfReport) -> str | None:
+    """One sentence naming the dominant failure cause of every load point where most counted
+    requests failed (``failed / counted > MOSTLY_FAILED``), or None when there is none."""
+    parts = []
+    for lp in report.load_points:
+        counted = lp.completed + lp.failed
+        if counted and lp.failed / counted > MOSTLY_FAILED and lp.dominant_failure is not None:
+            d = lp.dominant_failure
+            ex = f" (e.g. {d.example})" if d.example else ""
+            parts.append(f"load point {lp.load_point}: {lp.failed} of {counted} requests failed, "
+                         f"most with cause {d.cause} ({d.count}){ex}")
+    return "; ".join(parts) if parts else None
+
+
 def _token_accounting(ok) -> dict[str, Any]:
     """Server usage vs client tokenizer, and the output length vs the requested length (MLPerf TEST06-like)."""
     acc: dict[str, Any] = {"requests": int(len(ok))}
@@ -105,7 +137,7 @@ def _token_accounting(ok) -> dict[str, Any]:
     if acc["length_long"]:
         flags.append(f"{acc['length_long']} requests returned more tokens than max_tokens")
     if acc["length_short"]:
-        flags.append(f"{acc['length_short']} requests returned fewer tokens than max_tokens (stopped early)")
+        flags.append(f"{acc['length_short']} requests returned fewer tokens than max_tokens")
     if acc["output_from_chunk_count"]:
         flags.append(f"{acc['output_from_chunk_count']} requests have no token count (server or client); chunks counted")
     acc["flags"] = flags
@@ -174,9 +206,19 @@ def summarize_load_point(
         goodput = 0.0
 
     errors: dict[str, int] = {}
-    for err, status in zip(failed["error"], failed["status"]) if not failed.empty else ():
+    causes: dict[str, int] = {}
+    examples: dict[str, str | None] = {}
+    for err, status, cause in zip(failed["error"], failed["status"], failed["cause"]) if not failed.empty else ():
         k = _error_class(err, status)
         errors[k] = errors.get(k, 0) + 1
+        c = cause if isinstance(cause, str) and cause else _legacy_cause(k, status)
+        causes[c] = causes.get(c, 0) + 1
+        examples.setdefault(c, err if isinstance(err, str) else None)
+    dominant = None
+    if causes:
+        top = sorted(causes.items(), key=lambda kv: (-kv[1], kv[0]))[0][0]
+        dominant = DominantFailure(cause=top, count=causes[top], share=causes[top] / len(counted), example=examples[top])
+    stopped_early = int((ok["chunk_s"].map(len) == 0).sum()) if not ok.empty else 0
 
     lag = None
     if not counted.empty and counted["scheduled_s"].notna().any():
@@ -208,6 +250,9 @@ def summarize_load_point(
         slo=slo,
         token_accounting=_token_accounting(ok),
         errors=dict(sorted(errors.items())),
+        stopped_early=stopped_early,
+        failure_causes=dict(sorted(causes.items())),
+        dominant_failure=dominant,
         schedule_lag_ms=lag,
         interrupted=interrupted,
     )

@@ -21,9 +21,18 @@ import json
 import os
 import time
 from typing import Any, Callable, Literal
+from urllib.parse import quote, urlsplit
 
 from benchseal.bench.perf.backends.base import GenRequest
-from benchseal.bench.perf.backends.sse import ConnectionPool, Exchange, SSEDecoder, build_request, fetch
+from benchseal.bench.perf.backends.sse import SSEDecoder, SSEError
+from benchseal.bench.perf.backends.transport import (
+    ConnectionPool,
+    Exchange,
+    HttpProtocolError,
+    ResponseTruncated,
+    build_request,
+    fetch,
+)
 from benchseal.bench.perf.server_metrics import per_request_timing
 from benchseal.errors import ServerError, UsageError
 from benchseal.redact import redact_url
@@ -35,14 +44,65 @@ _ERR_BODY_MAX = 300
 _PAYLOAD_CACHE_MAX = 65536
 
 
+MAX_JSON_DEPTH = 64  # nesting of one event or error body
+MAX_EVENTS = 1 << 20  # events in one response
+MAX_TOKEN_COUNT = 1 << 53  # a usage count above this is not a token count
+_ERR_BODY_KEEP = 65536  # bytes of an error body kept for its message
+_ERR_KEEP_CHARS = 4096  # characters of server text kept in an error until secrets are scrubbed (then clipped)
+
+
+class MalformedEvent(ValueError):
+    """An event of the stream cannot be used (not JSON, too deep, a field of the wrong type)."""
+
+
+def _depth_ok(text: str | bytes, limit: int = MAX_JSON_DEPTH) -> bool:
+    """Whether the JSON ``text`` nests at most ``limit`` arrays/objects. Cheap for ordinary events:
+    only a text with more than ``limit`` brackets is scanned (strings are skipped)."""
+    if isinstance(text, bytes):
+        if text.count(b"[") + text.count(b"{") <= limit:
+            return True
+        text = text.decode("utf-8", "replace")
+    elif text.count("[") + text.count("{") <= limit:
+        return True
+    depth, in_str, esc = 0, False, False
+    for ch in text:
+        if in_str:
+            if esc:
+                esc = False
+            elif ch == "\\":
+                esc = True
+            elif ch == '"':
+                in_str = False
+        elif ch == '"':
+            in_str = True
+        elif ch in "[{":
+            depth += 1
+            if depth > limit:
+                return False
+        elif ch in "]}":
+            depth -= 1
+    return True
+
+
+def safe_json(data: bytes | str) -> Any:
+    """``json.loads`` with bounded nesting (``MAX_JSON_DEPTH``) and bounded integers (Python's
+    4,300-digit limit); raises ValueError for anything else, never RecursionError."""
+    if not _depth_ok(data):
+        raise ValueError(f"JSON nested deeper than {MAX_JSON_DEPTH} levels")
+    try:
+        return json.loads(data)
+    except RecursionError:
+        raise ValueError("JSON nested too deeply") from None
+
+
 def _error_text(body: bytes) -> str:
     text = body.decode("utf-8", "replace").strip()
     try:
-        obj = json.loads(text)
+        obj = safe_json(text)
         err = obj.get("error", obj.get("detail", obj)) if isinstance(obj, dict) else obj
         if isinstance(err, dict):
             err = err.get("message", err)
-        text = str(err)
+        text = str(err) if isinstance(err, (str, int, float)) else text
     except ValueError:
         pass
     return " ".join(text.split())[:_ERR_BODY_MAX]
@@ -54,31 +114,50 @@ _scan_once = json.JSONDecoder().scan_once
 def _loads(payload: bytes) -> Any:
     """``json.loads`` for one SSE payload, without its per-call overhead (encoding detection,
     whitespace regexes): the C scanner parses the text directly; anything unusual (leading or
-    trailing whitespace, not UTF-8) goes through ``json.loads``. Raises ValueError when not JSON."""
+    trailing whitespace, not UTF-8) goes through ``json.loads``. Nesting is bounded first
+    (``MAX_JSON_DEPTH``). Raises ValueError when not JSON."""
+    if not _depth_ok(payload):
+        raise ValueError(f"nested deeper than {MAX_JSON_DEPTH} levels")
     try:
         text = payload.decode()
         obj, end = _scan_once(text, 0)
     except (StopIteration, UnicodeDecodeError):
         return json.loads(payload)
+    except RecursionError:
+        raise ValueError("nested too deeply") from None
     if end != len(text):
         return json.loads(payload)
     return obj
 
 
 def _int_or_none(v: Any) -> int | None:
-    return v if isinstance(v, int) and not isinstance(v, bool) and v >= 0 else None
+    return v if isinstance(v, int) and not isinstance(v, bool) and 0 <= v < MAX_TOKEN_COUNT else None
+
+
+def _is_count(v: Any) -> bool:
+    return v is None or (isinstance(v, int) and not isinstance(v, bool) and 0 <= v < MAX_TOKEN_COUNT)
+
+
+def _str_or_none(v: Any) -> bool:
+    return v is None or isinstance(v, str)
 
 
 class _StreamExchange(Exchange):
-    """Parses one streamed completion as it arrives."""
+    """Parses one streamed completion as it arrives.
 
-    __slots__ = ("done", "status", "err_body", "sse", "chunks", "texts", "usage", "finish", "error", "end_t", "_chat",
-                 "metrics")
+    Completion is explicit: the request is complete when the stream carries ``data: [DONE]``, or
+    carried a ``finish_reason`` and then ended (cleanly, or by the server closing the
+    connection). Anything else fails with a cause (see ``RequestRecord.cause``)."""
+
+    __slots__ = ("done", "status", "headers", "err_body", "err_size", "sse", "chunks", "texts", "usage", "finish",
+                 "error", "cause", "end_t", "n_events", "done_seen", "final", "_chat", "metrics")
 
     def __init__(self, loop: asyncio.AbstractEventLoop, chat: bool) -> None:
         self.done = loop.create_future()
         self.status = 0
+        self.headers: dict[str, str] = {}
         self.err_body: list[bytes] | None = None
+        self.err_size = 0
         self.sse = SSEDecoder()
         self.chunks: list[float] = []
         self.texts: list[str] = []
@@ -86,82 +165,199 @@ class _StreamExchange(Exchange):
         self.metrics: Any = None  # vLLM --enable-per-request-metrics: the final chunk's "metrics" object
         self.finish: str | None = None
         self.error: str | None = None
+        self.cause: str | None = None
         self.end_t: float | None = None
+        self.n_events = 0
+        self.done_seen = False
+        self.final = False  # the outcome is decided; later callbacks change nothing
         self._chat = chat
 
+    def _set_error(self, cause: str, message: str) -> None:
+        if self.cause is None:
+            self.cause = cause
+            self.error = f"{cause}: {message}"
+
     def head(self, status, headers, t):
+        if self.final:
+            return
         self.status = status
+        self.headers = headers
         if status != 200:
             self.err_body = []
 
     def body(self, data, t):
-        if self.err_body is not None:
-            self.err_body.append(data)
+        if self.final:
             return
-        for payload in self.sse.feed(data):
+        if self.err_body is not None:
+            if self.err_size < _ERR_BODY_KEEP:
+                self.err_body.append(data[: _ERR_BODY_KEEP - self.err_size])
+            self.err_size += len(data)
+            return
+        try:
+            payloads = self.sse.feed(data)
+        except SSEError as exc:
+            self._set_error("malformed-event", str(exc))
+            self._resolve(t)
+            return
+        for payload in payloads:
             self._event(payload, t)
-            if self.error is not None or self.end_t is not None:
+            if self.cause is not None or self.done_seen:
                 self._resolve(t)
                 return
 
     def _event(self, payload: bytes, t: float) -> None:
+        self.n_events += 1
+        if self.n_events > MAX_EVENTS:
+            self._set_error("malformed-event", f"more than {MAX_EVENTS} events in one response")
+            return
         if payload == b"[DONE]":
+            self.done_seen = True
             self.end_t = t
             return
+        if not payload.strip():
+            return  # an empty event carries nothing
         try:
-            obj = _loads(payload)
-        except ValueError:
-            self.error = f"malformed-sse: event is not JSON: {payload[:80].decode('utf-8', 'replace')!r}"
-            return
+            self._event_obj(_loads(payload), t)
+        except MalformedEvent as exc:
+            self._set_error("malformed-event", str(exc))
+        except ValueError as exc:  # not JSON, too deep, an integer of more than 4,300 digits
+            self._set_error("malformed-event", f"event is not JSON ({_clip(str(exc), 80)}): "
+                                               f"{payload[:_ERR_KEEP_CHARS].decode('utf-8', 'replace')!r}")
+
+    def _event_obj(self, obj: Any, t: float) -> None:
         if not isinstance(obj, dict):
-            self.error = "malformed-sse: event is not a JSON object"
-            return
-        if "error" in obj and obj["error"]:
-            err = obj["error"]
+            raise MalformedEvent("event is not a JSON object")
+        err = obj.get("error")
+        if err:
             msg = err.get("message", err) if isinstance(err, dict) else err
-            self.error = f"stream-error: {' '.join(str(msg).split())[:_ERR_BODY_MAX]}"
+            self._set_error("stream-error", str(msg)[:_ERR_KEEP_CHARS])  # scrubbed, then clipped, by the record
             return
         usage = obj.get("usage")
-        if usage:
-            self.usage = usage
-        if obj.get("metrics"):
-            self.metrics = obj["metrics"]
-        choices = obj.get("choices") or ()
-        if choices:
-            c = choices[0]
-            if not isinstance(c, dict):
-                self.error = "malformed-sse: choices[0] is not an object"
-                return
-            if self._chat:
-                delta = c.get("delta") or {}
-                text = delta.get("content") or delta.get("reasoning_content") or ""
-            else:
-                text = c.get("text") or ""
-            if text:
-                self.chunks.append(t)
-                self.texts.append(text)
-            if c.get("finish_reason"):
-                self.finish = c["finish_reason"]
+        if usage is not None:
+            if not isinstance(usage, dict):
+                raise MalformedEvent("usage is not an object")
+            for k in ("completion_tokens", "prompt_tokens"):
+                if not _is_count(usage.get(k)):
+                    raise MalformedEvent(f"usage.{k} is not a token count")
+            if usage:
+                self.usage = usage
+        metrics = obj.get("metrics")  # vLLM --enable-per-request-metrics: the server's own timings
+        if isinstance(metrics, dict) and metrics:
+            self.metrics = metrics
+        choices = obj.get("choices")
+        if choices is None:
+            return
+        if not isinstance(choices, list):
+            raise MalformedEvent("choices is not a list")
+        if not choices:
+            return
+        c = choices[0]
+        if not isinstance(c, dict):
+            raise MalformedEvent("choices[0] is not an object")
+        if self._chat:
+            delta = c.get("delta")
+            if delta is None:
+                delta = {}
+            elif not isinstance(delta, dict):
+                raise MalformedEvent("choices[0].delta is not an object")
+            content, reasoning = delta.get("content"), delta.get("reasoning_content")
+            if not _str_or_none(content):
+                raise MalformedEvent("choices[0].delta.content is not a string")
+            if not _str_or_none(reasoning):
+                raise MalformedEvent("choices[0].delta.reasoning_content is not a string")
+            text = content or reasoning
+        else:
+            text = c.get("text")
+            if not _str_or_none(text):
+                raise MalformedEvent("choices[0].text is not a string")
+        fin = c.get("finish_reason")
+        if not _str_or_none(fin):
+            raise MalformedEvent("choices[0].finish_reason is not a string")
+        if text:
+            self.chunks.append(t)
+            self.texts.append(text)
+        if fin:
+            self.finish = fin
+
+    def _incomplete(self) -> str:
+        ctype = self.headers.get("content-type", "")
+        what = f"after {len(self.chunks)} text events" if self.chunks else "before any text"
+        msg = f"the stream ended without [DONE] or a finish_reason, {what}"
+        if ctype and "text/event-stream" not in ctype.lower():
+            msg += f" (Content-Type: {ctype[:_ERR_KEEP_CHARS]}, not an event stream)"
+        return msg
 
     def end(self, t):
-        if self.err_body is None and self.error is None:
-            for payload in self.sse.flush():
-                self._event(payload, t)
+        if self.final:
+            return
+        if self.err_body is None and self.cause is None and not self.done_seen:
+            try:
+                payloads = self.sse.flush()
+            except SSEError:
+                payloads = []
+            for payload in payloads:
+                if payload == b"[DONE]" or not payload.strip():
+                    self._event(payload, t)
+                    continue
+                self.n_events += 1
+                try:  # a last event without its blank line: used only when it is complete JSON
+                    obj = _loads(payload)
+                except ValueError:
+                    break
+                try:
+                    self._event_obj(obj, t)
+                except MalformedEvent as exc:
+                    self._set_error("malformed-event", str(exc))
+            if self.cause is None and not self.done_seen and self.finish is None:
+                self._set_error("truncated", self._incomplete())
         if self.end_t is None:
             self.end_t = t
         self._resolve(t)
 
     def fail(self, exc, t):
-        if self.error is None:
-            kind = "disconnected" if isinstance(exc, (ConnectionError, OSError)) else "protocol"
-            self.error = f"{kind}: {exc}"
+        if self.final:
+            return
+        if isinstance(exc, ResponseTruncated):
+            if not exc.head:
+                self._set_error("disconnected", str(exc))
+            elif self.err_body is not None:
+                pass  # the status says it all; the body so far is the message
+            elif self.finish is not None and self.cause is None:
+                pass  # the model had finished: the server closing afterwards loses nothing measured
+            else:
+                self._set_error("truncated", f"{exc}; {self._incomplete()}")
+        elif isinstance(exc, HttpProtocolError):
+            self._set_error("framing", str(exc))
+        elif isinstance(exc, (ConnectionError, OSError)):
+            self._set_error("disconnected" if not self.status else "truncated", f"{type(exc).__name__}: {exc}")
+        else:
+            self._set_error("client", f"{type(exc).__name__}: {exc}")
         self._resolve(t)
 
     def _resolve(self, t: float) -> None:
+        self.final = True
         if self.end_t is None:
             self.end_t = t
         if not self.done.done():
             self.done.set_result(None)
+
+
+def _clip(text: str, n: int) -> str:
+    return " ".join(text.split())[:n]
+
+
+def _served_models(body: bytes) -> list[str] | None:
+    """The model ids of a ``/v1/models`` body, or None when the body is not the OpenAI shape (the
+    listing is advisory: a gateway may not implement it)."""
+    try:
+        obj = safe_json(body)
+    except ValueError:
+        return None
+    data = obj.get("data") if isinstance(obj, dict) else None
+    if not isinstance(data, list):
+        return None
+    ids = [m.get("id") for m in data if isinstance(m, dict)]
+    return [i for i in ids if isinstance(i, str) and i]
 
 
 class OpenAIBackend:
@@ -202,6 +398,8 @@ class OpenAIBackend:
         except ValueError:
             raise UsageError(f"--base-url must be an http:// or https:// URL, got '{redact_url(base_url)}'") from None
         self._key: str | None = None
+        u = urlsplit(base_url)
+        self._secrets: list[str] = [u.password] if u.password else []
         if api_key_env:
             self._key = os.environ.get(api_key_env)
             if not self._key:
@@ -227,6 +425,8 @@ class OpenAIBackend:
         self._headers = {"Content-Type": "application/json", "Accept": "text/event-stream"}
         if self._key:
             self._headers["Authorization"] = f"Bearer {self._key}"
+            self._secrets.append(self._key)
+        self._scrub_forms = self._secret_forms()
         self.served_models: list[str] | None = None
         # Encoded HTTP requests by prompt: (prompt, extra, max_tokens, ignore_eos) -> bytes. The key holds
         # the objects' ids and the value keeps them alive, so an id cannot be reused while cached.
@@ -238,21 +438,24 @@ class OpenAIBackend:
             status, body = await fetch(self._pool, "GET", "/v1/models", headers=self._auth_only(), timeout_s=10.0)
         except (OSError, asyncio.TimeoutError) as exc:
             raise ServerError(
-                f"cannot connect to the server at {self.base_url}: {type(exc).__name__} {exc}".rstrip(),
+                f"cannot connect to the server at {self.base_url}: {type(exc).__name__} {self.scrub(str(exc))}".rstrip(),
                 hint="check --base-url and that the server is running",
+            ) from None
+        except HttpProtocolError as exc:
+            raise ServerError(
+                f"the server at {self.base_url} answered GET /v1/models with an invalid HTTP response: "
+                f"{_clip(self.scrub(str(exc)) or '', _ERR_BODY_MAX)}",
+                hint="check that --base-url points at an OpenAI-compatible HTTP server",
             ) from None
         if status in (401, 403):
             raise ServerError(f"the server at {self.base_url} refused the credentials (HTTP {status})",
                               hint="check the key in the variable named by --api-key-env")
         if status == 200:
-            try:
-                ids = [m.get("id") for m in json.loads(body).get("data", []) if isinstance(m, dict)]
-            except (ValueError, AttributeError):
-                ids = []
-            self.served_models = [i for i in ids if i]
+            self.served_models = _served_models(body)
             if self.served_models and self.model not in self.served_models:
+                names = self.scrub(", ".join(m[:100] for m in self.served_models[:10])) or ""
                 raise UsageError(
-                    f"model '{self.model}' is not served at {self.base_url} (served: {', '.join(self.served_models[:10])})",
+                    f"model '{self.model}' is not served at {self.base_url} (served: {names})",
                     hint="pass --model with one of the served names",
                 )
         if self.preflight:
@@ -343,21 +546,32 @@ class OpenAIBackend:
             payload = self._payload(request)
         except ValueError as exc:
             return RequestRecord(send_s=perf_counter() - t0, end_s=perf_counter() - t0, status="error",
-                                 error=f"bad-request: {exc}", **fields)
+                                 error=self.scrub(f"bad-request: {exc}"), cause="bad-request", **fields)
         ex = _StreamExchange(loop, self.endpoint_kind == "chat")
         timeout = timeout_s if timeout_s is not None else self.request_timeout_s
         send_t = perf_counter()
         conn = None
         try:
             async with asyncio.timeout(timeout):
-                conn = await self._pool.acquire()
                 if self.send_time_header:
                     payload = payload.replace(b"\r\n\r\n", b"\r\nX-Benchseal-Send-Time: %.9f\r\n\r\n" % send_t, 1)
+                conn = await self._pool.acquire()
+                reused = conn.served > 0
                 conn.send(payload, ex)
                 await ex.done
+                if reused and ex.cause == "disconnected" and not ex.status:
+                    # A pooled keep-alive connection the server had already closed: the request was
+                    # never answered. Sent again once on a new connection (as HTTP clients do); the
+                    # connect counts in this request's TTFT, like any new connection.
+                    ex = _StreamExchange(loop, self.endpoint_kind == "chat")
+                    conn = await self._pool.acquire()
+                    conn.send(payload, ex)
+                    await ex.done
         except TimeoutError:
             if conn is not None:
                 conn.abort()
+            ex.final = True
+            ex.cause = "timeout"
             ex.error = f"timeout: no complete response within {timeout:g} s"
             status = "timeout"
             ex.end_t = perf_counter()
@@ -366,17 +580,49 @@ class OpenAIBackend:
                 conn.abort()
             raise
         except OSError as exc:
+            ex.final = True
+            ex.cause = "connect"
             ex.error = f"connect: {type(exc).__name__}: {exc}"
             ex.end_t = perf_counter()
             status = "error"
         else:
-            status = "ok" if ex.error is None and ex.status == 200 else "error"
             if ex.err_body is not None:
-                ex.error = f"http-{ex.status}: {_error_text(b''.join(ex.err_body))}"
-            elif ex.error is None and not ex.chunks and request.max_tokens > 0:
-                ex.error = "empty-stream: the response carried no generated text"
-                status = "error"
+                ex.cause = "http-status"
+                ex.error = f"http-{ex.status}: {_error_text(self.scrub_bytes(b''.join(ex.err_body)))}"
+            status = "ok" if ex.cause is None and ex.status == 200 else "error"
+            if status == "error" and ex.cause is None:  # not reachable: a non-200 has an error body list
+                ex.cause, ex.error = "http-status", f"http-{ex.status}: unexpected status"
         return self._record(fields, ex, send_t, t0, status)
+
+    # secrets ---------------------------------------------------------------------------------
+    def _secret_forms(self) -> list[str]:
+        """Every form of a known secret (the API key, a password in --base-url) that a server could
+        echo back: raw, JSON-escaped, URL-quoted. Longest first."""
+        forms: set[str] = set()
+        for secret in self._secrets:
+            forms.add(secret)
+            forms.add(json.dumps(secret)[1:-1])
+            forms.add(json.dumps(secret)[1:-1].replace("/", "\\/"))  # JSON encoders that escape "/"
+            forms.add(quote(secret, safe=""))
+        return sorted((f for f in forms if f), key=len, reverse=True)
+
+    def scrub(self, text: str | None) -> str | None:
+        """``text`` with every known secret replaced by ``***`` (before it reaches a record or an error)."""
+        if text is None or not self._scrub_forms:
+            return text
+        for form in self._scrub_forms:
+            if form in text:
+                text = text.replace(form, "***")
+        return text
+
+    def scrub_bytes(self, data: bytes) -> bytes:
+        if not self._scrub_forms:
+            return data
+        for form in self._scrub_forms:
+            b = form.encode("utf-8", "replace")
+            if b in data:
+                data = data.replace(b, b"***")
+        return data
 
     def _record(self, fields: dict[str, Any], ex: _StreamExchange, send_t: float, t0: float, status: str) -> RequestRecord:
         usage = ex.usage if isinstance(ex.usage, dict) else {}
@@ -404,9 +650,10 @@ class OpenAIBackend:
             output_tokens_server=out_server,
             output_tokens_client=out_client,
             status=status,
-            error=ex.error,
+            error=None if ex.error is None else _clip(self.scrub(ex.error), _ERR_BODY_MAX),
             http_status=ex.status or None,
-            finish_reason=ex.finish,
+            finish_reason=None if ex.finish is None else _clip(self.scrub(ex.finish), 64),
+            cause=None if status == "ok" else ex.cause,
             server_timing=per_request_timing(ex.metrics) if ex.metrics is not None else None,
             **fields,
         )

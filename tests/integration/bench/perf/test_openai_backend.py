@@ -34,8 +34,8 @@ def test_client_token_count_cross_check(test_server):
 @pytest.mark.parametrize("fault, status, prefix", [
     ("http_error", "error", "http-500"),
     ("error_midstream", "error", "stream-error"),
-    ("malformed", "error", "malformed-sse"),
-    ("disconnect", "error", "disconnected"),
+    ("malformed", "error", "malformed-event"),
+    ("disconnect", "error", "truncated"),
     ("stall", "timeout", "timeout"),
 ])
 def test_faults_become_error_records(test_server, fault, status, prefix):

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from benchseal.bench.perf.backends.sse import HttpProtocolError, ResponseParser, SSEDecoder
+from benchseal.bench.perf.backends.sse import SSEDecoder
+from benchseal.bench.perf.backends.transport import HttpProtocolError, ResponseParser
 
 
 def _parse(raw: bytes, split: int | None = None):
@@ -52,3 +53,42 @@ def test_sse_decoder_events():
     assert out == [b'{"a":1}', b"line1\nline2", b"[DONE]"]
     d2 = SSEDecoder()
     assert d2.feed(b"data: tail") == [] and d2.flush() == [b"tail"]
+
+
+def test_sse_decoder_bounds_event_size():
+    from benchseal.bench.perf.backends.sse import MAX_EVENT_BYTES, SSEError
+
+    with pytest.raises(SSEError, match="larger than"):
+        SSEDecoder().feed(b"data: " + b"a" * (MAX_EVENT_BYTES + 10))
+    d = SSEDecoder()
+    with pytest.raises(SSEError):
+        for _ in range(MAX_EVENT_BYTES // 4096 + 2):
+            d.feed(b"data: " + b"b" * 4096 + b"\n")
+
+
+@pytest.mark.parametrize("raw, message", [
+    (b"HTTP/1.1 200 OK\r\nContent-Length: -3\r\n\r\n", "Content-Length"),
+    (b"HTTP/1.1 200 OK\r\nContent-Length: abc\r\n\r\n", "Content-Length"),
+    (b"HTTP/1.1 200 OK\r\nContent-Length: " + b"9" * 5000 + b"\r\n\r\n", "overflow"),
+    (b"HTTP/1.1 200 OK\r\nX: " + b"a" * 70000 + b"\r\n\r\n", "larger than"),
+    (b"HTTP/1.1 200 OK\r\n" + b"X: 1\r\n" * 200 + b"\r\n", "headers"),
+    (b"HTTP/1.1 100 Continue\r\n\r\n", "informational"),
+])
+def test_bad_heads_raise_protocol_errors_and_report_nothing(raw, message):
+    with pytest.raises(HttpProtocolError, match=message):
+        got, _ = _parse(raw)
+
+
+def test_eof_before_the_end_of_a_framed_body_is_truncation():
+    from benchseal.bench.perf.backends.transport import ResponseTruncated
+
+    got, p = _parse(b"HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nabc")
+    with pytest.raises(ResponseTruncated, match="3 of 10"):
+        p.eof()
+    got, p = _parse(b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n")
+    with pytest.raises(ResponseTruncated, match="last chunk"):
+        p.eof()
+    got, p = _parse(b"HTTP/1.1 200 OK\r\nContent-")
+    with pytest.raises(ResponseTruncated) as exc:
+        p.eof()
+    assert not exc.value.head and got["head"] is None
