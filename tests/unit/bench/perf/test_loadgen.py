@@ -138,26 +138,27 @@ def test_load_spec_points_and_validation():
 
 
 def test_precise_timer_keeps_serving_the_loop_while_waiting():
+    """I/O that arrives while the timer is in its precise (spinning) phase is served before the timer
+    fires. The windows are wide (the spin phase is 400 ms) so a loaded host cannot fail it: the
+    order of events is asserted, not their timing."""
     async def main():
         import time
 
-        timer = PreciseTimer(margin_s=0.005)
+        timer = PreciseTimer(margin_s=0.4)
         loop = asyncio.get_running_loop()
         r, w = __import__("socket").socketpair()
-        got = []
-        loop.add_reader(r.fileno(), lambda: got.append(r.recv(10)))
+        events = []
+        loop.add_reader(r.fileno(), lambda: events.append(("io", r.recv(10))))
         now = time.perf_counter()
-        fired = []
-        timer.call_at(now + 0.004, fired.append, 1)
-        loop.call_later(0.001, w.send, b"x")  # arrives while the timer waits
-        await timer.sleep_until(now + 0.006)
+        timer.call_at(now + 0.45, lambda: events.append(("timer", 1)))
+        loop.call_later(0.1, w.send, b"x")  # arrives inside the timer's spin phase (0.05 s .. 0.45 s)
+        await timer.sleep_until(now + 0.5)
         loop.remove_reader(r.fileno())
         r.close()
         w.close()
-        return fired, got
+        return events
 
-    fired, got = asyncio.run(main())
-    assert fired == [1] and got == [b"x"]
+    assert asyncio.run(main()) == [("io", b"x"), ("timer", 1)]
 
 
 def test_workers_need_a_backend_that_can_be_cloned():
