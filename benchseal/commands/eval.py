@@ -44,12 +44,20 @@ def register(sub: argparse._SubParsersAction) -> None:
     r.add_argument("--allow-unsafe-code", action="store_true", help="allow tasks that execute model-written code (HumanEval); use a sandbox")
     r.add_argument("--peers", action="append", metavar="FILE",
                    help="peer table YAML for the stored comparison (repeatable; default: the suite's peers, else configs/peers/*.yaml)")
+    r.add_argument("--peer-run", action="append", metavar="DIR",
+                   help="a benchseal run of the same suite on a peer model (bundle or eval/<suite> folder); copied into "
+                        "eval/<suite>/peer_runs/ and compared item by item (repeatable)")
+    r.add_argument("--origin", choices=["domestic", "foreign"],
+                   help="record this model's origin, for when this run serves as a peer run (domestic = developed in mainland China)")
+    r.add_argument("--origin-note", metavar="TEXT", help="why the origin holds, e.g. the developer and where it is registered")
     add_json_flag(r)
     r.set_defaults(func=_run)
 
     c = esub.add_parser("compare", help="compare headline results with published peer scores")
     c.add_argument("results", metavar="RESULTS_OR_BUNDLE", help="a results.json, an eval/<suite> folder or a bundle")
     c.add_argument("--peers", action="append", metavar="FILE", help="peer table YAML (repeatable; default: configs/peers/*.yaml)")
+    c.add_argument("--peer-run", action="append", metavar="DIR",
+                   help="a benchseal run of the same suite on a peer model; compared item by item (repeatable)")
     c.add_argument("--candidate-name", help="name of the candidate in the table (default: the model)")
     c.add_argument("--out", metavar="FILE", help="also write the comparison as JSON to FILE")
     add_json_flag(c)
@@ -99,8 +107,11 @@ def _run(args: argparse.Namespace) -> int:
             batch_size=_batch(args.batch_size), model_digest=args.model_digest, allow_unsafe_code=args.allow_unsafe_code,
             **opts,
         )
+    if args.origin or args.origin_note:
+        report = report.model_copy(update={"extra": {**report.extra, "identity": {"origin": args.origin, "origin_note": args.origin_note}}})
     peers = [Path(p) for p in args.peers] if args.peers else load_suite(args.suite).peer_files()
-    report, _ = attach_comparison(Path(args.out), report, peers=peers)  # eval/<suite>/peers.json + extra.comparison
+    report, _ = attach_comparison(Path(args.out), report, peers=peers,  # eval/<suite>/peers.json + extra.comparison
+                                  peer_runs=[Path(p) for p in args.peer_run or []])
     if args.json:
         print_json(report)
         return 0
@@ -114,27 +125,52 @@ def _run(args: argparse.Namespace) -> int:
 
 
 def _compare(args: argparse.Namespace) -> int:
+    import shutil
+    import tempfile
+
     from benchseal.evaluators import compare, load_peers
     from benchseal.evaluators.parity import find_runs
+    from benchseal.evaluators.peers import copy_peer_run, measured_peers, _items
     from benchseal.io import read_json, write_json
     from benchseal.schema import EvalReport
 
-    reports = [EvalReport.model_validate(read_json(d / "results.json")) for d in find_runs(args.results).values()]
-    results = [r for rep in reports for r in rep.results]
-    table = compare(results, load_peers(args.peers), candidate_name=args.candidate_name or reports[0].model)
+    runs = find_runs(args.results)
+    reports = {s: EvalReport.model_validate(read_json(d / "results.json")) for s, d in runs.items()}
+    results = [r for rep in reports.values() for r in rep.results]
+    cand_items: dict = {}
+    measured = []
+    with tempfile.TemporaryDirectory() as tmp:
+        for suite, d in runs.items():
+            cand_items.update(_items(d, reports[suite]))
+            if args.peer_run:
+                work = Path(tmp) / suite
+                for run in args.peer_run:
+                    copy_peer_run(Path(run), suite, work)
+                measured += measured_peers(work)
+            elif (d / "peer_runs").is_dir():
+                measured += measured_peers(d)
+        first = next(iter(reports.values()))
+        table = compare(results, load_peers(args.peers), candidate_name=args.candidate_name or first.model,
+                        candidate_items=cand_items, measured=measured)
+        shutil.rmtree(tmp, ignore_errors=True)
     table.peers_files = [str(p) for p in (args.peers or [])]
     if args.out:
         write_json(args.out, table)
     if args.json:
         print_json(table)
         return 0
-    rows = [[r.benchmark, r.model, r.origin, f"{r.score:.2f}", str(r.shots), str(r.protocol),
+    rows = [[r.benchmark, r.model, r.origin, f"{r.score:.2f}", str(r.shots), "measured" if r.measured else "published",
              "yes" if r.comparable else f"no ({r.reason})"] for r in table.rows]
-    _table(f"comparison · candidate {table.candidate}", ["benchmark", "model", "origin", "score %", "shots", "protocol", "comparable"], rows)
-    for v in table.leading:
-        state = {True: "LEADS", False: "does not lead", None: "cannot decide (no comparable domestic row)"}[v.leading]
-        used = f" over {', '.join(v.rows_used)}" if v.rows_used else ""
-        console().print(f"{v.benchmark}: {state}{used}")
+    _table(f"comparison · candidate {table.candidate}", ["benchmark", "model", "origin", "score %", "shots", "source", "comparable"], rows)
+    for p in table.paired:
+        if p.result is not None:
+            r = p.result
+            console().print(f"{p.benchmark} vs {p.peer} ({p.origin}): {r.outcome.upper()} {r.diff_pp:+.2f} pp, "
+                            f"{100 * r.confidence:g}% CI [{r.ci_low_pp:.2f}, {r.ci_high_pp:.2f}], {r.method}, n={r.n}")
+    d = table.decision
+    if d is not None:
+        state = {True: "DOMESTIC-LEADING", False: "NOT domestic-leading", None: "INCONCLUSIVE"}[d.value]
+        console().print(f"{state}: {d.summary}" + ("".join(f"\n  - {x}" for x in d.reasons)))
     return 0
 
 
