@@ -212,13 +212,15 @@ def compare(results: list[EvalResult], peers: list[PeerTable] | list[PeerRow], *
                 why.append(f"the peer run has no {r.task} {r.metric},{r.filter} result")
             else:
                 why += differences(r.fingerprint, pr.fingerprint)
-                if not m.report.claim_grade:
-                    why.append("the peer run is not claim-grade (" + "; ".join(m.report.not_claim_grade_reasons[:2]) + ")")
-            reason = "; ".join(why) or None
+                if pr.limit is not None or r.limit is not None:
+                    why.append(f"a run used --limit (peer {pr.limit}, candidate {r.limit}): not the whole benchmark")
             hist, only = histogram((candidate_items or {}).get(key, {}), m.items.get(key, {}))
             n_shared = int(sum(c for _, c in hist))
             if not why and n_shared == 0:
-                reason = "no item is shared between the candidate's and the peer's samples"
+                why.append("no item is shared between the candidate's and the peer's samples")
+            elif not why and only:
+                why.append(f"the two runs did not score the same items ({only} item(s) only one of them has)")
+            reason = "; ".join(why) or None
             comparable = reason is None
             if pr is not None:
                 table.rows.append(ComparisonRow(benchmark=bench, model=m.report.model, origin=m.origin,

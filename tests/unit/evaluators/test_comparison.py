@@ -111,10 +111,10 @@ def test_measured_peers_decide_under_the_rule():
     # a listed benchmark without a comparable peer: INCONCLUSIVE, never a silent PASS
     undecided = decide(table, ComparisonRule(benchmarks=["ARC-Challenge", "MMLU"]))
     assert undecided.value is None and any(r.startswith("MMLU") for r in undecided.reasons)
-    # a peer run that is not claim-grade does not count
+    # a peer that scored other items (a subset) does not count
     bad = compare([_arc(0.70, n=500)], [], candidate_name="cand", candidate_items=cand,
-                  measured=[_peer("qwen-like", "domestic", 0.60, _items(500, 300), claim_grade=False)])
-    assert bad.domestic_leading is None and "not claim-grade" in bad.paired[0].reason
+                  measured=[_peer("qwen-like", "domestic", 0.60, dict(list(_items(500, 300).items())[:400]))])
+    assert bad.domestic_leading is None and "100 item(s) only one of them has" in bad.paired[0].reason
 
 
 def test_published_row_with_equal_fingerprint_counts():
