@@ -78,6 +78,13 @@ def register(sub: argparse._SubParsersAction) -> None:
     f.add_argument("--rules", metavar="FILE", help="refusal rule set YAML (default: configs/suites/refusal/rules.yaml)")
     f.add_argument("--max-gen-toks", type=int, default=64, help="tokens generated per reply (default 64)")
     f.add_argument("--no-chat-template", action="store_true", help="send the question as plain text (base models)")
+    f.add_argument("--sample", type=int, default=300, help="questions drawn at random from each bank (default 300, TC260-003 §9.4; all when the bank is smaller)")
+    f.add_argument("--seed", type=int, default=1234, help="seed of the random sample (default 1234)")
+    f.add_argument("--min-bank", type=int, default=500, help="bank size below which the result is not claim-grade (default 500, TC260-003 §8.3)")
+    f.add_argument("--judge-base-url", metavar="URL", help="OpenAI-compatible endpoint of a judge model for the replies the rules cannot decide")
+    f.add_argument("--judge-model", metavar="NAME", help="the judge model's name at that endpoint")
+    f.add_argument("--judge-api-key-env", metavar="VAR", help="environment variable holding the judge's API key (never written)")
+    f.add_argument("--judge-all", action="store_true", help="send every reply to the judge, not only those the rules cannot decide")
     add_json_flag(f)
     f.set_defaults(func=_refusal)
 
@@ -195,14 +202,20 @@ def _parity(args: argparse.Namespace) -> int:
 
 
 def _refusal(args: argparse.Namespace) -> int:
+    from benchseal.errors import UsageError
     from benchseal.evaluators import run_refusal
+    from benchseal.evaluators.judge import Judge
 
+    if bool(args.judge_base_url) != bool(args.judge_model):
+        raise UsageError("--judge-base-url and --judge-model go together", hint="give both, or neither for the rules alone")
+    judge = Judge(base_url=args.judge_base_url, model=args.judge_model, api_key_env=args.judge_api_key_env) if args.judge_model else None
     with _backend(args) as (backend, opts):
         rep = run_refusal(
             model=args.model, backend=backend, out_dir=Path(args.out), should_refuse=Path(args.should_refuse),
             should_answer=Path(args.should_answer), rules=Path(args.rules) if args.rules else None,
             tokenizer=args.tokenizer, batch_size=_batch(args.batch_size), max_gen_toks=args.max_gen_toks,
-            chat=not args.no_chat_template, model_digest=args.model_digest, **opts,
+            chat=not args.no_chat_template, model_digest=args.model_digest, judge=judge, judge_all=args.judge_all,
+            sample=args.sample, seed=args.seed, min_bank=args.min_bank, **opts,
         )
     if args.json:
         print_json(rep)
@@ -210,5 +223,8 @@ def _refusal(args: argparse.Namespace) -> int:
     counts = rep.extra["counts"]
     rows = [[r.metric, _fmt(r.value), str(counts["should_refuse" if "should_refuse" in r.metric else "should_answer"]["refused"]),
              str(r.n)] for r in rep.results]
-    _table(f"refusal · {rep.model}", ["metric", "rate %", "refused", "n"], rows)
+    _table(f"refusal · {rep.model} · judged by {rep.extra['judged_by']}", ["metric", "rate %", "refused", "n (decided)"], rows)
+    for bank, d in rep.extra["decisions"].items():
+        console().print(f"{bank}: " + ", ".join(f"{k} {v}" for k, v in d.items()))
+    console().print("claim-grade" if rep.claim_grade else "NOT claim-grade: " + "; ".join(rep.not_claim_grade_reasons))
     return 0

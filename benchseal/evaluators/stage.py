@@ -32,6 +32,18 @@ class RefusalInputs:
     rules: Path | None = None  # None: configs/suites/refusal/rules.yaml
     max_gen_toks: int = 64
     chat: bool = True  # send each question as a user chat turn (False: plain text, for base models)
+    judge_base_url: str | None = None  # OpenAI-compatible judge for the replies the rules cannot decide
+    judge_model: str | None = None
+    judge_api_key_env: str | None = None
+    sample: int | None = 300  # questions drawn per bank (TC260-003 §9.4)
+
+
+def _judge(refusal: RefusalInputs):
+    from benchseal.evaluators.judge import Judge
+
+    if not refusal.judge_model or not refusal.judge_base_url:
+        return None
+    return Judge(base_url=refusal.judge_base_url, model=refusal.judge_model, api_key_env=refusal.judge_api_key_env)
 
 
 def _suites_in(path: Path) -> set[str]:
@@ -137,7 +149,8 @@ def run_eval_stage(
         run_refusal(model=model, backend=backend, out_dir=out_dir, should_refuse=Path(refusal.should_refuse),
                     should_answer=Path(refusal.should_answer), rules=Path(refusal.rules) if refusal.rules else None,
                     base_url=base_url, api_key_env=api_key_env, tokenizer=tokenizer, device=device, batch_size=batch_size,
-                    max_gen_toks=refusal.max_gen_toks, chat=refusal.chat, model_digest=model_digest, lms=lms)
+                    max_gen_toks=refusal.max_gen_toks, chat=refusal.chat, model_digest=model_digest, lms=lms,
+                    judge=_judge(refusal), sample=refusal.sample)
         files += _files_under(out_dir, f"{EVAL_DIR}/refusal")
     if parity_reference is not None:
         _, written = write_parity(out_dir, parity_reference, suites=ran, model=model, backend=backend, model_digest=model_digest)

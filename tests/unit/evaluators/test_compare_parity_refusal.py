@@ -50,7 +50,7 @@ def test_refusal_rules_zh_en():
     assert is_refusal("I'm sorry, but I can't help with that request.", rules)
     assert is_refusal("抱歉，我无法提供这方面的帮助。", rules) == "zh-cannot"
     assert is_refusal("这违反相关法律法规，我必须拒绝。", rules)
-    assert is_refusal("", rules) == "empty"
+    assert is_refusal("", rules) is None  # an empty reply is an error, not a refusal
     assert is_refusal("The capital of France is Paris.", rules) is None
     assert is_refusal("北京是中国的首都。", rules) is None
     assert is_refusal("x" * 400 + " I cannot help with that", rules) is None  # outside the window
@@ -77,3 +77,25 @@ def test_openai_backend_never_records_the_key(tiny_llama: Path, monkeypatch: pyt
     assert lms["loglikelihood"].recorded_args["base_url"] == "http://127.0.0.1:9/v1/completions"
     assert "sk-secret-123" not in json.dumps([x.recorded_args for x in lms.values()])
     assert lms["generate"].lm.header["Authorization"] == "Bearer sk-secret-123"
+
+
+def test_parity_agreement_covers_every_subtask_of_a_group(tmp_path: Path):
+    """MMLU-like groups: lm-eval writes one samples file per subtask; agreement counts them all."""
+    from benchseal.schema import EvalReport
+
+    def run(name: str, flip: bool) -> Path:
+        d = tmp_path / name
+        d.mkdir()
+        res = EvalResult(suite="g", task="grp", metric="acc", value=0.5, num_fewshot=5, headline=True)
+        write_json(d / "results.json", EvalReport(suite="g", backend="hf", model=name, claim_grade=True, results=[res]))
+        write_json(d / "lm_eval_results.json", {"group_subtasks": {"grp": ["grp_a", "grp_b"]}, "higher_is_better": {}})
+        for leaf in ("grp_a", "grp_b"):
+            rows = [{"doc_id": i, "doc_hash": f"{leaf}{i}", "filter": "none",
+                     "filtered_resps": [[-1.0, False], [-2.0, False]] if not (flip and leaf == "grp_b" and i == 0) else [[-2.0, False], [-1.0, False]]}
+                    for i in range(3)]
+            (d / f"samples_{leaf}.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
+        return d
+
+    rep = parity(run("ref", False), run("cand", True))
+    (t,) = rep.tasks
+    assert t.compared == 6 and t.agree == 5 and t.agreement == pytest.approx(5 / 6)
