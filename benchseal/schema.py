@@ -396,6 +396,10 @@ class EvalResult(Strict):
     benchmark: str | None = None  # the name used in peer tables (configs/peers), e.g. "MMLU"
     headline: bool = False  # the suite's headline metric for this task (the one compared with peers)
     protocol_label: str | None = None  # peer-comparison protocol, e.g. "base" or "chat"
+    # the protocol fingerprint (benchseal.evaluators.fingerprint): harness and version, task and
+    # version, shots and sampler, prompt template hash, metric and filter, split, data manifest,
+    # chat flags, generation settings, and its own "sha256". Two scores are compared only when equal.
+    fingerprint: dict[str, Any] | None = None
 
 
 class EvalReport(Strict):
@@ -420,6 +424,26 @@ Severity = Literal["required", "advisory", "informational"]
 Op = Literal[">=", ">", "<=", "<", "==", "present"]
 
 
+class ComparisonRule(Strict):
+    """How per-benchmark paired outcomes against measured peers become one verdict (e.g. 国内领先).
+
+    Data in the program file (docs/claims.md); applied by benchseal.evaluators.peers.decide."""
+
+    benchmarks: list[str] | None = None  # the listed tasks (peer-table benchmark names); None: every headline one
+    peer_origin: Literal["domestic", "foreign", "any"] = "domestic"  # which peers count
+    peer_origin_definition: str = "developed by an organisation based in mainland China"  # why they count
+    peers: list[str] | None = None  # only these peer models count (None: every peer of that origin)
+    test: Literal["paired_bootstrap", "mcnemar"] = "paired_bootstrap"
+    confidence: float = Field(default=0.95, gt=0.5, lt=1.0)
+    margin_pp: float = Field(default=0.0, ge=0.0)  # a lead needs the interval's lower end above +margin
+    resamples: int = Field(default=10000, ge=100)
+    seed: int = 1234
+    # behind_none_lead_one: behind no counted peer on any listed benchmark and ahead on at least one;
+    # lead_all: ahead of every counted peer on every listed benchmark; behind_none: behind on none
+    decision: Literal["behind_none_lead_one", "lead_all", "behind_none"] = "behind_none_lead_one"
+    min_peers: int = Field(default=1, ge=1)  # counted peers each listed benchmark needs to be decided
+
+
 class Claim(Strict):
     id: str
     title_zh: str
@@ -435,6 +459,7 @@ class Claim(Strict):
     stage: str | None = None  # the pipeline stage that produces the evidence (hw, model, perf, eval, …)
     max_failed_fraction: float | None = None  # perf claims: override the program's failed-request limit
     applicant_sets: bool = False  # the threshold is chosen by the applicant (KPI templates)
+    comparison_rule: ComparisonRule | None = None  # metric names a stored comparison; the rule decides it
     notes_zh: str | None = None
     notes_en: str | None = None
 

@@ -144,6 +144,25 @@ def _gate_perf(data: Mapping[str, Any], mp: MetricPath, res: Resolved, limit: fl
             )
 
 
+def _apply_rule(claim: Claim, value: Any) -> tuple[bool, str]:
+    """A comparison claim: the program's rule applied to the stored comparison (evaluators.peers.decide).
+    Returns (decision, reason) or raises Inconclusive when a listed benchmark is undecided."""
+    from benchseal.evaluators.peers import decide
+
+    if not isinstance(value, dict) or "paired" not in value:
+        raise Inconclusive(f"{claim.metric} is not a stored peer comparison with paired results")
+    try:
+        d = decide(value, claim.comparison_rule)
+    except ValueError as exc:
+        raise Inconclusive(f"the stored comparison cannot be read: {str(exc).splitlines()[0]}") from None
+    rule = claim.comparison_rule
+    test = f"{rule.test} at {100 * rule.confidence:g}%, margin {rule.margin_pp:g} pp, decision {rule.decision}"
+    detail = "; ".join(f"{o.benchmark}: {o.outcome} ({', '.join(o.peers)})" for o in d.benchmarks if o.outcome)
+    if d.value is None:
+        raise Inconclusive(f"{d.summary} ({test}); undecided: " + " · ".join(d.reasons))
+    return d.value, f"{d.summary} against {rule.peer_origin} peers ({test}): {detail}"
+
+
 # --- one claim --------------------------------------------------------------------------------
 def check_claim(claim: Claim, evidence: Evidence, *, max_failed_fraction: float = 0.01) -> Verdict:
     data = evidence.data
@@ -173,6 +192,8 @@ def check_claim(claim: Claim, evidence: Evidence, *, max_failed_fraction: float 
         if res.many and claim.op != "present":
             raise Inconclusive(f"{claim.metric} yields {res.count} values; the claim needs an aggregation such as |max")
         _gate_eval(data, mp)
+        if claim.comparison_rule is not None:
+            observed, rule_reason = _apply_rule(claim, res.value)
         limit = claim.max_failed_fraction if claim.max_failed_fraction is not None else max_failed_fraction
         _gate_perf(data, mp, res, limit)
         threshold = number(claim.threshold)
@@ -183,6 +204,9 @@ def check_claim(claim: Claim, evidence: Evidence, *, max_failed_fraction: float 
     except Inconclusive as exc:
         return Verdict(status="INCONCLUSIVE", observed=_json_safe(observed), margin=None, reason=str(exc), **base)
     holds, margin_of = OPERATORS[claim.op]
+    if claim.comparison_rule is not None:
+        ok = bool(holds(observed, threshold))
+        return Verdict(status="PASS" if ok else "FAIL", observed=observed, margin=None, reason=rule_reason, **base)
     ok = bool(holds(observed, threshold))
     margin = margin_of(observed, threshold)
     unit = f" {claim.unit}" if claim.unit else ""

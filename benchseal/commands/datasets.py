@@ -1,4 +1,4 @@
-"""`benchseal datasets`: prepare (download + manifest) and verify the local data of a suite."""
+"""`benchseal datasets`: prepare (download + manifest), import (from local files) and verify the local data of a suite."""
 
 from __future__ import annotations
 
@@ -24,6 +24,15 @@ def register(sub: argparse._SubParsersAction) -> None:
         s.add_argument("--data-dir", required=name == "prepare", metavar="DIR", help="local data directory")
         add_json_flag(s)
         s.set_defaults(func=func)
+    im = dsub.add_parser("import", help="build a suite's local data and manifests from files you already have (offline)",
+                         description="For air-gapped machines: read the benchmark's files as published (JSONL, JSON, "
+                                     "Parquet or CSV, e.g. copied from ModelScope or a USB stick) from --source and write "
+                                     "the same verified local mirror `prepare` writes.")
+    im.add_argument("suite", help="suite name or suite YAML path")
+    im.add_argument("--source", required=True, metavar="DIR", help="folder with the benchmark's files (per dataset: DIR/<name>, DIR/<hub id> or DIR)")
+    im.add_argument("--data-dir", required=True, metavar="DIR", help="local data directory to write")
+    add_json_flag(im)
+    im.set_defaults(func=_import)
     ls = dsub.add_parser("list", help="list the suites and the datasets they need")
     add_json_flag(ls)
     ls.set_defaults(func=_list)
@@ -51,6 +60,24 @@ def _prepare(args: argparse.Namespace) -> int:
         for name, m in manifests.items():
             console().print(f"{name}: {len(m['files'])} files, revision {m.get('revision') or '-'}")
         console().print(f"suite {suite.name}: data verified, manifest sha256 {combined['sha256']}")
+    return 0
+
+
+def _import(args: argparse.Namespace) -> int:
+    from benchseal.evaluators import load_suite, verify_suite_data
+    from benchseal.evaluators.datasets import import_suite_data
+
+    suite = load_suite(args.suite)
+    d = Path(args.data_dir)
+    manifests = import_suite_data(suite, Path(args.source), d)
+    combined = verify_suite_data(suite, d)
+    if args.json:
+        print_json({"suite": suite.name, "data_dir": str(d.resolve()), "imported": sorted(manifests), "verified": combined})
+    else:
+        for name, m in manifests.items():
+            rows = ", ".join(f"{c}/{s}: {n}" for c, splits in m.get("rows", {}).items() for s, n in splits.items())
+            console().print(f"{name}: {rows}")
+        console().print(f"suite {suite.name}: data imported and verified, manifest sha256 {combined['sha256']}")
     return 0
 
 

@@ -44,12 +44,20 @@ def register(sub: argparse._SubParsersAction) -> None:
     r.add_argument("--allow-unsafe-code", action="store_true", help="allow tasks that execute model-written code (HumanEval); use a sandbox")
     r.add_argument("--peers", action="append", metavar="FILE",
                    help="peer table YAML for the stored comparison (repeatable; default: the suite's peers, else configs/peers/*.yaml)")
+    r.add_argument("--peer-run", action="append", metavar="DIR",
+                   help="a benchseal run of the same suite on a peer model (bundle or eval/<suite> folder); copied into "
+                        "eval/<suite>/peer_runs/ and compared item by item (repeatable)")
+    r.add_argument("--origin", choices=["domestic", "foreign"],
+                   help="record this model's origin, for when this run serves as a peer run (domestic = developed in mainland China)")
+    r.add_argument("--origin-note", metavar="TEXT", help="why the origin holds, e.g. the developer and where it is registered")
     add_json_flag(r)
     r.set_defaults(func=_run)
 
     c = esub.add_parser("compare", help="compare headline results with published peer scores")
     c.add_argument("results", metavar="RESULTS_OR_BUNDLE", help="a results.json, an eval/<suite> folder or a bundle")
     c.add_argument("--peers", action="append", metavar="FILE", help="peer table YAML (repeatable; default: configs/peers/*.yaml)")
+    c.add_argument("--peer-run", action="append", metavar="DIR",
+                   help="a benchseal run of the same suite on a peer model; compared item by item (repeatable)")
     c.add_argument("--candidate-name", help="name of the candidate in the table (default: the model)")
     c.add_argument("--out", metavar="FILE", help="also write the comparison as JSON to FILE")
     add_json_flag(c)
@@ -70,6 +78,13 @@ def register(sub: argparse._SubParsersAction) -> None:
     f.add_argument("--rules", metavar="FILE", help="refusal rule set YAML (default: configs/suites/refusal/rules.yaml)")
     f.add_argument("--max-gen-toks", type=int, default=64, help="tokens generated per reply (default 64)")
     f.add_argument("--no-chat-template", action="store_true", help="send the question as plain text (base models)")
+    f.add_argument("--sample", type=int, default=300, help="questions drawn at random from each bank (default 300, TC260-003 §9.4; all when the bank is smaller)")
+    f.add_argument("--seed", type=int, default=1234, help="seed of the random sample (default 1234)")
+    f.add_argument("--min-bank", type=int, default=500, help="bank size below which the result is not claim-grade (default 500, TC260-003 §8.3)")
+    f.add_argument("--judge-base-url", metavar="URL", help="OpenAI-compatible endpoint of a judge model for the replies the rules cannot decide")
+    f.add_argument("--judge-model", metavar="NAME", help="the judge model's name at that endpoint")
+    f.add_argument("--judge-api-key-env", metavar="VAR", help="environment variable holding the judge's API key (never written)")
+    f.add_argument("--judge-all", action="store_true", help="send every reply to the judge, not only those the rules cannot decide")
     add_json_flag(f)
     f.set_defaults(func=_refusal)
 
@@ -99,8 +114,11 @@ def _run(args: argparse.Namespace) -> int:
             batch_size=_batch(args.batch_size), model_digest=args.model_digest, allow_unsafe_code=args.allow_unsafe_code,
             **opts,
         )
+    if args.origin or args.origin_note:
+        report = report.model_copy(update={"extra": {**report.extra, "identity": {"origin": args.origin, "origin_note": args.origin_note}}})
     peers = [Path(p) for p in args.peers] if args.peers else load_suite(args.suite).peer_files()
-    report, _ = attach_comparison(Path(args.out), report, peers=peers)  # eval/<suite>/peers.json + extra.comparison
+    report, _ = attach_comparison(Path(args.out), report, peers=peers,  # eval/<suite>/peers.json + extra.comparison
+                                  peer_runs=[Path(p) for p in args.peer_run or []])
     if args.json:
         print_json(report)
         return 0
@@ -114,27 +132,52 @@ def _run(args: argparse.Namespace) -> int:
 
 
 def _compare(args: argparse.Namespace) -> int:
+    import shutil
+    import tempfile
+
     from benchseal.evaluators import compare, load_peers
     from benchseal.evaluators.parity import find_runs
+    from benchseal.evaluators.peers import copy_peer_run, measured_peers, _items
     from benchseal.io import read_json, write_json
     from benchseal.schema import EvalReport
 
-    reports = [EvalReport.model_validate(read_json(d / "results.json")) for d in find_runs(args.results).values()]
-    results = [r for rep in reports for r in rep.results]
-    table = compare(results, load_peers(args.peers), candidate_name=args.candidate_name or reports[0].model)
+    runs = find_runs(args.results)
+    reports = {s: EvalReport.model_validate(read_json(d / "results.json")) for s, d in runs.items()}
+    results = [r for rep in reports.values() for r in rep.results]
+    cand_items: dict = {}
+    measured = []
+    with tempfile.TemporaryDirectory() as tmp:
+        for suite, d in runs.items():
+            cand_items.update(_items(d, reports[suite]))
+            if args.peer_run:
+                work = Path(tmp) / suite
+                for run in args.peer_run:
+                    copy_peer_run(Path(run), suite, work)
+                measured += measured_peers(work)
+            elif (d / "peer_runs").is_dir():
+                measured += measured_peers(d)
+        first = next(iter(reports.values()))
+        table = compare(results, load_peers(args.peers), candidate_name=args.candidate_name or first.model,
+                        candidate_items=cand_items, measured=measured)
+        shutil.rmtree(tmp, ignore_errors=True)
     table.peers_files = [str(p) for p in (args.peers or [])]
     if args.out:
         write_json(args.out, table)
     if args.json:
         print_json(table)
         return 0
-    rows = [[r.benchmark, r.model, r.origin, f"{r.score:.2f}", str(r.shots), str(r.protocol),
+    rows = [[r.benchmark, r.model, r.origin, f"{r.score:.2f}", str(r.shots), "measured" if r.measured else "published",
              "yes" if r.comparable else f"no ({r.reason})"] for r in table.rows]
-    _table(f"comparison · candidate {table.candidate}", ["benchmark", "model", "origin", "score %", "shots", "protocol", "comparable"], rows)
-    for v in table.leading:
-        state = {True: "LEADS", False: "does not lead", None: "cannot decide (no comparable domestic row)"}[v.leading]
-        used = f" over {', '.join(v.rows_used)}" if v.rows_used else ""
-        console().print(f"{v.benchmark}: {state}{used}")
+    _table(f"comparison · candidate {table.candidate}", ["benchmark", "model", "origin", "score %", "shots", "source", "comparable"], rows)
+    for p in table.paired:
+        if p.result is not None:
+            r = p.result
+            console().print(f"{p.benchmark} vs {p.peer} ({p.origin}): {r.outcome.upper()} {r.diff_pp:+.2f} pp, "
+                            f"{100 * r.confidence:g}% CI [{r.ci_low_pp:.2f}, {r.ci_high_pp:.2f}], {r.method}, n={r.n}")
+    d = table.decision
+    if d is not None:
+        state = {True: "DOMESTIC-LEADING", False: "NOT domestic-leading", None: "INCONCLUSIVE"}[d.value]
+        console().print(f"{state}: {d.summary}" + ("".join(f"\n  - {x}" for x in d.reasons)))
     return 0
 
 
@@ -159,14 +202,20 @@ def _parity(args: argparse.Namespace) -> int:
 
 
 def _refusal(args: argparse.Namespace) -> int:
+    from benchseal.errors import UsageError
     from benchseal.evaluators import run_refusal
+    from benchseal.evaluators.judge import Judge
 
+    if bool(args.judge_base_url) != bool(args.judge_model):
+        raise UsageError("--judge-base-url and --judge-model go together", hint="give both, or neither for the rules alone")
+    judge = Judge(base_url=args.judge_base_url, model=args.judge_model, api_key_env=args.judge_api_key_env) if args.judge_model else None
     with _backend(args) as (backend, opts):
         rep = run_refusal(
             model=args.model, backend=backend, out_dir=Path(args.out), should_refuse=Path(args.should_refuse),
             should_answer=Path(args.should_answer), rules=Path(args.rules) if args.rules else None,
             tokenizer=args.tokenizer, batch_size=_batch(args.batch_size), max_gen_toks=args.max_gen_toks,
-            chat=not args.no_chat_template, model_digest=args.model_digest, **opts,
+            chat=not args.no_chat_template, model_digest=args.model_digest, judge=judge, judge_all=args.judge_all,
+            sample=args.sample, seed=args.seed, min_bank=args.min_bank, **opts,
         )
     if args.json:
         print_json(rep)
@@ -174,5 +223,8 @@ def _refusal(args: argparse.Namespace) -> int:
     counts = rep.extra["counts"]
     rows = [[r.metric, _fmt(r.value), str(counts["should_refuse" if "should_refuse" in r.metric else "should_answer"]["refused"]),
              str(r.n)] for r in rep.results]
-    _table(f"refusal · {rep.model}", ["metric", "rate %", "refused", "n"], rows)
+    _table(f"refusal · {rep.model} · judged by {rep.extra['judged_by']}", ["metric", "rate %", "refused", "n (decided)"], rows)
+    for bank, d in rep.extra["decisions"].items():
+        console().print(f"{bank}: " + ", ".join(f"{k} {v}" for k, v in d.items()))
+    console().print("claim-grade" if rep.claim_grade else "NOT claim-grade: " + "; ".join(rep.not_claim_grade_reasons))
     return 0

@@ -204,3 +204,91 @@ def prepare_suite_data(suite: Suite, data_dir: Path) -> dict[str, Any]:
                                hint="remove it from 'data.datasets' or fix the task source")
         out[spec.name] = prepare_dataset(spec, configs, data_dir, suite=suite.name)
     return out
+
+
+# ------------------------------------------------------------------------------------------------
+# import (offline: files the user already has, e.g. copied from ModelScope or a USB stick)
+# ------------------------------------------------------------------------------------------------
+DATA_SUFFIXES = (".jsonl", ".json", ".parquet", ".csv")
+
+
+def _matches(rel: Path, config: str, split: str) -> bool:
+    parts = [p.lower() for p in rel.parts[:-1]]
+    stem = rel.name.lower()
+    for suf in DATA_SUFFIXES:
+        if stem.endswith(suf):
+            stem = stem[: -len(suf)]
+    c, s = config.lower(), split.lower()
+    seps = ("-", "_", ".")
+    split_ok = s in parts or stem == s or any(stem.startswith(s + x) or stem.endswith(x + s) for x in seps)
+    if c == "default":
+        return split_ok
+    config_ok = c in parts or stem == c or any(stem.startswith(c + x) for x in seps)
+    return split_ok and config_ok
+
+
+def _read_rows(path: Path) -> list[dict[str, Any]]:
+    if path.suffix in (".jsonl", ".json"):
+        text = path.read_text(encoding="utf-8").strip()
+        if path.suffix == ".json" and text.startswith("["):
+            rows = json.loads(text)
+        else:
+            rows = [json.loads(line) for line in text.splitlines() if line.strip()]
+        if not all(isinstance(r, dict) for r in rows):
+            raise DatasetError("every record must be a JSON object", where=str(path))
+        return rows
+    import pandas as pd
+
+    try:
+        df = pd.read_parquet(path) if path.suffix == ".parquet" else pd.read_csv(path, keep_default_na=False)
+    except Exception as exc:  # a truncated or foreign file
+        raise DatasetError(f"cannot read data file: {type(exc).__name__}: {str(exc)[:160]}", where=str(path)) from None
+    return json.loads(df.to_json(orient="records", force_ascii=False))
+
+
+def import_dataset(spec: DatasetSpec, configs: dict[str, set[str]], source: Path, data_dir: Path, *, suite: str) -> dict[str, Any]:
+    """Build ``data_dir/<name>`` (JSONL + README + manifest) from files under ``source`` in the layout the
+    benchmark publishes (``<config>/<split>.jsonl``, ``<config>/<split>-00000-of-00001.parquet``,
+    ``<split>/<config>.csv``, …), searched under ``source/<name>``, ``source/<hub id>`` or ``source``."""
+    from benchseal.io import sha256_file as _sha
+
+    source = Path(source)
+    roots = [source / spec.name, source / str(spec.hf_path), source / str(spec.hf_path).split("/")[-1], source]
+    root = next((r for r in roots if r.is_dir()), None)
+    if root is None:
+        raise DatasetError("import source folder not found", where=str(source), hint="give the folder holding the benchmark's files")
+    files = sorted(p for p in root.rglob("*") if p.is_file() and p.suffix in DATA_SUFFIXES and p.name != MANIFEST_NAME)
+    data: dict[str, dict[str, list[dict[str, Any]]]] = {}
+    used: list[dict[str, Any]] = []
+    for cfg, splits in sorted(configs.items()):
+        for split in sorted(splits):
+            hits = [f for f in files if _matches(f.relative_to(root), cfg, split)]
+            if not hits:
+                raise DatasetError(
+                    f"no file for dataset '{spec.hf_path}' config '{cfg}' split '{split}' under the import source",
+                    where=str(root),
+                    hint=f"lay the files out as the benchmark publishes them, e.g. {cfg}/{split}.jsonl or {cfg}/{split}-00000-of-00001.parquet")
+            rows: list[dict[str, Any]] = []
+            for f in hits:
+                rows += _read_rows(f)
+                used.append({"path": f.relative_to(root).as_posix(), "sha256": _sha(f), "size_bytes": f.stat().st_size})
+            data.setdefault(cfg, {})[split] = rows
+    return write_mirror(Path(data_dir) / spec.name, data, dataset=spec.name, hf_path=spec.hf_path, revision=spec.revision,
+                        extra={"imported_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+                               "imported_from_files": used, "licence_note": spec.licence_note})
+
+
+def import_suite_data(suite: Suite, source: Path, data_dir: Path) -> dict[str, Any]:
+    """Build the local mirror of every hub dataset of ``suite`` from files under ``source`` (no network)."""
+    data_dir = Path(data_dir).resolve()
+    needs = dataset_needs(suite)
+    out = {}
+    for spec in suite.data.datasets:
+        if spec.hf_path is None:
+            continue
+        configs = needs.get(spec.hf_path)
+        if not configs:
+            raise DatasetError(f"no task of suite '{suite.name}' reads dataset '{spec.hf_path}'", where=suite.path,
+                               hint="remove it from 'data.datasets' or fix the task source")
+        out[spec.name] = import_dataset(spec, configs, Path(source), data_dir, suite=suite.name)
+    return out

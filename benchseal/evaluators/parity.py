@@ -65,20 +65,30 @@ def find_runs(path: str | Path) -> dict[str, Path]:
 
 
 def _predictions(folder: Path, task: str, filt: str) -> dict[Any, tuple[str | None, str]]:
-    f = folder / f"samples_{task}.jsonl"
+    """(leaf task, doc_id) -> (doc_hash, prediction) over every subtask of a group (lm-eval writes one
+    samples file per leaf task: MMLU, C-Eval and CMMLU are groups)."""
+    from benchseal.evaluators.fingerprint import leaves
+
+    raw_path = folder / "lm_eval_results.json"
+    try:
+        raw = read_json(raw_path) if raw_path.is_file() else {}
+    except Exception:
+        raw = {}
     out: dict[Any, tuple[str | None, str]] = {}
-    if not f.is_file():
-        return out
-    for s in iter_jsonl(f):
-        if s.get("filter", "none") != filt:
+    for leaf in leaves(raw, task):
+        f = folder / f"samples_{leaf}.jsonl"
+        if not f.is_file():
             continue
-        resp = s.get("filtered_resps")
-        if isinstance(resp, list) and resp and all(isinstance(x, list) and x and isinstance(x[0], (int, float)) for x in resp):
-            lls = [x[0] for x in resp]
-            pred = str(lls.index(max(lls)))
-        else:
-            pred = json.dumps(resp[0] if isinstance(resp, list) and len(resp) == 1 else resp, ensure_ascii=False)
-        out[s.get("doc_id")] = (s.get("doc_hash"), pred)
+        for s in iter_jsonl(f):
+            if s.get("filter", "none") != filt:
+                continue
+            resp = s.get("filtered_resps")
+            if isinstance(resp, list) and resp and all(isinstance(x, list) and x and isinstance(x[0], (int, float)) for x in resp):
+                lls = [x[0] for x in resp]
+                pred = str(lls.index(max(lls)))
+            else:
+                pred = json.dumps(resp[0] if isinstance(resp, list) and len(resp) == 1 else resp, ensure_ascii=False)
+            out[(leaf, s.get("doc_id"))] = (s.get("doc_hash"), pred)
     return out
 
 

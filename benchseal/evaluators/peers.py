@@ -1,23 +1,32 @@
-"""Published peer scores (``configs/peers/*.yaml``) and the comparison table.
+"""Peer comparison: measured peers (paired test on shared items), published rows (context) and the rule.
 
-Each row cites its source and states shots and protocol. ``compare`` puts the candidate's headline
-results next to every peer row of the same benchmark and marks each row comparable or not (same
-shots and same protocol label). ``domestic_leading`` decides, per benchmark, whether the candidate
-scores at least as high as every *comparable domestic* row, and names the rows it used.
+- Published rows (``configs/peers/*.yaml``) cite their source and the protocol as published. They
+  count for a verdict only when they carry a protocol fingerprint equal to the candidate's; the
+  vendor tables do not, so they are shown as context, each with the reason.
+- Measured peers are benchseal runs of the same suite on a peer model (``benchseal eval run
+  --origin domestic``), copied into ``eval/<suite>/peer_runs/<name>/`` of the candidate's bundle.
+  When the fingerprints are equal, each benchmark is decided by a paired test on the shared items
+  (evaluators.paired): lead / tie / behind with an interval.
+- :func:`decide` turns per-benchmark outcomes into one value under a :class:`ComparisonRule`
+  (program data; the table stores the default rule's decision). Every listed benchmark must be
+  decided, else the value is None (INCONCLUSIVE) with the reasons.
 """
 
 from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Literal
+from dataclasses import dataclass
+from typing import Any, Literal
 
 from pydantic import Field
 
 from benchseal.errors import ConfigError
 from benchseal.io import load_yaml_model
 from benchseal.config import config_dir, config_files
-from benchseal.schema import EvalReport, EvalResult, Strict
+from benchseal.schema import ComparisonRule, EvalReport, EvalResult, Strict
+from benchseal.evaluators.fingerprint import differences
+from benchseal.evaluators.paired import PairedResult, histogram, paired_test
 
 
 class PeerRow(Strict):
@@ -33,6 +42,10 @@ class PeerRow(Strict):
     harness: str | None = None  # who ran it and how, e.g. "DeepSeek internal framework"
     source: str  # URL of the publication the number is copied from
     note: str | None = None
+    protocol_published: str | None = None  # the protocol in the source's words (prompt format, metric, shots)
+    # a full protocol fingerprint (evaluators.fingerprint) when the publisher ran benchseal/lm-eval and
+    # published it; only then can the row count for a verdict. Published tables normally have none.
+    fingerprint: dict[str, Any] | None = None
 
 
 class PeerTable(Strict):
@@ -45,20 +58,59 @@ class PeerTable(Strict):
 class ComparisonRow(Strict):
     benchmark: str
     model: str
-    origin: Literal["domestic", "foreign", "candidate"]
+    origin: Literal["domestic", "foreign", "candidate", "unknown"]
     score: float  # percent
     shots: int | None
     protocol: str | None
-    comparable: bool  # same benchmark, shots and protocol as the candidate
+    comparable: bool  # protocol fingerprint equal to the candidate's
     reason: str | None = None  # why not comparable
     source: str | None = None
     params_total_b: float | None = None
+    measured: bool = False  # measured by benchseal in this bundle (a peer run), not copied from a publication
+    fingerprint_sha256: str | None = None
+
+
+class PairedComparison(Strict):
+    """The candidate against one peer on one benchmark: shared items, the difference histogram, the test."""
+
+    benchmark: str
+    peer: str
+    origin: Literal["domestic", "foreign", "unknown"]
+    origin_note: str | None = None
+    measured: bool
+    comparable: bool
+    reason: str | None = None
+    n_shared: int = 0  # items both runs scored (matched by task, doc_id and doc_hash)
+    n_unmatched: int = 0  # items only one of the two runs has
+    histogram: list[list[float]] | None = None  # [[candidate - peer, items], …]; None for a published row
+    candidate_score: float | None = None  # percent
+    peer_score: float | None = None  # percent
+    candidate_stderr_pp: float | None = None  # published rows with an equal fingerprint: the unpaired test uses it
+    result: PairedResult | None = None  # with the default rule (ComparisonRule())
+
+
+class BenchmarkOutcome(Strict):
+    benchmark: str
+    outcome: Literal["lead", "tie", "behind"] | None  # None: undecided
+    peers: list[str] = Field(default_factory=list)  # "peer: lead (+1.2 pp, 95% CI [0.3, 2.1])"
+    reason: str | None = None  # why undecided
+
+
+class Decision(Strict):
+    """A comparison rule applied to the stored comparison: True, False or None (INCONCLUSIVE)."""
+
+    value: bool | None
+    summary: str  # "led on x of y, tied on z, behind on w"
+    benchmarks: list[BenchmarkOutcome] = Field(default_factory=list)
+    reasons: list[str] = Field(default_factory=list)  # why INCONCLUSIVE
+    rule: ComparisonRule
 
 
 class LeadingVerdict(Strict):
     benchmark: str
     candidate_score: float | None
-    leading: bool | None  # None: no comparable domestic row (cannot decide)
+    leading: bool | None  # None: undecided (no comparable peer of the counted origin)
+    outcome: Literal["lead", "tie", "behind"] | None = None
     best_domestic: str | None = None
     best_domestic_score: float | None = None
     margin: float | None = None  # candidate - best comparable domestic (percentage points)
@@ -70,8 +122,11 @@ class ComparisonTable(Strict):
     candidate: str
     rows: list[ComparisonRow] = Field(default_factory=list)
     leading: list[LeadingVerdict] = Field(default_factory=list)
-    domestic_leading: bool | None = None  # every benchmark with a comparable domestic row leads
+    domestic_leading: bool | None = None  # the default rule's decision (ComparisonRule()); None: INCONCLUSIVE
     peers_files: list[str] = Field(default_factory=list)
+    paired: list[PairedComparison] = Field(default_factory=list)
+    decision: Decision | None = None  # the default rule applied
+    peer_runs: list[str] = Field(default_factory=list)  # bundle-relative folders of the measured peers
 
 
 def load_peers(paths: str | os.PathLike | list[str | os.PathLike] | None = None) -> list[PeerTable]:
@@ -95,48 +150,194 @@ def _rows(peers: list[PeerTable] | list[PeerRow]) -> list[PeerRow]:
     return out
 
 
-def compare(results: list[EvalResult], peers: list[PeerTable] | list[PeerRow], *, candidate_name: str) -> ComparisonTable:
-    """Candidate headline results (fractions, scaled to percent) next to every peer row of the same benchmark."""
+@dataclass(frozen=True)
+class MeasuredPeer:
+    """A peer model evaluated by benchseal on the same suite (a peer run), with its per-item scores."""
+
+    report: EvalReport
+    items: dict[tuple[str, str, str], dict[str, float]]  # (task, metric, filter) -> item key -> score
+    run_dir: str | None = None  # bundle-relative folder
+
+    @property
+    def origin(self) -> str:
+        o = (self.report.extra.get("identity") or {}).get("origin")
+        return o if o in ("domestic", "foreign") else "unknown"
+
+    @property
+    def origin_note(self) -> str | None:
+        return (self.report.extra.get("identity") or {}).get("origin_note")
+
+
+def _published_reason(p: PeerRow, r: EvalResult) -> str:
+    how = p.protocol_published or f"protocol '{p.protocol}'"
+    if p.fingerprint is None:
+        return (f"published by {p.harness or 'its authors'} ({how}, {p.shots}-shot); no protocol fingerprint, so it "
+                f"cannot be shown to match lm-eval {r.task} {r.metric},{r.filter} {r.num_fewshot}-shot: context only")
+    return "protocol differs: " + "; ".join(differences(r.fingerprint, p.fingerprint)[:4])
+
+
+def compare(results: list[EvalResult], peers: list[PeerTable] | list[PeerRow], *, candidate_name: str,
+            candidate_items: dict[tuple[str, str, str], dict[str, float]] | None = None,
+            measured: list[MeasuredPeer] | None = None) -> ComparisonTable:
+    """PURE: the candidate's headline results next to published rows (context unless their fingerprint is
+    equal) and measured peers (a paired test on the shared items when the fingerprints are equal)."""
     heads = {r.benchmark: r for r in results if r.headline and r.benchmark}
-    table = ComparisonTable(candidate=candidate_name)
+    table = ComparisonTable(candidate=candidate_name, peer_runs=[m.run_dir for m in measured or [] if m.run_dir])
     rows = _rows(peers)
+    default = ComparisonRule()
     for bench, r in heads.items():
         cand_score = round(100.0 * r.value, 4)
+        fp_sha = (r.fingerprint or {}).get("sha256")
         table.rows.append(ComparisonRow(benchmark=bench, model=candidate_name, origin="candidate", score=cand_score,
                                         shots=r.num_fewshot, protocol=r.protocol_label, comparable=True,
-                                        source=f"eval/{r.suite}/results.json"))
+                                        source=f"eval/{r.suite}/results.json", measured=True, fingerprint_sha256=fp_sha))
         for p in (p for p in rows if p.benchmark == bench):
-            why = []
-            if p.shots != r.num_fewshot:
-                why.append(f"{p.shots}-shot vs candidate {r.num_fewshot}-shot")
-            if p.protocol != r.protocol_label:
-                why.append(f"protocol '{p.protocol}' vs candidate '{r.protocol_label}'")
+            equal = p.fingerprint is not None and r.fingerprint is not None and not differences(r.fingerprint, p.fingerprint)
+            reason = None if equal else _published_reason(p, r)
             table.rows.append(ComparisonRow(benchmark=bench, model=p.model, origin=p.origin, score=p.score, shots=p.shots,
-                                            protocol=p.protocol, comparable=not why, reason="; ".join(why) or None,
-                                            source=p.source, params_total_b=p.params_total_b))
+                                            protocol=p.protocol, comparable=equal, reason=reason, source=p.source,
+                                            params_total_b=p.params_total_b,
+                                            fingerprint_sha256=(p.fingerprint or {}).get("sha256")))
+            pc = PairedComparison(benchmark=bench, peer=p.model, origin=p.origin, measured=False, comparable=equal,
+                                  reason=reason, candidate_score=cand_score, peer_score=p.score,
+                                  candidate_stderr_pp=None if r.stderr is None else 100 * r.stderr)
+            if equal:
+                pc.result = unpaired_test(pc, default)
+            table.paired.append(pc)
+        key = (r.task, r.metric, r.filter)
+        for m in measured or []:
+            pr = next((x for x in m.report.results if (x.task, x.metric, x.filter) == key), None)
+            why: list[str] = []
+            if pr is None:
+                why.append(f"the peer run has no {r.task} {r.metric},{r.filter} result")
+            else:
+                why += differences(r.fingerprint, pr.fingerprint)
+                if pr.limit is not None or r.limit is not None:
+                    why.append(f"a run used --limit (peer {pr.limit}, candidate {r.limit}): not the whole benchmark")
+            hist, only = histogram((candidate_items or {}).get(key, {}), m.items.get(key, {}))
+            n_shared = int(sum(c for _, c in hist))
+            if not why and n_shared == 0:
+                why.append("no item is shared between the candidate's and the peer's samples")
+            elif not why and only:
+                why.append(f"the two runs did not score the same items ({only} item(s) only one of them has)")
+            reason = "; ".join(why) or None
+            comparable = reason is None
+            if pr is not None:
+                table.rows.append(ComparisonRow(benchmark=bench, model=m.report.model, origin=m.origin,
+                                                score=round(100.0 * pr.value, 4), shots=pr.num_fewshot, protocol=pr.protocol_label,
+                                                comparable=comparable, reason=reason, source=m.run_dir, measured=True,
+                                                fingerprint_sha256=(pr.fingerprint or {}).get("sha256")))
+            pc = PairedComparison(benchmark=bench, peer=m.report.model, origin=m.origin, origin_note=m.origin_note, measured=True,
+                                  comparable=comparable, reason=reason, n_shared=n_shared, n_unmatched=only,
+                                  histogram=hist if comparable else None, candidate_score=cand_score,
+                                  peer_score=None if pr is None else round(100.0 * pr.value, 4))
+            if comparable:
+                pc.result = paired_test(hist, method=default.test, confidence=default.confidence, margin_pp=default.margin_pp,
+                                        resamples=default.resamples, seed=default.seed)
+            table.paired.append(pc)
+    table.decision = decide(table, default)
+    table.domestic_leading = table.decision.value
     table.leading = domestic_leading(table)
-    decided = [v.leading for v in table.leading if v.leading is not None]
-    table.domestic_leading = all(decided) if decided else None
     return table
 
 
-def domestic_leading(table: ComparisonTable) -> list[LeadingVerdict]:
-    """Per benchmark: candidate >= every comparable domestic row (same benchmark, shots, protocol)."""
-    out = []
-    for bench in dict.fromkeys(r.benchmark for r in table.rows):
-        rows = [r for r in table.rows if r.benchmark == bench]
-        cand = next((r for r in rows if r.origin == "candidate"), None)
-        used = [r for r in rows if r.origin == "domestic" and r.comparable]
-        excluded = [f"{r.model}: {r.reason}" for r in rows if r.origin == "domestic" and not r.comparable]
-        if cand is None or not used:
-            out.append(LeadingVerdict(benchmark=bench, candidate_score=cand.score if cand else None, leading=None,
-                                      rows_excluded=excluded))
+def unpaired_test(pc: PairedComparison, rule: ComparisonRule) -> PairedResult | None:
+    """A published row with an equal fingerprint: no shared items, so the candidate's own standard
+    error gives the interval (the published score is taken as exact)."""
+    from statistics import NormalDist
+
+    if pc.candidate_score is None or pc.peer_score is None or pc.candidate_stderr_pp is None:
+        return None
+    z = NormalDist().inv_cdf(0.5 + rule.confidence / 2)
+    d = pc.candidate_score - pc.peer_score
+    lo, hi = d - z * pc.candidate_stderr_pp, d + z * pc.candidate_stderr_pp
+    outcome = "lead" if lo > rule.margin_pp else "behind" if hi < -rule.margin_pp else "tie"
+    return PairedResult(method="unpaired", confidence=rule.confidence, margin_pp=rule.margin_pp, n=0, diff_pp=round(d, 6),
+                        ci_low_pp=round(lo, 6), ci_high_pp=round(hi, 6), outcome=outcome)
+
+
+def _counted(pc: PairedComparison, rule: ComparisonRule) -> bool:
+    if rule.peer_origin != "any" and pc.origin != rule.peer_origin:
+        return False
+    return rule.peers is None or pc.peer in rule.peers
+
+
+def decide(table: ComparisonTable | dict[str, Any], rule: ComparisonRule) -> Decision:
+    """PURE: apply a comparison rule (program data) to a stored comparison; the test is re-run from
+    the stored difference histograms with the rule's method, confidence and margin."""
+    if isinstance(table, dict):
+        table = ComparisonTable.model_validate(table)
+    heads = [r.benchmark for r in table.rows if r.origin == "candidate"]
+    listed = rule.benchmarks if rule.benchmarks is not None else heads
+    outcomes: list[BenchmarkOutcome] = []
+    reasons: list[str] = []
+    who = {"domestic": "domestic ", "foreign": "foreign ", "any": ""}[rule.peer_origin]
+    for bench in listed:
+        if bench not in heads:
+            outcomes.append(BenchmarkOutcome(benchmark=bench, outcome=None, reason="the candidate has no result for it"))
+            reasons.append(f"{bench}: the candidate has no result for it")
             continue
-        best = max(used, key=lambda r: r.score)
+        results: list[tuple[str, PairedResult]] = []
+        excluded: list[str] = []
+        for pc in (p for p in table.paired if p.benchmark == bench and _counted(p, rule)):
+            if not pc.comparable:
+                excluded.append(f"{pc.peer}{'' if pc.measured else ' (published)'}: {pc.reason}")
+                continue
+            res = (paired_test(pc.histogram, method=rule.test, confidence=rule.confidence, margin_pp=rule.margin_pp,
+                               resamples=rule.resamples, seed=rule.seed)
+                   if pc.histogram is not None else unpaired_test(pc, rule))
+            if res is None:
+                excluded.append(f"{pc.peer}: no shared item and no standard error to test with")
+                continue
+            results.append((pc.peer, res))
+        if len(results) < rule.min_peers:
+            why = (f"{len(results)} comparable {who}peer(s), the rule needs {rule.min_peers}"
+                   + (f"; not comparable: {' | '.join(excluded[:4])}" if excluded else "; no peer measured under the same protocol"))
+            outcomes.append(BenchmarkOutcome(benchmark=bench, outcome=None, reason=why))
+            reasons.append(f"{bench}: {why}")
+            continue
+        kinds = {res.outcome for _, res in results}
+        outcome = "behind" if "behind" in kinds else "lead" if kinds == {"lead"} else "tie"
+        pct = f"{100 * rule.confidence:g}%"
+        outcomes.append(BenchmarkOutcome(benchmark=bench, outcome=outcome, peers=[
+            f"{peer}: {res.outcome} ({res.diff_pp:+.2f} pp, {pct} CI [{res.ci_low_pp:.2f}, {res.ci_high_pp:.2f}], n={res.n})"
+            for peer, res in results]))
+    y = len(listed)
+    n_lead = sum(o.outcome == "lead" for o in outcomes)
+    n_tie = sum(o.outcome == "tie" for o in outcomes)
+    n_behind = sum(o.outcome == "behind" for o in outcomes)
+    n_undecided = sum(o.outcome is None for o in outcomes)
+    summary = f"led on {n_lead} of {y}, tied on {n_tie}, behind on {n_behind}" + (f", undecided on {n_undecided}" if n_undecided else "")
+    if not listed:
+        reasons.append("no benchmark to decide")
+    if reasons:
+        return Decision(value=None, summary=summary, benchmarks=outcomes, reasons=reasons, rule=rule)
+    if rule.decision == "lead_all":
+        value = n_lead == y
+    elif rule.decision == "behind_none":
+        value = n_behind == 0
+    else:
+        value = n_behind == 0 and n_lead >= 1
+    return Decision(value=value, summary=summary, benchmarks=outcomes, rule=rule)
+
+
+def domestic_leading(table: ComparisonTable) -> list[LeadingVerdict]:
+    """Per benchmark, the default rule's outcome and the rows it used or excluded (for the report)."""
+    out = []
+    by_bench = {o.benchmark: o for o in (table.decision.benchmarks if table.decision else [])}
+    for bench in dict.fromkeys(r.benchmark for r in table.rows):
+        cand = next((r for r in table.rows if r.benchmark == bench and r.origin == "candidate"), None)
+        pcs = [p for p in table.paired if p.benchmark == bench and p.origin == "domestic"]
+        used = [p for p in pcs if p.comparable and p.result is not None]
+        o = by_bench.get(bench)
+        best = max(used, key=lambda p: p.peer_score or 0.0) if used else None
         out.append(LeadingVerdict(
-            benchmark=bench, candidate_score=cand.score, leading=cand.score >= best.score,
-            best_domestic=best.model, best_domestic_score=best.score, margin=round(cand.score - best.score, 4),
-            rows_used=[f"{r.model} ({r.score:g}) @ {r.source}" for r in used], rows_excluded=excluded,
+            benchmark=bench, candidate_score=cand.score if cand else None,
+            leading=None if o is None or o.outcome is None else o.outcome == "lead", outcome=o.outcome if o else None,
+            best_domestic=best.peer if best else None, best_domestic_score=best.peer_score if best else None,
+            margin=round(cand.score - best.peer_score, 4) if best and cand and best.peer_score is not None else None,
+            rows_used=[f"{p.peer} ({p.peer_score:g}): {p.result.outcome}" for p in used if p.result and p.peer_score is not None],
+            rows_excluded=[f"{p.peer}: {p.reason}" for p in pcs if not p.comparable],
         ))
     return out
 
@@ -183,19 +384,95 @@ def peer_snapshot(results: list[EvalResult], files: list[Path], *, suite: str) -
     return PeerSnapshot(suite=suite, tables=tables)
 
 
-def comparison_from_snapshot(report: EvalReport, snapshot: PeerSnapshot) -> ComparisonTable:
-    """PURE: results.json + peers.json -> the comparison stored in results.json's extra.comparison."""
-    table = compare(report.results, list(snapshot.tables), candidate_name=report.model)
+PEER_RUNS_DIR = "peer_runs"  # eval/<suite>/peer_runs/<name>/: measured peers copied into the bundle
+_PEER_FILES = ("results.json", "lm_eval_results.json")
+
+
+def _slug(text: str) -> str:
+    import re
+
+    base = Path(text.rstrip("/")).name or text
+    return re.sub(r"[^A-Za-z0-9._-]+", "-", base).strip("-")[:60] or "peer"
+
+
+def copy_peer_run(source: Path, suite: str, suite_dir: Path) -> str:
+    """Copy a peer's run of ``suite`` (a bundle, eval/<suite> folder or results.json) into
+    ``suite_dir/peer_runs/<name>/``; returns the folder name. Raises BundleError/UsageError."""
+    import shutil
+
+    from benchseal.errors import UsageError
+    from benchseal.evaluators.parity import find_runs
+    from benchseal.io import read_json
+
+    runs = find_runs(source)
+    src = runs.get(suite)
+    if src is None:
+        raise UsageError(f"the peer run has no results for suite '{suite}'", where=str(source),
+                         hint=f"run `benchseal eval run {suite}` on the peer model (it has: {', '.join(sorted(runs))})")
+    peer = EvalReport.model_validate(read_json(src / "results.json"))
+    name = _slug(peer.model)
+    dest = Path(suite_dir) / PEER_RUNS_DIR / name
+    if dest.exists():
+        shutil.rmtree(dest)
+    dest.mkdir(parents=True)
+    for f in [src / n for n in _PEER_FILES if (src / n).is_file()] + sorted(src.glob("samples_*.jsonl")):
+        shutil.copyfile(f, dest / f.name)
+    return name
+
+
+def _items(folder: Path, report: EvalReport) -> dict[tuple[str, str, str], dict[str, float]]:
+    from benchseal.evaluators.paired import read_item_scores
+    from benchseal.io import read_json
+
+    raw_path = folder / "lm_eval_results.json"
+    raw = read_json(raw_path) if raw_path.is_file() else {}
+    return {(r.task, r.metric, r.filter): read_item_scores(folder, raw, r.task, r.metric, r.filter)
+            for r in report.results if r.headline}
+
+
+def measured_peers(suite_dir: Path) -> list[MeasuredPeer]:
+    """Every peer run under ``suite_dir/peer_runs/`` with its per-item scores, in name order."""
+    from benchseal.io import read_json
+
+    out = []
+    base = Path(suite_dir) / PEER_RUNS_DIR
+    for d in sorted(p for p in base.iterdir() if (p / "results.json").is_file()) if base.is_dir() else []:
+        rep = EvalReport.model_validate(read_json(d / "results.json"))
+        out.append(MeasuredPeer(report=rep, items=_items(d, rep), run_dir=f"eval/{Path(suite_dir).name}/{PEER_RUNS_DIR}/{d.name}"))
+    return out
+
+
+def comparison_from_snapshot(report: EvalReport, snapshot: PeerSnapshot, *,
+                             candidate_items: dict[tuple[str, str, str], dict[str, float]] | None = None,
+                             measured: list[MeasuredPeer] | None = None) -> ComparisonTable:
+    """PURE: results.json + peers.json (+ the measured peers' items) -> results.json's extra.comparison."""
+    table = compare(report.results, list(snapshot.tables), candidate_name=report.model,
+                    candidate_items=candidate_items, measured=measured)
     table.peers_files = [t.file for t in snapshot.tables]
     return table
 
 
-def attach_comparison(out_dir: Path, report: EvalReport, *, peers: list[Path] | None = None) -> tuple[EvalReport, list[str]]:
-    """Compare a suite run in ``out_dir`` with peer tables and store the comparison in the bundle.
+def comparison_from_dir(suite_dir: Path, report: EvalReport | None = None) -> ComparisonTable:
+    """The comparison of one eval/<suite> folder from its files (results.json, peers.json, samples,
+    peer_runs/); what attach_comparison stores and what ``benchseal verify`` re-derives."""
+    from benchseal.io import read_json
+
+    suite_dir = Path(suite_dir)
+    report = report or EvalReport.model_validate(read_json(suite_dir / "results.json"))
+    snap_path = suite_dir / PEERS_JSON
+    snapshot = PeerSnapshot.model_validate(read_json(snap_path)) if snap_path.is_file() else PeerSnapshot(suite=report.suite)
+    return comparison_from_snapshot(report, snapshot, candidate_items=_items(suite_dir, report),
+                                    measured=measured_peers(suite_dir))
+
+
+def attach_comparison(out_dir: Path, report: EvalReport, *, peers: list[Path] | None = None,
+                      peer_runs: list[Path] | None = None) -> tuple[EvalReport, list[str]]:
+    """Compare a suite run in ``out_dir`` with peer tables and measured peer runs; store it in the bundle.
 
     Peer tables: ``peers`` when given, else the suite's declared ``peers``, else every
-    configs/peers table. Writes eval/<suite>/peers.json and rewrites eval/<suite>/results.json with
-    ``extra.comparison``; returns the updated report and the two bundle-relative paths."""
+    configs/peers table. ``peer_runs``: benchseal runs of the same suite on peer models, copied into
+    eval/<suite>/peer_runs/. Writes eval/<suite>/peers.json and rewrites eval/<suite>/results.json
+    with ``extra.comparison``; returns the updated report and the bundle-relative paths written."""
     from benchseal.evaluators.suites import load_suite
     from benchseal.io import write_json
     from benchseal.bundle import EVAL_DIR, EVAL_RESULTS
@@ -205,11 +482,16 @@ def attach_comparison(out_dir: Path, report: EvalReport, *, peers: list[Path] | 
         peers = load_suite(suite_file).peer_files() if suite_file else None
     if peers is None:
         peers = config_files("peers")
-    snapshot = peer_snapshot(report.results, [Path(p) for p in peers], suite=report.suite)
-    table = comparison_from_snapshot(report, snapshot)
-    report = report.model_copy(update={"extra": {**report.extra, "comparison": table.model_dump(mode="json")}})
     eval_dir = Path(out_dir) / EVAL_DIR / report.suite
+    for run in peer_runs or []:
+        copy_peer_run(Path(run), report.suite, eval_dir)
+    snapshot = peer_snapshot(report.results, [Path(p) for p in peers], suite=report.suite)
     write_json(eval_dir / PEERS_JSON, snapshot)
+    table = comparison_from_dir(eval_dir, report)
+    report = report.model_copy(update={"extra": {**report.extra, "comparison": table.model_dump(mode="json")}})
     write_json(eval_dir / EVAL_RESULTS, report)
     rel = f"{EVAL_DIR}/{report.suite}"
-    return report, [f"{rel}/{PEERS_JSON}", f"{rel}/{EVAL_RESULTS}"]
+    written = [f"{rel}/{PEERS_JSON}", f"{rel}/{EVAL_RESULTS}"]
+    written += sorted(p.relative_to(Path(out_dir)).as_posix() for p in (eval_dir / PEER_RUNS_DIR).rglob("*") if p.is_file()) \
+        if (eval_dir / PEER_RUNS_DIR).is_dir() else []
+    return report, written

@@ -19,6 +19,7 @@ from benchseal.bundle import EVAL_DIR, EVAL_RESULTS
 from benchseal.schema import EvalReport, EvalResult
 from benchseal.evaluators.backends import BackendOptions, build_lms
 from benchseal.evaluators.datasets import verify_suite_data
+from benchseal.evaluators.fingerprint import fingerprint
 from benchseal.evaluators.suites import Suite, load_suite, render_tasks
 
 LM_EVAL_RESULTS = "lm_eval_results.json"
@@ -48,11 +49,7 @@ def jsonable(obj: Any) -> Any:
     return str(obj)
 
 
-def _leaves(raw: dict[str, Any], task: str, depth: int = 0) -> list[str]:
-    subs = raw.get("group_subtasks", {}).get(task)
-    if not subs or depth > 10:
-        return [task]
-    return [leaf for s in subs for leaf in _leaves(raw, s, depth + 1)]
+from benchseal.evaluators.fingerprint import leaves as _leaves  # noqa: E402
 
 
 def _n(raw: dict[str, Any], task: str, metric: str | None = None) -> int | None:
@@ -113,6 +110,7 @@ def results_from_lm_eval(raw: dict[str, Any], *, suite: str, limit: float | None
                     benchmark=tp.get("benchmark"),
                     headline=_is_headline(tp, metric, filt),
                     protocol_label=label,
+                    fingerprint=fingerprint(raw, task, metric=metric, filt=filt, protocol=protocol, task_protocol=tp),
                 )
             )
     return out
@@ -148,21 +146,45 @@ def _groups(suite: Suite, lms: dict[str, Any]) -> list[tuple[int, str, list[str]
     return [(shots, by_task[names[0]].scoring, names) for (shots, _), names in groups.items()]
 
 
-def claim_grade(suite: Suite, results: list[EvalResult], *, limit: float | None, backend_notes: list[str]) -> list[str]:
+def claim_grade(suite: Suite, results: list[EvalResult], *, limit: float | None, backend_notes: list[str],
+                manifest: dict[str, Any] | None = None) -> list[str]:
+    """Why the run is not claim-grade ([] when it is). Rules (docs/evaluation.md, "Claim-grade"):
+    no --limit; a demo suite never; a custom suite never for a task named like a standard benchmark;
+    a standard suite's task must have evaluated exactly the official item count of its split; the
+    data manifest is recorded (and matched its pin, which verify_suite_data enforces before the run)."""
+    from benchseal.evaluators.suites import standard_benchmarks
+
     reasons = list(backend_notes)
     rules = suite.claim_grade_requires
     if limit is not None and rules.no_limit:
         reasons.append(f"run with --limit {limit:g} (a subset of the data)")
+    if suite.kind == "demo":
+        reasons.append(f"suite '{suite.name}' is a demo suite: it demonstrates the pipeline and backs no claim")
+    if manifest is not None and not manifest.get("sha256"):
+        reasons.append("no data manifest was recorded")
     if rules.manifest_pinned:
         unpinned = [d.name for d in suite.data.datasets if not d.manifest_sha256]
         if unpinned:
             reasons.append(f"dataset manifests not pinned in the suite: {', '.join(unpinned)}")
+    standard = standard_benchmarks()
     for t in suite.tasks:
         head = [r for r in results if r.task == t.task and r.headline]
         if not head:
             reasons.append(f"no headline result {t.metric},{t.filter} for task {t.task}")
-        elif rules.min_n is not None and (head[0].n or 0) < rules.min_n:
-            reasons.append(f"task {t.task} has n={head[0].n} < {rules.min_n}")
+            continue
+        n = head[0].n
+        if rules.min_n is not None and (n or 0) < rules.min_n:
+            reasons.append(f"task {t.task} has n={n} < {rules.min_n}")
+        official = t.official_items
+        if t.suite_kind != "standard" and t.benchmark in standard:
+            reasons.append(f"task {t.task} is named '{t.benchmark}', a standard benchmark, but comes from "
+                           f"{t.suite_kind} suite '{t.suite_name or suite.name}'; only the standard suite "
+                           f"'{standard[t.benchmark].suite}' backs a '{t.benchmark}' claim")
+            official = standard[t.benchmark].items
+        if official is not None and n != official:
+            reasons.append(f"task {t.task} evaluated {n} items; the official {t.benchmark} split has {official}")
+        elif t.suite_kind == "standard" and official is None:
+            reasons.append(f"task {t.task}: the suite pins no official item count")
     return reasons
 
 
@@ -211,6 +233,7 @@ def run_suite(
     tm = TaskManager(include_path=str(include), include_defaults=False)
     p = s.protocol
     protocol = s.protocol_dict()
+    protocol["data_manifest_sha256"] = manifest["sha256"]
     runs, notes = [], []
     for shots, scoring, names in _groups(s, lms):
         elm = lms[scoring]
@@ -239,7 +262,7 @@ def run_suite(
     merged = merge_raw(runs)
     write_json(eval_dir / LM_EVAL_RESULTS, merged)
     results = results_from_lm_eval(merged, suite=s.name, limit=limit, protocol=protocol)
-    reasons = claim_grade(s, results, limit=limit, backend_notes=[])
+    reasons = claim_grade(s, results, limit=limit, backend_notes=[], manifest=manifest)
     report = EvalReport(
         suite=s.name,
         backend=backend,

@@ -32,6 +32,24 @@ class RefusalInputs:
     rules: Path | None = None  # None: configs/suites/refusal/rules.yaml
     max_gen_toks: int = 64
     chat: bool = True  # send each question as a user chat turn (False: plain text, for base models)
+    judge_base_url: str | None = None  # OpenAI-compatible judge for the replies the rules cannot decide
+    judge_model: str | None = None
+    judge_api_key_env: str | None = None
+    sample: int | None = 300  # questions drawn per bank (TC260-003 §9.4)
+
+
+def _judge(refusal: RefusalInputs):
+    from benchseal.evaluators.judge import Judge
+
+    if not refusal.judge_model or not refusal.judge_base_url:
+        return None
+    return Judge(base_url=refusal.judge_base_url, model=refusal.judge_model, api_key_env=refusal.judge_api_key_env)
+
+
+def _suites_in(path: Path) -> set[str]:
+    from benchseal.evaluators.parity import find_runs
+
+    return set(find_runs(path))
 
 
 def _files_under(out_dir: Path, rel: str) -> list[str]:
@@ -78,6 +96,7 @@ def run_eval_stage(
     parity_reference: Path | None = None,
     batch_size: int | str = 1,
     allow_unsafe_code: bool = False,
+    peer_runs: list[Path] | None = None,
 ) -> list[str]:
     """Run the eval stage into the bundle ``out_dir``; returns the bundle-relative files written.
 
@@ -86,7 +105,8 @@ def run_eval_stage(
     declared peer tables (else configs/peers), with the rows used copied to ``peers.json``.
     ``refusal`` runs the two banks (eval/refusal/). ``parity_reference`` (a bundle) is copied into
     eval/parity/reference/ and compared with this run (candidate >= 99% of reference per task, plus
-    per-sample agreement)."""
+    per-sample agreement). ``peer_runs``: benchseal runs of the same suites on peer models, copied
+    into eval/<suite>/peer_runs/ and compared item by item (paired test)."""
     from benchseal.evaluators.backends import BackendOptions, build_lms
     from benchseal.evaluators.parity import RESERVED_SUITES, find_runs, write_parity
     from benchseal.evaluators.peers import attach_comparison
@@ -119,8 +139,9 @@ def run_eval_stage(
         report = run_suite(spec, model=model, backend=backend, out_dir=out_dir, data_dir=data_dir, limit=limit,
                            base_url=base_url, api_key_env=api_key_env, tokenizer=tokenizer, device=device,
                            batch_size=batch_size, model_digest=model_digest, allow_unsafe_code=allow_unsafe_code,
-                           lms=lms_for(suite.protocol.seed))
-        attach_comparison(out_dir, report, peers=suite.peer_files())
+                           extra=extra, lms=lms_for(suite.protocol.seed))
+        attach_comparison(out_dir, report, peers=suite.peer_files(),
+                          peer_runs=[Path(p) for p in peer_runs or [] if report.suite in _suites_in(Path(p))])
         ran.append(report.suite)
         files += _files_under(out_dir, f"{EVAL_DIR}/{report.suite}")
     if refusal is not None:
@@ -128,7 +149,8 @@ def run_eval_stage(
         run_refusal(model=model, backend=backend, out_dir=out_dir, should_refuse=Path(refusal.should_refuse),
                     should_answer=Path(refusal.should_answer), rules=Path(refusal.rules) if refusal.rules else None,
                     base_url=base_url, api_key_env=api_key_env, tokenizer=tokenizer, device=device, batch_size=batch_size,
-                    max_gen_toks=refusal.max_gen_toks, chat=refusal.chat, model_digest=model_digest, lms=lms)
+                    max_gen_toks=refusal.max_gen_toks, chat=refusal.chat, model_digest=model_digest, lms=lms,
+                    judge=_judge(refusal), sample=refusal.sample)
         files += _files_under(out_dir, f"{EVAL_DIR}/refusal")
     if parity_reference is not None:
         _, written = write_parity(out_dir, parity_reference, suites=ran, model=model, backend=backend, model_digest=model_digest)

@@ -48,6 +48,14 @@ class SuiteTask(Strict):
     source: TaskSource
     unsafe_code: bool = False  # runs model-written code (HumanEval); needs --allow-unsafe-code
     peer_protocol: str | None = None  # protocol label for peer comparison; default "base"/"chat"
+    # standard suites: the official item count of the evaluated split (whole benchmark, every
+    # subtask of a group) and where that figure is published; a claim-grade run evaluates exactly these
+    official_items: int | None = Field(default=None, ge=1)
+    items_source: str | None = None
+    lm_eval_task_version: str | None = None  # the task version the suite was written for (documentation)
+    # filled on load from the suite file the task comes from (not settable in YAML to effect)
+    suite_kind: Literal["standard", "demo", "custom"] = "custom"
+    suite_name: str | None = None
 
 
 class DatasetSpec(Strict):
@@ -83,6 +91,9 @@ class ClaimGradeRules(Strict):
 class Suite(Strict):
     name: str
     description: str = ""
+    # standard: a public benchmark, whole (honoured only for suites shipped in benchseal's configs);
+    # demo: demonstrates the pipeline, never claim-grade; custom: the user's own tasks
+    kind: Literal["standard", "demo", "custom"] = "custom"
     includes: list[str] = Field(default_factory=list)  # other suites whose tasks and data join this one
     opt_in: bool = False  # never part of a combined suite unless named
     tasks: list[SuiteTask] = Field(default_factory=list)
@@ -163,6 +174,10 @@ def load_suite(name_or_path: str, _seen: tuple[str, ...] = ()) -> Suite:
     path = _resolve_path(name_or_path)
     suite = load_yaml_model(Suite, path)
     suite.path = str(path.resolve())
+    if suite.kind == "standard" and not _shipped(path):
+        suite.kind = "custom"  # only benchseal's own suite files define a standard benchmark
+    for t in suite.tasks:
+        t.suite_kind, t.suite_name = suite.kind, suite.name
     if suite.name in _seen:
         raise ConfigError(f"suite '{suite.name}' includes itself", where=str(path))
     tasks = list(suite.tasks)
@@ -182,6 +197,39 @@ def load_suite(name_or_path: str, _seen: tuple[str, ...] = ()) -> Suite:
     if not suite.tasks:
         raise ConfigError("suite lists no tasks", where=str(path), hint="add at least one entry under 'tasks'")
     return suite
+
+
+def _shipped(path: Path) -> bool:
+    from benchseal.config import packaged_config_dir
+
+    try:
+        path.resolve().relative_to((packaged_config_dir() / "suites").resolve())
+        return True
+    except ValueError:
+        return False
+
+
+class StandardBenchmark(Strict):
+    benchmark: str
+    suite: str
+    task: str
+    items: int | None
+    source: str | None
+
+
+def standard_benchmarks() -> dict[str, StandardBenchmark]:
+    """benchmark name -> its standard suite's task, official item count and source (shipped suites only)."""
+    from benchseal.config import packaged_config_dir
+
+    out: dict[str, StandardBenchmark] = {}
+    for f in sorted((packaged_config_dir() / "suites").glob("*.yaml")):
+        s = load_yaml_model(Suite, f)
+        if s.kind != "standard":
+            continue
+        for t in s.tasks:
+            out.setdefault(t.benchmark, StandardBenchmark(benchmark=t.benchmark, suite=s.name, task=t.task,
+                                                          items=t.official_items, source=t.items_source))
+    return out
 
 
 # ------------------------------------------------------------------------------------------------

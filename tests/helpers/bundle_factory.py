@@ -102,19 +102,29 @@ PEERS = (("Qwen2-72B", "domestic", -3.0), ("DeepSeek-V3-Base", "domestic", -1.5)
 
 
 def _comparison(results: list[EvalResult]) -> dict:
-    """Shaped like benchseal.evaluators.peers.ComparisonTable (scores in percent)."""
-    rows, leading = [], []
-    for r in results:
-        score = round(100 * r.value, 4)
-        rows.append({"benchmark": r.benchmark, "model": "sample-model", "origin": "candidate", "score": score, "shots": r.num_fewshot,
-                     "protocol": "base", "comparable": True, "reason": None, "source": f"eval/{r.suite}/results.json", "params_total_b": None})
-        for name, origin, delta in PEERS:
-            rows.append({"benchmark": r.benchmark, "model": name, "origin": origin, "score": round(score + delta, 4), "shots": r.num_fewshot,
-                         "protocol": "base", "comparable": True, "reason": None, "source": "https://example.org/peer-report", "params_total_b": 70.0})
-        best = max((score + d, n) for n, o, d in PEERS if o == "domestic")
-        leading.append({"benchmark": r.benchmark, "candidate_score": score, "leading": True, "best_domestic": best[1],
-                        "best_domestic_score": round(best[0], 4), "margin": round(score - best[0], 4), "rows_used": [], "rows_excluded": []})
-    return {"candidate": "sample-model", "rows": rows, "leading": leading, "domestic_leading": True, "peers_files": []}
+    """A benchseal.evaluators.peers.ComparisonTable made by the real compare(): the peers of PEERS
+    measured on the same 1000 items under the same (made-up) protocol fingerprint, so the paired
+    test decides (the candidate is ahead of both domestic peers on every benchmark)."""
+    from benchseal.evaluators.peers import MeasuredPeer, compare
+
+    fp = {"harness": "lm-eval", "sha256": "fe" * 32}
+    n = 1000
+    cands = [r.model_copy(update={"fingerprint": fp}) for r in results]
+    cand_items = {}
+    peer_items: dict[str, dict] = {name: {} for name, _, _ in PEERS}
+    for r in cands:
+        right = round(r.value * n)
+        cand_items[(r.task, r.metric, r.filter)] = {f"{r.task}/{i}/h": float(i < right) for i in range(n)}
+        for name, _, delta in PEERS:
+            peer_right = right + round(delta * n / 100)
+            peer_items[name][(r.task, r.metric, r.filter)] = {f"{r.task}/{i}/h": float(i < peer_right) for i in range(n)}
+    measured = []
+    for name, origin, delta in PEERS:
+        rep = EvalReport(suite=results[0].suite, backend="vllm", model=name, claim_grade=True,
+                         results=[r.model_copy(update={"value": r.value + delta / 100}) for r in cands],
+                         extra={"identity": {"origin": origin, "origin_note": "sample"}})
+        measured.append(MeasuredPeer(report=rep, items=peer_items[name], run_dir=f"eval/{results[0].suite}/peer_runs/{name}"))
+    return compare(cands, [], candidate_name="sample-model", candidate_items=cand_items, measured=measured).model_dump(mode="json")
 
 
 # suite -> [(task, metric, benchmark, value)]

@@ -11,7 +11,7 @@ breaks at import time and a type checker can follow every call):
 - hardware.json compute  <- hardware.json gpus       benchseal.hw.compute_table
 - model.json model_digest <- model.json files        benchseal.bench.model.digest.model_digest
 - eval/<suite>/results.json <- lm_eval_results.json   benchseal.evaluators.results_from_lm_eval
-- eval/<suite> extra.comparison <- results + peers.json  benchseal.evaluators.peers.comparison_from_snapshot
+- eval/<suite> extra.comparison <- results + samples + peers.json + peer_runs/  benchseal.evaluators.peers.comparison_from_dir
 - eval/refusal rates     <- samples_refusal.jsonl + rules  benchseal.evaluators.refusal (reclassify, refusal_raw)
 - eval/parity extra.parity <- eval/parity/reference/ + eval/<suite>  benchseal.evaluators.bundle_parity
 - claims.json            <- the evidence + program   benchseal.claims.check / load_program / load_evidence
@@ -35,7 +35,7 @@ from benchseal.evaluators import results_from_lm_eval
 from benchseal.evaluators.parity import bundle_parity, parity_protocol, parity_raw
 from benchseal.evaluators.refusal import (RefusalRules, counts_of, flags_from_samples, load_rules, reclassify,
                                          refusal_raw)
-from benchseal.evaluators.peers import PeerSnapshot, PeerTable, comparison_from_snapshot
+from benchseal.evaluators.peers import PeerSnapshot, PeerTable, comparison_from_dir
 from benchseal.hw.compute import compute_table, merge_compute_tables
 from benchseal.io import iter_jsonl, read_json, validate
 from benchseal.reports.seal.canonical import diff_values, summarise
@@ -319,12 +319,13 @@ class ComparisonCheck(_Recompute):
                                    "so it cannot be re-derived")
                 continue
             snapshot_model = PeerSnapshot
-            derive = comparison_from_snapshot
             report = validate(EvalReport, data, where=f"{rel}/{layout.EVAL_RESULTS}")
             snapshot = validate(snapshot_model, read_json(d / "peers.json"), where=f"{rel}/peers.json")
             rows = sum(len(t.rows) for t in snapshot.tables)
-            yield _compare(name, f"{rel}/{layout.EVAL_RESULTS}: extra.comparison", stored, derive(report, snapshot),
-                           f"comparison re-derived from {len(report.results)} result(s) and {rows} peer row(s) in peers.json")
+            fresh = comparison_from_dir(d, report)  # results, samples, peers.json and peer_runs/ of the same folder
+            yield _compare(name, f"{rel}/{layout.EVAL_RESULTS}: extra.comparison", stored, fresh,
+                           f"comparison re-derived from {len(report.results)} result(s), {rows} peer row(s) in peers.json "
+                           f"and {len(fresh.peer_runs)} measured peer run(s) with their samples")
             yield from self._published(f"peers:{d.name}", rel, report, snapshot)
         if not found:
             yield skipped(self.name, "no peer comparison in the bundle")

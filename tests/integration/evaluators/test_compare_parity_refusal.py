@@ -15,20 +15,57 @@ from tests.unit.evaluators.test_compare_parity_refusal import _res  # noqa: F401
 
 
 def test_compare_cli_on_a_bundle(run_cli, demo_run: Path, tmp_path: Path):
+    """Published rows without a fingerprint are shown with their reason and decide nothing."""
     peers = tmp_path / "peers.yaml"
     peers.write_text(
         "name: toy\nrows:\n"
         "  - {model: D, origin: domestic, benchmark: benchseal-demo-mc, metric: acc, score: 1.0, shots: 2, protocol: base-ppl, source: 'https://example.org/d'}\n"
-        "  - {model: F, origin: foreign, benchmark: benchseal-demo-mc, metric: acc, score: 99.0, shots: 2, protocol: base-ppl, source: 'https://example.org/f'}\n"
-        "  - {model: D2, origin: domestic, benchmark: benchseal-demo-mc, metric: acc, score: 99.0, shots: 0, protocol: base-ppl, source: 'https://example.org/d2'}\n")
+        "  - {model: F, origin: foreign, benchmark: benchseal-demo-mc, metric: acc, score: 99.0, shots: 2, protocol: base-ppl, source: 'https://example.org/f'}\n")
     code, out, err = run_cli("eval", "compare", demo_run, "--peers", peers, "--json")
     assert code == 0, err
     table = json.loads(out)
     v = next(x for x in table["leading"] if x["benchmark"] == "benchseal-demo-mc")
     acc = next(r for r in read_json(demo_run / "eval/demo/results.json")["results"] if r["headline"] and r["metric"] == "acc")
     assert v["candidate_score"] == pytest.approx(100 * acc["value"])
-    assert v["leading"] == (100 * acc["value"] >= 1.0) and v["rows_used"] == ["D (1) @ https://example.org/d"]
-    assert v["rows_excluded"] == ["D2: 0-shot vs candidate 2-shot"]
+    assert v["leading"] is None and v["rows_used"] == [] and "no protocol fingerprint" in v["rows_excluded"][0]
+    assert table["domestic_leading"] is None
+
+
+def test_two_tiny_models_paired_decision(run_cli, tiny_llama: Path, tiny_qwen2: Path, tmp_path: Path):
+    """(b) two tiny models evaluated by benchseal on the same local task: the peer run is attached to the
+    candidate's bundle, each benchmark gets a paired decision with an interval, and verify re-derives it."""
+    peer = tmp_path / "peer"
+    code, out, err = run_cli("eval", "run", "demo", "--model", tiny_qwen2, "--device", "cpu", "--out", peer,
+                             "--origin", "domestic", "--origin-note", "test peer (a tiny Qwen2-style model)", "--json")
+    assert code == 0, err
+    cand = tmp_path / "cand"
+    code, out, err = run_cli("eval", "run", "demo", "--model", tiny_llama, "--device", "cpu", "--out", cand,
+                             "--peer-run", peer, "--json")
+    assert code == 0, err
+    table = json.loads(out)["extra"]["comparison"]
+    assert table["peer_runs"] == ["eval/demo/peer_runs/" + tiny_qwen2.name]
+    pcs = {p["benchmark"]: p for p in table["paired"] if p["measured"]}
+    assert set(pcs) == {"benchseal-demo-mc", "benchseal-demo-gen"}
+    for p in pcs.values():
+        assert p["comparable"] and p["origin"] == "domestic" and p["n_unmatched"] == 0
+        r = p["result"]
+        assert p["n_shared"] == r["n"] in (12, 16) and r["method"] == "paired_bootstrap" and r["confidence"] == 0.95
+        assert r["ci_low_pp"] <= r["diff_pp"] <= r["ci_high_pp"] and r["outcome"] in ("lead", "tie", "behind")
+        assert r["diff_pp"] == pytest.approx(p["candidate_score"] - p["peer_score"], abs=1e-6)
+    assert table["decision"]["summary"].startswith("led on ")
+    code, out, err = run_cli("eval", "compare", cand, "--json")
+    assert code == 0 and json.loads(out)["paired"] == table["paired"]
+    from benchseal.reports.verify.recompute import ComparisonCheck
+    from tests.unit.evaluators.test_stage import _results
+
+    got = _results(ComparisonCheck(), cand)
+    assert got["recompute:comparison:demo"][0] == "PASS", got
+    # a changed sample in the stored peer run is caught by the re-derivation
+    f = cand / "eval/demo/peer_runs" / tiny_qwen2.name / "samples_benchseal_demo_mc.jsonl"
+    rows = list(iter_jsonl(f))
+    rows[0]["acc"] = 1.0 - rows[0]["acc"]
+    f.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    assert _results(ComparisonCheck(), cand)["recompute:comparison:demo"][0] == "FAIL"
 
 
 def test_parity_same_run_passes_and_degraded_copy_fails(run_cli, demo_dir: Path, tmp_path: Path):

@@ -40,10 +40,12 @@ def test_comparison_stored_where_programs_read_it(stage_run):
     acc = next(r for r in results["results"] if r["headline"] and r["metric"] == "acc")
     lead = resolve(parse("eval.demo.extra.comparison.leading[benchmark=benchseal-demo-mc]"), load_evidence(bundle).data).value
     assert lead["candidate_score"] == pytest.approx(100 * acc["value"])
-    assert lead["leading"] == (100 * acc["value"] >= 1.0) and lead["rows_used"] == ["D (1) @ https://example.org/d"]
-    assert lead["rows_excluded"] == ["D2: 0-shot vs candidate 2-shot"]
+    # published rows without a protocol fingerprint are context: they decide nothing, each says why
+    assert lead["leading"] is None and lead["rows_used"] == []
+    assert {x.split(":")[0] for x in lead["rows_excluded"]} == {"D", "D2"}
+    assert all("no protocol fingerprint" in x for x in lead["rows_excluded"])
     dl = resolve(parse("eval.demo.extra.comparison.domestic_leading"), load_evidence(bundle).data).value
-    assert dl is lead["leading"]  # the generative task has no peer rows: only the mc benchmark decides
+    assert dl is None  # INCONCLUSIVE, never a bare >= on point estimates
     snapshot = read_json(bundle / "eval/demo/peers.json")
     (table,) = snapshot["tables"]
     assert table["rows_in_source"] == 4 and {r["model"] for r in table["rows"]} == {"D", "F", "D2"}  # X: other benchmark
@@ -80,17 +82,20 @@ def test_refusal_and_parity_satisfy_the_programs_claims(stage_run, demo_run, tmp
     assert (refusal["refusal_rate_should_refuse"]["value"], refusal["refusal_rate_should_refuse"]["n"]) == (1.0, 2)
     assert (refusal["over_refusal_rate"]["value"], refusal["over_refusal_rate"]["n"]) == (1.0, 3)
     v = {x.claim_id: x for x in check(load_program("chengdu-2025"), load_evidence(bundle)).verdicts}
-    assert v["safety-refusal"].status == "PASS" and v["safety-refusal"].observed == 1.0  # >= 0.9
-    assert v["safety-over-refusal"].status == "FAIL" and v["safety-over-refusal"].observed == 1.0  # <= 0.1 does not hold
+    # two- and three-question banks are not the structure TC260-003 sets: INCONCLUSIVE, with the reason
+    assert v["safety-refusal"].status == "INCONCLUSIVE" and "TC260-003 §8.3 asks for at least 500" in v["safety-refusal"].reason
 
     parity = read_json(bundle / "eval/parity/results.json")
-    assert parity["claim_grade"] and parity["extra"]["parity"]["passed"] is True
+    assert parity["extra"]["parity"]["passed"] is True
+    assert parity["not_claim_grade_reasons"] == ["the reference run of suite 'demo' is not claim-grade",
+                                                 "the candidate run of suite 'demo' is not claim-grade"]  # demo backs no claim
     assert all(t["agreement"] == 1.0 and t["compared"] > 0 for t in parity["extra"]["parity"]["tasks"])
     assert parity["extra"]["reference"]["model_digest"] is None and parity["extra"]["reference"]["suites"] == ["demo"]
     v = {x.claim_id: x for x in check(load_program("shenzhen-2025"), load_evidence(bundle)).verdicts}
-    assert v["migration-parity"].status == "PASS"
+    assert v["migration-parity"].status == "INCONCLUSIVE" and "not claim-grade" in v["migration-parity"].reason
 
-    # a reference that scored higher than 1/0.99 x the candidate: the same claim FAILs, and verify re-derives it
+    # a reference that scored higher than 1/0.99 x the candidate: the parity report fails, and verify re-derives it
+    # (the claim stays INCONCLUSIVE here only because demo runs back no claim)
     ref = Path(shutil.copytree(demo_run, tmp_path / "ref"))
     cand = _copy(bundle, tmp_path)
     _edit(ref / "eval/demo/results.json", lambda d: [r.update(value=r["value"] + 0.2) for r in d["results"]
@@ -100,7 +105,7 @@ def test_refusal_and_parity_satisfy_the_programs_claims(stage_run, demo_run, tmp
     mc = next(t for t in rep["tasks"] if t["task"] == "benchseal_demo_mc")
     assert rep["passed"] is False and mc["passed"] is False and mc["agreement"] == 1.0
     v = {x.claim_id: x for x in check(load_program("shenzhen-2025"), load_evidence(cand)).verdicts}
-    assert v["migration-parity"].status == "FAIL"
+    assert v["migration-parity"].status == "INCONCLUSIVE"
     assert _results(ParityCheck(), cand)["recompute:parity"][0] == "PASS"
 
 

@@ -69,7 +69,9 @@ def test_bundle_contents(demo_dir: Path):
     from importlib.metadata import version
 
     report = EvalReport.model_validate(read_json(demo_dir / "results.json"))
-    assert report.claim_grade and not report.not_claim_grade_reasons
+    assert not report.claim_grade  # the demo suite demonstrates the pipeline and backs no claim
+    assert report.not_claim_grade_reasons == ["suite 'demo' is a demo suite: it demonstrates the pipeline and backs no claim"]
+    assert all(r.fingerprint and r.fingerprint["data_manifest_sha256"] == report.data_manifest_sha256 for r in report.results if r.headline)
     assert report.lm_eval_version == version("lm_eval") == "0.4.13"
     assert report.model_digest == "sha256:test"
     manifest = read_json(demo_dir / "manifest.json")

@@ -29,26 +29,20 @@ def test_peer_tables_cite_sources():
     assert ds[("DeepSeek-V3-Base", "MMLU")].score == 87.1 and ds[("Qwen2.5-72B-Base", "CMMLU")].score == 89.5
 
 
-def test_domestic_leading_uses_only_same_protocol_rows():
+def test_published_rows_without_fingerprint_are_context_only():
+    """The shipped vendor rows were measured with the vendors' own prompts: none decides, and the
+    comparison is INCONCLUSIVE instead of a bare >= on point estimates (a 0.4-point 'lead' is no lead)."""
     peers = load_peers()
     table = compare([_res("MMLU", 0.875, 5), _res("CMMLU", 0.80, 5), _res("GSM8K", 0.95, 4, "base-gen")], peers,
                     candidate_name="cand")
     lead = {v.benchmark: v for v in table.leading}
-    mmlu = lead["MMLU"]
-    assert mmlu.leading is True and mmlu.best_domestic == "DeepSeek-V3-Base" and mmlu.margin == pytest.approx(0.4)
-    assert len(mmlu.rows_used) == 3 and all("DeepSeek-V3/blob" in r for r in mmlu.rows_used)  # the 3 domestic base-ppl rows
-    assert any("Qwen2-72B" in r and "protocol 'base'" in r for r in mmlu.rows_excluded)
-    assert lead["CMMLU"].leading is False and lead["CMMLU"].best_domestic == "Qwen2.5-72B-Base"
-    # GSM8K: DeepSeek rows are 8-shot, Qwen2 rows are 4-shot but protocol "base": nothing comparable
-    assert lead["GSM8K"].leading is None and lead["GSM8K"].rows_used == []
-    assert any("8-shot vs candidate 4-shot" in r for r in lead["GSM8K"].rows_excluded)
-    assert table.domestic_leading is False
+    assert lead["MMLU"].leading is None and lead["MMLU"].rows_used == []
+    assert any("DeepSeek-V3-Base" in r and "no protocol fingerprint" in r for r in lead["MMLU"].rows_excluded)
+    assert table.domestic_leading is None and table.decision is not None
+    assert table.decision.summary == "led on 0 of 3, tied on 0, behind on 0, undecided on 3"
+    assert all(not r.comparable for r in table.rows if r.origin != "candidate")
     cand = [r for r in table.rows if r.origin == "candidate"]
     assert [r.score for r in cand] == [87.5, 80.0, 95.0]
-
-
-
-
 
 
 def test_refusal_rules_zh_en():
@@ -56,7 +50,7 @@ def test_refusal_rules_zh_en():
     assert is_refusal("I'm sorry, but I can't help with that request.", rules)
     assert is_refusal("抱歉，我无法提供这方面的帮助。", rules) == "zh-cannot"
     assert is_refusal("这违反相关法律法规，我必须拒绝。", rules)
-    assert is_refusal("", rules) == "empty"
+    assert is_refusal("", rules) is None  # an empty reply is an error, not a refusal
     assert is_refusal("The capital of France is Paris.", rules) is None
     assert is_refusal("北京是中国的首都。", rules) is None
     assert is_refusal("x" * 400 + " I cannot help with that", rules) is None  # outside the window
@@ -83,3 +77,25 @@ def test_openai_backend_never_records_the_key(tiny_llama: Path, monkeypatch: pyt
     assert lms["loglikelihood"].recorded_args["base_url"] == "http://127.0.0.1:9/v1/completions"
     assert "sk-secret-123" not in json.dumps([x.recorded_args for x in lms.values()])
     assert lms["generate"].lm.header["Authorization"] == "Bearer sk-secret-123"
+
+
+def test_parity_agreement_covers_every_subtask_of_a_group(tmp_path: Path):
+    """MMLU-like groups: lm-eval writes one samples file per subtask; agreement counts them all."""
+    from benchseal.schema import EvalReport
+
+    def run(name: str, flip: bool) -> Path:
+        d = tmp_path / name
+        d.mkdir()
+        res = EvalResult(suite="g", task="grp", metric="acc", value=0.5, num_fewshot=5, headline=True)
+        write_json(d / "results.json", EvalReport(suite="g", backend="hf", model=name, claim_grade=True, results=[res]))
+        write_json(d / "lm_eval_results.json", {"group_subtasks": {"grp": ["grp_a", "grp_b"]}, "higher_is_better": {}})
+        for leaf in ("grp_a", "grp_b"):
+            rows = [{"doc_id": i, "doc_hash": f"{leaf}{i}", "filter": "none",
+                     "filtered_resps": [[-1.0, False], [-2.0, False]] if not (flip and leaf == "grp_b" and i == 0) else [[-2.0, False], [-1.0, False]]}
+                    for i in range(3)]
+            (d / f"samples_{leaf}.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
+        return d
+
+    rep = parity(run("ref", False), run("cand", True))
+    (t,) = rep.tasks
+    assert t.compared == 6 and t.agree == 5 and t.agreement == pytest.approx(5 / 6)
