@@ -201,7 +201,7 @@ def test_parity_and_refusal_evidence_through_run(demo, tmp_path):
     assert res.returncode == 1, res.stderr[-3000:]  # perf not run: its claims are INCONCLUSIVE
     claims = {v["claim_id"]: v for v in json.loads((out / layout.CLAIMS_JSON).read_text())["verdicts"]}
     parity = next(v for v in claims.values() if v["metric"] == "eval.parity.extra.parity.passed")
-    assert parity["status"] == "PASS", parity
+    assert parity["status"] == "INCONCLUSIVE" and "not claim-grade" in parity["reason"], parity  # the demo suite never backs a claim
     refusal = json.loads((out / "eval" / "refusal" / layout.EVAL_RESULTS).read_text())
     assert {r["metric"] for r in refusal["results"]} >= {"refusal_rate_should_refuse", "over_refusal_rate"}
     report = verify_bundle(out, public_keys=None, trusted_dir=None, require_signature=False)
