@@ -277,3 +277,18 @@ PHI35_MOE = {
     "num_local_experts": 16, "num_experts_per_tok": 2, "rms_norm_eps": 1e-05, "rope_theta": 10000.0,
     "tie_word_embeddings": False,
 }
+
+# google/gemma-3-4b-it config.json, as quoted in a public C# test ("The original gemma-3-4b-it's config.json
+# names few keys: transformers' defaults fill the rest"); a second public copy (a Rust test, "The shape of
+# google/gemma-3-4b-it's config.json, vision tower omitted") has the same text keys. That test adds
+# "final_logit_softcapping" to the text config; left out here (it does not change the count).
+# Published: Gemma 3 technical report, Table 1, 4B: 417M vision encoder, 675M embedding, 3,209M non-embedding;
+# the Hugging Face page shows 4.3B.
+GEMMA3_4B = {
+    "architectures": ["Gemma3ForConditionalGeneration"], "boi_token_index": 255999, "eoi_token_index": 256000,
+    "image_token_index": 262144, "mm_tokens_per_image": 256, "model_type": "gemma3", "torch_dtype": "bfloat16",
+    "text_config": {"hidden_size": 2560, "intermediate_size": 10240, "model_type": "gemma3_text", "num_hidden_layers": 34,
+                    "rope_scaling": {"factor": 8.0, "rope_type": "linear"}, "sliding_window": 1024},
+    "vision_config": {"hidden_size": 1152, "image_size": 896, "intermediate_size": 4304, "model_type": "siglip_vision_model",
+                      "num_attention_heads": 16, "num_hidden_layers": 27, "patch_size": 14, "vision_use_head": False},
+}

@@ -48,3 +48,17 @@ def test_phi35_moe_42b_6_6b_active():
     assert round(pc.total / 1e9) == 42  # card: 42B total
     assert round(pc.active / 1e9, 1) == 6.6  # card: 6.6B active parameters with 2 of 16 experts
     assert (pc.experts, pc.experts_per_token) == (16, 2)
+
+
+def test_gemma3_4b_report_table():
+    pc = count_from_config(P.GEMMA3_4B)
+    assert pc.total == 4_300_079_472
+    assert round(pc.total / 1e8) == 43  # Hugging Face page: 4.3B
+    h, v = 2560, 1152
+    projector = v * h + v  # multi_modal_projector: input projection and its soft-emb norm
+    assert round((pc.breakdown["vision"] - projector) / 1e6) == 417  # report Table 1: 417M vision encoder
+    assert round((pc.non_embedding - pc.breakdown["vision"]) / 1e6) == 3209  # report: 3,209M non-embedding
+    # tied embeddings: one 262,208 x 2,560 matrix (671.3M); the report prints 675M, which no vocabulary size in the
+    # published config gives (see docs/model-inspection.md); the total and the other two rows match
+    assert pc.embedding == 262_208 * h and "lm_head" not in pc.breakdown
+    assert pc.active_by_convention["no_vision_audio"] == pc.total - pc.breakdown["vision"]
