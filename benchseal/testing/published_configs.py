@@ -214,3 +214,81 @@ CHATGLM3_6B = {
     "original_rope": True, "pad_token_id": 0, "padded_vocab_size": 65024, "post_layer_norm": True, "rmsnorm": True,
     "seq_length": 8192, "tie_word_embeddings": False, "torch_dtype": "float16", "vocab_size": 65024,
 }
+
+
+# ------------------------------------------------------------------------------------------------
+# Issue 12, second round: models with no published config here before. Same rule as above: each
+# entry names the public copy it was read from; architecture keys only; nothing invented.
+# ------------------------------------------------------------------------------------------------
+
+# deepseek-ai/DeepSeek-V2 config.json, as copied in full (with "transformers_version": "4.39.3") into a
+# public parameter-calculator script's sample_config. Remote-code model (auto_map); counted with
+# transformers' native deepseek_v2. Published (model card): 236B total, 21B activated per token.
+DEEPSEEK_V2 = {
+    "architectures": ["DeepseekV2ForCausalLM"], "attention_bias": False,
+    "auto_map": {"AutoConfig": "configuration_deepseek.DeepseekV2Config",
+                 "AutoModel": "modeling_deepseek.DeepseekV2Model",
+                 "AutoModelForCausalLM": "modeling_deepseek.DeepseekV2ForCausalLM"},
+    "first_k_dense_replace": 1, "hidden_act": "silu", "hidden_size": 5120, "intermediate_size": 12288,
+    "kv_lora_rank": 512, "max_position_embeddings": 163840, "model_type": "deepseek_v2", "moe_intermediate_size": 1536,
+    "moe_layer_freq": 1, "n_group": 8, "n_routed_experts": 160, "n_shared_experts": 2, "norm_topk_prob": False,
+    "num_attention_heads": 128, "num_experts_per_tok": 6, "num_hidden_layers": 60, "num_key_value_heads": 128,
+    "q_lora_rank": 1536, "qk_nope_head_dim": 128, "qk_rope_head_dim": 64, "rms_norm_eps": 1e-06,
+    "rope_scaling": {"beta_fast": 32, "beta_slow": 1, "factor": 40, "mscale": 1.0, "mscale_all_dim": 1.0,
+                     "original_max_position_embeddings": 4096, "type": "yarn"},
+    "rope_theta": 10000, "routed_scaling_factor": 16.0, "scoring_func": "softmax", "tie_word_embeddings": False,
+    "topk_group": 3, "topk_method": "group_limited_greedy", "torch_dtype": "bfloat16", "v_head_dim": 128,
+    "vocab_size": 102400,
+}
+
+# Qwen/Qwen3-235B-A22B config.json, as copied in full ("transformers_version": "4.51.0",
+# max_position_embeddings 40960) into a public LiteLLM model-registration module keyed
+# 'Qwen/Qwen3-235B-A22B'. Published (model card): 235B total, 22B activated, 234B non-embedding.
+QWEN3_235B_A22B = {
+    "architectures": ["Qwen3MoeForCausalLM"], "attention_bias": False, "decoder_sparse_step": 1, "head_dim": 128,
+    "hidden_act": "silu", "hidden_size": 4096, "intermediate_size": 12288, "max_position_embeddings": 40960,
+    "max_window_layers": 94, "mlp_only_layers": [], "model_type": "qwen3_moe", "moe_intermediate_size": 1536,
+    "norm_topk_prob": True, "num_attention_heads": 64, "num_experts": 128, "num_experts_per_tok": 8,
+    "num_hidden_layers": 94, "num_key_value_heads": 4, "rms_norm_eps": 1e-06, "rope_theta": 1000000.0,
+    "tie_word_embeddings": False, "torch_dtype": "bfloat16", "use_sliding_window": False, "vocab_size": 151936,
+}
+
+# baidu/ERNIE-4.5-21B-A3B-PT config.json architecture values, as copied in a public Swift (MLX) test's
+# configJSON; a second public copy (a KV-planner test, "ERNIE_45_21B_A3B") agrees on every width and gives
+# moe_layer_end_index 27 where the first has null: with 28 layers both mean "MoE from layer 1 to the last".
+# Published (model card): 21B total, 3B activated per token.
+ERNIE45_21B_A3B = {
+    "architectures": ["Ernie4_5_MoeForCausalLM"], "model_type": "ernie4_5_moe", "hidden_size": 2560,
+    "intermediate_size": 12288, "max_position_embeddings": 131072, "num_attention_heads": 20, "num_key_value_heads": 4,
+    "head_dim": 128, "num_hidden_layers": 28, "rms_norm_eps": 1e-05, "vocab_size": 103424, "rope_theta": 500000,
+    "use_bias": False, "tie_word_embeddings": True, "moe_num_experts": 64, "moe_layer_start_index": 1,
+    "moe_layer_end_index": 27, "moe_intermediate_size": 1536, "moe_k": 6, "moe_layer_interval": 1,
+    "moe_num_shared_experts": 2, "hidden_act": "silu",
+}
+
+# microsoft/Phi-3.5-MoE-instruct: the trimmed copy of its config.json in a public MLX test
+# ("PHI35_MOE_BF16_CONFIG"; mlx-community/Phi-3.5-MoE-instruct). That copy leaves out attention_bias and
+# lm_head_bias, which the published file sets to true (q/k/v/o and lm_head biases: 32 x (4096+2x1024+4096)
+# + 32064 = 360,512 elements, far below the card's rounding); they are left at the transformers default here.
+# Published (model card): 42B total (16 x 3.8B experts), 6.6B active with 2 experts.
+PHI35_MOE = {
+    "architectures": ["PhimoeForCausalLM"], "model_type": "phimoe", "vocab_size": 32064, "hidden_size": 4096,
+    "intermediate_size": 6400, "num_hidden_layers": 32, "num_attention_heads": 32, "num_key_value_heads": 8,
+    "num_local_experts": 16, "num_experts_per_tok": 2, "rms_norm_eps": 1e-05, "rope_theta": 10000.0,
+    "tie_word_embeddings": False,
+}
+
+# google/gemma-3-4b-it config.json, as quoted in a public C# test ("The original gemma-3-4b-it's config.json
+# names few keys: transformers' defaults fill the rest"); a second public copy (a Rust test, "The shape of
+# google/gemma-3-4b-it's config.json, vision tower omitted") has the same text keys. That test adds
+# "final_logit_softcapping" to the text config; left out here (it does not change the count).
+# Published: Gemma 3 technical report, Table 1, 4B: 417M vision encoder, 675M embedding, 3,209M non-embedding;
+# the Hugging Face page shows 4.3B.
+GEMMA3_4B = {
+    "architectures": ["Gemma3ForConditionalGeneration"], "boi_token_index": 255999, "eoi_token_index": 256000,
+    "image_token_index": 262144, "mm_tokens_per_image": 256, "model_type": "gemma3", "torch_dtype": "bfloat16",
+    "text_config": {"hidden_size": 2560, "intermediate_size": 10240, "model_type": "gemma3_text", "num_hidden_layers": 34,
+                    "rope_scaling": {"factor": 8.0, "rope_type": "linear"}, "sliding_window": 1024},
+    "vision_config": {"hidden_size": 1152, "image_size": 896, "intermediate_size": 4304, "model_type": "siglip_vision_model",
+                      "num_attention_heads": 16, "num_hidden_layers": 27, "patch_size": 14, "vision_use_head": False},
+}
