@@ -106,5 +106,5 @@ def test_lm_eval_directly_agrees_with_the_openai_backend(vllm_server, tiny_llama
         assert samples.keys() == ours.keys()
         for doc, s in samples.items():
             assert json.loads(json.dumps(s["arguments"])) == ours[doc]["arguments"], (task, doc)  # the same prompts
-            assert s["filtered_resps"] == ours[doc]["filtered_resps"], (task, doc)
+            assert json.loads(json.dumps(s["filtered_resps"])) == ours[doc]["filtered_resps"], (task, doc)
         assert results[metric] == _headline(rep_o)[task]["value"]
