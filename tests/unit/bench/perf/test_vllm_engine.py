@@ -1,9 +1,11 @@
-"""The ``vllm`` (offline engine) backend: mapping vLLM outputs to records.
+"""The ``vllm`` (offline engine) backend: mapping vLLM outputs to records, on known values.
 
-The stand-ins below have the attribute names of vLLM's own classes, so this test documents the
-fields the mapping reads: ``vllm.outputs.RequestOutput`` / ``CompletionOutput``, V1
-``vllm.v1.metrics.stats.RequestStateStats`` (what ``RequestOutput.metrics`` holds when the engine
-runs with ``disable_log_stats=False``) and V0 ``vllm.sequence.RequestMetrics``.
+The real engine's metrics are mapped in tests/integration/vllm/test_engine.py (vLLM's CPU build, real
+``RequestStateStats``). The stand-ins below stay for what a real run cannot give: exact arithmetic on
+known timestamps, vLLM V0's ``RequestMetrics`` (vLLM 0.32 has only V1), a V1 record without engine-core
+timestamps, and aborted, unfinished or metric-less outputs. They carry the attribute names of vLLM's
+classes: ``vllm.outputs.RequestOutput`` / ``CompletionOutput``, V1 ``vllm.v1.metrics.stats.RequestStateStats``
+and V0 ``vllm.sequence.RequestMetrics``.
 """
 
 from __future__ import annotations
