@@ -42,6 +42,7 @@ LABELS: dict[str, tuple[str, str]] = {
     "host": ("主机", "Host"),
     "perf": ("推理性能", "Inference performance"),
     "eval": ("评测得分", "Evaluation scores"),
+    "lightweight": ("轻量化部署（轻量版 / 完整模型）", "Lightweight deployment (light variant / full model)"),
     "claim_grade": ("可用于申报", "Claim-grade"),
     "plots": ("图表", "Plots"),
     "plot_latency_cdf": ("延迟累积分布", "Latency CDF"),

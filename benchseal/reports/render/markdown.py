@@ -55,6 +55,8 @@ def render_markdown(s: Sections, plots: dict[str, Path], skipped: dict[str, str]
     out += [f"## {bi('hardware')}", "", _table(*s.gpu_table()), "", f"### {bi('compute')}", "", _table(*s.compute_table()), ""]
     out += [f"## {bi('perf')}", "", _table(*s.perf_table()), ""]
     out += [f"## {bi('eval')}", "", _table(*s.eval_table()), ""]
+    if s.lightweight_table() is not None:
+        out += [f"## {bi('lightweight')}", "", _table(*s.lightweight_table()), ""]
     out += [f"## {bi('plots')}", ""]
     out += [f"![{bi(PLOTS_CAPTION.get(n, n))}](plots/{p.name})" for n, p in plots.items()]
     out += [f"- {bi(PLOTS_CAPTION.get(n, n))}: {why}" for n, why in skipped.items()]
