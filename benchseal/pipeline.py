@@ -61,6 +61,7 @@ class RunSpec(Strict):
     should_answer: str | None = None  # refusal bank (JSONL) the model should answer
     refusal_rules: str | None = None  # refusal rule set (YAML); default configs/suites/refusal/rules.yaml
     parity_reference: str | None = None  # a reference bundle (e.g. before migration) for parity
+    lightweight_of: str | None = None  # the full model's bundle this (light) run is compared with
 
     @property
     def model(self) -> str:
@@ -101,6 +102,7 @@ class Pipeline:
         self.log = log
         self.program = None
         self._server = None  # the managed vllm serve, shared by the perf and eval stages
+        self._workload = None  # (workload, load spec), built once
         self.manifest = RunManifest(
             tool_version=__version__,
             run_id=uuid.uuid4().hex,
@@ -110,6 +112,8 @@ class Pipeline:
             status="running",
             stages={s: StageStatus(status="pending") for s in spec.stages},
         )
+        if spec.lightweight_of:  # a derived step after the measurement stages (lightweight/)
+            self.manifest.stages["lightweight"] = StageStatus(status="pending")
 
     # -- bookkeeping ---------------------------------------------------------------------------
     def _save_manifest(self) -> None:
@@ -180,17 +184,25 @@ class Pipeline:
         p = Path(name)
         return p if p.suffix in (".yaml", ".yml") and p.exists() else config_path("workloads", f"{name}.yaml")
 
-    def _perf(self) -> list[str]:
-        from benchseal.bench.perf.run import LoadSpec, client_token_counter, load_workload_file, run_perf
-        from benchseal.bench.perf.workload import WorkloadSpec, build_workload
+    def _build_workload(self):
+        """The prompt set and load spec of this run (built once: the lightweight check needs its sha256)."""
+        if self._workload is None:
+            from benchseal.bench.perf.run import LoadSpec, load_workload_file
+            from benchseal.bench.perf.workload import WorkloadSpec, build_workload
 
-        wl_file = self._workload_file()
-        if wl_file is not None:
-            wspec, lspec = load_workload_file(wl_file)
-        else:
-            wspec, lspec = WorkloadSpec(), LoadSpec()
-        wspec = wspec.model_copy(update={"chat": wspec.chat or getattr(self.spec.backend, "endpoint", None) == "chat"})
-        workload = build_workload(wspec, model_path_or_tokenizer=wspec.tokenizer or self.spec.model_path)
+            wl_file = self._workload_file()
+            if wl_file is not None:
+                wspec, lspec = load_workload_file(wl_file)
+            else:
+                wspec, lspec = WorkloadSpec(), LoadSpec()
+            wspec = wspec.model_copy(update={"chat": wspec.chat or getattr(self.spec.backend, "endpoint", None) == "chat"})
+            self._workload = (build_workload(wspec, model_path_or_tokenizer=wspec.tokenizer or self.spec.model_path), lspec)
+        return self._workload
+
+    def _perf(self) -> list[str]:
+        from benchseal.bench.perf.run import client_token_counter, run_perf
+
+        workload, lspec = self._build_workload()
         counter = client_token_counter(workload)
         if self.spec.backend.kind == "vllm-serve":
             backend = self._server_backend()
@@ -279,6 +291,29 @@ class Pipeline:
             parity_reference=Path(s.parity_reference) if s.parity_reference else None,
         )
 
+    def _check_lightweight(self) -> None:
+        """--lightweight-of: refuse, before anything runs, a full bundle measured on another workload,
+        load or suites (UsageError, exit 2)."""
+        if not self.spec.lightweight_of:
+            return
+        from benchseal.evaluators.lightweight import check_reference
+
+        if "perf" not in self.spec.stages:
+            raise UsageError("--lightweight-of needs the perf stage", hint="add perf to --stages")
+        suites = None
+        if "eval" in self.spec.stages:
+            from benchseal.evaluators.suites import load_suite
+
+            suites = [load_suite(s).name for s in self._eval_suites()] or None  # none: the eval runs the reference's
+        workload, lspec = self._build_workload()
+        check_reference(Path(self.spec.lightweight_of), workload_sha256=workload.sha256,
+                        load=lspec.model_dump(mode="json"), suites=suites)
+
+    def _lightweight(self) -> list[str]:
+        from benchseal.evaluators.lightweight import write_lightweight
+
+        return write_lightweight(self.out, Path(self.spec.lightweight_of))[1]
+
     def _wants_eval(self) -> bool:
         return bool(self._eval_suites() or self.spec.should_refuse or self.spec.parity_reference)
 
@@ -294,6 +329,7 @@ class Pipeline:
                 "the output directory is not empty", where=str(self.out), hint="choose a new --out directory"
             )
         self._load_program()
+        self._check_lightweight()
         if self.program is not None:  # the exact claims checked travel with the evidence
             write_json(self.out / layout.PROGRAM_JSON, self.program)
         self._save_manifest()
@@ -311,6 +347,7 @@ class Pipeline:
                     self._stage("eval", self._eval)
                 else:
                     self._skip("eval", "no evaluation suite, refusal bank or parity reference requested")
+            self._stage("lightweight", self._lightweight)
         except (KeyboardInterrupt, RunInterrupted) as exc:
             interrupted = exc
         finally:

@@ -20,7 +20,7 @@ from typing import Any, Callable, Mapping
 
 from benchseal.schema import Claim, ClaimsReport, Verdict
 
-from .evidence import SECTION_FILES, Evidence, evidence_from_dict
+from .evidence import ABSENT_SECTION_REASONS, SECTION_FILES, Evidence, evidence_from_dict
 from .paths import MetricPath, Resolved, is_number, number, parse, resolve
 from .program import STAGE_OF_ROOT, Program
 
@@ -163,6 +163,25 @@ def _apply_rule(claim: Claim, value: Any) -> tuple[bool, str]:
     return d.value, f"{d.summary} against {rule.peer_origin} peers ({test}): {detail}"
 
 
+def _missing_reason(data: Mapping[str, Any], mp: MetricPath, missing: str) -> str:
+    """Why the value is absent: a whole section's known reason, or the reason its file records in
+    ``unavailable`` ({path below the section: reason}, e.g. lightweight.json), else the generic one."""
+    section = data.get(mp.root)
+    if section is None and mp.root in ABSENT_SECTION_REASONS:
+        run = data.get("run") if isinstance(data.get("run"), dict) else {}
+        st = (run.get("stages") or {}).get(mp.root)  # a step of its own (e.g. lightweight) that did not complete
+        if isinstance(st, dict) and st.get("status") not in (None, "complete"):
+            return f"stage {mp.root!r} is {st['status']}" + (f": {st['error']}" if st.get("error") else "")
+        return ABSENT_SECTION_REASONS[mp.root]
+    unavailable = section.get("unavailable") if isinstance(section, dict) else None
+    if isinstance(unavailable, dict):
+        below = mp.text.split("|")[0].strip()[len(mp.root) + 1:]
+        for key, why in unavailable.items():
+            if below == key or below.startswith(f"{key}.") or below.startswith(f"{key}["):
+                return f"{mp.text} is not available: {why}"
+    return f"evidence missing: {missing} is not in the bundle"
+
+
 # --- one claim --------------------------------------------------------------------------------
 def check_claim(claim: Claim, evidence: Evidence, *, max_failed_fraction: float = 0.01) -> Verdict:
     data = evidence.data
@@ -187,7 +206,7 @@ def check_claim(claim: Claim, evidence: Evidence, *, max_failed_fraction: float 
         if res.error:
             raise Inconclusive(f"cannot evaluate {claim.metric}: {res.error}")
         if res.missing:
-            raise Inconclusive(f"evidence missing: {res.missing} is not in the bundle")
+            raise Inconclusive(_missing_reason(data, mp, res.missing))
         observed = number(res.value)
         if res.many and claim.op != "present":
             raise Inconclusive(f"{claim.metric} yields {res.count} values; the claim needs an aggregation such as |max")

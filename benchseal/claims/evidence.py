@@ -4,6 +4,7 @@
 
     {"run": run.json, "hardware": hardware.json, "model": model.json,
      "perf": perf/summary.json (+ derived fields), "eval": {suite: eval/<suite>/results.json},
+     "lightweight": lightweight/lightweight.json (only with --lightweight-of),
      "claims_grade": {"run_complete": bool, "eval": {suite: bool}}}
 
 Missing files are simply absent. Derived values (written nowhere, recomputed on every load):
@@ -31,6 +32,12 @@ SECTION_FILES: dict[str, str] = {
     "hardware": layout.HARDWARE_JSON,
     "model": layout.MODEL_JSON,
     "perf": layout.PERF_SUMMARY,
+    "lightweight": layout.LIGHTWEIGHT_JSON,
+}
+
+# Why a whole section is absent, when its absence means something (the verdict's reason).
+ABSENT_SECTION_REASONS: dict[str, str] = {
+    "lightweight": "no lightweight variant measured (run the light model with --lightweight-of FULL_BUNDLE)",
 }
 
 

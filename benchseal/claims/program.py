@@ -17,7 +17,8 @@ from .paths import parse
 Stage = Literal["hw", "model", "perf", "eval"]
 
 # First segment of a metric path -> the pipeline stage that produces it.
-STAGE_OF_ROOT: dict[str, str] = {"hardware": "hw", "model": "model", "perf": "perf", "eval": "eval"}
+STAGE_OF_ROOT: dict[str, str] = {"hardware": "hw", "model": "model", "perf": "perf", "eval": "eval",
+                                  "lightweight": "perf"}  # lightweight.json compares perf runs (+ model, parity)
 NUMERIC_OPS = frozenset({">=", ">", "<=", "<"})
 
 

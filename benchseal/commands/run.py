@@ -37,6 +37,10 @@ def register(sub) -> None:
     p.add_argument("--should-answer", metavar="FILE", help="JSONL bank of questions the model should answer (over-refusal)")
     p.add_argument("--refusal-rules", metavar="FILE", help="refusal rule set (YAML; default configs/suites/refusal/rules.yaml)")
     p.add_argument("--parity-reference", metavar="BUNDLE", help="reference bundle for parity (model migrated or quantised)")
+    p.add_argument("--lightweight-of", metavar="FULL_BUNDLE",
+                   help="this model is a lightweight variant of the model measured in FULL_BUNDLE (same program, workload "
+                        "and suites): compare weights, memory, latency, throughput and accuracy parity with it "
+                        "(implies --parity-reference FULL_BUNDLE)")
     p.add_argument("--threshold", action="append", default=[], metavar="CLAIM=VALUE",
                    help="set a claim's threshold (for KPI templates such as chengdu-2025; repeatable)")
     p.add_argument("--key", type=Path, help="private key (from `benchseal keygen`) to sign the bundle")
@@ -71,6 +75,13 @@ def spec_from_args(args: argparse.Namespace, **extra):
         raise UsageError(f"unknown stage(s) {', '.join(unknown)}", hint=f"choose from {', '.join(MEASUREMENT_STAGES)}")
     if bool(args.should_refuse) != bool(args.should_answer):
         raise UsageError("--should-refuse and --should-answer go together", hint="give both refusal banks, or neither")
+    lightweight_of = getattr(args, "lightweight_of", None)
+    parity_reference = args.parity_reference
+    if lightweight_of:
+        if parity_reference and Path(parity_reference).resolve() != Path(lightweight_of).resolve():
+            raise UsageError("--lightweight-of and --parity-reference name different bundles",
+                             hint="the light model's parity is measured against the full model: give only --lightweight-of")
+        parity_reference = lightweight_of
     model_path = args.model_path or (args.model if Path(args.model).exists() else None)
     return RunSpec(
         program=args.program,
@@ -87,7 +98,8 @@ def spec_from_args(args: argparse.Namespace, **extra):
         should_refuse=args.should_refuse,
         should_answer=args.should_answer,
         refusal_rules=args.refusal_rules,
-        parity_reference=args.parity_reference,
+        parity_reference=parity_reference,
+        lightweight_of=lightweight_of,
         **extra,
     )
 

@@ -167,6 +167,30 @@ def _parity(claim_grade: bool) -> EvalReport:
                       model_digest=MODEL_DIGEST, extra={"parity": report})
 
 
+def _lightweight(root: Path, model: ModelCard, perf: PerfReport) -> list[str]:
+    """lightweight/: this (light, bf16) run against a full fp32 run of the same model: twice the
+    weights and memory, 0.8x the light run's throughput. Returns the files written."""
+    from benchseal.evaluators.lightweight import REFERENCE_DIR, bundle_lightweight
+    from benchseal.io import sha256_file
+
+    full_model = model.model_copy(update={"dtype": "float32", "model_digest": "7e1d" * 16, "files": [
+        f.model_copy(update={"size_bytes": 2 * int(f.size_bytes)}) for f in model.files]})
+    mem = dict(perf.capabilities["memory"])
+    full_perf = perf.model_copy(update={
+        "capabilities": {"memory": {**mem, "dtype": "float32", "weights_bytes": 2 * mem["weights_bytes"],
+                                    "peak_bytes": 2 * mem["peak_bytes"]}},
+        "load_points": [lp.model_copy(update={"output_token_throughput": 0.8 * lp.output_token_throughput})
+                        for lp in perf.load_points]})
+    files = {layout.MODEL_JSON: full_model, layout.PERF_SUMMARY: full_perf}
+    for rel, obj in files.items():
+        write_json(root / REFERENCE_DIR / rel, obj)
+    provenance = {"bundle": "runs/full-fp32", "run_id": "run-20250531-full", "model_digest": full_model.model_digest,
+                  "statement_sha256": None, "checked_against_statement": False,
+                  "files": {rel: sha256_file(root / REFERENCE_DIR / rel) for rel in files}}
+    write_json(root / layout.LIGHTWEIGHT_JSON, bundle_lightweight(root, reference=provenance))
+    return [layout.LIGHTWEIGHT_JSON] + [f"{REFERENCE_DIR}/{rel}" for rel in files]
+
+
 def make_sample_bundle(
     directory: str | Path,
     *,
@@ -225,8 +249,11 @@ def make_sample_bundle(
                 w.write(r)
             summaries.append(summarize(recs, conc))
     perf = PerfReport(backend="vllm", model="sample-model", endpoint="http://127.0.0.1:8000/v1",
-                      workload={"name": "sample", "prompt_tokens": 128, "output_tokens": 64, "prompt_set_sha256": "cd" * 32},
-                      load_points=summaries)
+                      workload={"name": "sample", "prompt_tokens": 128, "output_tokens": 64, "prompt_set_sha256": "cd" * 32,
+                                "sha256": "cd" * 32},
+                      load_points=summaries,
+                      capabilities={"memory": {"weights_bytes": 2 * params_total, "device": "cuda", "dtype": "bfloat16",
+                                               "peak_bytes": 3 * params_total, "peak_kind": "cuda_max_memory_allocated"}})
     write_json(root / layout.PERF_SUMMARY, perf)
 
     if telemetry:
@@ -249,6 +276,8 @@ def make_sample_bundle(
     if status != "complete":
         stages["eval"] = StageStatus(status="interrupted", error="interrupted by the user (Ctrl-C)")
     all_files = [f for fs in stage_files.values() for f in fs] + ([layout.TELEMETRY_CSV] if telemetry else [])
+    if status == "complete":
+        all_files += _lightweight(root, model, perf)
     run = RunManifest(tool_version="0.1.0", run_id="run-20250601-080000-sample", program=program,
                       spec={"model": "/models/sample-model", "backend": "vllm", "program": program, "workload": "sample"},
                       started_at="2025-06-01T08:00:00Z", ended_at="2025-06-01T08:30:00Z", status=status, stages=stages,

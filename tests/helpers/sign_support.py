@@ -110,6 +110,11 @@ def rederive_summaries(root: Path) -> None:
         write_json(suite_dir / layout.EVAL_RESULTS, report)
         if compared:  # re-derive it from the real peer tables, with peers.json beside it
             attach_comparison(root, EvalReport.model_validate(report))
+    if (root / layout.LIGHTWEIGHT_JSON).is_file():  # its light-side inputs were rewritten above
+        from benchseal.evaluators.lightweight import bundle_lightweight
+
+        stored = read_json(root / layout.LIGHTWEIGHT_JSON)
+        write_json(root / layout.LIGHTWEIGHT_JSON, bundle_lightweight(root, reference=stored.get("reference")))
     run = read_json(root / layout.RUN_JSON)
     if run.get("program"):
         write_json(root / layout.CLAIMS_JSON, check(load_program(run["program"]), load_evidence(root)))

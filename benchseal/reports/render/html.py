@@ -170,6 +170,8 @@ def render_html(s: Sections, plots: dict[str, Path], skipped: dict[str, str], *,
         out += [f"<h3>{escape(bi('server_metrics'))}</h3>", f"<p class=note>{escape(bi('server_metrics_note'))}</p>",
                 _table(*s.server_table())]
     out += [_h2("eval"), _table(*s.eval_table())]
+    if s.lightweight_table() is not None:
+        out += [_h2("lightweight"), _table(*s.lightweight_table())]
     out += [_h2("plots"), _plots(plots, skipped)]
     out += [_h2("files"), "<ul>" + "".join(f"<li><code>{escape(f)}</code></li>" for f in s.files) + "</ul>"]
     out += [f"<p class=muted>{escape(LABELS['verify'][0])}<br>{escape(LABELS['verify'][1])}</p>", "</body></html>"]

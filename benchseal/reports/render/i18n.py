@@ -46,6 +46,7 @@ LABELS: dict[str, tuple[str, str]] = {
                             "server figures are the difference of the /metrics scrapes at each load point's start and end; "
                             "percentiles are estimated from histogram buckets by linear interpolation; overhead = client minus server"),
     "eval": ("评测得分", "Evaluation scores"),
+    "lightweight": ("轻量化部署（轻量版 / 完整模型）", "Lightweight deployment (light variant / full model)"),
     "claim_grade": ("可用于申报", "Claim-grade"),
     "plots": ("图表", "Plots"),
     "plot_latency_cdf": ("延迟累积分布", "Latency CDF"),

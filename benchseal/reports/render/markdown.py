@@ -57,6 +57,8 @@ def render_markdown(s: Sections, plots: dict[str, Path], skipped: dict[str, str]
     if s.server_table() is not None:
         out += [f"### {bi('server_metrics')}", "", bi("server_metrics_note"), "", _table(*s.server_table()), ""]
     out += [f"## {bi('eval')}", "", _table(*s.eval_table()), ""]
+    if s.lightweight_table() is not None:
+        out += [f"## {bi('lightweight')}", "", _table(*s.lightweight_table()), ""]
     out += [f"## {bi('plots')}", ""]
     out += [f"![{bi(PLOTS_CAPTION.get(n, n))}](plots/{p.name})" for n, p in plots.items()]
     out += [f"- {bi(PLOTS_CAPTION.get(n, n))}: {why}" for n, why in skipped.items()]

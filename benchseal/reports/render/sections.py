@@ -190,6 +190,38 @@ class Sections:
                              "yes" if rep.get("claim_grade") else "no: " + "; ".join(rep.get("not_claim_grade_reasons") or [])])
         return heads, rows
 
+    def lightweight_table(self) -> Table | None:
+        """lightweight/lightweight.json as rows (figure, full, light, light/full); None without it."""
+        import json
+
+        from benchseal import bundle as layout
+
+        p = self.view.root / layout.LIGHTWEIGHT_JSON
+        if not p.is_file():
+            return None
+        try:
+            lw = json.loads(p.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return None
+        w, m, pf, par = (lw.get(k) or {} for k in ("weights", "memory", "perf", "parity"))
+        rows: list[list[Any]] = [
+            ["weight files (bytes)", w.get("full_bytes"), w.get("light_bytes"), w.get("bytes_ratio")],
+            ["loaded weights (bytes)", m.get("full_weights_bytes"), m.get("light_weights_bytes"), m.get("weights_ratio")],
+            [f"peak memory (bytes, {m.get('peak_kind') or m.get('full_peak_kind') or '?'})", m.get("full_peak_bytes"),
+             m.get("light_peak_bytes"), m.get("peak_ratio")],
+        ]
+        for lp in pf.get("load_points") or []:
+            name = lp.get("load_point")
+            rows += [[f"{name}: output tok/s", lp.get("full_output_token_throughput"), lp.get("light_output_token_throughput"),
+                      lp.get("output_token_throughput_ratio")],
+                     [f"{name}: TTFT p99 ms", lp.get("full_ttft_p99_ms"), lp.get("light_ttft_p99_ms"), lp.get("ttft_p99_ratio")],
+                     [f"{name}: E2EL p99 ms", lp.get("full_e2el_p99_ms"), lp.get("light_e2el_p99_ms"), lp.get("e2el_p99_ratio")]]
+        for t in par.get("tasks") or []:
+            rows.append([f"{t.get('task')} {t.get('metric')} (agreement {t.get('agreement')})", t.get("full"), t.get("light"),
+                         t.get("ratio")])
+        rows += [[f"— {k}", "", "", why] for k, why in (lw.get("unavailable") or {}).items()]
+        return ["figure", "full model", "light variant", "light / full"], rows
+
 
 # --- the top of the report: the verdict first, then where it comes from -------------------------
 VERIFY_CMD = "benchseal verify BUNDLE --key public.pem"

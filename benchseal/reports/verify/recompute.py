@@ -14,6 +14,8 @@ breaks at import time and a type checker can follow every call):
 - eval/<suite> extra.comparison <- results + samples + peers.json + peer_runs/  benchseal.evaluators.peers.comparison_from_dir
 - eval/refusal rates     <- samples_refusal.jsonl + rules  benchseal.evaluators.refusal (reclassify, refusal_raw)
 - eval/parity extra.parity <- eval/parity/reference/ + eval/<suite>  benchseal.evaluators.bundle_parity
+- lightweight/lightweight.json <- lightweight/reference/ + model.json, perf/summary.json, eval/parity
+                                                     benchseal.evaluators.lightweight.bundle_lightweight
 - claims.json            <- the evidence + program   benchseal.claims.check / load_program / load_evidence
 
 Numbers compare with a relative tolerance of 1e-9; every difference is reported with its field path.
@@ -32,6 +34,7 @@ from benchseal.bench.utilisation.mfu import annotate
 from benchseal.claims import check as check_claims
 from benchseal.claims import load_evidence, load_program
 from benchseal.evaluators import results_from_lm_eval
+from benchseal.evaluators.lightweight import LightweightReport, bundle_lightweight
 from benchseal.evaluators.parity import bundle_parity, parity_protocol, parity_raw
 from benchseal.evaluators.refusal import (RefusalRules, counts_of, flags_from_samples, load_rules, reclassify,
                                          refusal_raw)
@@ -484,6 +487,37 @@ class ModelFilesCheck(_Recompute):
                        f"{card.params.total:,} parameters recounted from the weights ({fresh.method})")
 
 
+class LightweightCheck(_Recompute):
+    """lightweight/lightweight.json re-derived from the full model's files copied into
+    lightweight/reference/ (checked against the recorded sha256) and this bundle's model.json,
+    perf/summary.json and eval/parity results."""
+
+    name = "recompute:lightweight"
+
+    def run(self, ctx: BundleContext) -> Iterable[CheckResult]:
+        from benchseal.io import sha256_file
+
+        rel = layout.LIGHTWEIGHT_JSON
+        if not ctx.path(rel).is_file():
+            yield skipped(self.name, "no lightweight comparison in the bundle")
+            return
+        stored = validate(LightweightReport, read_json(ctx.path(rel)), where=rel)
+        ref = ctx.path(f"{layout.LIGHTWEIGHT_DIR}/reference")
+        recorded = stored.reference.get("files") or {}
+        present = {p.relative_to(ref).as_posix(): sha256_file(p) for p in ref.rglob("*") if p.is_file()} if ref.is_dir() else {}
+        problems = [f"reference/{f}: missing" for f in sorted(set(recorded) - set(present))]
+        problems += [f"reference/{f}: not recorded in reference.files" for f in sorted(set(present) - set(recorded))]
+        problems += [f"reference/{f}: sha256 differs from reference.files" for f in sorted(set(present) & set(recorded))
+                     if present[f] != recorded[f]]
+        if problems:
+            yield failed(self.name, f"{rel}: " + "; ".join(problems[:4]))
+            return
+        fresh = bundle_lightweight(Path(ctx.bundle_dir), reference=stored.reference)
+        yield _compare(self.name, rel, stored, fresh,
+                       f"weights, memory, {len(fresh.perf.get('load_points') or [])} load point(s) and "
+                       f"{len(fresh.parity.get('tasks') or [])} parity task(s) re-derived from the full model's copy")
+
+
 RECOMPUTE_CHECKS: tuple[_Recompute, ...] = (
     ProgramCheck(),
     PerfSummaryCheck(),
@@ -495,5 +529,6 @@ RECOMPUTE_CHECKS: tuple[_Recompute, ...] = (
     ComparisonCheck(),
     RefusalCheck(),
     ParityCheck(),
+    LightweightCheck(),
     VerdictsCheck(),
 )

@@ -16,6 +16,14 @@ Token counts: ``prompt_tokens`` is the length of the input ids given to ``genera
 ``output_tokens`` the number of tokens the streamer received (the "server" counts). Client and
 server are one process here and the client sees token ids, not text, so ``output_tokens_client``
 is the same streamer count (no re-tokenisation); ``prompt_tokens_client`` is the workload's count.
+
+Memory (``capabilities()["memory"]``, docs/metrics.md "Lightweight deployment"): ``weights_bytes`` is
+the loaded model's ``get_memory_footprint()`` (parameters and buffers as loaded, in the dtype they
+were loaded in). ``peak_bytes`` is, on CUDA, ``torch.cuda.max_memory_allocated`` from just before
+the load to the end of the run (``peak_kind`` ``cuda_max_memory_allocated``: tensors allocated by
+torch, the KV cache included, not the allocator's reserve), and on CPU the process's peak resident
+set size (``process_peak_rss``: ``getrusage`` ``ru_maxrss``, the whole Python process, runtime
+included). Both are taken when the run ends, before the model is released.
 """
 
 from __future__ import annotations
@@ -77,6 +85,7 @@ class HFBackend:
         self._tokenizer: Any = None
         self._lock: asyncio.Lock | None = None
         self._thread_lock = threading.Lock()  # one generate at a time, even after a cancelled wait
+        self.memory: dict[str, Any] | None = None  # set when the model is loaded, completed at close()
 
     # --- lifecycle ------------------------------------------------------------------------------
     async def start(self) -> None:
@@ -98,6 +107,8 @@ class HFBackend:
             dtype = getattr(torch, self.dtype_request, None)
             if not isinstance(dtype, torch.dtype):
                 raise ServerError(f"unknown dtype '{self.dtype_request}' for the hf backend", hint="use e.g. float32, bfloat16, float16 or auto")
+        if device.startswith("cuda"):
+            torch.cuda.reset_peak_memory_stats(torch.device(device))
         try:
             tokenizer = transformers.AutoTokenizer.from_pretrained(self.model_path)
             model = transformers.AutoModelForCausalLM.from_pretrained(self.model_path, dtype=dtype)
@@ -113,8 +124,29 @@ class HFBackend:
         self.has_chat_template = bool(getattr(tokenizer, "chat_template", None))
         self.device = device
         self.dtype = str(model.dtype).removeprefix("torch.")
+        self.memory = {"weights_bytes": int(model.get_memory_footprint()), "device": device, "dtype": self.dtype}
+
+    def _peak_memory(self) -> None:
+        """Add the peak memory of the run to ``self.memory`` (called before the model is released)."""
+        if self.memory is None or "peak_bytes" in self.memory:
+            return
+        if (self.device or "").startswith("cuda"):
+            import torch
+
+            self.memory.update(peak_bytes=int(torch.cuda.max_memory_allocated(torch.device(self.device))),
+                               peak_kind="cuda_max_memory_allocated")
+            return
+        try:
+            import resource
+            import sys
+        except ImportError:  # not a POSIX system: no peak RSS
+            return
+        maxrss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+        self.memory.update(peak_bytes=int(maxrss if sys.platform == "darwin" else maxrss * 1024),  # Linux: KiB
+                           peak_kind="process_peak_rss")
 
     async def close(self) -> None:
+        self._peak_memory()
         model, self._model, self._tokenizer = self._model, None, None
         if model is not None and (self.device or "").startswith("cuda"):
             import torch
@@ -131,6 +163,7 @@ class HFBackend:
             "per_token_times": True,
             "max_concurrency": 1,  # requests are serialised; concurrency > 1 queues
             "sampling": "greedy",
+            **({"memory": dict(self.memory)} if self.memory is not None else {}),
         }
 
     # --- one request ----------------------------------------------------------------------------
