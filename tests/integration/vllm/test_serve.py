@@ -100,6 +100,20 @@ def test_perf_openai_cli_against_the_server(vllm_server: VLLMServeBackend, tiny_
     measured = [r for r in records if not r.get("warmup")]
     assert len(measured) == 12 and all(r["status"] == "ok" for r in measured)
     assert all(r["output_tokens_server"] == 8 and r["prompt_tokens_server"] == 32 for r in measured)
+    # server-side metrics from the real /metrics: per load point, the server counted what was sent,
+    # and verify re-derives the figures from the raw scrapes kept in the bundle
+    sm = json.loads((out / layout.PERF_SERVER_METRICS).read_text())
+    assert sm["status"] == "collected" and sm["source"] == "discovered", sm.get("reason")
+    for lp in sm["load_points"]:
+        assert lp["status"] in ("ok", "partial") and lp["dialect"] == "vllm", lp
+        sent = 6 + lp["warmup_included"]
+        assert lp["requests"] == sent and lp["generation_tokens"] == 8 * sent and lp["prompt_tokens"] == 32 * sent, lp
+        assert lp["ttft_ms"]["n"] == sent and lp["reconciliation"]["ttft_overhead_ms"] is not None, lp
+    from benchseal.reports.verify.server_metrics import ServerMetricsCheck
+    from benchseal.reports.verify.policy import BundleContext, run_policy
+
+    checks = run_policy(ServerMetricsCheck(), BundleContext(out, {}, require_signature=False))
+    assert checks and all(c.ok and not c.skipped for c in checks), checks
 
 
 def test_startup_timeout_stops_the_real_server(vllm_python: Path, tiny_llama_vllm, tmp_path: Path):
