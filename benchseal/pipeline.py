@@ -661,8 +661,9 @@ def _check_local_model(model: str) -> None:
     p = Path(model).expanduser()
     if p.exists():
         return
-    looks_like_path = p.is_absolute() or model.startswith((".", "~")) or model.count("/") != 1
-    if not looks_like_path:  # "org/name": a hub id, usable when cached (benchseal does not download)
+    if p.is_absolute() or model.startswith((".", "~")) or model.count("/") > 1:
+        raise UsageError("the model path does not exist", where=model, hint="pass --model with a local model directory")
+    if model.count("/") == 1:  # "org/name": a hub id, usable when cached (benchseal does not download)
         try:
             from huggingface_hub import try_to_load_from_cache
 
@@ -670,10 +671,10 @@ def _check_local_model(model: str) -> None:
                 return
         except Exception:
             pass
-        if not os.environ.get("HF_HUB_OFFLINE") and not os.environ.get("TRANSFORMERS_OFFLINE"):
-            return  # may be downloaded by the backend
-    raise UsageError("the model path does not exist", where=model,
-                     hint="pass --model with a local model directory (or a model already in the Hugging Face cache)")
+        if os.environ.get("HF_HUB_OFFLINE") or os.environ.get("TRANSFORMERS_OFFLINE"):
+            raise UsageError("the model is neither a local directory nor in the Hugging Face cache (offline)",
+                             where=model, hint="pass --model with a local model directory")
+    # a bare name (a served model name for a --vllm-command, a hub alias): left to the backend
 
 
 def _fmt_duration(seconds: float) -> str:
