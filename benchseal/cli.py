@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import importlib
 import os
+import signal
 import sys
 from typing import Sequence
 
@@ -63,27 +64,57 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser()
-    args = parser.parse_args(argv)
-    func = getattr(args, "func", None)
-    if func is None:
-        parser.print_help()
-        return int(ExitCode.BAD_INPUT)
+    from benchseal import interrupts
+
+    saved = {sig: signal.getsignal(sig) for sig in interrupts.SIGNALS} if _main_thread() else {}
+    interrupts.reset()
+    interrupts.install()  # first: SIGTERM/SIGHUP behave like Ctrl-C from here on (benchseal.interrupts)
+    command = "benchseal"
     try:
+        parser = build_parser()
+        args = parser.parse_args(argv)
+        command = f"benchseal {args.command}" if getattr(args, "command", None) else command
+        func = getattr(args, "func", None)
+        if func is None:
+            parser.print_help()
+            return int(ExitCode.BAD_INPUT)
         from benchseal.config import add_config_dirs
 
         add_config_dirs(args.config_dir)
-        return int(func(args) or 0)
+        code = int(func(args) or 0)
+        if interrupts.requested() and code != ExitCode.ENVIRONMENT:  # a swallowed signal still ends it as interrupted
+            _error(command, interrupts.describe() + "; the command finished what it was writing")
+            return int(ExitCode.ENVIRONMENT)
+        return code
     except BenchsealError as exc:
-        print(f"benchseal {args.command}: error: {exc.message}", file=sys.stderr)
+        _error(command, exc.message)
         if os.environ.get("BENCHSEAL_DEBUG"):
             raise
         return int(exc.exit_code)
     except KeyboardInterrupt:
-        print(f"benchseal {args.command}: interrupted", file=sys.stderr)
+        _error(command, interrupts.describe() if interrupts.requested() else "interrupted")
         return int(ExitCode.ENVIRONMENT)
     except BrokenPipeError:  # e.g. `benchseal hw --json | head`
         return int(ExitCode.OK)
+    finally:
+        for sig, handler in saved.items():
+            signal.signal(sig, handler if handler is not None else signal.SIG_DFL)
+
+
+def _main_thread() -> bool:
+    import threading
+
+    return threading.current_thread() is threading.main_thread()
+
+
+def _error(command: str, message: str) -> None:
+    """One line on stderr, every known secret value (API key, passphrase) replaced."""
+    from benchseal.redact import scrub
+
+    try:
+        print(f"{command}: error: {scrub(message)}", file=sys.stderr, flush=True)
+    except (BrokenPipeError, OSError):
+        pass
 
 
 if __name__ == "__main__":  # pragma: no cover

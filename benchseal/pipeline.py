@@ -11,6 +11,8 @@ Claims, reports and the signature are derived afterwards from what is on disk.
 from __future__ import annotations
 
 import datetime as _dt
+import os
+import re
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,15 +20,74 @@ from typing import Any, Callable
 
 from pydantic import Field
 
-from benchseal import __version__
+from benchseal import __version__, interrupts
 from benchseal import bundle as layout
+from benchseal.bench.perf.metrics import mostly_failed  # noqa: F401  (used by _perf; re-exported)
 from benchseal.bundle import Bundle
-from benchseal.errors import BenchsealError, RunInterrupted, UsageError
+from benchseal.errors import BenchsealError, ExitCode, RunInterrupted, ServerError, UsageError
+from benchseal.redact import register_secret, scrub
 from benchseal.io import write_json
 from benchseal.bench.perf.backends.spec import BackendSpec
 from benchseal.schema import ClaimsReport, RunManifest, StageStatus, Strict
 
 MEASUREMENT_STAGES = ("hw", "model", "perf", "eval")
+PREFLIGHT = "preflight"  # recorded in run.json like a stage, before the measurement stages
+_ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+
+
+class StageFailed(BenchsealError):
+    """A stage ran but did not measure what it was asked to (e.g. most requests failed); its files are kept."""
+
+    def __init__(self, what: str, *, files: list[str] | None = None, hint: str | None = None) -> None:
+        super().__init__(what, hint=hint)
+        self.files = list(files or [])
+
+
+def check_api_key_env(name: str | None) -> str | None:
+    """The API key from the variable ``name`` (registered for scrubbing), after checking that ``name``
+    is a variable name and not the key itself (a common mistake). Never echoes a value that could be a key."""
+    if not name:
+        return None
+    if not _ENV_NAME.fullmatch(name):
+        register_secret(name)  # it may be the key itself: never print or record it
+        raise UsageError("--api-key-env takes the NAME of an environment variable holding the key, and the value "
+                         "given is not a variable name (it is not shown, in case it is the key itself)",
+                         hint="e.g. export OPENAI_API_KEY=... and pass --api-key-env OPENAI_API_KEY")
+    value = os.environ.get(name)
+    if value is None and _looks_like_key(name):
+        register_secret(name)
+        raise UsageError("--api-key-env takes the NAME of an environment variable, and the value given looks like a "
+                         "key itself and is not a set variable (it is not shown)",
+                         hint="e.g. export OPENAI_API_KEY=... and pass --api-key-env OPENAI_API_KEY")
+    if not value:
+        raise UsageError(f"the environment variable {name} named by --api-key-env is not set or empty",
+                         hint=f"export {name}=... before running")
+    register_secret(value)
+    return value
+
+
+def _looks_like_key(name: str) -> bool:
+    """A variable name that reads like a token: long, mixed case with digits (``hf_AbC3...``, ``sk_live...``)."""
+    if name.startswith(("sk_", "hf_", "sk-", "gsk_", "pk_", "rk_", "xox", "ghp_", "glpat")):
+        return True
+    has_lower = any(c.islower() for c in name)
+    has_digit = any(c.isdigit() for c in name)
+    return len(name) >= 20 and has_lower and has_digit
+
+
+def _scrub_tree(obj: Any) -> Any:
+    if isinstance(obj, dict):
+        return {k: _scrub_tree(v) for k, v in obj.items()}
+    if isinstance(obj, list):
+        return [_scrub_tree(v) for v in obj]
+    return scrub(obj) if isinstance(obj, str) else obj
+
+
+def _one_line(exc: BaseException) -> str:
+    """``Type: first line of the message`` for an unexpected error, at most 300 characters."""
+    text = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+    msg = f"{type(exc).__name__}: {text}" if text else type(exc).__name__
+    return msg if len(msg) <= 300 else msg[:297] + "..."
 
 
 def _now() -> str:
@@ -81,28 +142,43 @@ class RunResult:
     manifest: RunManifest
     claims: ClaimsReport | None
     signed: bool
+    failure_code: int | None = None  # exit code of the first failed stage (2 bad input, 3 environment)
+    interrupted: str | None = None  # "interrupted by SIGTERM" when a signal arrived
 
     @property
     def exit_code(self) -> int:
-        """3 when a measurement stage failed (partial bundle), else 1 unless every required claim passed."""
+        """3 when interrupted; else the first failed stage's code (2 bad input, 3 environment/runtime);
+        else 1 unless every required claim passed."""
+        if self.interrupted:
+            return int(ExitCode.ENVIRONMENT)
+        if self.failure_code is not None:
+            return self.failure_code
         if self.manifest.status != "complete":
-            return 3
+            return int(ExitCode.ENVIRONMENT)
         if self.claims is not None and not self.claims.passed:
-            return 1
-        return 0
+            return int(ExitCode.FAILED)
+        return int(ExitCode.OK)
 
 
 class Pipeline:
-    """Runs the stages of one program on one model and writes the bundle into ``out``."""
+    """Runs the stages of one program on one model and writes the bundle into ``out``.
+
+    Every stage is contained: an error in one is recorded in run.json with its cause (scrubbed of
+    secrets), later stages that do not depend on it still run, and claims, report and signature
+    are always written, for a partial bundle too. A pre-flight (recorded as the ``preflight``
+    stage) checks what can be checked before anything is measured; when it fails nothing is
+    measured, and the bundle says why."""
 
     def __init__(self, spec: RunSpec, out: Path, *, log: Callable[[str], None] = print) -> None:
         self.spec = spec
         self.out = Path(out)
         self.bundle = Bundle(self.out)
-        self.log = log
+        self._log = log
         self.program = None
         self._server = None  # the managed vllm serve, shared by the perf and eval stages
-        self._workload = None  # (workload, load spec), built once
+        self._workload = None  # built by the pre-flight (tokenizer loaded once)
+        self._server_down: str | None = None  # why the server cannot be used by later stages
+        self._failure_code: int | None = None
         self.manifest = RunManifest(
             tool_version=__version__,
             run_id=uuid.uuid4().hex,
@@ -110,10 +186,13 @@ class Pipeline:
             spec=_public_spec(spec),
             started_at=_now(),
             status="running",
-            stages={s: StageStatus(status="pending") for s in spec.stages},
+            stages={PREFLIGHT: StageStatus(status="pending"), **{s: StageStatus(status="pending") for s in spec.stages}},
         )
         if spec.lightweight_of:  # a derived step after the measurement stages (lightweight/)
             self.manifest.stages["lightweight"] = StageStatus(status="pending")
+
+    def log(self, message: str) -> None:
+        self._log(scrub(message))
 
     # -- bookkeeping ---------------------------------------------------------------------------
     def _save_manifest(self) -> None:
@@ -122,11 +201,20 @@ class Pipeline:
             for p in self.out.rglob("*")
             if p.is_file() and not p.name.startswith(".") and p.name != layout.RUN_JSON
         )
-        write_json(self.out / layout.RUN_JSON, self.manifest)
+        write_json(self.out / layout.RUN_JSON, _scrub_tree(self.manifest.model_dump(mode="json")))
+
+    def _fail(self, name: str, message: str, code: int, files: list[str] | None = None) -> None:
+        st = self.manifest.stages[name]
+        st.status, st.error, st.ended_at = "failed", scrub(message), _now()
+        st.files = sorted(files or [])
+        if self._failure_code is None:
+            self._failure_code = int(code)
+        self.log(f"[{name}] failed: {message}")
 
     def _stage(self, name: str, fn: Callable[[], list[str] | None]) -> None:
         if name not in self.manifest.stages:
             return
+        interrupts.check(f"before the {name} stage")
         st = self.manifest.stages[name]
         st.status, st.started_at = "running", _now()
         self._save_manifest()
@@ -134,26 +222,43 @@ class Pipeline:
         try:
             files = fn() or []
         except KeyboardInterrupt:
-            st.status, st.error, st.ended_at = "interrupted", "interrupted by the user (Ctrl-C)", _now()
+            st.status, st.error, st.ended_at = "interrupted", interrupts.describe(), _now()
+            st.files = self._existing(name)
             raise
         except RunInterrupted as exc:
-            st.status, st.error, st.ended_at = "interrupted", exc.message, _now()
-            raise
+            if interrupts.requested():  # a signal: stop the run
+                st.status, st.error, st.ended_at = "interrupted", scrub(exc.message), _now()
+                st.files = self._existing(name)
+                raise
+            self._server_down = exc.message  # the server died: later stages that need it are skipped
+            self._fail(name, exc.message, exc.exit_code, self._existing(name))
+        except StageFailed as exc:
+            self._fail(name, exc.message, exc.exit_code, exc.files)
         except BenchsealError as exc:
-            st.status, st.error, st.ended_at = "failed", exc.message, _now()
-            self.log(f"[{name}] failed: {exc.message}")
-            self._save_manifest()
-            return
-        st.status, st.files, st.ended_at = "complete", sorted(files), _now()
-        self.log(f"[{name}] complete")
+            self._fail(name, exc.message, exc.exit_code, self._existing(name))
+        except Exception as exc:  # a library's error (lm-eval, transformers, vLLM): recorded, the run goes on
+            if os.environ.get("BENCHSEAL_DEBUG"):
+                import traceback
+
+                traceback.print_exc()
+            self._fail(name, f"{_one_line(exc)} (set BENCHSEAL_DEBUG=1 for the traceback)", ExitCode.ENVIRONMENT,
+                       self._existing(name))
+        else:
+            st.status, st.files, st.ended_at = "complete", sorted(files), _now()
+            self.log(f"[{name}] complete")
         self._save_manifest()
+
+    def _existing(self, name: str) -> list[str]:
+        """The files a stage had written when it stopped (perf streams its records as it goes)."""
+        candidates = {"hw": [layout.HARDWARE_JSON], "model": [layout.MODEL_JSON],
+                      "perf": [layout.PERF_REQUESTS, layout.PERF_SUMMARY, layout.TELEMETRY_CSV]}.get(name, [])
+        return [f for f in candidates if (self.out / f).exists()]
 
     def _skip(self, name: str, why: str) -> None:
         st = self.manifest.stages[name]
         st.status, st.error = "skipped", why
         self.log(f"[{name}] skipped: {why}")
 
-    # -- stages --------------------------------------------------------------------------------
     def _load_program(self):
         if self.spec.program:
             from benchseal.claims import load_program
@@ -184,37 +289,156 @@ class Pipeline:
         p = Path(name)
         return p if p.suffix in (".yaml", ".yml") and p.exists() else config_path("workloads", f"{name}.yaml")
 
-    def _build_workload(self):
-        """The prompt set and load spec of this run (built once: the lightweight check needs its sha256)."""
-        if self._workload is None:
-            from benchseal.bench.perf.run import LoadSpec, load_workload_file
-            from benchseal.bench.perf.workload import WorkloadSpec, build_workload
+    def _workload_specs(self):
+        from benchseal.bench.perf.run import LoadSpec, load_workload_file
+        from benchseal.bench.perf.workload import WorkloadSpec
 
-            wl_file = self._workload_file()
-            if wl_file is not None:
-                wspec, lspec = load_workload_file(wl_file)
-            else:
-                wspec, lspec = WorkloadSpec(), LoadSpec()
-            wspec = wspec.model_copy(update={"chat": wspec.chat or getattr(self.spec.backend, "endpoint", None) == "chat"})
-            self._workload = (build_workload(wspec, model_path_or_tokenizer=wspec.tokenizer or self.spec.model_path), lspec)
-        return self._workload
+        wl_file = self._workload_file()
+        if wl_file is not None:
+            if not wl_file.is_file():
+                raise UsageError("the workload file does not exist", where=str(wl_file),
+                                 hint="pass --workload with a name in configs/workloads/ or a YAML path")
+            return load_workload_file(wl_file)
+        return WorkloadSpec(), LoadSpec()
+
+    def _resolve_endpoint(self, chat_workload: bool) -> None:
+        """A chat workload goes to the chat endpoint unless --endpoint said otherwise (then refused)."""
+        backend = self.spec.backend
+        if not backend.uses_server or not hasattr(backend, "endpoint"):
+            return
+        explicit = "endpoint" in backend.model_fields_set
+        if chat_workload and backend.endpoint != "chat":
+            if explicit:
+                raise UsageError("the workload sends chat messages but --endpoint completions was given",
+                                 hint="drop --endpoint (the chat endpoint is chosen for a chat workload) or pass --endpoint chat")
+            self.spec = self.spec.model_copy(update={"backend": backend.model_copy(update={"endpoint": "chat"})})
+            self.manifest.spec = _public_spec(self.spec)
+            self.log("[preflight] the workload is chat: requests go to the chat endpoint (/v1/chat/completions)")
 
     def _perf(self) -> list[str]:
         from benchseal.bench.perf.run import client_token_counter, run_perf
 
-        workload, lspec = self._build_workload()
+        workload, lspec = self._workload if self._workload is not None else self._build_workload()
         counter = client_token_counter(workload)
         if self.spec.backend.kind == "vllm-serve":
             backend = self._server_backend()
             backend.count_tokens = counter
         else:
             backend = self.spec.backend.build(self.out, count_tokens=counter)
-        run_perf(backend, workload, lspec, self.out, annotate=self._annotator(),
-                 telemetry_csv=self.out / layout.TELEMETRY_CSV, progress=True)
+        report = run_perf(backend, workload, lspec, self.out, annotate=self._annotator(),
+                          telemetry_csv=self.out / layout.TELEMETRY_CSV, progress=True)
         files = [layout.PERF_REQUESTS, layout.PERF_SUMMARY]
         files += [rel for rel in (layout.PERF_SERVER_SCRAPES, layout.PERF_SERVER_METRICS, layout.TELEMETRY_CSV)
                   if self.bundle.has(rel)]
+        failed = mostly_failed(report, self.out / layout.PERF_REQUESTS)
+        if failed:
+            raise StageFailed(f"most requests failed: {failed}", files=files,
+                              hint="the records are in perf/requests.jsonl; fix the cause and run again")
         return files
+
+    def _build_workload(self):
+        from benchseal.bench.perf.workload import build_workload
+
+        wspec, lspec = self._workload_specs()
+        backend = self.spec.backend
+        chat = wspec.chat or getattr(backend, "endpoint", None) == "chat"
+        self._resolve_endpoint(chat)
+        wspec = wspec.model_copy(update={"chat": chat})
+        return build_workload(wspec, model_path_or_tokenizer=wspec.tokenizer or self.spec.model_path), lspec
+
+    # -- pre-flight ------------------------------------------------------------------------------
+    def _preflight(self) -> list[str]:
+        """Everything that can be checked before anything is measured; one sentence per failure."""
+        s = self.spec
+        check_api_key_env(getattr(s.backend, "api_key_env", None))
+        if s.model_path and not Path(s.model_path).exists():
+            raise UsageError("the model path does not exist", where=s.model_path, hint="check --model-path")
+        if s.backend.kind in ("hf", "vllm", "vllm-serve"):
+            _check_local_model(s.backend.model)
+        for flag, value in (("--should-refuse", s.should_refuse), ("--should-answer", s.should_answer),
+                            ("--refusal-rules", s.refusal_rules)):
+            if value and not Path(value).is_file():
+                raise UsageError(f"the file given to {flag} does not exist", where=value)
+        if s.parity_reference and not Path(s.parity_reference).is_dir():
+            raise UsageError("the parity reference bundle does not exist", where=s.parity_reference)
+        if s.data_dir and not Path(s.data_dir).is_dir():
+            raise UsageError("the --data-dir directory does not exist", where=s.data_dir,
+                             hint="see `benchseal datasets` for how to prepare it")
+        if "eval" in self.manifest.stages:
+            self._check_eval_data()
+        if "perf" in self.manifest.stages and self._workload is None:
+            self._workload = self._build_workload()
+        if s.backend.kind == "openai" and ("perf" in self.manifest.stages or self._wants_eval()):
+            self._check_server()
+        return []
+
+    def _check_eval_data(self) -> None:
+        """Every suite the run evaluates exists and its data (--data-dir) matches its manifest."""
+        from benchseal.evaluators.datasets import verify_suite_data
+        from benchseal.evaluators.suites import load_suite
+
+        for name in self._eval_suites():
+            suite = load_suite(name)
+            data_dir = Path(self.spec.data_dir) if self.spec.data_dir else suite.default_data_dir()
+            if data_dir is None:
+                raise UsageError(f"suite '{suite.name}' needs --data-dir",
+                                 hint=f"prepare it with 'benchseal datasets prepare {suite.name} --data-dir DIR'")
+            verify_suite_data(suite, data_dir)
+
+    def _check_server(self) -> None:
+        """Reach the server, check the model is served, send one test request; estimate the perf duration."""
+        import asyncio
+        import dataclasses
+        import time
+
+        backend = self.spec.backend.build(self.out)
+
+        async def probe():
+            await backend.start()  # /v1/models, the served model, credentials, one tiny request
+            try:
+                if self._workload is None:
+                    return None
+                first = self._workload[0].requests[0]
+                n = max(1, min(16, first.max_tokens))
+                req = dataclasses.replace(first, max_tokens=n, request_id=-1)
+                t0 = time.perf_counter()
+                rec = await backend.send(req, load_point="preflight", t0=t0, timeout_s=120.0)
+                return rec, n
+            finally:
+                await backend.close()
+
+        got = asyncio.run(probe())
+        if got is None:
+            return
+        rec, n = got
+        if rec.status != "ok":
+            code = rec.http_status or 0
+            cls = UsageError if 400 <= code < 500 or (rec.error or "").startswith("bad-request") else ServerError
+            raise cls(f"the server refused a test request shaped like the workload's: {rec.error}",
+                      hint="check --endpoint, --server-ignore-eos and the server's accepted parameters")
+        self._estimate(rec, n)
+
+    def _estimate(self, rec, n: int) -> None:
+        """A lower bound on the perf stage's duration from the test request (no queueing assumed)."""
+        wl, load = self._workload
+        if rec.end_s is None or rec.send_s is None:
+            return
+        ttft = (rec.first_token_s - rec.send_s) if rec.first_token_s is not None else 0.0
+        per_tok = max(0.0, (rec.end_s - rec.send_s - ttft) / max(1, n - 1))
+        reqs = wl.requests
+        mean_out = sum(r.max_tokens for r in reqs) / len(reqs)
+        one = ttft + per_tok * mean_out
+        total = 0.0
+        for _, mode, conc, rate in load.points():
+            count = (load.num_requests or len(reqs)) + load.warmup_requests
+            if load.duration_s is not None:
+                total += load.duration_s
+            elif mode == "rate" and rate and rate != float("inf"):
+                total += count / rate + one
+            else:
+                total += count / max(1, conc or 1) * one
+        self.log(f"[preflight] estimated perf duration at least {_fmt_duration(total)} "
+                 f"({len(load.points())} load points; one request of ~{mean_out:.0f} tokens took about {one:.1f} s)")
 
     def _server_backend(self):
         """One managed ``vllm serve`` for the whole run: the model is loaded once for perf and eval."""
@@ -305,7 +529,9 @@ class Pipeline:
             from benchseal.evaluators.suites import load_suite
 
             suites = [load_suite(s).name for s in self._eval_suites()] or None  # none: the eval runs the reference's
-        workload, lspec = self._build_workload()
+        if self._workload is None:
+            self._workload = self._build_workload()
+        workload, lspec = self._workload
         check_reference(Path(self.spec.lightweight_of), workload_sha256=workload.sha256,
                         load=lspec.model_dump(mode="json"), suites=suites)
 
@@ -323,6 +549,16 @@ class Pipeline:
 
     # -- the run -------------------------------------------------------------------------------
     def run(self, *, key: Path | None = None, passphrase: bytes | None = None, formats=("html", "md", "junit")) -> RunResult:
+        """Pre-flight, the measurement stages, then (always) claims, reports and the signature.
+        Never raises for a stage's error or a signal once the bundle exists: the result says what
+        happened (``exit_code``); bad arguments found before the bundle is created raise UsageError."""
+        register_secret(passphrase)
+        check_api_key_env(getattr(self.spec.backend, "api_key_env", None))  # before run.json could record a key
+        kid = None
+        if key is not None:  # a key that cannot sign is found before anything is measured
+            from benchseal.reports.seal.keys import keyid, load_private_key
+
+            kid = keyid(load_private_key(key, passphrase or b"").public_key())
         self.out.mkdir(parents=True, exist_ok=True)
         if any(self.out.iterdir()):
             raise UsageError(
@@ -333,43 +569,68 @@ class Pipeline:
         if self.program is not None:  # the exact claims checked travel with the evidence
             write_json(self.out / layout.PROGRAM_JSON, self.program)
         self._save_manifest()
-        interrupted: BaseException | None = None
         try:
-            self._stage("hw", self._hw)
-            if "model" in self.manifest.stages:
-                if self.spec.model_path:
-                    self._stage("model", self._model)
-                else:
-                    self._skip("model", "no local model files (--model-path): parameters and digests not measured")
-            self._stage("perf", self._perf)
-            if "eval" in self.manifest.stages:
-                if self._wants_eval():
-                    self._stage("eval", self._eval)
-                else:
-                    self._skip("eval", "no evaluation suite, refusal bank or parity reference requested")
-            self._stage("lightweight", self._lightweight)
-        except (KeyboardInterrupt, RunInterrupted) as exc:
-            interrupted = exc
+            self._stage(PREFLIGHT, self._preflight)
+            if self.manifest.stages[PREFLIGHT].status != "complete":
+                why = f"not run: the pre-flight failed ({self.manifest.stages[PREFLIGHT].error})"
+                for name, st in self.manifest.stages.items():
+                    if st.status == "pending":
+                        st.status, st.error = "skipped", why
+            else:
+                self._measure()
+        except (KeyboardInterrupt, RunInterrupted):
+            pass  # recorded on the stage; the bundle is finished below
         finally:
-            if self._server is not None:
-                self._server.shutdown()
+            with interrupts.deferred():
+                if self._server is not None:
+                    self._server.shutdown()
+        with interrupts.deferred():  # signals now only mark the run interrupted: the bundle is finished first
+            return self._finish(key, passphrase, kid, formats)
+
+    def _measure(self) -> None:
+        self._stage("hw", self._hw)
+        if "model" in self.manifest.stages:
+            if self.spec.model_path:
+                self._stage("model", self._model)
+            else:
+                self._skip("model", "no local model files (--model-path): parameters and digests not measured")
+        self._stage("perf", self._perf)
+        if "eval" in self.manifest.stages:
+            if not self._wants_eval():
+                self._skip("eval", "no evaluation suite, refusal bank or parity reference requested")
+            elif self._server_down and self._eval_uses_server():
+                self._skip("eval", f"not run: the server is down ({self._server_down})")
+            else:
+                self._stage("eval", self._eval)
+        if "lightweight" in self.manifest.stages:
+            self._stage("lightweight", self._lightweight)
+
+    def _eval_uses_server(self) -> bool:
+        return self.spec.eval_backend == "openai" or (self.spec.eval_backend is None and self.spec.backend.uses_server)
+
+    def _finish(self, key, passphrase, kid, formats) -> RunResult:
+        why = interrupts.requested() and interrupts.describe()
         for st in self.manifest.stages.values():
             if st.status in ("pending", "running"):
-                st.status, st.error = "skipped", "not run: the run was interrupted"
-        bad = any(st.status in ("failed", "interrupted") for st in self.manifest.stages.values())
+                st.status, st.error = "skipped", f"not run: {why or 'the run was interrupted'}"
+        bad = any(st.status in ("failed", "interrupted") or (st.status == "skipped" and (st.error or "").startswith("not run"))
+                  for st in self.manifest.stages.values())
         self.manifest.status = "partial" if bad else "complete"
         self.manifest.ended_at = _now()
         self._save_manifest()
+        claims = None
+        try:
+            claims = self._claims()
+        except Exception as exc:  # the report and the signature are still written
+            self._failure_code = self._failure_code or int(ExitCode.ENVIRONMENT)
+            self.log(f"claims could not be checked: {_one_line(exc)}")
+        try:
+            from benchseal.reports.render.write import write_reports
 
-        claims = self._claims()
-        from benchseal.reports.render.write import write_reports
-
-        kid = None
-        if key is not None:  # the report names the key that is about to sign it
-            from benchseal.reports.seal.keys import keyid, load_private_key
-
-            kid = keyid(load_private_key(key, passphrase or b"").public_key())
-        write_reports(self.out, formats=set(formats), program=self.program, signing_key_id=kid)
+            write_reports(self.out, formats=set(formats), program=self.program, signing_key_id=kid)
+        except Exception as exc:
+            self._failure_code = self._failure_code or int(ExitCode.ENVIRONMENT)
+            self.log(f"the report could not be written: {_one_line(exc)}")
         self._save_manifest()  # run.json lists every file, the reports included
         signed = False
         if key is not None:
@@ -377,13 +638,8 @@ class Pipeline:
 
             sign_bundle(self.out, key, passphrase or b"")
             signed = True
-        result = RunResult(self.out, self.manifest, claims, signed)
-        if interrupted is not None:
-            raise RunInterrupted(
-                "the run was interrupted; everything measured so far is kept and the bundle is marked partial",
-                where=str(self.out),
-            ) from None
-        return result
+        interrupted = interrupts.describe() if interrupts.requested() else None
+        return RunResult(self.out, self.manifest, claims, signed, failure_code=self._failure_code, interrupted=interrupted)
 
     def _claims(self) -> ClaimsReport | None:
         if self.program is None:
@@ -393,3 +649,32 @@ class Pipeline:
         report = check(self.program, load_evidence(self.out))
         write_json(self.out / layout.CLAIMS_JSON, report)
         return report
+
+
+def _check_local_model(model: str) -> None:
+    """A local backend's model must be a directory here (or, for a hub id, already in the local cache)."""
+    p = Path(model).expanduser()
+    if p.exists():
+        return
+    if p.is_absolute() or model.startswith((".", "~")) or model.count("/") > 1:
+        raise UsageError("the model path does not exist", where=model, hint="pass --model with a local model directory")
+    if model.count("/") == 1:  # "org/name": a hub id, usable when cached (benchseal does not download)
+        try:
+            from huggingface_hub import try_to_load_from_cache
+
+            if isinstance(try_to_load_from_cache(model, "config.json"), str):
+                return
+        except Exception:
+            pass
+        if os.environ.get("HF_HUB_OFFLINE") or os.environ.get("TRANSFORMERS_OFFLINE"):
+            raise UsageError("the model is neither a local directory nor in the Hugging Face cache (offline)",
+                             where=model, hint="pass --model with a local model directory")
+    # a bare name (a served model name for a --vllm-command, a hub alias): left to the backend
+
+
+def _fmt_duration(seconds: float) -> str:
+    if seconds < 120:
+        return f"{seconds:.0f} s"
+    if seconds < 7200:
+        return f"{seconds / 60:.0f} min"
+    return f"{seconds / 3600:.1f} h"

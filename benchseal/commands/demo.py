@@ -87,6 +87,6 @@ def run(args: argparse.Namespace) -> int:
             con.print(f"  [red]✗[/] {c.name}: {c.detail}")
     con.print(f"report: {bundle / 'report.html'}")
     con.print(f"check it yourself: benchseal verify {bundle} --key {key.public_key_path}")
-    if result.manifest.status != "complete":
-        return int(ExitCode.ENVIRONMENT)
+    if result.interrupted or result.manifest.status != "complete":
+        return result.exit_code if result.exit_code >= int(ExitCode.BAD_INPUT) else int(ExitCode.ENVIRONMENT)
     return int(ExitCode.OK) if report.ok else int(ExitCode.FAILED)

@@ -101,7 +101,10 @@ def run(a: argparse.Namespace) -> int:
     from benchseal.bench.perf.workload import build_workload
     from benchseal.bundle import TELEMETRY_CSV
 
+    from benchseal.pipeline import check_api_key_env
+
     spec = spec_from_args(a)
+    check_api_key_env(getattr(spec, "api_key_env", None))  # a key given instead of a name: refused, never echoed
     out = Path(a.out)
     wspec, load = _load_specs(a)
     tok_source = a.tokenizer or (a.model if Path(a.model).is_dir() else None)
@@ -120,7 +123,7 @@ def run(a: argparse.Namespace) -> int:
         print_table(report)
     from benchseal.bench.perf.metrics import mostly_failed
 
-    failed = mostly_failed(report)
+    failed = mostly_failed(report, out / "perf" / "requests.jsonl")
     if failed:  # everything is written; the run still did not measure what it was asked to
         from benchseal.errors import ServerError
 

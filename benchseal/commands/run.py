@@ -7,7 +7,7 @@ from pathlib import Path
 
 from benchseal.bench.perf.backends.spec import add_backend_args
 from benchseal.bench.perf.backends.spec import spec_from_args as backend_spec_from_args
-from benchseal.errors import ExitCode, UsageError
+from benchseal.errors import UsageError
 
 
 def add_model_args(p: argparse.ArgumentParser) -> None:
@@ -127,15 +127,21 @@ def print_summary(result, console) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from benchseal.commands._common import console
-    from benchseal.pipeline import Pipeline
+    from benchseal.pipeline import Pipeline, check_api_key_env
     from benchseal.reports.seal.keys import load_private_key, resolve_passphrase
 
     spec = spec_from_args(args)
+    check_api_key_env(getattr(spec.backend, "api_key_env", None))  # refused before anything is written
     passphrase = None
     if args.key is not None:  # checked before the run, so a long measurement is not lost to a bad key
         passphrase = resolve_passphrase(args.passphrase_env)
         load_private_key(args.key, passphrase)
     con = console(stderr=True)
-    result = Pipeline(spec, args.out, log=lambda m: con.print(m)).run(key=args.key, passphrase=passphrase)
+    result = Pipeline(spec, args.out, log=lambda m: con.print(m, markup=False)).run(key=args.key, passphrase=passphrase)
     print_summary(result, con)
-    return result.exit_code if result.exit_code else int(ExitCode.OK)
+    if result.interrupted:
+        from benchseal.redact import scrub
+
+        con.print(scrub(f"benchseal run: {result.interrupted}; the bundle is kept (run status: {result.manifest.status}"
+                        + (", signed)" if result.signed else ", not signed)")), markup=False)
+    return result.exit_code

@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 from typing import Callable, Iterator
 
 from benchseal.bench.perf.backends.base import GenRequest
+from benchseal.interrupts import blocked
 from benchseal.schema import RequestRecord
 
 perf_counter = time.perf_counter
@@ -438,9 +439,7 @@ def _worker_plan(plan: LoadPointPlan, index: int, workers: int) -> LoadPointPlan
 def _worker_main(spec: tuple[str, dict], plan: LoadPointPlan, index: int, workers: int, out, ctl,
                  pause_gc: bool, want_text: bool) -> None:
     """Entry point of a sending process (``multiprocessing`` spawn)."""
-    import signal
-
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent handles Ctrl-C and tells us to stop
+    _follow_parent()
     try:
         asyncio.run(_worker_async(spec, plan, index, workers, out, ctl, pause_gc, want_text))
     except BaseException as exc:  # report, never hang the parent
@@ -448,6 +447,30 @@ def _worker_main(spec: tuple[str, dict], plan: LoadPointPlan, index: int, worker
             out.send(("failed", f"{type(exc).__name__}: {exc}"))
         except OSError:
             pass
+
+
+def _follow_parent() -> None:
+    """A sending process does not act on SIGINT, SIGTERM or SIGHUP (Ctrl-C reaches the whole process
+    group; Slurm signals every process of a job step): the parent decides, tells it to stop over the
+    control pipe, and collects the records of its cancelled requests. It was started with these
+    signals blocked (so one arriving during start-up is not acted on either); they are ignored here
+    and unblocked. If the parent dies without telling it (SIGKILL), the kernel kills it too
+    (Linux ``PR_SET_PDEATHSIG``), and the closed control pipe stops it everywhere else."""
+    import signal
+
+    from benchseal.interrupts import SIGNALS
+
+    for sig in SIGNALS:
+        signal.signal(sig, signal.SIG_IGN)
+    if hasattr(signal, "pthread_sigmask"):
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, SIGNALS)
+    try:
+        import ctypes
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(1, int(signal.SIGKILL), 0, 0, 0)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):  # not Linux
+        pass
 
 
 async def _worker_async(spec, plan, index, workers, out, ctl, pause_gc, want_text) -> None:
@@ -524,7 +547,8 @@ async def _run_workers(backend, plan: LoadPointPlan, on_record, workers: int, pa
         proc = ctx.Process(target=_worker_main, name=f"benchseal-loadgen-{i}", daemon=True,
                            args=(spec, _worker_plan(plan, i, workers), i, workers, w_out, r_ctl, pause_gc,
                                  count_tokens is not None))
-        proc.start()
+        with blocked():  # the child inherits the blocked signals: it follows the parent (_follow_parent)
+            proc.start()
         w_out.close()
         r_ctl.close()
         procs.append(proc)
@@ -573,8 +597,11 @@ async def _run_workers(backend, plan: LoadPointPlan, on_record, workers: int, pa
 
     try:
         for i in range(workers):  # before t0: start the clients (connect, /v1/models, prepare)
-            if not await loop.run_in_executor(None, outs[i].poll, _READY_TIMEOUT_S):
-                raise RuntimeError(f"load-generator worker {i} did not start within {_READY_TIMEOUT_S:g} s")
+            ready_by = perf_counter() + _READY_TIMEOUT_S
+            while not outs[i].poll(0):  # polled from the loop, so a signal's cancellation is not held up
+                if perf_counter() > ready_by:
+                    raise RuntimeError(f"load-generator worker {i} did not start within {_READY_TIMEOUT_S:g} s")
+                await asyncio.sleep(0.02)
             kind, payload = outs[i].recv()
             if kind != "ready":
                 raise RuntimeError(f"load-generator worker {i} failed to start: {payload}")

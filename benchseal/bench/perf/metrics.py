@@ -20,8 +20,10 @@ recompute every summary from ``perf/requests.jsonl``. Definitions (docs/metrics.
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any, Iterable
 
+from benchseal.redact import scrub as _scrub
 from benchseal.schema import DominantFailure, LoadPointSummary, PerfReport, RequestRecord, Stats
 
 SLO_KEYS = ("ttft_ms", "tpot_ms", "itl_ms", "e2el_ms")
@@ -94,18 +96,40 @@ def _legacy_cause(error_class: str, status: str) -> str:
 MOSTLY_FAILED = 0.5  # a load point where more than this share of counted requests failed fails the run
 
 
-def mostly_failed(report: PerfReport) -> str | None:
+def mostly_failed(report: PerfReport, requests_path: Path | None = None) -> str | None:
     """One sentence naming the dominant failure cause of every load point where most counted
-    requests failed (``failed / counted > MOSTLY_FAILED``), or None when there is none."""
+    requests failed (``failed / counted > MOSTLY_FAILED``), or None. Uses the summary's
+    ``dominant_failure`` when it has one, else its error classes and the first such record's error."""
     parts = []
     for lp in report.load_points:
         counted = lp.completed + lp.failed
-        if counted and lp.failed / counted > MOSTLY_FAILED and lp.dominant_failure is not None:
-            d = lp.dominant_failure
-            ex = f" (e.g. {d.example})" if d.example else ""
-            parts.append(f"load point {lp.load_point}: {lp.failed} of {counted} requests failed, "
-                         f"most with cause {d.cause} ({d.count}){ex}")
+        if not counted or lp.failed / counted <= MOSTLY_FAILED:
+            continue
+        dom = getattr(lp, "dominant_failure", None)
+        if dom is not None:
+            cause, count, example = dom.cause, dom.count, dom.example
+        elif lp.errors:
+            cause, count = max(lp.errors.items(), key=lambda kv: (kv[1], kv[0]))
+            example = _first_error(requests_path, lp.load_point, cause)
+        else:
+            cause, count, example = "unknown", lp.failed, None
+        ex = f" (e.g. {_scrub(example)[:200]})" if example else ""
+        parts.append(f"load point {lp.load_point}: {lp.failed} of {counted} requests failed, "
+                     f"most with cause {cause} ({count}){ex}")
     return "; ".join(parts) if parts else None
+
+
+def _first_error(path: Path | None, load_point: str, cause: str) -> str | None:
+    if path is None or not Path(path).exists():
+        return None
+    from benchseal.io import iter_jsonl
+
+    for rec in iter_jsonl(path):
+        err = rec.get("error") if isinstance(rec, dict) else None
+        if rec.get("load_point") == load_point and not rec.get("warmup") and isinstance(err, str) and (
+                err.startswith(cause) or rec.get("status") == cause):
+            return err
+    return None
 
 
 def _token_accounting(ok) -> dict[str, Any]:

@@ -18,6 +18,7 @@ from pydantic import Field, PlainSerializer, field_validator
 from benchseal.bench.perf.backends.base import GenRequest, OfflineBackend, StreamingBackend
 from benchseal.bench.perf.loadgen import LoadPointPlan, run_load_point
 from benchseal.bench.perf.metrics import SLO_KEYS, summarize_load_point
+from benchseal import interrupts
 from benchseal.errors import ConfigError, RunInterrupted
 from benchseal.io import JsonlWriter, load_yaml, validate, write_json
 from benchseal.bundle import PERF_REQUESTS, PERF_SUMMARY
@@ -182,15 +183,20 @@ def run_perf(
     runner.metrics_options = server_metrics if server_metrics is not None else getattr(backend, "server_metrics", None)
     sampler = _start_telemetry(telemetry_csv, report)
     try:
+        interrupts.check("before the measurement started")
         if isinstance(backend, OfflineBackend) and not isinstance(backend, StreamingBackend):
             runner.offline()
         else:
-            asyncio.run(runner.streaming())
-    except KeyboardInterrupt:
-        runner.finish_partial("interrupted by the user (Ctrl-C)")
+            asyncio.run(_until_signal(runner.streaming()))
+    except (KeyboardInterrupt, asyncio.CancelledError, RunInterrupted) as exc:
+        if isinstance(exc, asyncio.CancelledError) and interrupts.requested() is None:
+            raise
+        why = interrupts.describe() if interrupts.requested() else "interrupted by the user (Ctrl-C)"
+        with interrupts.deferred():  # a second signal must not cut the partial summary short
+            runner.finish_partial(why)
         raise RunInterrupted(
-            f"interrupted by the user; {runner.n_written} requests measured so far are kept in {out_dir / PERF_REQUESTS}",
-            hint="the summary is marked partial",
+            f"{why}; {runner.n_written} requests measured so far are kept in {out_dir / PERF_REQUESTS}",
+            hint="the summary is marked partial; a load point cut short is summarised from its completed requests",
         ) from None
     except _ServerDied as exc:
         raise RunInterrupted(
@@ -210,6 +216,15 @@ def run_perf(
 
 class _ServerDied(Exception):
     pass
+
+
+async def _until_signal(coro):
+    """Run ``coro`` as this task; SIGINT, SIGTERM or SIGHUP cancel it (once), so in-flight requests
+    are recorded as cancelled and the caller summarises what completed (benchseal.interrupts)."""
+    task = asyncio.current_task()
+    loop = asyncio.get_running_loop()
+    with interrupts.loop_handlers(loop, lambda: task.cancel() if task is not None and not task.done() else None):
+        return await coro
 
 
 def _capabilities(backend) -> dict[str, Any]:

@@ -9,6 +9,7 @@ is the lowercase sha256 hex digest of the DER SubjectPublicKeyInfo, the same val
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import sys
@@ -18,6 +19,7 @@ from typing import Any, Literal
 
 from benchseal.errors import UsageError
 from benchseal.io import write_bytes_atomic
+from benchseal.redact import register_secret
 
 Algorithm = Literal["ecdsa-p256", "ed25519"]
 ALGORITHMS: tuple[str, ...] = ("ecdsa-p256", "ed25519")
@@ -78,6 +80,8 @@ def generate_keypair(out_dir: Path, *, algorithm: Algorithm = "ecdsa-p256", pass
         raise UsageError("the passphrase for the new private key is empty", hint=f"set {DEFAULT_PASSPHRASE_ENV} to a non-empty passphrase")
     out_dir = Path(out_dir)
     priv_path, pub_path = out_dir / PRIVATE_KEY_FILE, out_dir / PUBLIC_KEY_FILE
+    if out_dir.exists() and not out_dir.is_dir():
+        raise UsageError("--out names a file, not a directory", where=str(out_dir), hint="choose a directory for the key pair")
     if not overwrite and (priv_path.exists() or pub_path.exists()):
         raise UsageError("a key pair already exists here", where=str(out_dir), hint="choose another --out directory or remove the old keys first")
     key = _generate(algorithm)
@@ -87,19 +91,53 @@ def generate_keypair(out_dir: Path, *, algorithm: Algorithm = "ecdsa-p256", pass
         serialization.BestAvailableEncryption(passphrase),
     )
     pub_pem = key.public_key().public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    _write_new(priv_path, priv_pem, 0o600)
-    _write_new(pub_path, pub_pem, 0o644)
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True)
+        _write_new(priv_path, priv_pem, 0o600)
+        _write_new(pub_path, pub_pem, 0o644)
+    except OSError as exc:
+        for p in (priv_path, pub_path):  # nothing half-written
+            with contextlib.suppress(OSError):
+                if p.is_file() and not overwrite:
+                    p.unlink()
+        raise UsageError(f"cannot write the key pair: {exc.strerror or exc}", where=str(out_dir),
+                         hint="choose a directory you can write to with --out") from None
     return KeyInfo(algorithm=algorithm, keyid=keyid(key.public_key()), private_key_path=priv_path, public_key_path=pub_path)
 
 
+_MAX_KEY_FILE = 1 << 20  # a PEM key is a few hundred bytes
+
+
 def _read(path: Path, what: str) -> bytes:
+    """The bytes of a key file; a FIFO, device or directory is refused without reading (no hang)."""
+    import stat
+
     try:
-        return Path(path).read_bytes()
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0))
     except FileNotFoundError:
         raise UsageError(f"{what} file not found", where=str(path)) from None
-    except (IsADirectoryError, PermissionError) as exc:
-        raise UsageError(f"cannot read the {what} file: {exc.strerror}", where=str(path)) from None
+    except OSError as exc:
+        raise UsageError(f"cannot read the {what} file: {exc.strerror or exc}", where=str(path)) from None
+    try:
+        st = os.fstat(fd)
+        if not stat.S_ISREG(st.st_mode):
+            raise UsageError(f"the {what} path is not a regular file", where=str(path),
+                             hint="pass the .pem file written by benchseal keygen")
+        if st.st_size > _MAX_KEY_FILE:
+            raise UsageError(f"the {what} file is too large to be a key ({st.st_size} bytes)", where=str(path))
+        chunks, left = [], _MAX_KEY_FILE + 1
+        while left > 0:
+            try:
+                chunk = os.read(fd, min(65536, left))
+            except OSError as exc:
+                raise UsageError(f"cannot read the {what} file: {exc.strerror or exc}", where=str(path)) from None
+            if not chunk:
+                break
+            chunks.append(chunk)
+            left -= len(chunk)
+        return b"".join(chunks)
+    finally:
+        os.close(fd)
 
 
 def load_private_key(path: Path, passphrase: bytes):
@@ -111,8 +149,13 @@ def load_private_key(path: Path, passphrase: bytes):
         raise UsageError("not a PEM private key", where=str(path), hint="pass the private.pem written by benchseal keygen")
     if b"ENCRYPTED PRIVATE KEY" not in data:
         raise UsageError("the private key is not encrypted", where=str(path), hint="create an encrypted key with benchseal keygen")
+    from cryptography.exceptions import UnsupportedAlgorithm
+
     try:
         key = serialization.load_pem_private_key(data, password=passphrase or None)
+    except UnsupportedAlgorithm:
+        raise UsageError("the private key uses an unsupported algorithm (or the key file is damaged)", where=str(path),
+                         hint="create an ECDSA P-256 or Ed25519 key with benchseal keygen") from None
     except TypeError:
         raise UsageError("the private key needs a passphrase and none was given", where=str(path), hint=f"set {DEFAULT_PASSPHRASE_ENV}") from None
     except ValueError:
@@ -129,10 +172,12 @@ def load_public_key(path: Path):
     """Load a PEM SubjectPublicKeyInfo public key (ECDSA P-256 or Ed25519)."""
     from cryptography.hazmat.primitives import serialization
 
+    from cryptography.exceptions import UnsupportedAlgorithm
+
     data = _read(path, "public key")
     try:
         key = serialization.load_pem_public_key(data)
-    except ValueError:
+    except (ValueError, UnsupportedAlgorithm):
         hint = "pass public.pem, not the private key" if b"PRIVATE KEY" in data else "pass a PEM public key (public.pem from benchseal keygen)"
         raise UsageError("not a readable PEM public key", where=str(path), hint=hint) from None
     key_algorithm(key)
@@ -151,7 +196,7 @@ def load_trusted_keys(public_keys: list[Path] | None = None, trusted_dir: Path |
         if not trusted_dir.is_dir():
             raise UsageError("trusted keys directory not found", where=str(trusted_dir))
         for p in sorted(trusted_dir.iterdir()):
-            if p.is_file() and p.suffix in (".pem", ".pub") and b"PRIVATE KEY" not in p.read_bytes():
+            if p.is_file() and p.suffix in (".pem", ".pub") and b"PRIVATE KEY" not in _read(p, "public key"):
                 paths.append(p)
         if not paths:
             raise UsageError("no public keys (*.pem, *.pub) in the trusted keys directory", where=str(trusted_dir))
@@ -183,4 +228,11 @@ def resolve_passphrase(env_var: str | None = None, *, confirm: bool = False, pro
             raise UsageError("the two passphrases differ", hint="run the command again")
     if not value:
         raise UsageError(f"the key passphrase in {name} is empty", hint="use a non-empty passphrase")
-    return value.encode("utf-8")
+    try:
+        data = value.encode("utf-8")
+    except UnicodeEncodeError:  # bytes that are not UTF-8 (os.environ keeps them as surrogates)
+        register_secret(os.fsencode(value))
+        raise UsageError(f"the key passphrase in {name} is not valid UTF-8 text",
+                         hint="use a passphrase of UTF-8 characters") from None
+    register_secret(data)  # scrubbed from anything benchseal writes or prints
+    return data

@@ -67,10 +67,15 @@ def test_cli_ctrl_c_marks_partial_and_exits_3(spawn_test_server, tiny_llama, tmp
     cmd = [sys.executable, "-m", "benchseal", "perf", "--base-url", srv.url, "--model", "test-model",
            "--tokenizer", str(tiny_llama), "--prompts", str(prompts), "--concurrency", "4", "--out", str(out), "--no-progress"]
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    deadline = time.monotonic() + 60
+    # Start-up (importing transformers for the tokenizer) took over 60 s on a loaded host, so the old
+    # 60 s wait sent SIGINT before anything was measured, while a library swallowed the KeyboardInterrupt:
+    # the run went on and exited 0. Now a signal is never lost (benchseal.interrupts) and this waits,
+    # bounded, until requests are measured, so the signal lands inside the load point.
+    deadline = time.monotonic() + 240
     lines = out / "perf" / "requests.jsonl"
-    while time.monotonic() < deadline and (not lines.exists() or len(lines.read_text().splitlines()) < 5):
+    while time.monotonic() < deadline and proc.poll() is None and (not lines.exists() or len(lines.read_text().splitlines()) < 5):
         time.sleep(0.05)
+    assert proc.poll() is None and lines.exists(), "nothing was measured within 240 s"
     proc.send_signal(signal.SIGINT)
     _, err = proc.communicate(timeout=30)
     assert proc.returncode == 3, err
