@@ -111,7 +111,8 @@ def rederive_summaries(root: Path) -> None:
         if compared:  # re-derive it from the real peer tables, with peers.json beside it
             attach_comparison(root, EvalReport.model_validate(report))
     run = read_json(root / layout.RUN_JSON)
-    if run.get("program"):
+    if run.get("program"):  # as a run writes them: the program checked, and its verdicts
+        write_json(root / layout.PROGRAM_JSON, load_program(run["program"]))
         write_json(root / layout.CLAIMS_JSON, check(load_program(run["program"]), load_evidence(root)))
 
 
