@@ -23,6 +23,37 @@ from benchseal.errors import ConfigError
 
 ENV_VAR = "BENCHSEAL_CONFIG_DIR"
 _extra_dirs: list[Path] = []
+_checked: set[Path] = set()
+MAX_CONFIG_FILES = 10_000
+
+
+def check_config_dir(root: Path) -> None:
+    """Every YAML file of a user's config folder is a readable, bounded, non-empty YAML mapping
+    (:func:`benchseal.io.load_yaml`: no python tags, no alias bombs, no deep nesting); the first that
+    is not raises ConfigError. A malformed file is an error when the folder is added, never ignored
+    later because no command happened to read it (``hw`` on a machine without GPUs reads no
+    gpus.yaml). Each file's schema is checked by the component that reads it."""
+    from benchseal.io import load_yaml
+
+    root = Path(root)
+    if root in _checked:
+        return
+    # benchseal's own files: gpus.yaml and programs/, workloads/, suites/, peers/ (one level down);
+    # lm-eval task YAMLs under suites/tasks/ are lm-eval's (they may use its !function tag)
+    files = sorted(p for pattern in ("*.yaml", "*.yml", "*/*.yaml", "*/*.yml") for p in root.glob(pattern))
+    if len(files) > MAX_CONFIG_FILES:
+        raise ConfigError(f"the config folder holds more than {MAX_CONFIG_FILES} YAML files", where=str(root))
+    for path in files:
+        if path.is_dir():
+            continue
+        data = load_yaml(path)
+        if data is None:
+            raise ConfigError("the config file is empty", where=str(path),
+                              hint="remove it or give it content (an empty file would hide the shipped one)")
+        if not isinstance(data, dict):
+            raise ConfigError(f"a config file must be a YAML mapping, not a {type(data).__name__}", where=str(path),
+                              hint="see the shipped file of the same name under benchseal's configs/")
+    _checked.add(root)
 
 
 def add_config_dirs(dirs: list[str | Path] | None) -> None:
@@ -32,6 +63,7 @@ def add_config_dirs(dirs: list[str | Path] | None) -> None:
         if not p.is_dir():
             raise ConfigError("the config folder does not exist", where=str(p),
                               hint="pass a folder laid out like benchseal's configs/ (programs/, workloads/, ...)")
+        check_config_dir(p)
         if p not in _extra_dirs:
             _extra_dirs.append(p)
 
@@ -39,6 +71,7 @@ def add_config_dirs(dirs: list[str | Path] | None) -> None:
 def reset_config_dirs() -> None:
     """Forget folders added with :func:`add_config_dirs` (for tests and long-lived callers)."""
     _extra_dirs.clear()
+    _checked.clear()
 
 
 def packaged_config_dir() -> Path:
@@ -67,6 +100,7 @@ def user_config_dirs() -> list[Path]:
         if not p.is_dir():
             raise ConfigError(f"${ENV_VAR} names a folder that does not exist", where=str(p),
                               hint=f"unset {ENV_VAR} or point it at a configs-style folder")
+        check_config_dir(p)
         if p not in dirs:
             dirs.append(p)
     return dirs

@@ -60,15 +60,90 @@ def write_text(path: str | os.PathLike, text: str) -> Path:
     return write_bytes_atomic(path, text.encode("utf-8"))
 
 
-def read_json(path: str | os.PathLike) -> Any:
+# Bounds on what an input file may hold: far above any real config, bundle file or header, far below
+# what exhausts memory or the stack. Every reader below raises ConfigError (exit 2) past them.
+MAX_YAML_BYTES = 64 << 20
+MAX_NESTING = 100  # YAML/JSON nesting depth; configs nest under 10
+MAX_INT_DIGITS = 64  # 10^64 is beyond any count, size or digest benchseal reads as a number
+MAX_YAML_NODES = 2_000_000  # nodes after expanding aliases (a "billion laughs" expands to 10^9)
+
+
+def require_regular_file(path: str | os.PathLike, what: str = "file") -> Path:
+    """``path`` as a Path when it is a regular file (a symlink to one is fine); a directory, FIFO,
+    device or socket raises ConfigError without being opened (so /dev/zero or a FIFO cannot hang or
+    exhaust memory)."""
+    import stat
+
     path = Path(path)
     try:
-        with open(path, encoding="utf-8") as fh:
-            return json.load(fh)
+        mode = os.stat(path).st_mode
     except FileNotFoundError:
-        raise ConfigError("file not found", where=str(path)) from None
+        raise ConfigError(f"{what} not found", where=str(path)) from None
+    except OSError as exc:
+        raise ConfigError(f"{what} cannot be read: {exc.strerror}", where=str(path)) from None
+    if stat.S_ISDIR(mode):
+        raise ConfigError(f"{what} path is a directory, not a file", where=str(path), hint="pass the file itself")
+    if not stat.S_ISREG(mode):
+        raise ConfigError(f"{what} path is not a regular file (a FIFO, device or socket)", where=str(path),
+                          hint="pass a regular file")
+    return path
+
+
+def _bounded_int(text: str) -> int:
+    if len(text.lstrip("-")) > MAX_INT_DIGITS:
+        raise ValueError(f"an integer of {len(text)} digits (at most {MAX_INT_DIGITS} are read)")
+    return int(text)
+
+
+def _no_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not a JSON number")
+
+
+def _depth_exceeds(obj: Any, limit: int) -> bool:
+    stack = [(obj, 1)]
+    while stack:
+        o, d = stack.pop()
+        if isinstance(o, (dict, list)):
+            if d > limit:
+                return True
+            stack.extend((v, d + 1) for v in (o.values() if isinstance(o, dict) else o))
+    return False
+
+
+def parse_json_bounded(data: str | bytes, *, where: str, max_depth: int = MAX_NESTING, error: type = ConfigError,
+                       constants: bool = False) -> Any:
+    """JSON from UTF-8 text (no byte-order mark, no UTF-16), with bounded nesting and integer size,
+    and (unless ``constants``) no NaN/Infinity; every violation raises ``error`` (a ConfigError
+    subclass) naming ``where``."""
+    if isinstance(data, (bytes, bytearray)):
+        if data[:2] in (b"\xff\xfe", b"\xfe\xff"):
+            raise error("JSON is UTF-16, not UTF-8", where=where, hint="write the file as UTF-8")
+        try:
+            data = bytes(data).decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise error(f"JSON is not UTF-8 text ({exc.reason} at byte {exc.start})", where=where) from None
+    if data.startswith("\ufeff"):
+        raise error("JSON starts with a UTF-8 byte-order mark", where=where, hint="write the file as UTF-8 without BOM")
+    try:
+        obj = json.loads(data, parse_int=_bounded_int, **({} if constants else {"parse_constant": _no_constant}))
     except json.JSONDecodeError as exc:
-        raise ConfigError(f"invalid JSON at line {exc.lineno} column {exc.colno}: {exc.msg}", where=str(path)) from None
+        raise error(f"invalid JSON at line {exc.lineno} column {exc.colno}: {exc.msg}", where=where) from None
+    except RecursionError:
+        raise error("JSON is nested too deeply", where=where) from None
+    except ValueError as exc:
+        raise error(f"invalid JSON: {exc}", where=where) from None
+    if _depth_exceeds(obj, max_depth):
+        raise error(f"JSON is nested more than {max_depth} levels deep", where=where)
+    return obj
+
+
+def read_json(path: str | os.PathLike, *, max_depth: int = MAX_NESTING, constants: bool = True) -> Any:
+    """A JSON file (a regular file, UTF-8, bounded as :func:`parse_json_bounded`; NaN/Infinity are
+    read unless ``constants=False``, as lm-eval writes them)."""
+    path = require_regular_file(path)
+    with open(path, "rb") as fh:
+        raw = fh.read()
+    return parse_json_bounded(raw, where=str(path), max_depth=max_depth, constants=constants)
 
 
 class JsonlWriter:
@@ -128,23 +203,68 @@ def validate(model: type[M], data: Any, *, where: str) -> M:
         raise ConfigError(f"invalid {model.__name__}: {format_validation_error(exc)}", where=where) from None
 
 
-def load_yaml(path: str | os.PathLike) -> Any:
+def _yaml_bounds(node: Any, where: str) -> None:
+    """Reject a composed YAML graph that nests deeper than MAX_NESTING, expands (aliases followed)
+    to more than MAX_YAML_NODES nodes, or holds an integer of more than MAX_INT_DIGITS digits."""
     import yaml
 
-    path = Path(path)
+    sizes: dict[int, int] = {}
+    stack: list[tuple[Any, int, bool]] = [(node, 1, False)]
+    while stack:
+        n, depth, done = stack.pop()
+        if depth > MAX_NESTING:
+            raise ConfigError(f"YAML is nested more than {MAX_NESTING} levels deep", where=where)
+        if isinstance(n, yaml.ScalarNode):
+            if n.tag == "tag:yaml.org,2002:int" and len(n.value.lstrip("+-").replace("_", "")) > MAX_INT_DIGITS:
+                raise ConfigError(f"YAML holds an integer of {len(n.value)} digits (at most {MAX_INT_DIGITS} are read)",
+                                  where=where)
+            sizes[id(n)] = 1
+            continue
+        children = [c for kv in n.value for c in kv] if isinstance(n, yaml.MappingNode) else list(n.value)
+        if done:
+            total = 1 + sum(sizes.get(id(c), 1) for c in children)
+            if total > MAX_YAML_NODES:
+                raise ConfigError(f"YAML expands to more than {MAX_YAML_NODES:,} nodes (aliases repeated: a 'billion "
+                                  "laughs' document)", where=where, hint="write the values out instead of nesting aliases")
+            sizes[id(n)] = total
+        elif id(n) not in sizes:
+            sizes[id(n)] = 1  # a cycle (a recursive alias) counts once while it is being sized
+            stack.append((n, depth, True))
+            stack.extend((c, depth + 1, False) for c in children if id(c) not in sizes)
+
+
+def load_yaml(path: str | os.PathLike) -> Any:
+    """A YAML file (a regular file, UTF-8, safe tags only), bounded: size, nesting, aliases, integers."""
+    import yaml
+
+    path = require_regular_file(path)
+    size = path.stat().st_size
+    if size > MAX_YAML_BYTES:
+        raise ConfigError(f"YAML file of {size:,} bytes is larger than the {MAX_YAML_BYTES >> 20} MiB a config may be",
+                          where=str(path))
     try:
         text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise ConfigError("file not found", where=str(path)) from None
     except UnicodeDecodeError:
         raise ConfigError("file is not UTF-8 text", where=str(path)) from None
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)(text)  # libyaml when present: fast, depth-limited
     try:
-        return yaml.safe_load(text)
+        node = loader.get_single_node()
+        if node is None:
+            return None
+        _yaml_bounds(node, str(path))
+        return loader.construct_document(node)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         pos = f" at line {mark.line + 1} column {mark.column + 1}" if mark else ""
         problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
-        raise ConfigError(f"malformed YAML{pos}: {problem}", where=str(path), hint="fix the YAML syntax") from None
+        hint = ("only plain YAML tags are read (no !!python/...)" if "tag" in str(problem) else "fix the YAML syntax")
+        raise ConfigError(f"malformed YAML{pos}: {problem}", where=str(path), hint=hint) from None
+    except RecursionError:
+        raise ConfigError("YAML is nested too deeply", where=str(path)) from None
+    except ValueError as exc:  # e.g. an integer beyond Python's conversion limit in a key
+        raise ConfigError(f"YAML value cannot be read: {exc}", where=str(path)) from None
+    finally:
+        loader.dispose()
 
 
 def load_yaml_model(model: type[M], path: str | os.PathLike) -> M:

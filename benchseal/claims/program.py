@@ -30,8 +30,13 @@ class OutOfScope(Strict):
     reason: str
 
 
+# A program id names a file (configs/programs/<id>.yaml) and appears in reports: letters, digits,
+# '.', '_' and '-', starting with a letter or digit; no path separator, no '..', not empty.
+PROGRAM_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$"
+
+
 class Program(Strict):
-    id: str
+    id: str = Field(pattern=PROGRAM_ID_PATTERN)
     name_zh: str
     name_en: str
     source_url: str | None = None
@@ -48,6 +53,8 @@ class Program(Strict):
 
     @model_validator(mode="after")
     def _check(self) -> "Program":
+        if ".." in self.id:
+            raise ValueError(f"program id {self.id!r} contains '..'")
         seen: set[str] = set()
         for c in self.claims:
             if c.id in seen:
@@ -104,6 +111,11 @@ def load_program(name_or_path: str | Path, *, thresholds: Mapping[str, Any] | No
     text = str(name_or_path)
     path = Path(text)
     if not (text.endswith((".yaml", ".yml")) or path.is_file()):
+        import re
+
+        if not re.fullmatch(PROGRAM_ID_PATTERN, text) or ".." in text:
+            raise ConfigError(f"{text!r} is neither a program id nor a program file",
+                              hint="give a program id (letters, digits, '.', '_', '-') or the path to a program YAML")
         path = config_path("programs", f"{text}.yaml")
         if not path.is_file():
             known = ", ".join(p.stem for p in config_files("programs")) or "none"

@@ -40,13 +40,23 @@ def load_model_config(path: str | Path) -> dict:
         if not cfg_path.is_file():
             raise ModelFormatError("no config.json in the model directory", where=str(path),
                                    hint="pass a Hugging Face model directory or its config.json")
-        return read_json(cfg_path)
-    if not path.is_file():
+        return _config(read_json(cfg_path, constants=False), cfg_path)
+    if not path.exists():
         raise ModelFormatError("model path does not exist", where=str(path),
                                hint="pass a model directory, a config.json or a bundle's model.json")
-    data = read_json(path)
-    if isinstance(data, dict) and "model_type" not in data and isinstance(data.get("config"), dict):
-        return data["config"]  # a bundle's model.json
+    data = read_json(path, constants=False)
+    if isinstance(data, dict) and isinstance(data.get("config"), dict) and ("params" in data or "source" in data
+                                                                            or "model_type" not in data):
+        # a bundle's model.json: its architecture card, with the model_type recorded beside it
+        card = data["config"]
+        return _config({**card, "model_type": card.get("model_type") or data.get("model_type")}, path)
+    return _config(data, path)
+
+
+def _config(data: Any, path: Path) -> dict:
+    if not isinstance(data, dict):
+        raise ModelFormatError("the model config is not a JSON object", where=str(path),
+                               hint="pass a model directory, a config.json or a bundle's model.json")
     return data
 
 

@@ -14,8 +14,10 @@ def register(sub: argparse._SubParsersAction) -> None:
         help="verify a signed evidence bundle offline",
         description=(
             "Check the DSSE signature against trusted public keys, the sha256 of every bundle file, and "
-            "recompute every summary from the raw records and every verdict from the evidence. "
-            "Exit 0 only when everything holds, 1 when anything differs, 2 on bad input."
+            "recompute every summary from the raw records and every verdict from the evidence, re-render the "
+            "reports, and check program.json against the programs this verifier trusts. What cannot be re-derived "
+            "offline (parameter counts and weight digests without --model) is listed as NOT RE-DERIVED. "
+            "Exit 0 only when everything holds, 1 when anything differs, 2 on bad input. See docs/verification.md."
         ),
     )
     p.add_argument("bundle", type=Path, metavar="BUNDLE", help="the bundle directory")
@@ -24,6 +26,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--allow-partial", action="store_true", help="accept a bundle whose run is marked partial")
     p.add_argument("--model", type=Path, metavar="DIR", help="the model's files: re-hash them against model.json and "
                    "recount the parameters from the weights")
+    p.add_argument("--program", action="append", type=Path, metavar="FILE", dest="programs",
+                   help="a program file to trust besides the shipped/configured programs (repeatable): "
+                        "program.json must equal one of them")
     add_json_flag(p)
     p.set_defaults(func=run)
 
@@ -31,7 +36,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 def _print_table(report) -> None:
     from rich.table import Table
 
-    styles = {"PASS": "green", "FAIL": "bold red", "SKIP": "yellow"}
+    styles = {"PASS": "green", "FAIL": "bold red", "SKIP": "yellow", "NOT RE-DERIVED": "magenta"}
     table = Table(title=f"benchseal verify {report.bundle}", show_lines=False)
     table.add_column("check")
     table.add_column("result")
@@ -42,6 +47,8 @@ def _print_table(report) -> None:
     out.print(table)
     if report.ok:
         out.print("[green]verified[/]: signature, digests and every recomputed value hold")
+        for c in report.not_rederived:
+            out.print(f"[magenta]not re-derived[/]: {c.name}: {c.detail}", markup=True, highlight=False)
     else:
         out.print(f"[bold red]verification FAILED[/]: {len(report.failures)} check(s) failed: " + ", ".join(c.name for c in report.failures))
 
@@ -53,7 +60,8 @@ def run(args: argparse.Namespace) -> int:
     if not args.key and args.trusted_keys is None:
         raise UsageError("no trusted public key given", hint="pass --key PUB.pem or --trusted-keys DIR")
     report = verify_bundle(args.bundle, public_keys=args.key, trusted_dir=args.trusted_keys,
-                           allow_partial=args.allow_partial, model_dir=args.model)
+                           allow_partial=args.allow_partial, model_dir=args.model,
+                           programs=args.programs)
     if args.json:
         print_json(report.to_dict())
     else:

@@ -27,14 +27,14 @@ def test_user_folders_override_and_extend(tmp_path, monkeypatch):
     env_dir, flag_dir = tmp_path / "env", tmp_path / "flag"
     for d in (env_dir, flag_dir):
         (d / "workloads").mkdir(parents=True)
-    (env_dir / "workloads" / "demo-cpu.yaml").write_text("env\n")
-    (env_dir / "workloads" / "mine.yaml").write_text("env\n")
-    (flag_dir / "workloads" / "mine.yaml").write_text("flag\n")
+    (env_dir / "workloads" / "demo-cpu.yaml").write_text("x: env\n")
+    (env_dir / "workloads" / "mine.yaml").write_text("x: env\n")
+    (flag_dir / "workloads" / "mine.yaml").write_text("x: flag\n")
     monkeypatch.setenv(config.ENV_VAR, str(env_dir))
     config.add_config_dirs([flag_dir])
     assert config.config_dirs()[:2] == [flag_dir, env_dir]
-    assert config.config_path("workloads", "mine.yaml").read_text() == "flag\n"  # --config-dir first
-    assert config.config_path("workloads", "demo-cpu.yaml").read_text() == "env\n"  # overrides the shipped one
+    assert config.config_path("workloads", "mine.yaml").read_text() == "x: flag\n"  # --config-dir first
+    assert config.config_path("workloads", "demo-cpu.yaml").read_text() == "x: env\n"  # overrides the shipped one
     assert config.config_path("gpus.yaml") == config.packaged_config_dir() / "gpus.yaml"  # falls through
     names = [p.name for p in config.config_files("workloads")]
     assert names == sorted(set(names)) and "mine.yaml" in names and "offline-throughput.yaml" in names

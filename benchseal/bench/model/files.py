@@ -3,7 +3,6 @@ GGUF, or pickled PyTorch weights. No weight data is read here."""
 
 from __future__ import annotations
 
-import json
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -36,10 +35,13 @@ class ModelFiles:
 
 
 def read_config(path: Path) -> dict[str, Any]:
+    from benchseal.errors import ConfigError
+    from benchseal.io import read_json
+
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise ModelFormatError(f"invalid JSON in model config: {exc}", where=str(path), hint="fix or re-download config.json") from None
+        data = read_json(path, max_depth=32, constants=False)
+    except ConfigError as exc:
+        raise ModelFormatError(f"invalid model config: {exc.what}", where=str(path), hint="fix or re-download config.json") from None
     if not isinstance(data, dict):
         raise ModelFormatError("model config is not a JSON object", where=str(path), hint="fix or re-download config.json")
     return data
@@ -98,11 +100,18 @@ def resolve(path: str | os.PathLike) -> ModelFiles:
         else:
             pidx = _pick_index(names, ".bin.index.json", "pytorch_model.bin.index.json")
             if pidx:
+                from benchseal.bench.model.safetensors_io import check_shard_names
+                from benchseal.errors import ConfigError
+                from benchseal.io import read_json
+
                 try:
-                    wm = json.loads((p / pidx).read_text(encoding="utf-8"))["weight_map"]
+                    wm = read_json(p / pidx, max_depth=8, constants=False)["weight_map"]
                     mf.pickles = sorted(set(wm.values()))
-                except (json.JSONDecodeError, KeyError, TypeError, AttributeError, UnicodeDecodeError):
+                except (ConfigError, KeyError, TypeError, AttributeError):
                     raise ModelFormatError("invalid checkpoint index (no weight_map)", where=str(p / pidx)) from None
+                if not mf.pickles or not all(isinstance(x, str) for x in mf.pickles):
+                    raise ModelFormatError("checkpoint index has an empty or invalid 'weight_map'", where=str(p / pidx))
+                check_shard_names(p, mf.pickles, p / pidx)
                 for shard in mf.pickles:
                     if not (p / shard).is_file():
                         raise ModelFormatError(f"shard '{shard}' named in the checkpoint index is missing", where=str(p / pidx),

@@ -21,6 +21,53 @@ _STORAGE_KEYS = ("quantization_config",)
 _SYNONYMS = (("attention_head_dim", "head_dim"),)
 
 
+# Architecture sizes a config may give, with the bounds benchseal accepts: positive integers (a
+# layer/head/vocabulary count of 0, -1, 2.5, true or 1e300 is not a model), and at most far above
+# every published model (the deepest published LLMs have a few hundred layers), so a config with 10^9
+# layers is refused at once instead of being built layer by layer on the meta device.
+MAX_LAYERS = 1024
+SIZE_BOUNDS: dict[str, tuple[int, int]] = {
+    **dict.fromkeys(("num_hidden_layers", "num_layers", "n_layer", "n_layers", "num_decoder_layers"), (1, MAX_LAYERS)),
+    **dict.fromkeys(("hidden_size", "n_embd", "d_model", "dim"), (1, 1 << 17)),
+    **dict.fromkeys(("intermediate_size", "ffn_hidden_size", "moe_intermediate_size", "shared_expert_intermediate_size",
+                     "n_inner", "ffn_dim"), (0, 1 << 20)),
+    **dict.fromkeys(("num_attention_heads", "n_head", "n_heads", "num_key_value_heads", "multi_query_group_num",
+                     "n_kv_heads"), (1, 1 << 12)),
+    **dict.fromkeys(("head_dim", "kv_lora_rank", "q_lora_rank", "qk_nope_head_dim", "qk_rope_head_dim", "v_head_dim"),
+                    (1, 1 << 16)),
+    **dict.fromkeys(("vocab_size", "padded_vocab_size"), (1, 1 << 23)),
+    **dict.fromkeys(("num_local_experts", "n_routed_experts", "num_experts", "num_experts_per_tok", "moe_topk"), (0, 1 << 14)),
+    **dict.fromkeys(("n_shared_experts", "first_k_dense_replace", "num_nextn_predict_layers"), (0, MAX_LAYERS)),
+    "max_position_embeddings": (1, 1 << 30),
+}
+
+
+def check_sizes(config: dict[str, Any], *, where: str = "config.json") -> None:
+    """Every architecture size in ``config`` (and in its sub-configs such as text_config) is an
+    integer within :data:`SIZE_BOUNDS`, or null; raise ModelFormatError naming the first one that is not."""
+    stack: list[tuple[dict, str]] = [(config, "")]
+    while stack:
+        cfg, prefix = stack.pop()
+        for key, value in cfg.items():
+            if isinstance(value, dict) and key.endswith("_config") and not prefix.count("."):
+                stack.append((value, f"{prefix}{key}."))
+                continue
+            bounds = SIZE_BOUNDS.get(key)
+            if bounds is None or value is None:
+                continue
+            lo, hi = bounds
+            values = value if isinstance(value, list) and key not in ("num_hidden_layers",) else [value]
+            for v in values[:4096] if isinstance(values, list) else [values]:
+                if type(v) is not int:
+                    raise ModelFormatError(f"'{prefix}{key}' must be an integer, got {str(v)[:40]!r}", where=where,
+                                           hint="fix config.json (sizes and counts are whole numbers)")
+                if not lo <= v <= hi:
+                    more = (f"; no published model has more than a few hundred layers, so this is refused before "
+                            f"any model is built" if v > hi and hi == MAX_LAYERS else "")
+                    raise ModelFormatError(f"'{prefix}{key}' is {v}, outside {lo}..{hi}{more}", where=where,
+                                           hint="fix config.json")
+
+
 class RemoteCodeRefused(UsageError):
     """config.json needs code from the model repository, and --trust-remote-code was not given."""
 
@@ -118,6 +165,7 @@ def _remote_code_files(root: Path, auto_map: Any) -> list[str]:
 
 def build_meta_model(config: dict[str, Any], *, root: Path | None, trust_remote_code: bool) -> tuple[Any, list[str]]:
     """Instantiate the architecture of ``config`` on the meta device. Returns (model, notes)."""
+    check_sizes(config, where=str(root / "config.json") if root else "config.json")  # before torch is even imported
     torch = require("torch", "hf", "counting parameters from config.json")
     transformers = require("transformers", "hf", "counting parameters from config.json")
     from transformers.models.auto.configuration_auto import CONFIG_MAPPING

@@ -11,7 +11,6 @@ disagreeing, offsets out of bounds or overlapping, a shard named by an index tha
 
 from __future__ import annotations
 
-import json
 import os
 import struct
 from dataclasses import dataclass, field
@@ -23,6 +22,8 @@ from benchseal.errors import ModelFormatError
 # Same limit as the safetensors reference implementation (100 MB): anything larger is refused
 # before a single byte of it is read or allocated.
 MAX_HEADER_BYTES = 100_000_000
+MAX_DIMS = 16  # tensors have at most a handful of dimensions
+MAX_ELEMENTS = 1 << 64  # more elements than any file of u64 offsets can hold
 
 # dtype -> bits per element (safetensors Dtype enum, incl. sub-byte float formats).
 DTYPE_BITS: dict[str, int] = {
@@ -77,10 +78,7 @@ def read_header(path: str | os.PathLike, *, rel: str | None = None) -> Safetenso
         raise ModelFormatError("expected a .safetensors file, found a directory", where=str(path)) from None
     if len(raw) < n:  # the file shrank while reading
         raise _bad("truncated safetensors header", path)
-    try:
-        header = json.loads(raw)
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise _bad(f"invalid JSON in safetensors header: {exc}", path) from None
+    header = _parse_header(raw, path)
     if not isinstance(header, dict):
         raise _bad("safetensors header is not a JSON object", path)
     data_bytes = size - 8 - n
@@ -97,17 +95,20 @@ def read_header(path: str | os.PathLike, *, rel: str | None = None) -> Safetenso
             begin, end = info["data_offsets"]
         except (KeyError, TypeError, ValueError):
             raise _bad(f"tensor '{name}' lacks dtype, shape or data_offsets [begin, end]", path) from None
-        bits = bits_of(dtype)
+        bits = bits_of(dtype) if type(dtype) is str else None
         if bits is None:
             raise _bad(f"tensor '{name}' has unknown dtype {dtype!r}", path,
                        hint=f"known dtypes: {', '.join(DTYPE_BITS)}; upgrade benchseal if this is a new safetensors dtype")
-        if type(shape) is not list:
-            raise _bad(f"tensor '{name}' has an invalid shape {shape!r}", path)
+        if type(shape) is not list or len(shape) > MAX_DIMS:
+            raise _bad(f"tensor '{name}' has an invalid shape {str(shape)[:80]}", path)
         numel = 1
         for d in shape:
             if type(d) is not int or d < 0:
-                raise _bad(f"tensor '{name}' has an invalid shape {shape!r}", path)
+                raise _bad(f"tensor '{name}' has an invalid shape {str(shape)[:80]}", path)
             numel *= d
+            if numel > MAX_ELEMENTS:
+                raise _bad(f"tensor '{name}' shape {str(shape)[:80]} has more elements than any file can hold "
+                           "(the element count overflows)", path)
         if type(begin) is not int or type(end) is not int or begin < 0 or end < begin:
             raise _bad(f"tensor '{name}' has invalid data_offsets {[begin, end]!r}", path)
         nbits = numel * bits
@@ -127,16 +128,56 @@ def read_header(path: str | os.PathLike, *, rel: str | None = None) -> Safetenso
     return SafetensorsFile(path, n, data_bytes, {str(k): str(v) for k, v in meta.items()}, tensors)
 
 
+def _parse_header(raw: bytes, path: Path) -> dict:
+    """The header JSON: UTF-8 without BOM, nesting of at most 3 levels (name -> info -> shape), no
+    integer over 20 digits (offsets are u64), no NaN/Infinity."""
+    from benchseal.io import parse_json_bounded
+
+    try:
+        return parse_json_bounded(raw, where=str(path), max_depth=4, error=ModelFormatError)
+    except ModelFormatError as exc:
+        raise _bad(f"invalid safetensors header: {exc.what}", path) from None
+
+
+def shard_name_ok(name: object) -> bool:
+    """A shard file name an index may give: a plain relative path that stays in the model directory."""
+    from pathlib import PurePosixPath
+
+    if not isinstance(name, str) or not name or "\\" in name or "\x00" in name:
+        return False
+    p = PurePosixPath(name)
+    return not p.is_absolute() and all(part not in ("", ".", "..") for part in p.parts) and p.as_posix() == name
+
+
+def check_shard_names(root: Path, names: list[str], index: Path) -> None:
+    """Every shard an index names stays inside ``root`` (no absolute path, no '..', no symlink out)."""
+    bad = [n for n in names if not shard_name_ok(n)]
+    if not bad:
+        real = root.resolve()
+        bad = [n for n in names if not (root / n).resolve().is_relative_to(real)]
+    if bad:
+        raise ModelFormatError(f"the checkpoint index names shard file(s) outside the model directory: "
+                               f"{', '.join(repr(b) for b in bad[:3])}", where=str(index),
+                               hint="an index may name only files in its own directory; fix or re-download it")
+
+
 def read_index(path: str | os.PathLike) -> dict[str, str]:
-    """The ``weight_map`` (tensor name -> shard file) of a ``*.safetensors.index.json``."""
+    """The ``weight_map`` (tensor name -> shard file) of a ``*.safetensors.index.json``: not empty,
+    every shard a file name inside the model directory."""
+    from benchseal.errors import ConfigError
+    from benchseal.io import read_json
+
     path = Path(path)
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise _bad(f"invalid JSON in checkpoint index: {exc}", path) from None
+        data = read_json(path, max_depth=8, constants=False)
+    except ConfigError as exc:
+        raise _bad(f"invalid checkpoint index: {exc.what}", path) from None
     wm = data.get("weight_map") if isinstance(data, dict) else None
     if not isinstance(wm, dict) or not all(isinstance(v, str) for v in wm.values()):
         raise _bad("checkpoint index has no 'weight_map' object of tensor name -> shard file", path)
+    if not wm:
+        raise _bad("checkpoint index has an empty 'weight_map': it names no tensor", path)
+    check_shard_names(path.parent, sorted(set(wm.values())), path)
     return wm
 
 

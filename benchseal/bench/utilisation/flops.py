@@ -93,6 +93,9 @@ class FlopsModel:
         if isinstance(config.get("text_config"), dict):
             cfg = {**config["text_config"]}
             cfg.setdefault("model_type", config.get("model_type"))
+        from benchseal.bench.model.params_config import check_sizes
+
+        check_sizes(config)  # positive integer sizes within bounds, before anything is computed
         model_type = str(cfg.get("model_type") or "")
         builder = FAMILIES.get(_TYPE_ALIASES.get(model_type, model_type))
         if builder is None:
@@ -235,10 +238,10 @@ class _Cfg:
                 where="config.json",
                 hint="pass the model's original config.json",
             )
-        try:
-            return int(value)
-        except (TypeError, ValueError):
-            raise ConfigError(f"'{names[0]}' in config.json is not an integer: {value!r}", where="config.json") from None
+        if type(value) is not int or not 0 <= value <= 1 << 40:
+            raise ConfigError(f"'{names[0]}' in config.json is not a non-negative integer: {str(value)[:40]!r}",
+                              where="config.json", hint="fix config.json (sizes and counts are whole numbers)")
+        return value
 
 
 def _windows(c: _Cfg, n_layers: int) -> list[int | None]:

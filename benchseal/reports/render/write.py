@@ -81,6 +81,31 @@ def _form(job: _Job) -> Path:
     return write_text(job.out / FORM_MD, head + render_form_markdown(view) + "\n")
 
 
+# What rendering and signing write: never listed as evidence in a report's "files" section.
+RENDERED = frozenset({layout.REPORT_HTML, layout.REPORT_MD, layout.JUNIT_XML, REPORT_PDF, FORM_MD, FORM_JSON,
+                      layout.RUN_JSON, layout.STATEMENT_JSON, layout.STATEMENT_DSSE})
+
+
+def evidence_files(root: Path) -> list[str]:
+    """The bundle's evidence files as a report lists them: every regular file on disk (no symlink
+    followed) except what rendering and signing write, plots/ and dot-files (atomic-write temps).
+    Read from disk, not from run.json, whose list a run saves again after rendering (it then
+    names the reports), so the same evidence renders the same report before and after signing."""
+    import os
+
+    out = []
+    for dirpath, dirs, files in os.walk(root):
+        dirs[:] = sorted(d for d in dirs if not d.startswith(".") and not os.path.islink(os.path.join(dirpath, d)))
+        for name in files:
+            full = os.path.join(dirpath, name)
+            rel = Path(full).relative_to(root).as_posix()
+            if name.startswith(".") or rel in RENDERED or rel.startswith(f"{layout.PLOTS_DIR}/") or not os.path.isfile(full) \
+                    or os.path.islink(full):
+                continue
+            out.append(rel)
+    return sorted(out)
+
+
 WRITERS: dict[str, Callable[[_Job], Path]] = {"html": _html, "md": _md, "junit": _junit, "pdf": _pdf, "form": _form}
 
 
@@ -95,6 +120,8 @@ def write_reports(bundle_dir: str | Path, *, formats: set[str] | frozenset[str] 
     if unknown:
         raise UsageError(f"unknown report format {sorted(unknown)[0]!r}", hint="use " + ", ".join(REPORT_FORMATS))
     view = load_view(bundle_dir, program)
+    if view.run:  # deterministic: the evidence on disk, the same before and after signing (see evidence_files)
+        view.run = {**view.run, "files": evidence_files(view.root)}
     out = Path(out_dir) if out_dir is not None else view.root
     out.mkdir(parents=True, exist_ok=True)
     job = _Job(Sections(view), out, signing_key_id)

@@ -12,6 +12,7 @@ from benchseal.reports.seal.canonical import diff_values, summarise
 from benchseal.reports.seal.dsse import verify_envelope
 from benchseal.reports.seal.statement import (MODEL_SUBJECT_PREFIX, PREDICATE_TYPE, STATEMENT_TYPE, build_predicate,
                                               envelope_bytes, model_subject, subject_files)
+from benchseal.reports.verify.files import safe_relpath
 from benchseal.reports.verify.policy import BundleContext, CheckResult, Policy, failed, passed, skipped
 
 
@@ -106,6 +107,10 @@ class DigestPolicy:
             yield failed(self.name, "no statement to check the files against")
             return
         expected = {s["name"]: s["digest"].get("sha256") for s in ctx.statement["subject"] if not s["name"].startswith(MODEL_SUBJECT_PREFIX)}
+        outside = sorted(repr(n) for n in expected if not safe_relpath(n))
+        if outside:  # never open a path the statement names outside the bundle
+            yield failed(self.name, "the statement names subjects outside the bundle: " + ", ".join(outside[:5]))
+            return
         present = set(subject_files(ctx.bundle_dir))
         problems = []
         for name in sorted(expected):

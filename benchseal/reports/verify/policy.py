@@ -19,9 +19,12 @@ class CheckResult:
     ok: bool
     detail: str
     skipped: bool = False
+    not_rederived: bool = False  # present in the bundle, signed, but this verifier could not re-derive it
 
     @property
     def outcome(self) -> str:
+        if self.not_rederived:
+            return "NOT RE-DERIVED"
         return "SKIP" if self.skipped else ("PASS" if self.ok else "FAIL")
 
 
@@ -37,6 +40,12 @@ def skipped(name: str, detail: str) -> CheckResult:
     return CheckResult(name, True, detail, skipped=True)
 
 
+def not_rederived(name: str, detail: str) -> CheckResult:
+    """A figure the bundle states that this verifier could not re-derive: it does not fail the
+    verification (the signature covers it) but is listed as such, never reported as passed."""
+    return CheckResult(name, True, detail, not_rederived=True)
+
+
 @dataclass
 class VerificationReport:
     bundle: str
@@ -50,8 +59,14 @@ class VerificationReport:
     def failures(self) -> list[CheckResult]:
         return [c for c in self.checks if not c.ok]
 
+    @property
+    def not_rederived(self) -> list[CheckResult]:
+        return [c for c in self.checks if c.not_rederived]
+
     def to_dict(self) -> dict:
-        return {"bundle": self.bundle, "ok": self.ok, "checks": [asdict(c) | {"outcome": c.outcome} for c in self.checks]}
+        return {"bundle": self.bundle, "ok": self.ok,
+                "not_rederived": [{"name": c.name, "detail": c.detail} for c in self.not_rederived],
+                "checks": [asdict(c) | {"outcome": c.outcome} for c in self.checks]}
 
 
 @dataclass
@@ -64,6 +79,8 @@ class BundleContext:
     allow_partial: bool = False
     signed_payload: bytes | None = None  # set when the envelope verified
     statement: dict | None = None  # the signed statement (or, unsigned, statement.json as found)
+    programs: list[Path] = field(default_factory=list)  # program files the verifier trusts (--program FILE)
+    program_source: str | None = None  # set by the program check: which trusted program program.json equals
 
     @property
     def bundle(self) -> Bundle:

@@ -42,7 +42,8 @@ from benchseal.evaluators.peers import PeerSnapshot, PeerTable, comparison_from_
 from benchseal.hw.compute import compute_table, merge_compute_tables
 from benchseal.io import iter_jsonl, read_json, validate
 from benchseal.reports.seal.canonical import diff_values, summarise
-from benchseal.reports.verify.policy import BundleContext, CheckResult, failed, passed, skipped
+from benchseal.reports.verify.files import safe_relpath
+from benchseal.reports.verify.policy import BundleContext, CheckResult, failed, not_rederived, passed, skipped
 from benchseal.reports.verify.server_metrics import ServerMetricsCheck
 
 REL_TOL = 1e-9
@@ -246,44 +247,129 @@ class VerdictsCheck(_Recompute):
         )
 
 
+def program_differences(bundled: Any, trusted: Any) -> list[str]:
+    """Every difference between two programs, field by field and claim by claim; a threshold differs
+    legitimately only where the trusted program lets the applicant set it (template or applicant_sets)."""
+    diffs = []
+    a, b = bundled.model_dump(mode="json"), trusted.model_dump(mode="json")
+    for key in sorted(set(a) | set(b)):
+        if key != "claims" and a.get(key) != b.get(key):
+            diffs.append(f"{key} is {a.get(key)!r}, trusted {b.get(key)!r}")
+    settable = {c.id for c in trusted.claims if trusted.template or c.applicant_sets}
+    ref = {c.id: c for c in trusted.claims}
+    for c in bundled.claims:
+        t = ref.pop(c.id, None)
+        if t is None:
+            diffs.append(f"claim {c.id!r} is not in the trusted program")
+            continue
+        ca, cb = c.model_dump(mode="json"), t.model_dump(mode="json")
+        for key in sorted(set(ca) | set(cb)):
+            if ca.get(key) != cb.get(key) and not (key in ("threshold", "threshold_text") and c.id in settable):
+                diffs.append(f"claim {c.id!r}: {key} is {ca.get(key)!r}, trusted {cb.get(key)!r}")
+    diffs += [f"claim {cid!r} of the trusted program is missing" for cid in ref]
+    if not diffs and [c.id for c in bundled.claims] != [c.id for c in trusted.claims]:
+        diffs.append("the claims are in another order")
+    return diffs
+
+
+def trusted_programs(extra: list[Path]) -> list[tuple[str, Any]]:
+    """(label, Program) for every program this verifier trusts: the files given with --program, then
+    every program of its configs/programs (user config folders included)."""
+    from benchseal.claims.program import _from_file
+    from benchseal.config import config_files
+
+    out = [(f"the program file {p} (--program)", _from_file(Path(p), None)) for p in extra]
+    for p in config_files("programs"):
+        prog = _from_file(p, None)
+        out.append((f"the published program {prog.id!r} v{prog.version} ({p.name})", prog))
+    return out
+
+
 class ProgramCheck(_Recompute):
-    """program.json against the verifier's own configs/programs/<id>.yaml: the same claims,
-    operators and thresholds, except thresholds a template program lets the applicant set."""
+    """program.json (the claims the verdicts were checked against) equals, by content, a program
+    this verifier trusts: one of its configs/programs, or a file given with ``--program FILE``.
+    Thresholds differ only where that program lets the applicant set them. Matching is on the
+    whole content, never on the id alone, so a renamed, re-cased or path-like id cannot select it."""
 
     name = "program"
 
     def run(self, ctx: BundleContext) -> Iterable[CheckResult]:
         if not ctx.path(layout.PROGRAM_JSON).is_file():
-            yield skipped(self.name, f"no {layout.PROGRAM_JSON} in the bundle")
+            if ctx.path(layout.CLAIMS_JSON).is_file():
+                yield failed(self.name, f"{layout.CLAIMS_JSON} has no {layout.PROGRAM_JSON} beside it, so the "
+                                        "claims cannot be tied to a program this verifier trusts (a run writes both)")
+            else:
+                yield skipped(self.name, f"no {layout.PROGRAM_JSON} and no {layout.CLAIMS_JSON} in the bundle")
             return
         from benchseal.claims.program import Program
-        from benchseal.errors import ConfigError
 
         bundled = validate(Program, ctx.json(layout.PROGRAM_JSON), where=layout.PROGRAM_JSON)
-        try:
-            published = load_program(bundled.id)
-        except ConfigError:
-            yield skipped(self.name, f"program {bundled.id!r} is not among this verifier's configs/programs")
+        candidates = trusted_programs(ctx.programs)
+        scored = []
+        for label, prog in candidates:
+            diffs = program_differences(bundled, prog)
+            if not diffs:
+                ctx.program_source = label
+                yield passed(self.name, f"{layout.PROGRAM_JSON} equals {label}")
+                return
+            scored.append((prog.id.casefold() != str(bundled.id).casefold(), len(diffs), label, diffs))
+        if not scored:
+            yield failed(self.name, f"{layout.PROGRAM_JSON} cannot be checked: this verifier has no programs "
+                                    "(pass --program FILE)")
             return
-        settable = {c.id for c in published.claims if published.template or c.applicant_sets}
-        ignore = {"threshold", "threshold_text"}
-        diffs = []
-        pub = {c.id: c for c in published.claims}
-        for c in bundled.claims:
-            ref = pub.pop(c.id, None)
-            if ref is None:
-                diffs.append(f"claim {c.id!r} is not in the published program")
-                continue
-            a, b = c.model_dump(), ref.model_dump()
-            for key in sorted(a):
-                if a[key] != b[key] and not (key in ignore and c.id in settable):
-                    diffs.append(f"claim {c.id!r}: {key} is {a[key]!r}, published {b[key]!r}")
-        diffs += [f"claim {cid!r} of the published program is missing" for cid in pub]
-        if diffs:
-            yield failed(self.name, f"{layout.PROGRAM_JSON} differs from the published program "
-                              f"{bundled.id!r} v{published.version}: " + "; ".join(diffs[:5]))
-        else:
-            yield passed(self.name, f"claims match the published program {bundled.id!r} v{published.version}")
+        _, _, label, diffs = min(scored, key=lambda t: t[:2])
+        yield failed(self.name, f"{layout.PROGRAM_JSON} (id {bundled.id!r}) equals no program this verifier trusts; "
+                                f"closest is {label}: " + "; ".join(diffs[:5])
+                                + ("" if len(diffs) <= 5 else f" (and {len(diffs) - 5} more)")
+                                + "; pass --program FILE to trust another program file")
+
+
+class ModelCountsCheck(_Recompute):
+    """model.json's parameter counts agree with themselves (total = sum of the breakdown, embedding
+    and non-embedding split, active <= total, the headline = its method's count). Without the
+    weights (``verify --model DIR``) the counts themselves are listed as not re-derived."""
+
+    name = "model-counts"
+
+    def __init__(self, with_model: bool = False) -> None:
+        self.with_model = with_model
+
+    @staticmethod
+    def _problems(where: str, pc: Any) -> list[str]:
+        out = []
+        if pc.breakdown and sum(pc.breakdown.values()) != pc.total:
+            out.append(f"{where}: total {pc.total:,} is not the sum of its breakdown ({sum(pc.breakdown.values()):,})")
+        if pc.breakdown and pc.embedding != pc.breakdown.get("embedding", 0) + pc.breakdown.get("lm_head", 0):
+            out.append(f"{where}: embedding {pc.embedding:,} is not breakdown embedding + lm_head")
+        if pc.non_embedding != pc.total - pc.embedding:
+            out.append(f"{where}: non_embedding {pc.non_embedding:,} is not total - embedding")
+        if not 0 <= pc.active <= pc.total:
+            out.append(f"{where}: active {pc.active:,} is not between 0 and total {pc.total:,}")
+        if any(v < 0 for v in (pc.total, pc.embedding, *pc.breakdown.values())):
+            out.append(f"{where}: a count is negative")
+        return out
+
+    def run(self, ctx: BundleContext) -> Iterable[CheckResult]:
+        if not ctx.path(layout.MODEL_JSON).is_file():
+            yield skipped(self.name, f"no {layout.MODEL_JSON} in the bundle")
+            return
+        card = ctx.bundle.model()
+        problems = self._problems("params", card.params)
+        for method, pc in sorted(card.params_by_method.items()):
+            problems += self._problems(f"params_by_method.{method}", pc)
+            if pc.method != method:
+                problems.append(f"params_by_method.{method} says method {pc.method!r}")
+        same = card.params_by_method.get(card.params.method)
+        if same is not None and same.model_dump() != card.params.model_dump():
+            problems.append(f"params differs from params_by_method.{card.params.method}")
+        if problems:
+            yield failed(self.name, f"{layout.MODEL_JSON}: " + "; ".join(problems[:5]))
+            return
+        yield passed(self.name, f"{card.params.total:,} parameters: total, breakdown, embedding and active agree")
+        if not self.with_model:
+            yield not_rederived("model-files", f"the parameter counts ({card.params.total:,}, {card.params.method}) and "
+                                f"the {len(card.files)} weight file digests in {layout.MODEL_JSON} were not re-derived "
+                                "from the weights: pass --model DIR to recount and re-hash them")
 
 
 def _eval_dirs(ctx: BundleContext) -> list[Path]:
@@ -476,6 +562,13 @@ class ModelFilesCheck(_Recompute):
             yield failed(self.name, f"--model was given but the bundle has no {layout.MODEL_JSON} to check it against")
             return
         card = ctx.bundle.model()
+        root = self.model_dir.parent if self.model_dir.is_file() else self.model_dir
+        escaping = [f.path for f in card.files if not safe_relpath(f.path)
+                    or not (root / f.path).resolve().is_relative_to(root.resolve())]
+        if escaping:  # never read a file outside the model directory because model.json names it
+            yield failed(f"{self.name}:digests", f"{layout.MODEL_JSON} lists files outside the model directory "
+                                                 f"(not read): {', '.join(repr(p) for p in escaping[:5])}")
+            return
         problems = check_digests(self.model_dir, ctx.path(layout.MODEL_JSON))
         yield (failed(f"{self.name}:digests", f"{self.model_dir}: " + "; ".join(problems[:5]))
                if problems else passed(f"{self.name}:digests", f"all {len(card.files)} files of {self.model_dir} match "
@@ -520,6 +613,7 @@ class LightweightCheck(_Recompute):
 
 RECOMPUTE_CHECKS: tuple[_Recompute, ...] = (
     ProgramCheck(),
+    ModelCountsCheck(),
     PerfSummaryCheck(),
     ServerMetricsCheck(),
     UtilisationCheck(),

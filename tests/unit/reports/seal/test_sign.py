@@ -121,7 +121,9 @@ def test_resigning_replaces_statement_and_envelope(tmp_path, bundle):
     assert layout.REPORT_MD in {s["name"] for s in second["subject"]}
     from benchseal.reports.verify import verify_bundle
 
-    assert verify_bundle(bundle, public_keys=[info.public_key_path]).ok
+    report = verify_bundle(bundle, public_keys=[info.public_key_path])
+    # the signature and digests hold; the hand-written report.md is not what the evidence renders
+    assert [c.name for c in report.failures] == ["reports"], report.failures
 
 
 def test_sign_bad_input_exits_2_and_writes_nothing(run_cli, tmp_path, bundle, monkeypatch):
