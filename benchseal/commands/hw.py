@@ -31,7 +31,10 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from benchseal.hw.specs import load_gpu_specs
     from benchseal.io import write_json
+
+    load_gpu_specs()  # a gpus.yaml (shipped or from --config-dir) that fails its schema is an error here, GPU or not
 
     if args.ray_address and args.microbench:
         raise UsageError("--microbench runs on this machine only and cannot be combined with --ray-address",

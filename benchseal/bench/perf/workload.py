@@ -30,6 +30,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from benchseal.bench.perf.backends.base import GenRequest
 from benchseal.errors import ConfigError, UsageError, require
+from benchseal.io import parse_json_bounded, require_regular_file
 
 _MAX_FIXUP_ROUNDS = 16
 _MAX_SAMPLE_TRIES = 8
@@ -215,7 +216,7 @@ def _synthetic(spec: WorkloadSpec, lengths: _Lengths) -> list[GenRequest]:
 
 # --- files ------------------------------------------------------------------------------------------
 def _open_text(path_str: str, what: str) -> tuple[Path, str]:
-    path = Path(path_str).expanduser()
+    path = require_regular_file(Path(path_str).expanduser(), f"{what} file")  # a FIFO or /dev/zero is never opened
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
@@ -238,7 +239,7 @@ def parse_prompts_jsonl(path_str: str) -> list[tuple[str, int]]:
             continue
         where = f"{path}, line {lineno}"
         try:
-            obj = json.loads(line)
+            obj = parse_json_bounded(line, where=where, constants=True)
         except json.JSONDecodeError as exc:
             raise ConfigError(f"invalid JSON: {exc.msg}", where=where) from None
         if not isinstance(obj, dict):
@@ -262,7 +263,7 @@ def _sharegpt_entries(path: Path, text: str) -> list[tuple[str, Any]]:
     stripped = text.lstrip()
     if stripped.startswith("["):
         try:
-            data = json.loads(text)
+            data = parse_json_bounded(text, where=str(path), constants=True)
         except json.JSONDecodeError as exc:
             raise ConfigError(f"invalid JSON at line {exc.lineno}: {exc.msg}", where=str(path)) from None
         return [(f"{path}, entry {i}", obj) for i, obj in enumerate(data)]
@@ -270,7 +271,8 @@ def _sharegpt_entries(path: Path, text: str) -> list[tuple[str, Any]]:
     for lineno, line in enumerate(text.splitlines(), 1):
         if line.strip():
             try:
-                entries.append((f"{path}, line {lineno}", json.loads(line)))
+                entries.append((f"{path}, line {lineno}",
+                                parse_json_bounded(line, where=f"{path}, line {lineno}", constants=True)))
             except json.JSONDecodeError as exc:
                 raise ConfigError(f"invalid JSON: {exc.msg}", where=f"{path}, line {lineno}") from None
     return entries

@@ -43,3 +43,11 @@ def test_with_gpus_table_and_json(fake_nvml, run_cli):
     code, out, _ = run_cli("hw", "--json")
     data = json.loads(out)
     assert len(data["gpus"]) == 2 and data["compute"]["total_tflops"]["bf16"] == 1979.0
+
+
+def test_gpus_yaml_failing_its_schema_is_an_error_without_a_gpu(no_gpu, run_cli, tmp_path):
+    """A --config-dir gpus.yaml that parses but fails the schema is exit 2 on any machine, not ignored
+    until a GPU is present (issue 11)."""
+    (tmp_path / "gpus.yaml").write_text("h100:\n  name: 5\n")
+    code, _, err = run_cli("--config-dir", tmp_path, "hw")
+    assert code == 2 and "gpus.yaml" in err and "Traceback" not in err

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import pytest
 
-from benchseal.bench.perf.workload import WorkloadSpec, build_workload
+from benchseal.bench.perf.workload import WorkloadSpec, build_workload, parse_prompts_jsonl, parse_sharegpt
 from benchseal.errors import ConfigError, ExitCode, UsageError
 from benchseal.io import load_yaml, validate
 from tests.helpers import REPO
@@ -66,3 +67,22 @@ def _conv(human: str, reply: str) -> dict:
 
 
 
+
+def test_prompt_and_sharegpt_files_are_bounded(tmp_path):
+    """Prompt and ShareGPT files: a FIFO, /dev/zero, a folder, 3,000-deep JSON or a 5,000-digit integer
+    is one clear error (issue 11), never a hang, MemoryError or traceback."""
+    fifo = tmp_path / "fifo"
+    os.mkfifo(fifo)
+    deep = tmp_path / "deep.jsonl"
+    deep.write_text('{"prompt": ' + "[" * 3000 + "]" * 3000 + ', "max_tokens": 1}\n')
+    big = tmp_path / "big.jsonl"
+    big.write_text('{"prompt": "a", "max_tokens": ' + "9" * 5000 + "}\n")
+    for path in (fifo, "/dev/zero", tmp_path, deep, big):
+        with pytest.raises(ConfigError):
+            parse_prompts_jsonl(str(path))
+    with pytest.raises(ConfigError):
+        parse_sharegpt(str(fifo))
+    sg = tmp_path / "sg.json"
+    sg.write_text("[" * 3000 + "]" * 3000)
+    with pytest.raises(ConfigError):
+        parse_sharegpt(str(sg))
