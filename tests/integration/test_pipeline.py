@@ -143,28 +143,6 @@ def test_server_dying_mid_run_keeps_the_evidence_and_exits_3(tmp_path, tiny_llam
     assert any(v["status"] == "INCONCLUSIVE" for v in claims["verdicts"])
 
 
-def test_vllm_serve_is_managed_for_the_run_and_always_stopped(tmp_path, tiny_llama):
-    """benchseal starts the (fake) `vllm serve` once, measures through it, keeps its log in the
-    bundle and stops it at the end; the fake prints the arguments it was given."""
-    import socket
-
-    fake = REPO / "tests" / "unit" / "bench" / "perf" / "test_vllm_serve.py"
-    out = tmp_path / "b"
-    res = _cli("run", "hunan-2025", "--backend", "vllm-serve", "--vllm-command", f"{sys.executable} {fake}",
-               "--model", "tiny", "--model-path", tiny_llama, "--stages", "hw,perf", "--workload", "demo-cpu",
-               "--tensor-parallel-size", "2", "--engine-arg=--max-model-len", "--engine-arg=512", "--out", out)
-    assert res.returncode == 1, res.stderr[-2000:]  # the model stage did not run: params INCONCLUSIVE
-    run = json.loads((out / layout.RUN_JSON).read_text())
-    assert run["stages"]["perf"]["status"] == "complete"
-    log = (out / layout.PERF_SERVER_LOG).read_text()
-    argv = json.loads(next(line for line in log.splitlines() if line.startswith("FAKE-ARGV "))[len("FAKE-ARGV "):])
-    assert argv["tensor_parallel_size"] == 2 and argv["max_model_len"] == 512 and argv["model"] == "tiny"
-    with pytest.raises(OSError):  # stopped: nothing listens on its port any more
-        socket.create_connection(("127.0.0.1", argv["port"]), timeout=2).close()
-    summary = json.loads((out / layout.PERF_SUMMARY).read_text())
-    assert summary["status"] == "complete" and all(lp["completed"] > 0 for lp in summary["load_points"])
-
-
 def test_no_secret_reaches_the_bundle(tmp_path, tiny_llama):
     from benchseal.testing.server import spawn
 

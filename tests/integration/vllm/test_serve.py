@@ -222,3 +222,29 @@ def test_server_killed_mid_run_keeps_the_evidence(vllm_python: Path, tiny_llama_
     assert failed and all("vllm serve exited with code -9" in r["error"] for r in failed[-1:])
     text = log.read_text(errors="replace")
     assert text.startswith("# benchseal: ") and "Application startup complete" in text  # vLLM's own output is kept
+
+
+def test_run_manages_one_real_server_and_always_stops_it(vllm_python: Path, tiny_llama_vllm, tmp_path: Path):
+    """``benchseal run --backend vllm-serve``: benchseal starts the real server once, passes the engine
+    arguments through, measures the program's workload through it, keeps its log and its /metrics in
+    the bundle, and stops it at the end (this replaced a test against a fake ``vllm serve``)."""
+    import socket
+
+    out = tmp_path / "b"
+    res = subprocess.run(
+        [*CLI, "run", "hunan-2025", "--backend", "vllm-serve", "--vllm-command", " ".join(vllm_server_command(vllm_python)),
+         "--model", str(tiny_llama_vllm), "--stages", "hw,perf", "--workload", "demo-cpu",
+         *[f"--engine-arg={a}" for a in SERVER_ARGS], "--out", str(out)],
+        capture_output=True, text=True, timeout=900, env=_cli_env())
+    assert res.returncode in (0, 1), res.stderr[-3000:]  # 1: the model stage did not run, so params are INCONCLUSIVE
+    run = json.loads((out / layout.RUN_JSON).read_text())
+    assert run["stages"]["perf"]["status"] == "complete", run["stages"]
+    log = (out / layout.PERF_SERVER_LOG).read_text()
+    argv = next(line for line in log.splitlines() if line.startswith("# benchseal: ")).split()
+    assert "--max-model-len" in argv and argv[argv.index("--max-model-len") + 1] == "1024" and "--enforce-eager" in argv
+    port = int(argv[argv.index("--port") + 1])
+    with pytest.raises(OSError):  # stopped: nothing listens on its port any more
+        socket.create_connection(("127.0.0.1", port), timeout=2).close()
+    summary = json.loads((out / layout.PERF_SUMMARY).read_text())
+    assert summary["status"] == "complete" and all(lp["completed"] == 8 and lp["failed"] == 0 for lp in summary["load_points"])
+    assert json.loads((out / layout.PERF_SERVER_METRICS).read_text())["status"] == "collected"
