@@ -274,3 +274,11 @@ def test_keygen_out_under_proc_is_a_usage_error():
         pytest.skip("no /proc")
     with pytest.raises(UsageError, match="cannot write the key pair"):
         generate_keypair(Path("/proc"), passphrase=b"pw")
+
+
+def test_eval_refuses_a_key_given_to_api_key_env_without_echoing_it(run_cli, tmp_path):
+    key = "sk-proj-4f9c2b7d1e8a6c3b5d7f9e1a2c4b6d8f"
+    code, out, err = run_cli("eval", "run", "demo", "--backend", "openai", "--model", "m", "--base-url",
+                             "http://127.0.0.1:9/v1", "--api-key-env", key, "--out", tmp_path / "b")
+    assert code == 2 and key not in out + err and "api-key-env" in err
+    assert not any(key.encode() in f.read_bytes() for f in tmp_path.rglob("*") if f.is_file())
