@@ -128,7 +128,8 @@ def test_user_config_dir_overrides_and_extends_the_shipped_configs(dist, tmp_pat
                    check=True, capture_output=True, env=_clean_env())
     user = tmp_path / "mine"
     (user / "workloads").mkdir(parents=True)
-    (user / "workloads" / "demo-cpu.yaml").write_text("# mine\n")
+    shipped_text = (REPO / "benchseal" / "configs" / "workloads" / "demo-cpu.yaml").read_text()
+    (user / "workloads" / "demo-cpu.yaml").write_text("# mine\n" + shipped_text)  # a user file must be a valid mapping
     code = ("from benchseal.config import config_path, config_files;"
             "print(config_path('workloads','demo-cpu.yaml'));"
             "print(len(config_files('workloads')))")
