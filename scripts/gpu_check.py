@@ -249,7 +249,9 @@ def _highlights(res: Path) -> dict[str, Any]:
                                             "signed")}
     v = res / "logs" / "7d_verify_e2e.log"
     if v.exists():
-        h.setdefault("e2e", {})["verify"] = (v.read_text(errors="replace").strip().splitlines() or [""])[-1][:300]
+        lines = v.read_text(errors="replace").strip().splitlines()
+        verdict = [ln for ln in lines if ln.startswith(("verified", "verification FAILED"))]  # not the notes after it
+        h.setdefault("e2e", {})["verify"] = (verdict or lines or [""])[-1][:300]
     t = res / "gpu-tests.xml"
     if t.exists():
         m2 = re.search(r'<testsuite[^>]*?errors="(\d+)"[^>]*?failures="(\d+)"[^>]*?skipped="(\d+)"[^>]*?tests="(\d+)"',

@@ -99,4 +99,4 @@ def test_rehearsal_runs_steps_5_and_7_on_the_cpu(tmp_path):
     assert [r["load_point"] for r in h["mfu_8b"]] == ["concurrency=1", "concurrency=4"]
     assert all(r["note"] == "no GPU in the hardware report" for r in h["mfu_8b"])
     assert h["e2e"]["status"] == "complete" and h["e2e"]["signed"] and h["e2e"]["verify"].startswith("verified")
-    assert set(h["e2e"]["stages_s"]) == {"hw", "model", "perf", "eval"}
+    assert set(h["e2e"]["stages_s"]) == {"preflight", "hw", "model", "perf", "eval"}
