@@ -48,6 +48,12 @@ def test_with_gpus_table_and_json(fake_nvml, run_cli):
 def test_gpus_yaml_failing_its_schema_is_an_error_without_a_gpu(no_gpu, run_cli, tmp_path):
     """A --config-dir gpus.yaml that parses but fails the schema is exit 2 on any machine, not ignored
     until a GPU is present (issue 11)."""
+    from benchseal import config
+
+    saved_dirs = list(config._extra_dirs)
     (tmp_path / "gpus.yaml").write_text("h100:\n  name: 5\n")
-    code, _, err = run_cli("--config-dir", tmp_path, "hw")
+    try:
+        code, _, err = run_cli("--config-dir", tmp_path, "hw")
+    finally:  # the in-process CLI registers the folder for this process: later tests must not see it
+        config._extra_dirs[:] = saved_dirs
     assert code == 2 and "gpus.yaml" in err and "Traceback" not in err

@@ -564,7 +564,7 @@ class OpenAIBackend:
                     # never answered. Sent again once on a new connection (as HTTP clients do); the
                     # connect counts in this request's TTFT, like any new connection.
                     ex = _StreamExchange(loop, self.endpoint_kind == "chat")
-                    conn = await self._pool.acquire()
+                    conn = await self._pool.acquire(fresh=True)
                     conn.send(payload, ex)
                     await ex.done
         except TimeoutError:

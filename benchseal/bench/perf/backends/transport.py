@@ -300,8 +300,10 @@ class ConnectionPool:
         self._all: set[Connection] = set()
         self.opened = 0
 
-    async def acquire(self) -> Connection:
-        while self._idle:
+    async def acquire(self, *, fresh: bool = False) -> Connection:
+        """An idle keep-alive connection, or a new one (always new with ``fresh``: a retry after a
+        pooled connection turned out closed must not take another pooled one that may be closed too)."""
+        while self._idle and not fresh:
             conn = self._idle.pop()
             if not conn.closed:
                 return conn
