@@ -190,11 +190,10 @@ def prepare_dataset(spec: DatasetSpec, configs: dict[str, set[str]], data_dir: P
     )
 
 
-def prepare_suite_data(suite: Suite, data_dir: Path) -> dict[str, Any]:
-    """Download every hub dataset of ``suite`` into ``data_dir``; returns {dataset: manifest}."""
-    data_dir = Path(data_dir).resolve()
+def _suite_datasets(suite: Suite):
+    """(dataset spec, lm-eval configs its tasks read) for every hub dataset of ``suite``; a declared
+    dataset that no task reads is an error."""
     needs = dataset_needs(suite)
-    out = {}
     for spec in suite.data.datasets:
         if spec.hf_path is None:
             continue
@@ -202,8 +201,13 @@ def prepare_suite_data(suite: Suite, data_dir: Path) -> dict[str, Any]:
         if not configs:
             raise DatasetError(f"no task of suite '{suite.name}' reads dataset '{spec.hf_path}'", where=suite.path,
                                hint="remove it from 'data.datasets' or fix the task source")
-        out[spec.name] = prepare_dataset(spec, configs, data_dir, suite=suite.name)
-    return out
+        yield spec, configs
+
+
+def prepare_suite_data(suite: Suite, data_dir: Path) -> dict[str, Any]:
+    """Download every hub dataset of ``suite`` into ``data_dir``; returns {dataset: manifest}."""
+    data_dir = Path(data_dir).resolve()
+    return {spec.name: prepare_dataset(spec, configs, data_dir, suite=suite.name) for spec, configs in _suite_datasets(suite)}
 
 
 # ------------------------------------------------------------------------------------------------
@@ -281,14 +285,5 @@ def import_dataset(spec: DatasetSpec, configs: dict[str, set[str]], source: Path
 def import_suite_data(suite: Suite, source: Path, data_dir: Path) -> dict[str, Any]:
     """Build the local mirror of every hub dataset of ``suite`` from files under ``source`` (no network)."""
     data_dir = Path(data_dir).resolve()
-    needs = dataset_needs(suite)
-    out = {}
-    for spec in suite.data.datasets:
-        if spec.hf_path is None:
-            continue
-        configs = needs.get(spec.hf_path)
-        if not configs:
-            raise DatasetError(f"no task of suite '{suite.name}' reads dataset '{spec.hf_path}'", where=suite.path,
-                               hint="remove it from 'data.datasets' or fix the task source")
-        out[spec.name] = import_dataset(spec, configs, Path(source), data_dir, suite=suite.name)
-    return out
+    return {spec.name: import_dataset(spec, configs, Path(source), data_dir, suite=suite.name)
+            for spec, configs in _suite_datasets(suite)}
