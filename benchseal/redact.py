@@ -76,10 +76,6 @@ def register_secret(value: str | bytes | None) -> None:
         _known.add(value)
 
 
-def known_secrets() -> frozenset[str]:
-    return frozenset(_known)
-
-
 def scrub(text: str, secrets: Sequence[str] = ()) -> str:
     """``text`` with every known (and every given) secret value replaced by ``<redacted>``."""
     values = [s for s in (*_known, *secrets) if s and len(s) >= _MIN_SECRET_LEN]
@@ -89,4 +85,4 @@ def scrub(text: str, secrets: Sequence[str] = ()) -> str:
     return text
 
 
-__all__ = ["REDACTED", "SECRET_FLAGS", "known_secrets", "redact", "redact_args", "redact_url", "register_secret", "scrub"]
+__all__ = ["REDACTED", "SECRET_FLAGS", "redact", "redact_args", "redact_url", "register_secret", "scrub"]
