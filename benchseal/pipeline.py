@@ -25,14 +25,13 @@ from benchseal import bundle as layout
 from benchseal.bench.perf.metrics import mostly_failed  # noqa: F401  (used by _perf; re-exported)
 from benchseal.bundle import Bundle
 from benchseal.errors import BenchsealError, ExitCode, RunInterrupted, ServerError, UsageError
-from benchseal.redact import register_secret, scrub
+from benchseal.redact import check_api_key_env, register_secret, scrub
 from benchseal.io import write_json
 from benchseal.bench.perf.backends.spec import BackendSpec
 from benchseal.schema import ClaimsReport, RunManifest, StageStatus, Strict
 
 MEASUREMENT_STAGES = ("hw", "model", "perf", "eval")
 PREFLIGHT = "preflight"  # recorded in run.json like a stage, before the measurement stages
-_ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
 
 class StageFailed(BenchsealError):
@@ -41,38 +40,6 @@ class StageFailed(BenchsealError):
     def __init__(self, what: str, *, files: list[str] | None = None, hint: str | None = None) -> None:
         super().__init__(what, hint=hint)
         self.files = list(files or [])
-
-
-def check_api_key_env(name: str | None) -> str | None:
-    """The API key from the variable ``name`` (registered for scrubbing), after checking that ``name``
-    is a variable name and not the key itself (a common mistake). Never echoes a value that could be a key."""
-    if not name:
-        return None
-    if not _ENV_NAME.fullmatch(name):
-        register_secret(name)  # it may be the key itself: never print or record it
-        raise UsageError("--api-key-env takes the NAME of an environment variable holding the key, and the value "
-                         "given is not a variable name (it is not shown, in case it is the key itself)",
-                         hint="e.g. export OPENAI_API_KEY=... and pass --api-key-env OPENAI_API_KEY")
-    value = os.environ.get(name)
-    if value is None and _looks_like_key(name):
-        register_secret(name)
-        raise UsageError("--api-key-env takes the NAME of an environment variable, and the value given looks like a "
-                         "key itself and is not a set variable (it is not shown)",
-                         hint="e.g. export OPENAI_API_KEY=... and pass --api-key-env OPENAI_API_KEY")
-    if not value:
-        raise UsageError(f"the environment variable {name} named by --api-key-env is not set or empty",
-                         hint=f"export {name}=... before running")
-    register_secret(value)
-    return value
-
-
-def _looks_like_key(name: str) -> bool:
-    """A variable name that reads like a token: long, mixed case with digits (``hf_AbC3...``, ``sk_live...``)."""
-    if name.startswith(("sk_", "hf_", "sk-", "gsk_", "pk_", "rk_", "xox", "ghp_", "glpat")):
-        return True
-    has_lower = any(c.islower() for c in name)
-    has_digit = any(c.isdigit() for c in name)
-    return len(name) >= 20 and has_lower and has_digit
 
 
 def _scrub_tree(obj: Any) -> Any:

@@ -12,9 +12,13 @@
 
 from __future__ import annotations
 
+import json
+import os
 import re
-from typing import Any, Sequence
-from urllib.parse import urlsplit, urlunsplit
+from typing import Any, Iterable, Sequence
+from urllib.parse import quote, urlsplit, urlunsplit
+
+from benchseal.errors import UsageError
 
 SECRET_FLAGS = ("--api-key",)
 REDACTED = "<redacted>"
@@ -22,6 +26,7 @@ _SECRET_KEY = re.compile(r"(api[_-]?key|token|secret|password|passwd|passphrase|
 _URL_CRED = re.compile(r"(?<=://)[^/@\s]+@")
 _MIN_SECRET_LEN = 4  # shorter values would scrub ordinary text
 _known: set[str] = set()
+_ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
 
 def redact_url(url: str) -> str:
@@ -76,13 +81,69 @@ def register_secret(value: str | bytes | None) -> None:
         _known.add(value)
 
 
-def scrub(text: str, secrets: Sequence[str] = ()) -> str:
-    """``text`` with every known (and every given) secret value replaced by ``<redacted>``."""
-    values = [s for s in (*_known, *secrets) if s and len(s) >= _MIN_SECRET_LEN]
-    for s in sorted(values, key=len, reverse=True):
-        if s in text:
-            text = text.replace(s, REDACTED)
+def secret_forms(values: Iterable[str]) -> list[str]:
+    """Every form in which a secret can come back in text a server or a library wrote: raw,
+    JSON-escaped (with and without an escaped "/"), URL-quoted. Longest first, so a form that contains
+    another is replaced whole."""
+    forms: set[str] = set()
+    for s in values:
+        if not s or len(s) < _MIN_SECRET_LEN:
+            continue
+        escaped = json.dumps(s)[1:-1]
+        forms.update((s, escaped, escaped.replace("/", "\\/"), quote(s, safe="")))
+    return sorted((f for f in forms if f), key=len, reverse=True)
+
+
+def scrub(text: str, secrets: Sequence[str] = (), *, mask: str = REDACTED) -> str:
+    """``text`` with every form (:func:`secret_forms`) of every known and every given secret value
+    replaced by ``mask``."""
+    for form in secret_forms((*_known, *secrets)):
+        if form in text:
+            text = text.replace(form, mask)
     return text
 
 
-__all__ = ["REDACTED", "SECRET_FLAGS", "redact", "redact_args", "redact_url", "register_secret", "scrub"]
+def scrub_bytes(data: bytes, secrets: Sequence[str] = (), *, mask: str = REDACTED) -> bytes:
+    """:func:`scrub` for raw bytes (a response body before it is decoded)."""
+    m = mask.encode()
+    for form in secret_forms((*_known, *secrets)):
+        b = form.encode("utf-8", "replace")
+        if b in data:
+            data = data.replace(b, m)
+    return data
+
+
+def check_api_key_env(name: str | None) -> str | None:
+    """The API key from the variable ``name`` (registered for scrubbing), after checking that ``name``
+    is a variable name and not the key itself (a common mistake). Never echoes a value that could be a key."""
+    if not name:
+        return None
+    if not _ENV_NAME.fullmatch(name):
+        register_secret(name)  # it may be the key itself: never print or record it
+        raise UsageError("--api-key-env takes the NAME of an environment variable holding the key, and the value "
+                         "given is not a variable name (it is not shown, in case it is the key itself)",
+                         hint="e.g. export OPENAI_API_KEY=... and pass --api-key-env OPENAI_API_KEY")
+    value = os.environ.get(name)
+    if value is None and _looks_like_key(name):
+        register_secret(name)
+        raise UsageError("--api-key-env takes the NAME of an environment variable, and the value given looks like a "
+                         "key itself and is not a set variable (it is not shown)",
+                         hint="e.g. export OPENAI_API_KEY=... and pass --api-key-env OPENAI_API_KEY")
+    if not value:
+        raise UsageError(f"the environment variable {name} named by --api-key-env is not set or empty",
+                         hint=f"export {name}=... before running")
+    register_secret(value)
+    return value
+
+
+def _looks_like_key(name: str) -> bool:
+    """A variable name that reads like a token: long, mixed case with digits (``hf_AbC3...``, ``sk_live...``)."""
+    if name.startswith(("sk_", "hf_", "sk-", "gsk_", "pk_", "rk_", "xox", "ghp_", "glpat")):
+        return True
+    has_lower = any(c.islower() for c in name)
+    has_digit = any(c.isdigit() for c in name)
+    return len(name) >= 20 and has_lower and has_digit
+
+
+__all__ = ["REDACTED", "SECRET_FLAGS", "check_api_key_env", "redact", "redact_args", "redact_url", "register_secret", "scrub", "scrub_bytes",
+           "secret_forms"]

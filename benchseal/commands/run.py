@@ -127,11 +127,10 @@ def print_summary(result, console) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from benchseal.commands._common import console
-    from benchseal.pipeline import Pipeline, check_api_key_env
+    from benchseal.pipeline import Pipeline
     from benchseal.reports.seal.keys import load_private_key, resolve_passphrase
 
-    spec = spec_from_args(args)
-    check_api_key_env(getattr(spec.backend, "api_key_env", None))  # refused before anything is written
+    spec = spec_from_args(args)  # the backend spec refuses a key given instead of a variable name
     passphrase = None
     if args.key is not None:  # checked before the run, so a long measurement is not lost to a bad key
         passphrase = resolve_passphrase(args.passphrase_env)

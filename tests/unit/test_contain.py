@@ -95,7 +95,7 @@ def _with_func(parser, func):
 # --- secrets --------------------------------------------------------------------------------------------
 @pytest.mark.parametrize("value", ["sk-proj-4f9c2b7d1e8a6c3b", "hf_AbCdEfGh1234567890XyZ", "Bearer abc.def", "a b"])
 def test_api_key_env_that_is_a_key_is_refused_without_echo(value, monkeypatch):
-    from benchseal.pipeline import check_api_key_env
+    from benchseal.redact import check_api_key_env
 
     monkeypatch.delenv(value, raising=False) if value.isidentifier() else None
     with pytest.raises(UsageError) as exc:
@@ -104,7 +104,7 @@ def test_api_key_env_that_is_a_key_is_refused_without_echo(value, monkeypatch):
 
 
 def test_api_key_env_value_is_registered_for_scrubbing(monkeypatch):
-    from benchseal.pipeline import check_api_key_env
+    from benchseal.redact import check_api_key_env
     from benchseal.redact import scrub
 
     monkeypatch.setenv("CONTAIN_UNIT_KEY", "sk-unit-91a2b3c4d5")

@@ -21,7 +21,7 @@ import json
 import os
 import time
 from typing import Any, Callable, Literal
-from urllib.parse import quote, urlsplit
+from urllib.parse import urlsplit
 
 from benchseal.bench.perf.backends.base import GenRequest
 from benchseal.bench.perf.backends.sse import SSEDecoder, SSEError
@@ -35,6 +35,7 @@ from benchseal.bench.perf.backends.transport import (
 )
 from benchseal.bench.perf.server_metrics import per_request_timing
 from benchseal.errors import ServerError, UsageError
+from benchseal import redact
 from benchseal.redact import redact_url
 from benchseal.schema import RequestRecord
 
@@ -426,7 +427,6 @@ class OpenAIBackend:
         if self._key:
             self._headers["Authorization"] = f"Bearer {self._key}"
             self._secrets.append(self._key)
-        self._scrub_forms = self._secret_forms()
         self.served_models: list[str] | None = None
         # Encoded HTTP requests by prompt: (prompt, extra, max_tokens, ignore_eos) -> bytes. The key holds
         # the objects' ids and the value keeps them alive, so an id cannot be reused while cached.
@@ -594,35 +594,14 @@ class OpenAIBackend:
                 ex.cause, ex.error = "http-status", f"http-{ex.status}: unexpected status"
         return self._record(fields, ex, send_t, t0, status)
 
-    # secrets ---------------------------------------------------------------------------------
-    def _secret_forms(self) -> list[str]:
-        """Every form of a known secret (the API key, a password in --base-url) that a server could
-        echo back: raw, JSON-escaped, URL-quoted. Longest first."""
-        forms: set[str] = set()
-        for secret in self._secrets:
-            forms.add(secret)
-            forms.add(json.dumps(secret)[1:-1])
-            forms.add(json.dumps(secret)[1:-1].replace("/", "\\/"))  # JSON encoders that escape "/"
-            forms.add(quote(secret, safe=""))
-        return sorted((f for f in forms if f), key=len, reverse=True)
-
+    # secrets (one policy: benchseal.redact) ---------------------------------------------------
     def scrub(self, text: str | None) -> str | None:
-        """``text`` with every known secret replaced by ``***`` (before it reaches a record or an error)."""
-        if text is None or not self._scrub_forms:
-            return text
-        for form in self._scrub_forms:
-            if form in text:
-                text = text.replace(form, "***")
-        return text
+        """``text`` with every form of this backend's secrets (the API key, a password in --base-url)
+        and every other registered secret replaced by ``***``, before it reaches a record or an error."""
+        return None if text is None else redact.scrub(text, self._secrets, mask="***")
 
     def scrub_bytes(self, data: bytes) -> bytes:
-        if not self._scrub_forms:
-            return data
-        for form in self._scrub_forms:
-            b = form.encode("utf-8", "replace")
-            if b in data:
-                data = data.replace(b, b"***")
-        return data
+        return redact.scrub_bytes(data, self._secrets, mask="***")
 
     def _record(self, fields: dict[str, Any], ex: _StreamExchange, send_t: float, t0: float, status: str) -> RequestRecord:
         usage = ex.usage if isinstance(ex.usage, dict) else {}

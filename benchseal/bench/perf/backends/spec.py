@@ -25,6 +25,7 @@ from typing import Annotated, Any, Callable, ClassVar, Iterator, Literal, Union
 from pydantic import Field, TypeAdapter, field_validator, model_validator
 
 from benchseal.errors import UsageError
+from benchseal.redact import check_api_key_env
 from benchseal.schema import Strict
 
 Endpoint = Literal["completions", "chat"]
@@ -281,7 +282,10 @@ def spec_from_args(args: argparse.Namespace) -> _Spec:
         data[field] = value
     if not args.model:
         raise UsageError("--model is required", hint="pass the served model name (openai) or the model path")
-    return parse_spec(data, where="command line")
+    spec = parse_spec(data, where="command line")
+    # A key given instead of a variable name is refused (never echoed) before anything is written.
+    check_api_key_env(getattr(spec, "api_key_env", None))
+    return spec
 
 
 @contextlib.contextmanager

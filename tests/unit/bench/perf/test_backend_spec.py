@@ -30,7 +30,8 @@ def _parse(*argv: str):
 
 
 @pytest.mark.parametrize("backend", sorted(FLAGS))
-def test_perf_run_and_eval_build_the_same_spec(backend):
+def test_perf_run_and_eval_build_the_same_spec(backend, monkeypatch):
+    monkeypatch.setenv("MY_KEY", "sk-unit-spec-1234")  # the spec checks that the named variable holds a key
     flags = ["--backend", backend, "--model", "/models/m", *FLAGS[backend]]
     perf = backend_spec(_parse("perf", *flags, "--out", "o"))
     run = run_spec(_parse("run", "hunan-2025", *flags, "--out", "o", "--stages", "perf")).backend
@@ -88,3 +89,15 @@ def test_spec_round_trips_through_run_json():
         parse_spec({"kind": "hf", "model": "m", "base_url": "http://x"})
     with pytest.raises(UsageError, match="KEY=VALUE"):
         VLLMSpec(model="m", engine_args=["novalue"])
+
+
+def test_the_spec_refuses_a_key_given_instead_of_a_variable_name(capsys):
+    """Every command builds its backend through spec_from_args, so none can forget the check."""
+    from benchseal.errors import UsageError
+
+    for cmd in (["perf"], ["run", "hunan-2025"], ["eval", "run", "demo"]):
+        args = _parse(*cmd, "--backend", "openai", "--model", "m", "--base-url", "http://127.0.0.1:9/v1",
+                      "--api-key-env", "sk-live-0123456789abcdefABCDEF", "--out", "o")
+        with pytest.raises(UsageError) as e:
+            backend_spec(args)
+        assert "sk-live-0123456789abcdefABCDEF" not in str(e.value)
