@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 from benchseal.errors import ConfigError, ModelFormatError
-from benchseal.io import sha256_file as _sha256_file
+from benchseal.io import sha256_file  # noqa: F401  (the one implementation; re-exported for callers of this module)
 from benchseal.schema import FileDigest
 
 BLOCK_BYTES = 16 << 20
@@ -53,11 +53,6 @@ def select_files(path: str | os.PathLike) -> tuple[Path, list[str]]:
     return p, sorted(rels)
 
 
-def sha256_file(path: str | os.PathLike, *, block: int = BLOCK_BYTES, on_bytes: Callable[[int], None] | None = None) -> str:
-    """sha256 of a model file with this module's block size (:func:`benchseal.io.sha256_file`)."""
-    return _sha256_file(path, block=block, on_bytes=on_bytes)
-
-
 def model_digest(files: list[FileDigest]) -> str:
     """PURE. sha256 (hex) of the UTF-8 text made of one line ``"<sha256>  <path>\\n"`` per file, sorted by path
     (the format of ``sha256sum`` output). Paths are relative, POSIX separators, no newlines."""
@@ -90,7 +85,7 @@ def hash_files(root: Path, rels: list[str], *, workers: int | None = None,
     on_bytes = (lambda n: fn(n, total)) if fn is not None else None
     with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="sha256") as pool:
         order = sorted(rels, key=lambda r: -sizes[r])
-        futures = {r: pool.submit(sha256_file, root / r, on_bytes=on_bytes) for r in order}
+        futures = {r: pool.submit(sha256_file, root / r, block=BLOCK_BYTES, on_bytes=on_bytes) for r in order}
         return [FileDigest(path=r, sha256=futures[r].result(), size_bytes=sizes[r]) for r in sorted(rels)]
 
 

@@ -45,7 +45,7 @@ def test_large_file_crosses_block_boundaries(tmp_path):
     with open(f, "rb") as fh:
         h.update(fh.read())
     seen = []
-    assert sha256_file(f, on_bytes=seen.append) == h.hexdigest()
+    assert sha256_file(f, block=BLOCK_BYTES, on_bytes=seen.append) == h.hexdigest()
     assert sum(seen) == f.stat().st_size and len(seen) == 3
 
 
