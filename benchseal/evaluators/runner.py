@@ -146,12 +146,21 @@ def _groups(suite: Suite, lms: dict[str, Any]) -> list[tuple[int, str, list[str]
     return [(shots, by_task[names[0]].scoring, names) for (shots, _), names in groups.items()]
 
 
+def _version(v: str) -> str:
+    """'2' and '2.0' are the same task version (lm-eval writes whichever the YAML has)."""
+    try:
+        return repr(float(v))
+    except ValueError:
+        return v.strip()
+
+
 def claim_grade(suite: Suite, results: list[EvalResult], *, limit: float | None, backend_notes: list[str],
                 manifest: dict[str, Any] | None = None) -> list[str]:
     """Why the run is not claim-grade ([] when it is). Rules (docs/evaluation.md, "Claim-grade"):
     no --limit; a demo suite never; a custom suite never for a task named like a standard benchmark;
     a standard suite's task must have evaluated exactly the official item count of its split; the
-    data manifest is recorded (and matched its pin, which verify_suite_data enforces before the run)."""
+    data manifest is recorded (and matched its pin, which verify_suite_data enforces before the run); the task
+    version lm-eval ran is the one the suite names."""
     from benchseal.evaluators.suites import standard_benchmarks
 
     reasons = list(backend_notes)
@@ -173,6 +182,10 @@ def claim_grade(suite: Suite, results: list[EvalResult], *, limit: float | None,
             reasons.append(f"no headline result {t.metric},{t.filter} for task {t.task}")
             continue
         n = head[0].n
+        ran = head[0].task_version
+        if t.lm_eval_task_version is not None and ran is not None and _version(ran) != _version(t.lm_eval_task_version):
+            reasons.append(f"task {t.task}: lm-eval ran task version {ran}, the suite was written and checked for "
+                           f"version {t.lm_eval_task_version} (its prompt or scoring may differ)")
         if rules.min_n is not None and (n or 0) < rules.min_n:
             reasons.append(f"task {t.task} has n={n} < {rules.min_n}")
         official = t.official_items
