@@ -37,10 +37,10 @@ class PeerRow(Strict):
     benchmark: str  # as named in suites (SuiteTask.benchmark), e.g. "MMLU", "C-Eval"
     metric: str  # as the source names it, e.g. "Acc.", "EM", "Pass@1"
     score: float  # percent (0-100), as published
-    shots: int
+    shots: int | None  # required; null: the source does not state the shot count
     protocol: str  # label, e.g. "base" (base model, plain few-shot prompt) or "chat"
     harness: str | None = None  # who ran it and how, e.g. "DeepSeek internal framework"
-    source: str  # URL of the publication the number is copied from
+    source: str  # URL of the publication the number is copied from (GitHub: .../blob/<commit sha>/<path>)
     note: str | None = None
     protocol_published: str | None = None  # the protocol in the source's words (prompt format, metric, shots)
     # a full protocol fingerprint (evaluators.fingerprint) when the publisher ran benchseal/lm-eval and
@@ -170,8 +170,9 @@ class MeasuredPeer:
 
 def _published_reason(p: PeerRow, r: EvalResult) -> str:
     how = p.protocol_published or f"protocol '{p.protocol}'"
+    shots = "shots not stated" if p.shots is None else f"{p.shots}-shot"
     if p.fingerprint is None:
-        return (f"published by {p.harness or 'its authors'} ({how}, {p.shots}-shot); no protocol fingerprint, so it "
+        return (f"published by {p.harness or 'its authors'} ({how}, {shots}); no protocol fingerprint, so it "
                 f"cannot be shown to match lm-eval {r.task} {r.metric},{r.filter} {r.num_fewshot}-shot: context only")
     return "protocol differs: " + "; ".join(differences(r.fingerprint, p.fingerprint)[:4])
 

@@ -103,7 +103,11 @@ def test_limit_marks_not_claim_grade(run_cli, tiny_llama: Path, tmp_path: Path):
     assert (tmp_path / "eval" / "demo" / "results.json").is_file()
     # the comparison travels with the results: the shipped tables have no demo rows, so nothing decides
     snapshot = read_json(tmp_path / "eval" / "demo" / "peers.json")
-    assert {t["file"] for t in snapshot["tables"]} == {"configs/peers/deepseek-v3-base.yaml", "configs/peers/qwen2-72b-base.yaml"}
+    from benchseal.config import config_files
+
+    shipped = {f"configs/peers/{p.name}" for p in config_files("peers")}  # the base tables (chat/ is not read by default)
+    assert {"configs/peers/deepseek-v3-base.yaml", "configs/peers/qwen3-base.yaml"} <= shipped
+    assert {t["file"] for t in snapshot["tables"]} == shipped
     assert all(t["rows"] == [] and t["rows_in_source"] > 0 for t in snapshot["tables"])
     assert report.extra["comparison"]["domestic_leading"] is None
     assert {r["origin"] for r in report.extra["comparison"]["rows"]} == {"candidate"}
