@@ -166,7 +166,7 @@ def _compare(args: argparse.Namespace) -> int:
     if args.json:
         print_json(table)
         return 0
-    rows = [[r.benchmark, r.model, r.origin, f"{r.score:.2f}", str(r.shots), "measured" if r.measured else "published",
+    rows = [[r.benchmark, r.model, r.origin, f"{r.score:.2f}", "-" if r.shots is None else str(r.shots), "measured" if r.measured else "published",
              "yes" if r.comparable else f"no ({r.reason})"] for r in table.rows]
     _table(f"comparison · candidate {table.candidate}", ["benchmark", "model", "origin", "score %", "shots", "source", "comparable"], rows)
     for p in table.paired:
