@@ -167,7 +167,9 @@ KIMI_K2 = {
 
 # meta-llama/Llama-4-Scout-17B-16E: the transformers printout of its config.json in a public model-notes
 # document. "moe_layers": [0..47] is written out. (That document also states 109,676,279,296 trainable
-# parameters, one vocab x hidden matrix more than transformers 5.24 builds, 108,641,793,536; not resolved.)
+# parameters, one vocab x hidden matrix more than transformers 5.24 builds, 108,641,793,536. The hub's own
+# safetensors count for meta-llama/Llama-4-Scout-17B-16E-Instruct is 108,641,793,536, as three public model
+# registries copy it, so the document's figure carries one extra 202,048 x 5,120 matrix.)
 # text_config.attn_temperature_tuning is 4, which transformers >= 5 rejects (declared bool).
 # Published: 109B total, 17B active (Meta leaves out the vision encoder).
 LLAMA4_SCOUT = {
@@ -291,4 +293,96 @@ GEMMA3_4B = {
                     "rope_scaling": {"factor": 8.0, "rope_type": "linear"}, "sliding_window": 1024},
     "vision_config": {"hidden_size": 1152, "image_size": 896, "intermediate_size": 4304, "model_type": "siglip_vision_model",
                       "num_attention_heads": 16, "num_hidden_layers": 27, "patch_size": 14, "vision_use_head": False},
+}
+
+
+# ------------------------------------------------------------------------------------------------
+# Issue 12, third round: GLM-4.5, GLM-4.5-Air and Qwen2.5-VL-7B. Each entry names the public copies
+# it was read from (as the stored-source search reports them: a description and a file id, since the
+# search does not name repositories) and how it was corroborated. Values are as published.
+# ------------------------------------------------------------------------------------------------
+
+# zai-org/GLM-4.5-Air config.json, as printed by transformers ("Glm4MoeConfig {...}", transformers_version
+# 4.54.1, model_dir /models/ZhipuAI/GLM-4.5-Air) in a public ms-swift convert_hf2mcore walkthrough (Chinese
+# notes, stored-source file id 48221590695); the same notes print the module tree built from it (embedding
+# 151552 x 4096, q_proj 4096->12288 with bias, 128 experts of 1408, one shared expert of 1408, lm_head
+# untied). Corroborated field by field by (a) a second public copy, the CONFIG dict of a GLM-4-MoE
+# "convert_to_hf.py" (id 54377337437): same widths, heads, experts, layers and vocab (it differs only in
+# rope_theta, which does not change the count, and leaves use_qk_norm at its default, False); (b) THUDM slime
+# scripts/models/glm4.5-106B-A12B.sh (Megatron args: 1 dense + 45 MoE layers, no --qk-layernorm, qkv bias,
+# untied embeddings, vocab 151552); (c) NVIDIA Megatron-Bridge docs/models/llm/glm45.md ("No QK LayerNorm",
+# MTP 1 layer). Copied keys: every key of the printout except runtime ones (use_cache, initializer_range).
+# Published (model card / transformers docs): 106B total, 12B active; Zhipu leaves out embedding and head.
+GLM45_AIR = {
+    "architectures": ["Glm4MoeForCausalLM"], "attention_bias": True, "attention_dropout": 0.0,
+    "eos_token_id": [151329, 151336, 151338], "first_k_dense_replace": 1, "head_dim": 128, "hidden_act": "silu",
+    "hidden_size": 4096, "intermediate_size": 10944, "max_position_embeddings": 131072, "model_type": "glm4_moe",
+    "moe_intermediate_size": 1408, "n_group": 1, "n_routed_experts": 128, "n_shared_experts": 1,
+    "norm_topk_prob": True, "num_attention_heads": 96, "num_experts_per_tok": 8, "num_hidden_layers": 46,
+    "num_key_value_heads": 8, "num_nextn_predict_layers": 1, "pad_token_id": 151329, "partial_rotary_factor": 0.5,
+    "rms_norm_eps": 1e-05, "rope_scaling": None, "rope_theta": 1000000, "routed_scaling_factor": 1.0,
+    "tie_word_embeddings": False, "topk_group": 1, "torch_dtype": "bfloat16", "transformers_version": "4.54.1",
+    "use_qk_norm": False, "vocab_size": 151552,
+}
+
+# zai-org/GLM-4.5 config.json: no verbatim copy of the 4.5 file itself was found; the values are those
+# that independent public copies agree on for every architecture key:
+# (a) the FULL_CFG dict of a GLM conversion test (id 66506276105), key for key in the published file's order,
+#     with max_position_embeddings 202752 (GLM-4.6's context; GLM-4.6 keeps GLM-4.5's architecture; the
+#     context length adds no parameter) -> 131072 here, GLM-4.5's value per (c) and (e);
+# (b) nvidia/GLM-4.7-NVFP4's config transcribed in a C++ test (id 69761442888): same architecture keys,
+#     with num_nextn_predict_layers 1 and use_qk_norm true;
+# (c) a "Mock config for GLM 4.5 355B model" in a public test (id 19810911295): hidden 5120, intermediate
+#     12288, moe_intermediate 1536, 160 routed + 1 shared experts, 8 per token, first_k_dense_replace 3,
+#     92 layers, 96 heads, 8 KV heads, head_dim 128, attention_bias, partial_rotary 0.5, use_qk_norm, vocab
+#     151552, untied (that mock predates the release: model_type "glm"; not used for other keys);
+# (d) THUDM slime scripts/models/glm4.5-355B-A32B.sh (3 dense + 89 MoE layers, --qk-layernorm, 160 experts,
+#     top-8, ffn 12288 / 1536, shared 1536, untied, vocab 151552);
+# (e) NVIDIA Megatron-Bridge docs/models/llm/glm45.md (same, "MTP with 1 layer", context 131,072).
+# Published (model card / transformers docs): 355B total, 32B active; Zhipu leaves out embedding and head.
+GLM45 = {
+    "architectures": ["Glm4MoeForCausalLM"], "attention_bias": True, "eos_token_id": [151329, 151336, 151338],
+    "head_dim": 128, "hidden_act": "silu", "hidden_size": 5120, "partial_rotary_factor": 0.5,
+    "intermediate_size": 12288, "max_position_embeddings": 131072, "model_type": "glm4_moe",
+    "moe_intermediate_size": 1536, "norm_topk_prob": True, "num_attention_heads": 96, "n_group": 1, "topk_group": 1,
+    "n_routed_experts": 160, "n_shared_experts": 1, "routed_scaling_factor": 2.5, "num_experts_per_tok": 8,
+    "first_k_dense_replace": 3, "num_hidden_layers": 92, "num_key_value_heads": 8, "rms_norm_eps": 1e-05,
+    "rope_scaling": None, "rope_theta": 1000000, "num_nextn_predict_layers": 1, "tie_word_embeddings": False,
+    "use_qk_norm": True, "vocab_size": 151552,
+}
+
+# Qwen/Qwen2.5-VL-7B-Instruct config.json (transformers 4.53 layout: text keys both at the top level and in
+# text_config), copied in full as QWEN2_5_VL_CONFIG_JSON (transformers_version 4.53.1) in a public HunyuanImage
+# text-encoder loader (id 1959876389). A second, independent copy: the config transformers printed in a public
+# verl training log (id 51894832843, _name_or_path .../Qwen/Qwen2.5-VL-7B-Instruct, transformers 4.57.1) agrees
+# on every architecture key, and the same log then prints "Qwen2_5_VLForConditionalGeneration contains 8.29B
+# parameters" for the real checkpoint. Runtime-only keys (layer_types, use_cache, initializer_range) left out.
+# Published: Hugging Face model page 8.29B ("7B" in the name is the language model's class).
+QWEN25_VL_7B = {
+    "architectures": ["Qwen2_5_VLForConditionalGeneration"], "attention_dropout": 0.0, "bos_token_id": 151643,
+    "eos_token_id": 151645, "hidden_act": "silu", "hidden_size": 3584, "image_token_id": 151655,
+    "intermediate_size": 18944, "max_position_embeddings": 128000, "max_window_layers": 28, "model_type": "qwen2_5_vl",
+    "num_attention_heads": 28, "num_hidden_layers": 28, "num_key_value_heads": 4, "rms_norm_eps": 1e-06,
+    "rope_scaling": {"mrope_section": [16, 24, 24], "rope_type": "default", "type": "default"},
+    "rope_theta": 1000000.0, "sliding_window": 32768,
+    "text_config": {
+        "architectures": ["Qwen2_5_VLForConditionalGeneration"], "attention_dropout": 0.0, "bos_token_id": 151643,
+        "eos_token_id": 151645, "hidden_act": "silu", "hidden_size": 3584, "image_token_id": None,
+        "intermediate_size": 18944, "max_position_embeddings": 128000, "max_window_layers": 28,
+        "model_type": "qwen2_5_vl_text", "num_attention_heads": 28, "num_hidden_layers": 28,
+        "num_key_value_heads": 4, "rms_norm_eps": 1e-06,
+        "rope_scaling": {"mrope_section": [16, 24, 24], "rope_type": "default", "type": "default"},
+        "rope_theta": 1000000.0, "sliding_window": None, "torch_dtype": "float32", "use_sliding_window": False,
+        "video_token_id": None, "vision_end_token_id": 151653, "vision_start_token_id": 151652,
+        "vision_token_id": 151654, "vocab_size": 152064,
+    },
+    "tie_word_embeddings": False, "torch_dtype": "bfloat16", "transformers_version": "4.53.1",
+    "use_sliding_window": False, "video_token_id": 151656,
+    "vision_config": {
+        "depth": 32, "fullatt_block_indexes": [7, 15, 23, 31], "hidden_act": "silu", "hidden_size": 1280,
+        "in_channels": 3, "in_chans": 3, "intermediate_size": 3420, "model_type": "qwen2_5_vl", "num_heads": 16,
+        "out_hidden_size": 3584, "patch_size": 14, "spatial_merge_size": 2, "spatial_patch_size": 14,
+        "temporal_patch_size": 2, "tokens_per_second": 2, "torch_dtype": "float32", "window_size": 112,
+    },
+    "vision_end_token_id": 151653, "vision_start_token_id": 151652, "vision_token_id": 151654, "vocab_size": 152064,
 }
