@@ -4,7 +4,8 @@ Order of the gates for one claim (the first that applies decides INCONCLUSIVE):
 
 1. run.json missing, or the claim's stage did not complete (stage status, else run status);
 2. the metric path does not resolve (evidence missing) or fans out without an aggregation;
-3. eval claims: the suite is not claim-grade, or it measured a different model digest;
+3. eval claims: the suite is not claim-grade, or it measured a different model digest, or the
+   claim has ``requires_judge`` and a decision in the suite was made by rules (or nobody recorded who);
 4. perf claims: a load point the path reads has no completed request, or a failed-request
    fraction above the limit (the claim's ``max_failed_fraction``, else the program's);
 5. the observed value has the wrong type for the operator.
@@ -111,13 +112,35 @@ def _gate_run(data: Mapping[str, Any], stage: str | None) -> None:
         raise Inconclusive(f"the run is {run.get('status', 'of unknown status')} and stage {stage!r} is not recorded as complete")
 
 
-def _gate_eval(data: Mapping[str, Any], mp: MetricPath) -> None:
+JUDGE_REQUIRED = "the program requires a judge model"
+
+
+def _gate_judge(suite: str, rep: Mapping[str, Any]) -> None:
+    """A claim with requires_judge: every decision in the suite came from a judge model."""
+    extra = rep.get("extra") if isinstance(rep.get("extra"), dict) else {}
+    judged_by, deciders = extra.get("judged_by"), extra.get("deciders")
+    if judged_by is None:
+        raise Inconclusive(f"eval suite {suite!r} records no judgement (extra.judged_by); {JUDGE_REQUIRED}")
+    if judged_by == "rules" or not extra.get("judge"):
+        raise Inconclusive(f"judged by rules only; {JUDGE_REQUIRED}")
+    if not isinstance(deciders, dict):
+        raise Inconclusive(f"eval suite {suite!r} does not record who decided each reply (extra.deciders); {JUDGE_REQUIRED}")
+    by_rules = int(deciders.get("rules") or 0)
+    if by_rules:
+        total = by_rules + int(deciders.get("judge") or 0)
+        raise Inconclusive(f"{by_rules} of {total} decisions in eval suite {suite!r} were made by rules only; "
+                           f"{JUDGE_REQUIRED} for every decision (refusal banks: --judge-all)")
+
+
+def _gate_eval(data: Mapping[str, Any], mp: MetricPath, claim: Claim | None = None) -> None:
     if mp.root != "eval":
         return
     suite = mp.key_at(1)
     rep = (data.get("eval") or {}).get(suite)
     if not isinstance(rep, dict):
         return
+    if claim is not None and claim.requires_judge:  # before claim-grade: the program's own reason comes first
+        _gate_judge(suite, rep)
     if not rep.get("claim_grade"):
         why = "; ".join(rep.get("not_claim_grade_reasons") or []) or "no reason recorded"
         raise Inconclusive(f"eval suite {suite!r} is not claim-grade ({why})")
@@ -210,7 +233,7 @@ def check_claim(claim: Claim, evidence: Evidence, *, max_failed_fraction: float 
         observed = number(res.value)
         if res.many and claim.op != "present":
             raise Inconclusive(f"{claim.metric} yields {res.count} values; the claim needs an aggregation such as |max")
-        _gate_eval(data, mp)
+        _gate_eval(data, mp, claim)
         if claim.comparison_rule is not None:
             observed, rule_reason = _apply_rule(claim, res.value)
         limit = claim.max_failed_fraction if claim.max_failed_fraction is not None else max_failed_fraction
