@@ -3,12 +3,13 @@
 Order of the gates for one claim (the first that applies decides INCONCLUSIVE):
 
 1. run.json missing, or the claim's stage did not complete (stage status, else run status);
-2. the metric path does not resolve (evidence missing) or fans out without an aggregation;
-3. eval claims: the suite is not claim-grade, or it measured a different model digest, or the
-   claim has ``requires_judge`` and a decision in the suite was made by rules (or nobody recorded who);
-4. perf claims: a load point the path reads has no completed request, or a failed-request
+2. the claim has ``requires_judge`` and a decision in its eval suite was made by rules (or nobody
+   recorded who decided);
+3. the metric path does not resolve (evidence missing) or fans out without an aggregation;
+4. eval claims: the suite is not claim-grade, or it measured a different model digest;
+5. perf claims: a load point the path reads has no completed request, or a failed-request
    fraction above the limit (the claim's ``max_failed_fraction``, else the program's);
-5. the observed value has the wrong type for the operator.
+6. the observed value has the wrong type for the operator.
 
 Otherwise the operator decides PASS or FAIL, with a margin whose sign says which side of the
 threshold the value is on: >= 0 holds for >=, <=, ==; > 0 holds for the strict >, <.
@@ -132,15 +133,23 @@ def _gate_judge(suite: str, rep: Mapping[str, Any]) -> None:
                            f"{JUDGE_REQUIRED} for every decision (refusal banks: --judge-all)")
 
 
-def _gate_eval(data: Mapping[str, Any], mp: MetricPath, claim: Claim | None = None) -> None:
+def _gate_requires_judge(data: Mapping[str, Any], mp: MetricPath, claim: Claim) -> None:
+    """Checked before the value is resolved: a rules-only result may have no rate at all (nothing decided),
+    and the program's own reason is the one to give."""
+    if not claim.requires_judge or mp.root != "eval":
+        return
+    rep = (data.get("eval") or {}).get(mp.key_at(1))
+    if isinstance(rep, dict):
+        _gate_judge(mp.key_at(1), rep)
+
+
+def _gate_eval(data: Mapping[str, Any], mp: MetricPath) -> None:
     if mp.root != "eval":
         return
     suite = mp.key_at(1)
     rep = (data.get("eval") or {}).get(suite)
     if not isinstance(rep, dict):
         return
-    if claim is not None and claim.requires_judge:  # before claim-grade: the program's own reason comes first
-        _gate_judge(suite, rep)
     if not rep.get("claim_grade"):
         why = "; ".join(rep.get("not_claim_grade_reasons") or []) or "no reason recorded"
         raise Inconclusive(f"eval suite {suite!r} is not claim-grade ({why})")
@@ -225,6 +234,7 @@ def check_claim(claim: Claim, evidence: Evidence, *, max_failed_fraction: float 
     observed: Any = None
     try:
         _gate_run(data, stage_of(claim, mp))
+        _gate_requires_judge(data, mp, claim)
         res = resolve(mp, data)
         if res.error:
             raise Inconclusive(f"cannot evaluate {claim.metric}: {res.error}")
@@ -233,7 +243,7 @@ def check_claim(claim: Claim, evidence: Evidence, *, max_failed_fraction: float 
         observed = number(res.value)
         if res.many and claim.op != "present":
             raise Inconclusive(f"{claim.metric} yields {res.count} values; the claim needs an aggregation such as |max")
-        _gate_eval(data, mp, claim)
+        _gate_eval(data, mp)
         if claim.comparison_rule is not None:
             observed, rule_reason = _apply_rule(claim, res.value)
         limit = claim.max_failed_fraction if claim.max_failed_fraction is not None else max_failed_fraction
