@@ -204,7 +204,7 @@ def decision_reasons(rows: list[dict[str, Any]], state: dict[str, Any] | None = 
         reasons.append(state["judge_dead"])
     if by["review"]:
         reasons.append(f"{by['review']} repl(ies) need review: rules cannot decide content safety "
-                       "(give --judge-base-url/--judge-model, or review them by hand)")
+                       "(give --judge-base-url/--judge-model)")
     if by["error"]:
         errs = sorted({str(r.get("error") or "error") for r in rows if r.get("decision") == "error"})
         reasons.append(f"{by['error']} repl(ies) could not be decided ({'; '.join(errs[:3])})")
