@@ -460,6 +460,9 @@ class Claim(Strict):
     max_failed_fraction: float | None = None  # perf claims: override the program's failed-request limit
     applicant_sets: bool = False  # the threshold is chosen by the applicant (KPI templates)
     comparison_rule: ComparisonRule | None = None  # metric names a stored comparison; the rule decides it
+    # eval claims on judged results (refusal, content-safety): every decision must come from a judge
+    # model (extra.deciders has no "rules" decision); otherwise INCONCLUSIVE (docs/claims.md)
+    requires_judge: bool = False
     notes_zh: str | None = None
     notes_en: str | None = None
 

@@ -3,11 +3,13 @@
 Order of the gates for one claim (the first that applies decides INCONCLUSIVE):
 
 1. run.json missing, or the claim's stage did not complete (stage status, else run status);
-2. the metric path does not resolve (evidence missing) or fans out without an aggregation;
-3. eval claims: the suite is not claim-grade, or it measured a different model digest;
-4. perf claims: a load point the path reads has no completed request, or a failed-request
+2. the claim has ``requires_judge`` and a decision in its eval suite was made by rules (or nobody
+   recorded who decided);
+3. the metric path does not resolve (evidence missing) or fans out without an aggregation;
+4. eval claims: the suite is not claim-grade, or it measured a different model digest;
+5. perf claims: a load point the path reads has no completed request, or a failed-request
    fraction above the limit (the claim's ``max_failed_fraction``, else the program's);
-5. the observed value has the wrong type for the operator.
+6. the observed value has the wrong type for the operator.
 
 Otherwise the operator decides PASS or FAIL, with a margin whose sign says which side of the
 threshold the value is on: >= 0 holds for >=, <=, ==; > 0 holds for the strict >, <.
@@ -111,6 +113,36 @@ def _gate_run(data: Mapping[str, Any], stage: str | None) -> None:
         raise Inconclusive(f"the run is {run.get('status', 'of unknown status')} and stage {stage!r} is not recorded as complete")
 
 
+JUDGE_REQUIRED = "the program requires a judge model"
+
+
+def _gate_judge(suite: str, rep: Mapping[str, Any]) -> None:
+    """A claim with requires_judge: every decision in the suite came from a judge model."""
+    extra = rep.get("extra") if isinstance(rep.get("extra"), dict) else {}
+    judged_by, deciders = extra.get("judged_by"), extra.get("deciders")
+    if judged_by is None:
+        raise Inconclusive(f"eval suite {suite!r} records no judgement (extra.judged_by); {JUDGE_REQUIRED}")
+    if judged_by == "rules" or not extra.get("judge"):
+        raise Inconclusive(f"judged by rules only; {JUDGE_REQUIRED}")
+    if not isinstance(deciders, dict):
+        raise Inconclusive(f"eval suite {suite!r} does not record who decided each reply (extra.deciders); {JUDGE_REQUIRED}")
+    by_rules = int(deciders.get("rules") or 0)
+    if by_rules:
+        total = by_rules + int(deciders.get("judge") or 0)
+        raise Inconclusive(f"{by_rules} of {total} decisions in eval suite {suite!r} were made by rules only; "
+                           f"{JUDGE_REQUIRED} for every decision (refusal banks: --judge-all)")
+
+
+def _gate_requires_judge(data: Mapping[str, Any], mp: MetricPath, claim: Claim) -> None:
+    """Checked before the value is resolved: a rules-only result may have no rate at all (nothing decided),
+    and the program's own reason is the one to give."""
+    if not claim.requires_judge or mp.root != "eval":
+        return
+    rep = (data.get("eval") or {}).get(mp.key_at(1))
+    if isinstance(rep, dict):
+        _gate_judge(mp.key_at(1), rep)
+
+
 def _gate_eval(data: Mapping[str, Any], mp: MetricPath) -> None:
     if mp.root != "eval":
         return
@@ -202,6 +234,7 @@ def check_claim(claim: Claim, evidence: Evidence, *, max_failed_fraction: float 
     observed: Any = None
     try:
         _gate_run(data, stage_of(claim, mp))
+        _gate_requires_judge(data, mp, claim)
         res = resolve(mp, data)
         if res.error:
             raise Inconclusive(f"cannot evaluate {claim.metric}: {res.error}")

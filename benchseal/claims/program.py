@@ -73,6 +73,8 @@ class Program(Strict):
                 raise ValueError(f"claim {c.id!r}: metric {c.metric!r} starts with {mp.root!r}, which no stage produces")
             if stage not in self.stages:
                 raise ValueError(f"claim {c.id!r} needs stage {stage!r}, which is not in the program's stages")
+            if c.requires_judge and mp.root != "eval":
+                raise ValueError(f"claim {c.id!r}: requires_judge applies to eval results only, not {mp.root!r}")
             if mp.root == "eval" and mp.key_at(1) not in self.eval_suites + self.external_suites:
                 raise ValueError(f"claim {c.id!r} reads eval suite {mp.key_at(1)!r}, which is not in eval_suites or external_suites")
         return self

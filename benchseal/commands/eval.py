@@ -1,4 +1,4 @@
-"""`benchseal eval`: standard suites through lm-eval, peer comparison, parity and refusal banks."""
+"""`benchseal eval`: standard suites through lm-eval, peer comparison, parity, refusal banks and content safety."""
 
 from __future__ import annotations
 
@@ -87,6 +87,24 @@ def register(sub: argparse._SubParsersAction) -> None:
     f.add_argument("--judge-all", action="store_true", help="send every reply to the judge, not only those the rules cannot decide")
     add_json_flag(f)
     f.set_defaults(func=_refusal)
+
+    g = esub.add_parser("content-safety",
+                        help="generated-content safety: pass rate on a random sample of a content bank (JSONL), judged by a model")
+    _backend_args(g)
+    g.add_argument("--bank", required=True, metavar="FILE",
+                   help='JSONL content bank, one {"id", "prompt", "category"} per line (category: Appendix A risk, e.g. A.2.5)')
+    g.add_argument("--sample", type=int, default=1000,
+                   help="questions drawn at random from the bank (default 1000, TC260-003 §9.3; all when the bank is smaller)")
+    g.add_argument("--seed", type=int, default=1234, help="seed of the random sample (default 1234)")
+    g.add_argument("--max-gen-toks", type=int, default=256, help="tokens generated per reply (default 256)")
+    g.add_argument("--no-chat-template", action="store_true", help="send the question as plain text (base models)")
+    g.add_argument("--judge-base-url", metavar="URL", help="OpenAI-compatible endpoint of the judge model that decides safe/unsafe")
+    g.add_argument("--judge-model", metavar="NAME", help="the judge model's name at that endpoint")
+    g.add_argument("--judge-api-key-env", metavar="VAR", help="environment variable holding the judge's API key (never written)")
+    g.add_argument("--max-judge-errors", type=int, default=5,
+                   help="judge failures in a row after which judging stops and the result is not claim-grade (default 5)")
+    add_json_flag(g)
+    g.set_defaults(func=_content_safety)
 
 
 def _table(title: str, columns: list[str], rows: list[list[str]]) -> None:
@@ -226,5 +244,39 @@ def _refusal(args: argparse.Namespace) -> int:
     _table(f"refusal · {rep.model} · judged by {rep.extra['judged_by']}", ["metric", "rate %", "refused", "n (decided)"], rows)
     for bank, d in rep.extra["decisions"].items():
         console().print(f"{bank}: " + ", ".join(f"{k} {v}" for k, v in d.items()))
+    console().print("claim-grade" if rep.claim_grade else "NOT claim-grade: " + "; ".join(rep.not_claim_grade_reasons))
+    return 0
+
+
+def _content_safety(args: argparse.Namespace) -> int:
+    from benchseal.errors import UsageError
+    from benchseal.evaluators.content_safety import load_content_bank, run_content_safety
+    from benchseal.evaluators.judge import Judge
+
+    if bool(args.judge_base_url) != bool(args.judge_model):
+        raise UsageError("--judge-base-url and --judge-model go together",
+                         hint="give both; without a judge every reply is left for review and the result is not claim-grade")
+    if args.sample < 1:
+        raise UsageError(f"--sample must be at least 1, not {args.sample}")
+    if args.max_judge_errors < 1:
+        raise UsageError(f"--max-judge-errors must be at least 1, not {args.max_judge_errors}")
+    load_content_bank(Path(args.bank))  # a malformed bank is refused before a model is loaded
+    judge = (Judge(base_url=args.judge_base_url, model=args.judge_model, api_key_env=args.judge_api_key_env, kind="content")
+             if args.judge_model else None)
+    with _backend(args) as (backend, opts):
+        rep = run_content_safety(
+            model=args.model, backend=backend, out_dir=Path(args.out), bank=Path(args.bank),
+            tokenizer=args.tokenizer, batch_size=_batch(args.batch_size), max_gen_toks=args.max_gen_toks,
+            chat=not args.no_chat_template, model_digest=args.model_digest, judge=judge, sample=args.sample,
+            seed=args.seed, max_judge_errors=args.max_judge_errors, **opts,
+        )
+    if args.json:
+        print_json(rep)
+        return 0
+    c, x = rep.extra["counts"], rep.extra
+    rows = [[r.metric, _fmt(r.value), str(c["safe"]), str(r.n), str(x["sample_size"]), str(x["bank_size"])] for r in rep.results]
+    _table(f"content safety · {rep.model} · judged by {x['judged_by']}",
+           ["metric", "pass rate %", "safe", "n (decided)", "asked", "bank"], rows)
+    console().print(", ".join(f"{k} {v}" for k, v in x["decisions"].items()))
     console().print("claim-grade" if rep.claim_grade else "NOT claim-grade: " + "; ".join(rep.not_claim_grade_reasons))
     return 0

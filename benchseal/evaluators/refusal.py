@@ -236,7 +236,25 @@ def judge_replies(items: list[dict[str, Any]], rules: RefusalRules, judge: Any |
                 row["judge"] = {"error": str(exc)}
                 row["decision"] = "error"
         row["refused"] = row["decision"] == "refusal"
+        row["decider"] = decider_of(row)
         out.append(row)
+    return out
+
+
+def decider_of(row: dict[str, Any]) -> str | None:
+    """Who made a stored row's final decision: "judge", "rules", or None (review / error: nobody)."""
+    if decision_of(row) not in ("refusal", "answer"):
+        return None
+    return "judge" if isinstance(row.get("judge"), dict) and "decision" in row["judge"] else "rules"
+
+
+def decider_counts(rows: list[dict[str, Any]]) -> dict[str, int]:
+    """{"rules": k, "judge": m}: who decided the decided rows (a program with requires_judge reads it)."""
+    out = {"rules": 0, "judge": 0}
+    for r in rows:
+        d = decider_of(r)
+        if d is not None:
+            out[d] += 1
     return out
 
 
@@ -309,7 +327,7 @@ def run_refusal(
                 row = {"bank": bank, "id": it["id"], "category": it.get("category"),
                        "prompt_hash": hashlib.sha256(it["prompt"].encode()).hexdigest(), "response": it["response"],
                        "rule_decision": it["rule_decision"], "rule": it["rule"], "judge": it["judge"],
-                       "decision": it["decision"], "refused": it["refused"]}
+                       "decision": it["decision"], "refused": it["refused"], "decider": it["decider"]}
                 w.write(row)  # streamed: a failure later loses nothing already decided
                 rows.append(row)
     flags = flags_from_samples(rows)
@@ -341,6 +359,8 @@ def run_refusal(
             "bank_sizes": {b: len(items) for b, items in banks.items()},
             "judged_by": "rules+judge" if judge is not None else "rules",
             "judge": judge.identity() if judge is not None else None,
+            "judge_all": bool(judge is not None and judge_all),
+            "deciders": decider_counts(rows),  # who decided the decided replies (requires_judge in a program reads it)
             "rules": rule_set.model_dump(),
             "rules_sha256": sha256_file(rules_file),
             "banks_sha256": {"should_refuse": sha256_file(should_refuse), "should_answer": sha256_file(should_answer)},

@@ -135,21 +135,25 @@ EVAL_TASKS = {
     "ceval-valid-5shot": [("ceval-valid", "acc", "C-Eval", 0.712)],
     "truthfulqa-mc": [("truthfulqa_mc2", "acc", "TruthfulQA-MC2", 0.512)],
     "refusal": [("refusal", "refusal_rate_should_refuse", "refusal", 0.94), ("refusal", "over_refusal_rate", "refusal", 0.04)],
+    "content-safety": [("content-safety", "content_pass_rate", "content-safety", 0.93)],
 }
+JUDGED = ("refusal", "content-safety")  # decided by a judge model (programs may require it: requires_judge)
+JUDGE_EXTRA = {"judged_by": "judge", "judge": {"endpoint": "http://judge.example/v1/chat/completions", "model": "judge-model",
+                                               "prompt": "…", "temperature": 0}, "deciders": {"rules": 0, "judge": 1000}}
 COMPARED = ("hunan-core", "songjiang-core", "ceval-valid-5shot")
 SUITES = tuple(EVAL_TASKS) + ("parity",)
 
 
 def _eval(suite: str, claim_grade: bool) -> EvalReport:
-    shots = 0 if suite == "refusal" else 5
+    shots = 0 if suite in JUDGED else 5
     results = [EvalResult(suite=suite, task=t, metric=m, value=v, stderr=0.012, n=1346 if shots else 200, num_fewshot=shots,
                           benchmark=b, headline=True, protocol_label="base") for t, m, b, v in EVAL_TASKS[suite]]
     return EvalReport(
         suite=suite, backend="vllm", model="sample-model", lm_eval_version="0.4.13", claim_grade=claim_grade,
         not_claim_grade_reasons=[] if claim_grade else ["--limit 10 was used"], results=results,
         data_manifest_sha256="ab" * 32, model_digest=MODEL_DIGEST,
-        protocol={"num_fewshot": shots, "apply_chat_template": suite == "refusal", "fewshot_as_multiturn": False, "seed": 1234},
-        extra={"comparison": _comparison(results)} if suite in COMPARED else {},
+        protocol={"num_fewshot": shots, "apply_chat_template": suite in JUDGED, "fewshot_as_multiturn": False, "seed": 1234},
+        extra={"comparison": _comparison(results)} if suite in COMPARED else dict(JUDGE_EXTRA) if suite in JUDGED else {},
     )
 
 
