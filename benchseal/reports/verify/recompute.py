@@ -13,6 +13,7 @@ breaks at import time and a type checker can follow every call):
 - eval/<suite>/results.json <- lm_eval_results.json   benchseal.evaluators.results_from_lm_eval
 - eval/<suite> extra.comparison <- results + samples + peers.json + peer_runs/  benchseal.evaluators.peers.comparison_from_dir
 - eval/refusal rates     <- samples_refusal.jsonl + rules  benchseal.evaluators.refusal (reclassify, refusal_raw)
+- eval/content-safety    <- samples_content.jsonl          benchseal.evaluators.content_safety (recheck, content_raw)
 - eval/parity extra.parity <- eval/parity/reference/ + eval/<suite>  benchseal.evaluators.bundle_parity
 - lightweight/lightweight.json <- lightweight/reference/ + model.json, perf/summary.json, eval/parity
                                                      benchseal.evaluators.lightweight.bundle_lightweight
@@ -503,6 +504,41 @@ class RefusalCheck(_Recompute):
                        f"{len(samples)} replies re-classified with the stored rules; rates and counts re-derived")
 
 
+class ContentSafetyCheck(_Recompute):
+    """eval/content-safety: every stored decision checked against its judge record, and the counts,
+    the pass rate and the lm-eval-format raw file re-derived from the per-sample rows."""
+
+    name = "recompute:content-safety"
+
+    def run(self, ctx: BundleContext) -> Iterable[CheckResult]:
+        from benchseal.evaluators import content_safety as cs
+        from benchseal.schema import EvalReport
+
+        rel = f"{layout.EVAL_DIR}/{cs.SUITE}"
+        d = ctx.path(rel)
+        if not (d / layout.EVAL_RESULTS).is_file():
+            yield skipped(self.name, "no content-safety results in the bundle")
+            return
+        if not (d / cs.SAMPLES).is_file():
+            yield failed(self.name, f"{rel}/{layout.EVAL_RESULTS} has no {cs.SAMPLES}, so the pass rate cannot be re-derived")
+            return
+        report = validate(EvalReport, read_json(d / layout.EVAL_RESULTS), where=f"{rel}/{layout.EVAL_RESULTS}")
+        samples = list(iter_jsonl(d / cs.SAMPLES))
+        problems = cs.recheck(samples, report)
+        if problems:
+            yield failed(self.name, f"{len(problems)} problem(s): " + "; ".join(problems[:3]))
+            return
+        raw = cs.content_raw(samples, bank_size=int(report.extra.get("bank_size") or 0))
+        stored = {"results": [_dump(r) for r in report.results]}
+        fresh = {"results": [_dump(r) for r in results_from_lm_eval(raw, suite=report.suite, protocol=report.protocol)]}
+        if (d / LM_EVAL_RAW).is_file():
+            stored_raw = read_json(d / LM_EVAL_RAW)
+            stored["raw"] = {k: stored_raw.get(k) for k in ("results", "n-samples")}
+            fresh["raw"] = {k: raw.get(k) for k in ("results", "n-samples")}
+        yield _compare(self.name, rel, stored, fresh,
+                       f"{len(samples)} judged replies checked against their judge records; counts and pass rate re-derived")
+
+
 class ParityCheck(_Recompute):
     """eval/parity: extra.parity re-derived from the reference run copied into eval/parity/reference/
     (checked against the recorded sha256) and this bundle's own eval/<suite> runs."""
@@ -622,6 +658,7 @@ RECOMPUTE_CHECKS: tuple[_Recompute, ...] = (
     EvalResultsCheck(),
     ComparisonCheck(),
     RefusalCheck(),
+    ContentSafetyCheck(),
     ParityCheck(),
     LightweightCheck(),
     VerdictsCheck(),
