@@ -1,4 +1,5 @@
-"""`benchseal datasets`: prepare (download + manifest), import (from local files) and verify the local data of a suite."""
+"""`benchseal datasets`: prepare (download + manifest), import (from local files) and verify the local data of a
+suite, with the metric scripts its tasks load at run time (HumanEval's code_eval)."""
 
 from __future__ import annotations
 
@@ -12,7 +13,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("datasets", help="prepare and verify the local evaluation data of a suite",
                        description="Evaluation data is read only from a local --data-dir whose files are checked "
                                    "against sha256 manifests. `prepare` (needs Hugging Face Hub access) downloads "
-                                   "what a suite needs and writes the manifests; `verify` checks them offline.")
+                                   "what a suite needs and writes the manifests; `import` builds the same from files "
+                                   "you have; both install the metric scripts a suite's tasks load (HumanEval: "
+                                   "code_eval) from benchseal's own copy; `verify` checks everything offline.")
     dsub = p.add_subparsers(dest="datasets_command", metavar="SUBCOMMAND")
     p.set_defaults(func=lambda args: (p.print_help(), 2)[1])
     for name, helptext, func in (
@@ -59,6 +62,7 @@ def _prepare(args: argparse.Namespace) -> int:
     else:
         for name, m in manifests.items():
             console().print(f"{name}: {len(m['files'])} files, revision {m.get('revision') or '-'}")
+        _print_metrics(combined)
         console().print(f"suite {suite.name}: data verified, manifest sha256 {combined['sha256']}")
     return 0
 
@@ -77,6 +81,7 @@ def _import(args: argparse.Namespace) -> int:
         for name, m in manifests.items():
             rows = ", ".join(f"{c}/{s}: {n}" for c, splits in m.get("rows", {}).items() for s, n in splits.items())
             console().print(f"{name}: {rows}")
+        _print_metrics(combined)
         console().print(f"suite {suite.name}: data imported and verified, manifest sha256 {combined['sha256']}")
     return 0
 
@@ -91,8 +96,18 @@ def _verify(args: argparse.Namespace) -> int:
     else:
         for name, v in combined["datasets"].items():
             console().print(f"{name}: {len(v['manifest']['files'])} files OK (manifest {v['manifest_sha256'][:12]}…)")
+        _print_metrics(combined)
         console().print(f"suite {suite.name}: data verified, manifest sha256 {combined['sha256']}")
     return 0
+
+
+def _print_metrics(combined: dict) -> None:
+    """One line per evaluate metric installed for offline runs (HumanEval's code_eval)."""
+    for name, v in (combined.get("metrics") or {}).items():
+        src = v["manifest"].get("source") or {}
+        files = ", ".join(f"{f['path']} {f['sha256'][:12]}…" for f in v["manifest"]["files"])
+        console().print(f"metric {name} (evaluate {src.get('tag', '?')}, commit {str(src.get('commit', '?'))[:12]}): "
+                        f"{files} in {v['folder']}")
 
 
 def _list(args: argparse.Namespace) -> int:

@@ -5,10 +5,15 @@ Layout under ``--data-dir``::
     <data-dir>/<dataset name>/README.md          hub-style config table (lets datasets.load_dataset read the folder)
     <data-dir>/<dataset name>/<config>/<split>.jsonl
     <data-dir>/<dataset name>/MANIFEST.json      every other file in the folder with sha256 and size
+    <data-dir>/_metrics/<metric>/                 an `evaluate` metric a task loads at run time (HumanEval's
+                                                  code_eval), copied from benchseal's configs/metrics, + MANIFEST.json
 
 ``verify_suite_data`` checks every file of every dataset a suite needs (and refuses unlisted files)
 before lm-eval runs; a suite may pin each manifest's own sha256. ``prepare_suite_data`` needs hub
 access: it downloads with ``datasets.load_dataset`` and writes the folder and its manifest.
+``import_suite_data`` builds the same from files the user has. Both also install the metric scripts
+the suite's tasks load (:func:`install_suite_metrics`); the runner points the rendered tasks at
+that verified copy (:func:`bind_metrics`), so nothing is fetched from the Hub at run time.
 """
 
 from __future__ import annotations
@@ -16,13 +21,15 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
+import shutil
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Iterable
 
 from benchseal.errors import DatasetError, EnvironmentFailure, require
 from benchseal.io import read_json, sha256_file, write_json, write_text
-from benchseal.evaluators.suites import DatasetSpec, Suite, dataset_needs
+from benchseal.evaluators.suites import DatasetSpec, Suite, dataset_needs, task_folders
 
 MANIFEST_NAME = "MANIFEST.json"
 MANIFEST_SCHEMA = "benchseal.dataset-manifest/1"
@@ -107,12 +114,14 @@ def verify_suite_data(suite: Suite, data_dir: Path) -> dict[str, Any]:
             hint=f"run 'benchseal datasets prepare {suite.name} --data-dir {data_dir}' first",
         )
     datasets = {d.name: verify_dataset(d, data_dir, suite=suite.name) for d in suite.data.datasets}
-    return {
-        "suite": suite.name,
-        "data_dir": str(data_dir),
-        "datasets": datasets,
-        "sha256": canonical_sha256({k: v["manifest_sha256"] for k, v in sorted(datasets.items())}),
-    }
+    out: dict[str, Any] = {"suite": suite.name, "data_dir": str(data_dir), "datasets": datasets}
+    hashed = {k: v["manifest_sha256"] for k, v in datasets.items()}
+    needs = metric_needs(suite)
+    if needs:  # suites that load no metric keep the combined hash they always had
+        out["metrics"] = {name: verify_metric(name, data_dir, suite=suite.name, used_by=used) for name, used in needs.items()}
+        hashed |= {f"metric:{k}": v["manifest_sha256"] for k, v in out["metrics"].items()}
+    out["sha256"] = canonical_sha256(dict(sorted(hashed.items())))
+    return out
 
 
 # ------------------------------------------------------------------------------------------------
@@ -205,9 +214,12 @@ def _suite_datasets(suite: Suite):
 
 
 def prepare_suite_data(suite: Suite, data_dir: Path) -> dict[str, Any]:
-    """Download every hub dataset of ``suite`` into ``data_dir``; returns {dataset: manifest}."""
+    """Download every hub dataset of ``suite`` into ``data_dir`` and install the metric scripts its
+    tasks load; returns {dataset: manifest} (the metrics are in :func:`verify_suite_data`'s answer)."""
     data_dir = Path(data_dir).resolve()
-    return {spec.name: prepare_dataset(spec, configs, data_dir, suite=suite.name) for spec, configs in _suite_datasets(suite)}
+    out = {spec.name: prepare_dataset(spec, configs, data_dir, suite=suite.name) for spec, configs in _suite_datasets(suite)}
+    install_suite_metrics(suite, data_dir)
+    return out
 
 
 # ------------------------------------------------------------------------------------------------
@@ -285,5 +297,142 @@ def import_dataset(spec: DatasetSpec, configs: dict[str, set[str]], source: Path
 def import_suite_data(suite: Suite, source: Path, data_dir: Path) -> dict[str, Any]:
     """Build the local mirror of every hub dataset of ``suite`` from files under ``source`` (no network)."""
     data_dir = Path(data_dir).resolve()
-    return {spec.name: import_dataset(spec, configs, Path(source), data_dir, suite=suite.name)
-            for spec, configs in _suite_datasets(suite)}
+    out = {spec.name: import_dataset(spec, configs, Path(source), data_dir, suite=suite.name)
+           for spec, configs in _suite_datasets(suite)}
+    install_suite_metrics(suite, data_dir)
+    return out
+
+
+
+# ------------------------------------------------------------------------------------------------
+# evaluate metrics a task loads at run time (HumanEval: code_eval)
+# ------------------------------------------------------------------------------------------------
+METRICS_DIR = "_metrics"
+METRIC_MANIFEST_SCHEMA = "benchseal.metric-manifest/1"
+SOURCE_NAME = "SOURCE.json"
+
+
+def _load_call(name: str) -> re.Pattern[str]:
+    """``evaluate.load("name")`` / ``hf_evaluate.load('name')`` in a task's Python file."""
+    return re.compile(r"""(\b[A-Za-z_][A-Za-z0-9_]*\.load\(\s*)(["'])""" + re.escape(name) + r"""\2(\s*\))""")
+
+
+def shipped_metrics() -> dict[str, Path]:
+    """metric name -> the folder benchseal ships it in (``configs/metrics/<name>/`` with SOURCE.json).
+    Always the packaged folder: a user config folder cannot swap the code that scores a benchmark."""
+    from benchseal.config import packaged_config_dir
+
+    root = packaged_config_dir() / "metrics"
+    return {p.parent.name: p.parent for p in sorted(root.glob(f"*/{SOURCE_NAME}"))}
+
+
+def metric_needs(suite: Suite) -> dict[str, list[str]]:
+    """metric name -> the task files that load it with ``evaluate.load("<name>")``, for every metric
+    benchseal ships (a task folder's Python files are scanned as lm-eval would import them)."""
+    shipped = shipped_metrics()
+    needs: dict[str, list[str]] = {}
+    for slug, folder in task_folders(suite):
+        for py in sorted(folder.rglob("*.py")):
+            if "__pycache__" in py.parts:
+                continue
+            text = py.read_text(encoding="utf-8", errors="replace")
+            for name in shipped:
+                if _load_call(name).search(text):
+                    needs.setdefault(name, []).append(f"{slug}/{py.relative_to(folder).as_posix()}")
+    return needs
+
+
+def _metric_manifest(name: str, src: Path) -> dict[str, Any]:
+    """The manifest of a shipped metric: its provenance and every file with sha256 (deterministic:
+    the same benchseal release writes the same bytes on every machine)."""
+    source = read_json(src / SOURCE_NAME)
+    return {"schema": METRIC_MANIFEST_SCHEMA, "metric": name, "source": source,
+            "files": [f for f in _listing(src) if f["path"] != SOURCE_NAME]}
+
+
+def install_metric(name: str, data_dir: Path) -> dict[str, Any]:
+    """Copy benchseal's shipped copy of metric ``name`` into ``data_dir/_metrics/<name>/`` with its
+    manifest. Idempotent (the same bytes every time); a changed or extra file is replaced, since the
+    shipped copy is the reference. Returns {manifest, manifest_sha256, folder, replaced}."""
+    shipped = shipped_metrics()
+    if name not in shipped:
+        raise DatasetError(f"benchseal ships no copy of the evaluate metric '{name}'",
+                           hint=f"choose one of {', '.join(sorted(shipped)) or '(none)'}")
+    src = shipped[name]
+    manifest = _metric_manifest(name, src)
+    folder = Path(data_dir) / METRICS_DIR / name
+    want = {f["path"]: f["sha256"] for f in manifest["files"]}
+    replaced = sorted(f["path"] for f in (_listing(folder) if folder.is_dir() else []) if want.get(f["path"]) != f["sha256"])
+    if replaced:  # a changed or foreign file: start from an empty folder
+        shutil.rmtree(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    for rel in want:
+        if not (folder / rel).is_file():
+            (folder / rel).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(src / rel, folder / rel)
+    write_json(folder / MANIFEST_NAME, manifest)
+    return {"manifest": manifest, "manifest_sha256": sha256_file(folder / MANIFEST_NAME), "folder": str(folder),
+            "replaced": replaced}
+
+
+def install_suite_metrics(suite: Suite, data_dir: Path) -> dict[str, dict[str, Any]]:
+    """Install every metric the suite's tasks load (HumanEval: code_eval) under ``data_dir``."""
+    return {name: install_metric(name, Path(data_dir).resolve()) for name in metric_needs(suite)}
+
+
+def verify_metric(name: str, data_dir: Path, *, suite: str, used_by: list[str] | None = None) -> dict[str, Any]:
+    """Check ``data_dir/_metrics/<name>/`` holds exactly benchseal's shipped copy (every file's sha256
+    against its manifest and against the shipped files). Raises DatasetError with what to run."""
+    folder = Path(data_dir) / METRICS_DIR / name
+    fix = (f"run 'benchseal datasets prepare {suite} --data-dir {data_dir}' or 'benchseal datasets import {suite} "
+           f"--source DIR --data-dir {data_dir}' to install the copy benchseal ships, so the run needs no network")
+    mpath = folder / MANIFEST_NAME
+    users = f" ({', '.join(used_by)})" if used_by else ""
+    if not mpath.is_file():
+        raise DatasetError(f"the evaluate metric '{name}' that suite '{suite}' scores with{users} is not installed "
+                           "in the data directory, so the run would have to fetch it from the Hugging Face Hub",
+                           where=str(folder), hint=fix)
+    shipped = shipped_metrics().get(name)
+    want = _metric_manifest(name, shipped) if shipped else None
+    got = read_json(mpath)
+    if want is None or got != want:
+        raise DatasetError(f"the installed evaluate metric '{name}' is not the copy this benchseal ships", where=str(mpath),
+                           hint=fix)
+    listed = {f["path"]: f["sha256"] for f in want["files"]}
+    actual = {f["path"]: f["sha256"] for f in _listing(folder)}
+    for rel, sha in listed.items():
+        if actual.get(rel) != sha:
+            raise DatasetError(f"metric file '{rel}' of '{name}' is missing or changed (sha256 "
+                               f"{(actual.get(rel) or 'none')[:12]}…, the shipped copy has {sha[:12]}…)",
+                               where=str(folder / rel), hint=fix)
+    extra = sorted(set(actual) - set(listed))
+    if extra:
+        raise DatasetError(f"the metric folder of '{name}' holds file(s) not in its manifest, e.g. '{extra[0]}'",
+                           where=str(folder), hint=fix)
+    return {"manifest": got, "manifest_sha256": sha256_file(mpath), "folder": str(folder.resolve()),
+            "used_by": list(used_by or [])}
+
+
+def bind_metrics(rendered: Path, verified: dict[str, Any]) -> list[dict[str, str]]:
+    """Point every ``evaluate.load("<metric>")`` in the rendered task files at the verified copy
+    (``evaluate.load("<data-dir>/_metrics/<metric>/<metric>.py")``, which evaluate loads from disk and
+    never looks up on the Hub). Returns one {file, metric, path} per rewritten file; a rendered file that
+    loads a shipped metric with no verified copy raises DatasetError."""
+    metrics = verified.get("metrics") or {}
+    bound = []
+    for py in sorted(Path(rendered).rglob("*.py")):
+        text = py.read_text(encoding="utf-8", errors="replace")
+        new = text
+        for name in shipped_metrics():
+            pattern = _load_call(name)
+            if not pattern.search(new):
+                continue
+            if name not in metrics:
+                raise DatasetError(f"task file '{py.name}' loads the evaluate metric '{name}', which is not installed",
+                                   where=str(py), hint="run `benchseal datasets prepare` or `datasets import` for the suite")
+            target = str(Path(metrics[name]["folder"]) / f"{name}.py")
+            new = pattern.sub(lambda m: f"{m.group(1)}{json.dumps(target)}{m.group(3)}", new)
+            bound.append({"file": py.relative_to(rendered).as_posix(), "metric": name, "path": target})
+        if new != text:
+            py.write_text(new, encoding="utf-8")
+    return bound

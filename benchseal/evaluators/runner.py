@@ -10,6 +10,8 @@ re-derivable from lm_eval_results.json with the pure :func:`results_from_lm_eval
 from __future__ import annotations
 
 import math
+import os
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +20,7 @@ from benchseal.io import JsonlWriter, write_json
 from benchseal.bundle import EVAL_DIR, EVAL_RESULTS
 from benchseal.schema import EvalReport, EvalResult
 from benchseal.evaluators.backends import BackendOptions, build_lms
-from benchseal.evaluators.datasets import verify_suite_data
+from benchseal.evaluators.datasets import bind_metrics, verify_suite_data
 from benchseal.evaluators.fingerprint import fingerprint
 from benchseal.evaluators.suites import Suite, load_suite, render_tasks
 
@@ -231,11 +233,14 @@ def run_suite(
     if data_dir is None:
         raise UsageError(f"suite '{s.name}' needs --data-dir",
                          hint=f"prepare it with 'benchseal datasets prepare {s.name} --data-dir DIR'")
-    manifest = verify_suite_data(s, data_dir)  # refuses a mismatch before anything runs
+    manifest = verify_suite_data(s, data_dir)  # refuses a mismatch (or a missing metric script) before anything runs
     eval_dir = Path(out_dir) / EVAL_DIR / s.name
     eval_dir.mkdir(parents=True, exist_ok=True)
-    write_json(eval_dir / MANIFEST_JSON, manifest)
     include = render_tasks(s, Path(manifest["data_dir"]), eval_dir / "tasks")
+    bound = bind_metrics(include, manifest)  # evaluate.load("code_eval") -> the verified local copy
+    if bound:
+        manifest["metric_bindings"] = bound
+    write_json(eval_dir / MANIFEST_JSON, manifest)
 
     lm_eval = require("lm_eval", "eval", "running evaluation suites")
     from lm_eval.tasks import TaskManager
@@ -248,29 +253,30 @@ def run_suite(
     protocol = s.protocol_dict()
     protocol["data_manifest_sha256"] = manifest["sha256"]
     runs, notes = [], []
-    for shots, scoring, names in _groups(s, lms):
-        elm = lms[scoring]
-        chat = p.apply_chat_template if elm.force_chat_template is None else elm.force_chat_template
-        if chat != p.apply_chat_template:
-            notes.append(f"{', '.join(names)} ran through {elm.lm_eval_model} with apply_chat_template={chat}")
-        for n in names:
-            protocol["tasks"][n].update(apply_chat_template=chat, fewshot_as_multiturn=p.fewshot_as_multiturn and chat,
-                                        lm_eval_model=elm.lm_eval_model, lm_eval_model_args=elm.recorded_args)
-        raw = lm_eval.simple_evaluate(
-            model=elm.lm, tasks=names, num_fewshot=shots, batch_size=batch_size, device=opts.device, limit=limit,
-            log_samples=True, apply_chat_template=chat, fewshot_as_multiturn=p.fewshot_as_multiturn and chat,
-            system_instruction=p.system_instruction, gen_kwargs=p.gen_kwargs, task_manager=tm,
-            random_seed=p.seed, numpy_random_seed=p.seed, torch_random_seed=p.seed, fewshot_random_seed=p.seed,
-            bootstrap_iters=p.bootstrap_iters, confirm_run_unsafe_code=allow_unsafe_code,
-        )
-        if raw is None:  # non-zero rank in a distributed launch
-            continue
-        for task, samples in (raw.pop("samples", None) or {}).items():
-            with JsonlWriter(eval_dir / f"samples_{task}.jsonl") as w:
-                for sample in samples:
-                    w.write(jsonable(sample))
-        raw.setdefault("config", {})["model_args"] = elm.recorded_args
-        runs.append(jsonable(raw))
+    with _code_eval_allowed(bool(unsafe) and allow_unsafe_code):  # HumanEval's code_eval refuses to run without it
+        for shots, scoring, names in _groups(s, lms):
+            elm = lms[scoring]
+            chat = p.apply_chat_template if elm.force_chat_template is None else elm.force_chat_template
+            if chat != p.apply_chat_template:
+                notes.append(f"{', '.join(names)} ran through {elm.lm_eval_model} with apply_chat_template={chat}")
+            for n in names:
+                protocol["tasks"][n].update(apply_chat_template=chat, fewshot_as_multiturn=p.fewshot_as_multiturn and chat,
+                                            lm_eval_model=elm.lm_eval_model, lm_eval_model_args=elm.recorded_args)
+            raw = lm_eval.simple_evaluate(
+                model=elm.lm, tasks=names, num_fewshot=shots, batch_size=batch_size, device=opts.device, limit=limit,
+                log_samples=True, apply_chat_template=chat, fewshot_as_multiturn=p.fewshot_as_multiturn and chat,
+                system_instruction=p.system_instruction, gen_kwargs=p.gen_kwargs, task_manager=tm,
+                random_seed=p.seed, numpy_random_seed=p.seed, torch_random_seed=p.seed, fewshot_random_seed=p.seed,
+                bootstrap_iters=p.bootstrap_iters, confirm_run_unsafe_code=allow_unsafe_code,
+            )
+            if raw is None:  # non-zero rank in a distributed launch
+                continue
+            for task, samples in (raw.pop("samples", None) or {}).items():
+                with JsonlWriter(eval_dir / f"samples_{task}.jsonl") as w:
+                    for sample in samples:
+                        w.write(jsonable(sample))
+            raw.setdefault("config", {})["model_args"] = elm.recorded_args
+            runs.append(jsonable(raw))
 
     merged = merge_raw(runs)
     write_json(eval_dir / LM_EVAL_RESULTS, merged)
@@ -297,6 +303,25 @@ def run_suite(
     )
     write_json(eval_dir / EVAL_RESULTS, report)
     return report
+
+
+@contextmanager
+def _code_eval_allowed(allowed: bool):
+    """Set HF_ALLOW_CODE_EVAL=1 (evaluate's code_eval executes model-written code only with it) for
+    the duration of the run, and only when the user passed --allow-unsafe-code for a suite that needs
+    it; the previous value is restored afterwards."""
+    if not allowed:
+        yield
+        return
+    before = os.environ.get("HF_ALLOW_CODE_EVAL")
+    os.environ["HF_ALLOW_CODE_EVAL"] = "1"
+    try:
+        yield
+    finally:
+        if before is None:
+            os.environ.pop("HF_ALLOW_CODE_EVAL", None)
+        else:
+            os.environ["HF_ALLOW_CODE_EVAL"] = before
 
 
 def _safe_url(url: str | None) -> str | None:
