@@ -28,7 +28,7 @@ def _requirement(c) -> str:
         return "present"
     thr = str(c.threshold).lower() if isinstance(c.threshold, bool) else c.threshold
     text = f"{c.op} {thr}" + (f" {c.unit}" if c.unit else "")
-    return text + (f" ({c.threshold_text})" if c.threshold_text else "") + (" [applicant sets]" if c.applicant_sets else "")
+    return text + (f" ({c.threshold_text})" if c.threshold_text else "") + (" [applicant sets]" if c.applicant_sets else "") + (" [judge model required]" if c.requires_judge else "")
 
 
 def _list(args: argparse.Namespace) -> int:

@@ -9,6 +9,7 @@ Public face (each module imports lm_eval / torch / transformers only inside its 
 - :func:`attach_comparison`, :func:`comparison_from_snapshot` (the comparison stored in a bundle, with peers.json)
 - :func:`parity` (migrated or quantised model vs reference), :func:`write_parity` (into a bundle)
 - :func:`run_refusal`, :func:`load_rules`, :func:`is_refusal` (refusal banks)
+- :func:`run_content_safety` (the generated-content safety assessment)
 - :func:`run_eval_stage`, :class:`RefusalInputs` (the eval stage of ``benchseal run``; module ``stage``)
 """
 
@@ -22,6 +23,7 @@ from benchseal.evaluators.peers import (
     domestic_leading,
     load_peers,
 )
+from benchseal.evaluators.content_safety import run_content_safety
 from benchseal.evaluators.refusal import is_refusal, load_rules, run_refusal
 from benchseal.evaluators.runner import results_from_lm_eval, run_suite
 from benchseal.evaluators.stage import RefusalInputs, run_eval_stage
@@ -43,6 +45,7 @@ __all__ = [
     "prepare_suite_data",
     "results_from_lm_eval",
     "run_eval_stage",
+    "run_content_safety",
     "run_refusal",
     "run_suite",
     "verify_suite_data",

@@ -143,7 +143,7 @@ def parity(reference: str | Path, candidate: str | Path, *, ratio: float = 0.99)
 REFERENCE_DIR = "reference"  # eval/parity/reference/<suite>/: the reference run's files
 REFERENCE_LABEL = f"{EVAL_DIR}/{SUITE}/{REFERENCE_DIR}"
 CANDIDATE_LABEL = EVAL_DIR
-RESERVED_SUITES = frozenset({SUITE, "refusal"})
+RESERVED_SUITES = frozenset({SUITE, "refusal", "content-safety"})  # written by their own commands, never compared
 _REFERENCE_FILES = (EVAL_RESULTS, "lm_eval_results.json")
 
 

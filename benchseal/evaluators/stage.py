@@ -63,7 +63,7 @@ def _check_inputs(suites: list[str], refusal: RefusalInputs | None, parity_refer
 
     clash = sorted(set(suites) & RESERVED_SUITES)
     if clash:
-        raise UsageError(f"suite name(s) {', '.join(clash)} are reserved for the refusal and parity results",
+        raise UsageError(f"suite name(s) {', '.join(clash)} are reserved for the refusal, content-safety and parity results",
                          hint="rename the suite")
     if refusal is not None:
         load_bank(refusal.should_refuse)

@@ -96,7 +96,7 @@ def rederive_summaries(root: Path) -> None:
     from benchseal.evaluators.peers import attach_comparison
     from benchseal.schema import EvalReport
 
-    for name in ("refusal", "parity"):  # synthetic, without the raw replies / reference run: drop them
+    for name in ("refusal", "content-safety", "parity"):  # synthetic, without the raw replies / reference run: drop them
         shutil.rmtree(root / layout.EVAL_DIR / name, ignore_errors=True)
     for suite_dir in sorted((root / layout.EVAL_DIR).glob("*/")):
         report = read_json(suite_dir / layout.EVAL_RESULTS)

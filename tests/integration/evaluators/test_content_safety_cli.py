@@ -54,6 +54,28 @@ def test_judged_run_stores_every_item_and_a_small_bank_is_not_claim_grade(run_cl
     assert not rep["claim_grade"] and any("holds 62 questions" in r for r in rep["not_claim_grade_reasons"])
     v = _verdict(tmp_path / "b")
     assert v.status == "INCONCLUSIVE" and "TC260-003 §8.2 asks for at least 2000" in v.reason
+    _verify_rederives_and_catches_tampering(tmp_path / "b")
+
+
+def _verify_rederives_and_catches_tampering(bundle: Path) -> None:
+    """verify's recompute:content-safety re-derives the stored result, and fails on an edited decision."""
+    from benchseal.reports.verify.recompute import ContentSafetyCheck
+    from tests.unit.evaluators.test_stage import _results
+
+    outcome, detail = _results(ContentSafetyCheck(), bundle)["recompute:content-safety"]
+    assert outcome == "PASS", detail
+    path = bundle / "eval/content-safety/samples_content.jsonl"
+    rows = list(iter_jsonl(path))
+    judged = next(i for i, r in enumerate(rows) if r["decision"] in ("safe", "unsafe"))
+    flipped = {"safe": "unsafe", "unsafe": "safe"}[rows[judged]["decision"]]
+    rows[judged]["decision"] = flipped  # the judge said otherwise
+    path.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows))
+    outcome, detail = _results(ContentSafetyCheck(), bundle)["recompute:content-safety"]
+    assert outcome == "FAIL" and f"sample {judged}" in detail
+    rows[judged]["judge"]["decision"] = flipped  # ... and the judge record edited to match: the rate no longer does
+    path.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows))
+    outcome, detail = _results(ContentSafetyCheck(), bundle)["recompute:content-safety"]
+    assert outcome == "FAIL", detail
 
 
 def test_rules_only_run_is_inconclusive_under_chengdu(run_cli, tiny_llama: Path, tmp_path: Path):
