@@ -2,10 +2,13 @@
 
 1. A DeepSeek-V3-scale (671B) sharded checkpoint: ~163 safetensors shards with the real tensor names,
    dtypes (FP8 weights + FP32 block scales) and shapes of deepseek-ai/DeepSeek-V3 (incl. its MTP layer 61),
-   sparse (truncate) so they take no disk. Times the in-process header count, the ``json.loads`` share of
+   sparse (truncate) so they take no disk. Times the in-process header count, the header parse (JSON parsers side by side) of
    it, ``benchseal params DIR --json`` end to end, and transformers building the same architecture.
 2. The demo model (``benchseal.testing.tiny``, llama), end to end.
-3. A 1T config alone (Kimi-K2, config-meta), end to end including interpreter start.
+3. A 1T config alone (Kimi-K2), end to end including interpreter start: the analytic count (no torch),
+   and the meta-device count (``--cross-check``) for comparison.
+4. JSON parsers side by side on the checkpoint's headers: stdlib ``json.loads`` (what benchseal uses),
+   and ``orjson`` / ``msgspec`` when they are importable (not dependencies of benchseal).
 
 Usage (benchseal installed editable):
 
@@ -16,6 +19,8 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
+import struct
 import statistics
 import subprocess
 import sys
@@ -100,22 +105,34 @@ def main() -> int:
     from benchseal.bench.model.params import count_safetensors
     from benchseal.bench.model.files import resolve
 
-    from benchseal.bench.model import safetensors_io
+    print(f"load average (1, 5, 15 min) before the runs: {os.getloadavg()}")
+    raws = []
+    for f in sorted(root.glob("*.safetensors")):
+        with open(f, "rb") as fh:
+            (hn,) = struct.unpack("<Q", fh.read(8))
+            raws.append(fh.read(hn))
+    parsers = {"stdlib json.loads": lambda r: json.loads(r.decode("utf-8"))}
+    try:
+        import orjson
 
-    parse = []
-    real_loads = json.loads
+        parsers["orjson.loads"] = orjson.loads
+    except ImportError:
+        print("orjson: not installed, not measured")
+    try:
+        import msgspec
 
-    def timed_loads(raw):
-        t = time.perf_counter()
-        try:
-            return real_loads(raw)
-        finally:
-            parse.append(time.perf_counter() - t)
-
-    safetensors_io.json.loads = timed_loads  # type: ignore[attr-defined]
-    count_safetensors(resolve(root))
-    safetensors_io.json.loads = real_loads  # type: ignore[attr-defined]
-    print(f"json.loads of the {len(parse)} headers: {sum(parse):.3f} s of one count")
+        parsers["msgspec.json.Decoder().decode"] = msgspec.json.Decoder().decode
+    except ImportError:
+        print("msgspec: not installed, not measured")
+    for label, fn in parsers.items():
+        best = []
+        for _ in range(max(args.repeat, 3)):
+            t0 = time.perf_counter()
+            for r in raws:
+                fn(r)
+            best.append(time.perf_counter() - t0)
+        print(f"parse the {len(raws)} headers ({sum(map(len, raws)) / 1e6:.1f} MB) with {label}: "
+              f"median {statistics.median(best):.3f} s (min {min(best):.3f})")
 
     times = []
     for _ in range(args.repeat):
@@ -142,8 +159,12 @@ def main() -> int:
     k2.mkdir(exist_ok=True)
     (k2 / "config.json").write_text(json.dumps(KIMI_K2))
     med, mn, rc = cli_seconds("params", str(k2 / "config.json"), "--json", repeat=args.repeat)
-    print(f"1T config alone (Kimi-K2, config-meta): `benchseal params config.json --json` median {med:.2f} s "
+    print(f"1T config alone (Kimi-K2, analytic count): `benchseal params config.json --json` median {med:.2f} s "
           f"(min {mn:.2f}), exit {rc}")
+    med, mn, rc = cli_seconds("params", str(k2 / "config.json"), "--json", "--cross-check", repeat=1)
+    print(f"1T config alone with --cross-check (adds the meta-device count, imports torch/transformers): {med:.2f} s, "
+          f"exit {rc}")
+    print(f"load average (1, 5, 15 min) after the runs: {os.getloadavg()}")
 
     code = """
 import json, sys, time

@@ -25,12 +25,14 @@ def add_model_flags(p: argparse.ArgumentParser) -> None:
 def register(subparsers) -> None:
     p = subparsers.add_parser("params", help="count a model's parameters (total, active, embedding)",
                               description="Count parameters from safetensors/GGUF headers (no tensor data read, no torch import); "
-                                          "from config.json on the meta device when there are no weights or with "
-                                          "--cross-check.")
+                                          "from config.json when there are no weights (by arithmetic for the "
+                                          "architectures benchseal knows, else on transformers' meta device), and "
+                                          "also on the meta device with --cross-check.")
     add_model_flags(p)
     p.add_argument("--cross-check", action="store_true",
                    help="also count from config.json on the meta device (imports torch/transformers) and report any "
-                        "disagreement with the weights; without weights the config count is made anyway")
+                        "disagreement with the weights and with the analytic count; without weights the config "
+                        "count is made anyway")
     add_json_flag(p)
     p.set_defaults(func=run)
 

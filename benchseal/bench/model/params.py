@@ -98,10 +98,12 @@ def count_all(mf: ModelFiles, *, trust_remote_code: bool = False, allow_pickle: 
               cross_check: bool = False) -> tuple[dict[str, ParamCount], list[str]]:
     """Every count asked for, by method, plus notes on counts that could not be made.
 
-    Weights (safetensors or GGUF headers, or opt-in pickles) are counted when present; the config-meta
-    count (transformers on the meta device, which imports torch) is made only when ``cross_check`` is
-    asked for, when there are no weights, or when the weights cannot be counted (e.g. an unknown
-    quantisation packing) and config.json can stand in for them.
+    Weights (safetensors or GGUF headers, or opt-in pickles) are counted when present; the config count
+    (method ``config-meta``) is made only when ``cross_check`` is asked for, when there are no weights, or
+    when the weights cannot be counted (e.g. an unknown quantisation packing) and config.json can stand in
+    for them. It is made by arithmetic on config.json (no torch) when
+    :mod:`benchseal.bench.model.analytic` understands the config, else by transformers on the meta device;
+    ``cross_check`` always builds the meta-device model (imports torch) and compares the two.
     """
     from benchseal.bench.model.quant import UnsupportedQuantisation
 
@@ -123,7 +125,8 @@ def count_all(mf: ModelFiles, *, trust_remote_code: bool = False, allow_pickle: 
         from benchseal.bench.model.params_config import RemoteCodeRefused, count_from_config
 
         try:
-            counts["config-meta"] = count_from_config(mf.config, root=mf.root, trust_remote_code=trust_remote_code)
+            counts["config-meta"] = count_from_config(mf.config, root=mf.root, trust_remote_code=trust_remote_code,
+                                                      meta=cross_check)
         except (RemoteCodeRefused, ModelFormatError) as exc:
             if not counts:
                 raise

@@ -248,10 +248,9 @@ def build_meta_model(config: dict[str, Any], *, root: Path | None, trust_remote_
     return model, notes
 
 
-def count_from_config(config: dict[str, Any], *, root: Path | None = None, trust_remote_code: bool = False) -> ParamCount:
-    """Parameter count of the architecture described by ``config`` (a config.json dict)."""
-    model, notes = build_meta_model(config, root=root, trust_remote_code=trust_remote_code)
-    items, buffers = _count_module(model)
+def _finish(config: dict[str, Any], items: list[tuple[str, str, int]], buffers: int, notes: list[str]) -> ParamCount:
+    """The count of ``items`` (every parameter once, tied weights once, plus persistent buffers) through the
+    counting rules; shared by the meta-device and the analytic count so both mean the same."""
     c = text_config(config)
     dtype = c.get("torch_dtype") or c.get("dtype")
     cfg_for_rules = {k: v for k, v in config.items() if k != "quantization_config"}
@@ -272,3 +271,64 @@ def count_from_config(config: dict[str, Any], *, root: Path | None = None, trust
     if "quantization_config" in config:
         pc.quantization = str(config["quantization_config"].get("quant_method")) if isinstance(config["quantization_config"], dict) else None
     return pc
+
+
+def count_analytic(config: dict[str, Any], *, where: str = "config.json") -> ParamCount | None:
+    """The count of :func:`count_from_config` by arithmetic on config.json (no torch, no transformers), or
+    None when :mod:`benchseal.bench.model.analytic` does not fully understand the config."""
+    from benchseal.bench.model.analytic import ALIASES, analytic_items
+
+    check_sizes(config, where=where)
+    found = analytic_items(config)
+    if found is None:
+        return None
+    items, buffers, cls_name = found
+    notes = [f"counted analytically from config.json: the tensors transformers' {cls_name} creates, by arithmetic on "
+             "the config (no torch, no weights); --cross-check also builds it on the meta device and compares"]
+    model_type = config.get("model_type")
+    if model_type in ALIASES:
+        notes.append(f"model_type '{model_type}' is not built into transformers, but architectures names the built-in "
+                     f"{cls_name}: counted as that implementation, no remote code run")
+    elif config.get("auto_map"):
+        notes.append(f"config.json names remote code (auto_map); counted as transformers' native '{model_type}' "
+                     "implementation instead, no remote code run")
+    if "quantization_config" in config:
+        notes.append("config-meta: 'quantization_config' ignored; the count is of the unquantised architecture (logical parameters)")
+    return _finish(config, [(n, "", k) for n, k in items], buffers, notes)
+
+
+def _differences(a: ParamCount, b: ParamCount) -> list[str]:
+    out = [f"{f}: analytic {getattr(a, f):,} vs meta-device {getattr(b, f):,}"
+           for f in ("total", "active", "embedding") if getattr(a, f) != getattr(b, f)]
+    out += [f"breakdown: analytic {a.breakdown} vs meta-device {b.breakdown}"] if a.breakdown != b.breakdown else []
+    out += ([f"active by convention: analytic {a.active_by_convention} vs meta-device {b.active_by_convention}"]
+            if a.active_by_convention != b.active_by_convention else [])
+    return out
+
+
+def count_from_config(config: dict[str, Any], *, root: Path | None = None, trust_remote_code: bool = False,
+                      meta: bool = False) -> ParamCount:
+    """Parameter count of the architecture described by ``config`` (a config.json dict).
+
+    By arithmetic (:func:`count_analytic`) when it understands the config and ``meta`` is false; else by
+    building the model on the meta device. With ``meta`` true both are made when the analytic count
+    answers, and any difference is stated in the notes (the meta-device count is the one returned)."""
+    where = str(root / "config.json") if root else "config.json"
+    analytic = count_analytic(config, where=where)
+    if analytic is not None and not meta:
+        return analytic
+    pc = count_meta(config, root=root, trust_remote_code=trust_remote_code)
+    if analytic is not None:
+        diff = _differences(analytic, pc)
+        pc.notes.append("cross-check: the analytic count from config.json agrees with the meta-device count (total, "
+                        "active, breakdown, every convention)" if not diff else
+                        "cross-check: the analytic count from config.json DIFFERS from the meta-device count, which is "
+                        "reported here: " + "; ".join(diff))
+    return pc
+
+
+def count_meta(config: dict[str, Any], *, root: Path | None = None, trust_remote_code: bool = False) -> ParamCount:
+    """Parameter count by building the architecture with transformers on the meta device."""
+    model, notes = build_meta_model(config, root=root, trust_remote_code=trust_remote_code)
+    items, buffers = _count_module(model)
+    return _finish(config, items, buffers, notes)

@@ -11,6 +11,7 @@ disagreeing, offsets out of bounds or overlapping, a shard named by an index tha
 
 from __future__ import annotations
 
+import json
 import os
 import struct
 from dataclasses import dataclass, field
@@ -81,11 +82,19 @@ def read_header(path: str | os.PathLike, *, rel: str | None = None) -> Safetenso
     header = _parse_header(raw, path)
     if not isinstance(header, dict):
         raise _bad("safetensors header is not a JSON object", path)
+
+    def bad(what: str, hint: str = _HINT_REDOWNLOAD) -> ModelFormatError:
+        _strict(raw, path)  # the bounded parser's own error first (as when it parsed every header)
+        return _bad(what, path, hint)
+
     data_bytes = size - 8 - n
     meta = header.pop("__metadata__", None) or {}
     if not isinstance(meta, dict):
-        raise _bad("safetensors __metadata__ is not a JSON object", path)
+        raise bad("safetensors __metadata__ is not a JSON object")
+    if not all(type(v) is str for v in meta.values()):
+        _strict(raw, path)  # nested or numeric metadata: let the bounded parser judge depth and integer size
     tensors: list[TensorInfo] = []
+    append = tensors.append
     spans: list[tuple[int, int, str]] = []
     bits_of = DTYPE_BITS.get
     for name, info in header.items():
@@ -94,35 +103,41 @@ def read_header(path: str | os.PathLike, *, rel: str | None = None) -> Safetenso
             shape = info["shape"]
             begin, end = info["data_offsets"]
         except (KeyError, TypeError, ValueError):
-            raise _bad(f"tensor '{name}' lacks dtype, shape or data_offsets [begin, end]", path) from None
+            raise bad(f"tensor '{name}' lacks dtype, shape or data_offsets [begin, end]") from None
+        if len(info) != 3 and any(isinstance(v, (dict, list, int, float)) for k, v in info.items()
+                                  if k not in ("dtype", "shape", "data_offsets")):
+            _strict(raw, path)  # extra fields: the bounded parser judges their depth and integer size
         bits = bits_of(dtype) if type(dtype) is str else None
         if bits is None:
-            raise _bad(f"tensor '{name}' has unknown dtype {dtype!r}", path,
-                       hint=f"known dtypes: {', '.join(DTYPE_BITS)}; upgrade benchseal if this is a new safetensors dtype")
+            raise bad(f"tensor '{name}' has unknown dtype {dtype!r}",
+                      hint=f"known dtypes: {', '.join(DTYPE_BITS)}; upgrade benchseal if this is a new safetensors dtype")
         if type(shape) is not list or len(shape) > MAX_DIMS:
-            raise _bad(f"tensor '{name}' has an invalid shape {str(shape)[:80]}", path)
+            raise bad(f"tensor '{name}' has an invalid shape {str(shape)[:80]}")
         numel = 1
         for d in shape:
-            if type(d) is not int or d < 0:
-                raise _bad(f"tensor '{name}' has an invalid shape {str(shape)[:80]}", path)
+            if type(d) is not int or d < 0 or d > MAX_ELEMENTS:
+                if type(d) is int and d > MAX_ELEMENTS:
+                    raise bad(f"tensor '{name}' shape {str(shape)[:80]} has more elements than any file can hold "
+                              "(the element count overflows)")
+                raise bad(f"tensor '{name}' has an invalid shape {str(shape)[:80]}")
             numel *= d
-            if numel > MAX_ELEMENTS:
-                raise _bad(f"tensor '{name}' shape {str(shape)[:80]} has more elements than any file can hold "
-                           "(the element count overflows)", path)
+        if numel > MAX_ELEMENTS:
+            raise bad(f"tensor '{name}' shape {str(shape)[:80]} has more elements than any file can hold "
+                      "(the element count overflows)")
         if type(begin) is not int or type(end) is not int or begin < 0 or end < begin:
-            raise _bad(f"tensor '{name}' has invalid data_offsets {[begin, end]!r}", path)
+            raise bad(f"tensor '{name}' has invalid data_offsets {[begin, end]!r}")
         nbits = numel * bits
         if nbits % 8 or nbits // 8 != end - begin:
-            raise _bad(f"tensor '{name}' shape {shape} of {dtype} needs {nbits / 8:g} bytes but its data_offsets span {end - begin}", path)
+            raise bad(f"tensor '{name}' shape {shape} of {dtype} needs {nbits / 8:g} bytes but its data_offsets span {end - begin}")
         if end > data_bytes:
-            raise _bad(f"tensor '{name}' data_offsets [{begin}, {end}] are out of bounds: the data section has {data_bytes} bytes (file truncated?)", path)
+            raise bad(f"tensor '{name}' data_offsets [{begin}, {end}] are out of bounds: the data section has {data_bytes} bytes (file truncated?)")
         spans.append((begin, end, name))
-        tensors.append(TensorInfo(name, dtype, shape, numel, rel))
+        append(TensorInfo(name, dtype, shape, numel, rel))
     spans.sort()
     prev_end, prev_name = 0, None
     for begin, end, name in spans:
         if begin < prev_end:
-            raise _bad(f"tensors '{prev_name}' and '{name}' have overlapping data_offsets", path)
+            raise bad(f"tensors '{prev_name}' and '{name}' have overlapping data_offsets")
         if end > begin:
             prev_end, prev_name = end, name
     return SafetensorsFile(path, n, data_bytes, {str(k): str(v) for k, v in meta.items()}, tensors)
@@ -130,7 +145,27 @@ def read_header(path: str | os.PathLike, *, rel: str | None = None) -> Safetenso
 
 def _parse_header(raw: bytes, path: Path) -> dict:
     """The header JSON: UTF-8 without BOM, nesting of at most 3 levels (name -> info -> shape), no
-    integer over 20 digits (offsets are u64), no NaN/Infinity."""
+    integer over 20 digits (offsets are u64), no NaN/Infinity.
+
+    Fast path: the C parser with no per-value callbacks (a 671B checkpoint has ~370,000 integers in its
+    headers). Whatever it cannot vouch for, :func:`read_header` checks by structure (shapes and offsets
+    are lists of bounded ints, metadata values strings); anything else, and every error, goes through
+    the bounded parser (:func:`_strict`), so a bad header gets the same error as before."""
+    if raw[:3] == b"\xef\xbb\xbf" or raw[:2] in (b"\xff\xfe", b"\xfe\xff"):
+        _strict(raw, path)
+    try:
+        return json.loads(raw.decode("utf-8"), parse_constant=_no_constant)
+    except (ValueError, RecursionError):  # UnicodeDecodeError and JSONDecodeError are ValueErrors
+        _strict(raw, path)
+        raise _bad("invalid safetensors header", path) from None  # pragma: no cover - _strict raises first
+
+
+def _no_constant(name: str) -> object:
+    raise ValueError(f"{name} is not a JSON number")
+
+
+def _strict(raw: bytes, path: Path) -> dict:
+    """The header through the bounded parser (benchseal.io.parse_json_bounded): raises its error, if any."""
     from benchseal.io import parse_json_bounded
 
     try:
@@ -169,7 +204,9 @@ def read_index(path: str | os.PathLike) -> dict[str, str]:
 
     path = Path(path)
     try:
-        data = read_json(path, max_depth=8, constants=False)
+        data = _fast_index(path)
+        if data is None:
+            data = read_json(path, max_depth=8, constants=False)
     except ConfigError as exc:
         raise _bad(f"invalid checkpoint index: {exc.what}", path) from None
     wm = data.get("weight_map") if isinstance(data, dict) else None
@@ -179,6 +216,29 @@ def read_index(path: str | os.PathLike) -> dict[str, str]:
         raise _bad("checkpoint index has an empty 'weight_map': it names no tensor", path)
     check_shard_names(path.parent, sorted(set(wm.values())), path)
     return wm
+
+
+def _fast_index(path: Path) -> dict | None:
+    """The index JSON by the C parser alone when its shape is the usual one (an object whose values are
+    scalars or objects of scalars: metadata, weight_map), else None (the bounded reader decides)."""
+    from benchseal.io import MAX_INT_DIGITS, require_regular_file
+
+    with open(require_regular_file(path), "rb") as fh:
+        raw = fh.read()
+    if raw[:3] == b"\xef\xbb\xbf":
+        return None
+    try:
+        data = json.loads(raw.decode("utf-8"), parse_constant=_no_constant)
+    except (ValueError, RecursionError):
+        return None
+    if not isinstance(data, dict):
+        return None
+    limit = 10 ** MAX_INT_DIGITS
+    for v in data.values():
+        for x in (v.values() if isinstance(v, dict) else (v,)):
+            if isinstance(x, (dict, list)) or (type(x) is int and abs(x) >= limit):
+                return None
+    return data
 
 
 def read_checkpoint(root: Path, files: list[str], index: str | None = None) -> list[SafetensorsFile]:
