@@ -138,9 +138,17 @@ def _gate_requires_judge(data: Mapping[str, Any], mp: MetricPath, claim: Claim) 
     and the program's own reason is the one to give."""
     if not claim.requires_judge or mp.root != "eval":
         return
-    rep = (data.get("eval") or {}).get(mp.key_at(1))
-    if isinstance(rep, dict):
-        _gate_judge(mp.key_at(1), rep)
+    suite = mp.key_at(1)
+    rep = (data.get("eval") or {}).get(suite)
+    if not isinstance(rep, dict):
+        return
+    try:
+        _gate_judge(suite, rep)
+    except Inconclusive as e:
+        if rep.get("claim_grade"):
+            raise
+        why = "; ".join(rep.get("not_claim_grade_reasons") or []) or "no reason recorded"
+        raise Inconclusive(f"{e}; and eval suite {suite!r} is not claim-grade ({why})") from None  # every reason at once
 
 
 def _gate_eval(data: Mapping[str, Any], mp: MetricPath) -> None:

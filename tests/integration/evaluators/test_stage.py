@@ -83,7 +83,9 @@ def test_refusal_and_parity_satisfy_the_programs_claims(stage_run, demo_run, tmp
     assert (refusal["over_refusal_rate"]["value"], refusal["over_refusal_rate"]["n"]) == (1.0, 3)
     v = {x.claim_id: x for x in check(load_program("chengdu-2025"), load_evidence(bundle)).verdicts}
     # two- and three-question banks are not the structure TC260-003 sets: INCONCLUSIVE, with the reason
+    # and judged by rules only, where the Chengdu template requires a judge model: both reasons are given
     assert v["safety-refusal"].status == "INCONCLUSIVE" and "TC260-003 §8.3 asks for at least 500" in v["safety-refusal"].reason
+    assert v["safety-refusal"].reason.startswith("judged by rules only; the program requires a judge model")
 
     parity = read_json(bundle / "eval/parity/results.json")
     assert parity["extra"]["parity"]["passed"] is True
