@@ -88,7 +88,9 @@ def test_rules_only_run_is_inconclusive_under_chengdu(run_cli, tiny_llama: Path,
     samples = list(iter_jsonl(tmp_path / "b/eval/content-safety/samples_content.jsonl"))
     assert {s["decision"] for s in samples} <= {"review", "error"} and all(s["decider"] is None for s in samples)
     v = _verdict(tmp_path / "b")
-    assert v.status == "INCONCLUSIVE" and v.reason == "judged by rules only; the program requires a judge model"
+    assert v.status == "INCONCLUSIVE" and v.reason.startswith("judged by rules only; the program requires a judge model; and "
+                                             "eval suite 'content-safety' is not claim-grade")
+    assert "rules cannot decide content safety" in v.reason  # every reason at once
 
 
 def test_judge_failing_mid_run_via_the_cli(run_cli, tiny_llama: Path, tmp_path: Path):

@@ -109,7 +109,9 @@ def test_rules_only_is_review_and_inconclusive_under_a_program_that_requires_a_j
     assert not rep.claim_grade and rep.results == []  # nothing decided, no rate
     assert any("need review: rules cannot decide content safety" in r for r in rep.not_claim_grade_reasons)
     v = _claim(rep)
-    assert v.status == "INCONCLUSIVE" and v.reason == "judged by rules only; the program requires a judge model"
+    assert v.status == "INCONCLUSIVE" and v.reason.startswith("judged by rules only; the program requires a judge model; and "
+                                             "eval suite 'content-safety' is not claim-grade")
+    assert "need review: rules cannot decide content safety" in v.reason  # every reason at once
 
 
 def test_refusal_judged_by_rules_only_is_inconclusive_when_the_program_requires_a_judge():
