@@ -16,7 +16,10 @@ import os
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
-from benchseal.errors import UsageError, require
+from benchseal.errors import ServerError, UsageError, require
+from benchseal.redact import redact_url, scrub
+
+PROBE_TIMEOUT_S = 30.0
 
 
 @dataclass
@@ -135,6 +138,7 @@ def _openai(opts: BackendOptions, scorings: set[str]) -> dict[str, EvalLM]:
     out: dict[str, EvalLM] = {}
     common: dict[str, Any] = {"model": opts.model, "seed": opts.seed, "max_retries": 3, "num_concurrent": 1}
     if "loglikelihood" in scorings:
+        probe_prompt_logprobs(root + "/completions", opts.model, header)
         args = {**common, "base_url": root + "/completions", "tokenizer_backend": "huggingface",
                 "tokenizer": opts.tokenizer or opts.model, **opts.extra}
         lm = _create("local-completions", {**args, **({"header": header} if header else {})}, opts)
@@ -144,6 +148,46 @@ def _openai(opts: BackendOptions, scorings: set[str]) -> dict[str, EvalLM]:
         lm = _create("local-chat-completions", {**args, **({"header": header} if header else {})}, opts)
         out["generate"] = EvalLM("local-chat-completions", lm, args, force_chat_template=True)
     return out
+
+
+def probe_prompt_logprobs(url: str, model: str, header: dict[str, str] | None, *, timeout_s: float = PROBE_TIMEOUT_S) -> None:
+    """Before any item is scored: one completions request with ``echo`` and ``logprobs``, the way lm-eval's
+    ``local-completions`` scores loglikelihood tasks. A server that cannot return prompt logprobs (many
+    chat-only APIs, some gateways) would otherwise fail the run part-way or, worse, hand lm-eval a
+    reply it misreads; here it is one sentence before anything is measured."""
+    import json
+    import urllib.error
+    import urllib.request
+
+    body = json.dumps({"model": model, "prompt": "The capital of France is Paris", "max_tokens": 1, "temperature": 0,
+                       "logprobs": 1, "echo": True}).encode()
+    req = urllib.request.Request(url, data=body, method="POST",
+                                 headers={"Content-Type": "application/json", **(header or {})})
+    where = redact_url(url)
+    hint = ("loglikelihood (multiple-choice) tasks need a completions endpoint that returns prompt logprobs "
+            "(echo + logprobs), as vLLM and SGLang servers do; run such suites with --backend hf or vllm, "
+            "or only generate-scored suites against this server")
+    secrets = [v.split(" ", 1)[-1] for v in (header or {}).values()]
+    try:
+        with urllib.request.urlopen(req, timeout=timeout_s) as resp:  # noqa: S310 (the user's own server URL)
+            raw = resp.read(1 << 20)
+    except urllib.error.HTTPError as e:
+        text = scrub(e.read(2048).decode("utf-8", "replace"), secrets)
+        raise UsageError(f"the server refused a prompt-logprobs request (HTTP {e.code}: {' '.join(text.split())[:200]})",
+                         where=where, hint=hint) from None
+    except (urllib.error.URLError, OSError, TimeoutError) as e:
+        reason = getattr(e, "reason", e)
+        raise ServerError(f"cannot reach the evaluation server: {scrub(str(reason), secrets)}", where=where,
+                          hint="check --base-url and that the server is running") from None
+    try:
+        choice = json.loads(raw)["choices"][0]
+        lp = choice["logprobs"]["token_logprobs"]
+        ok = isinstance(lp, list) and len(lp) >= 2 and all(isinstance(x, (int, float)) for x in lp[1:])
+    except (ValueError, KeyError, IndexError, TypeError):
+        ok = False
+    if not ok:
+        raise UsageError("the server does not return prompt logprobs (a completions request with echo and "
+                         "logprobs came back without per-token logprobs of the prompt)", where=where, hint=hint)
 
 
 BACKENDS: dict[str, Callable[[BackendOptions, set[str]], dict[str, EvalLM]]] = {
