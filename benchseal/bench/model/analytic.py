@@ -30,7 +30,7 @@ _NEUTRAL = frozenset({
     "output_router_logits", "router_aux_loss_coef", "router_jitter_noise", "norm_topk_prob", "num_experts_per_tok",
     "routed_scaling_factor", "topk_method", "n_group", "topk_group", "scoring_func", "aux_loss_alpha", "seq_aux",
     "ep_size", "rope_interleave", "partial_rotary_factor", "pretraining_tp", "num_nextn_predict_layers",
-    "original_max_position_embeddings",
+    "original_max_position_embeddings", "input_jitter_noise",
 })
 
 
@@ -45,6 +45,8 @@ class Family:
     flags: dict[str, bool]
     derived_head_dim: bool
     layers: Callable[[dict[str, Any], int, str], list[Item] | None]
+    # tensors outside the layers beyond embed_tokens, norm.weight and lm_head.weight (e.g. LayerNorm biases)
+    tail: Callable[[dict[str, Any]], list[Item]] | None = None
 
 
 def _lin(name: str, out: int, inp: int, bias: bool = False) -> list[Item]:
@@ -159,6 +161,22 @@ def _glm4_moe(c: dict[str, Any], i: int, p: str) -> list[Item]:
     return att + mlp + _norms(p, h)
 
 
+def _phimoe(c: dict[str, Any], i: int, p: str) -> list[Item]:
+    """PhimoeDecoderLayer: GQA with attention_bias on q/k/v/o, a linear router (mlp.router), fused experts of
+    intermediate_size, and nn.LayerNorm (weight and bias) around it."""
+    h, e = c["hidden_size"], c["num_local_experts"]
+    b = c["attention_bias"]
+    return (_gqa(p, c, qkv_bias=b, o_bias=b) + [(p + "mlp.router.weight", e * h)]
+            + _experts(p + "mlp.", e, h, c["intermediate_size"])
+            + [(p + "input_layernorm.weight", h), (p + "input_layernorm.bias", h),
+               (p + "post_attention_layernorm.weight", h), (p + "post_attention_layernorm.bias", h)])
+
+
+def _phimoe_tail(c: dict[str, Any]) -> list[Item]:
+    # the final nn.LayerNorm's bias; lm_head's bias (lm_head_bias) is a parameter of its own, even when tied
+    return [("model.norm.bias", c["hidden_size"])] + ([("lm_head.bias", c["vocab_size"])] if c["lm_head_bias"] else [])
+
+
 _BASE = frozenset({"vocab_size", "hidden_size", "num_hidden_layers", "num_attention_heads"})
 _GQA = _BASE | {"num_key_value_heads", "head_dim", "intermediate_size"}
 _MLA = _BASE | {"intermediate_size", "moe_intermediate_size", "n_routed_experts", "n_shared_experts",
@@ -182,6 +200,10 @@ FAMILIES: dict[str, Family] = {
                         _GQA | {"num_experts", "moe_intermediate_size", "decoder_sparse_step", "mlp_only_layers",
                                 "attention_bias"},
                         {"attention_bias": False, "tie_word_embeddings": False}, True, _qwen_moe(True)),
+    # PhimoeConfig has no head_dim field: the attention reads getattr(config, "head_dim", hidden // heads)
+    "phimoe": Family("PhimoeForCausalLM", _GQA | {"num_local_experts", "attention_bias", "lm_head_bias"},
+                     {"attention_bias": False, "lm_head_bias": False, "tie_word_embeddings": False}, True, _phimoe,
+                     _phimoe_tail),
     # Glm4MoeConfig has no head_dim field: the attention reads getattr(config, "head_dim", hidden // heads)
     "glm4_moe": Family("Glm4MoeForCausalLM",
                        _GQA | {"attention_bias", "use_qk_norm", "moe_intermediate_size", "n_routed_experts",
@@ -198,7 +220,7 @@ ALIASES = {"kimi_k2": "deepseek_v3"}
 # keys a family reads only as lists / optional ints (None allowed)
 _OPTIONAL_INT = frozenset({"q_lora_rank", "head_dim"})
 _LISTS = frozenset({"mlp_only_layers"})
-_FLAGS = frozenset({"attention_bias", "mlp_bias", "qkv_bias", "tie_word_embeddings", "use_qk_norm"})
+_FLAGS = frozenset({"attention_bias", "mlp_bias", "qkv_bias", "tie_word_embeddings", "use_qk_norm", "lm_head_bias"})
 
 
 def _int(v: Any) -> bool:
@@ -382,5 +404,7 @@ def analytic_items(config: dict[str, Any]) -> tuple[list[Item], int, str] | None
     items.append(("model.norm.weight", h))
     if not c["tie_word_embeddings"]:
         items.append(("lm_head.weight", v * h))
+    if fam.tail is not None:
+        items += fam.tail(c)
     buffers = sum(k for name, k in items if name.endswith("e_score_correction_bias"))
     return items, buffers, fam.cls

@@ -39,7 +39,7 @@ CONFIGS = registered_configs()
 # the configs the analytic count declines (their architectures are not in analytic.FAMILIES); each is then
 # counted on the meta device, or refused as the meta-device count refuses it
 DECLINES = {"HUNYUAN_A13B", "GPT_OSS_20B", "GPT_OSS_120B", "QWEN3_NEXT_80B_A3B", "LLAMA4_SCOUT", "CHATGLM3_6B",
-            "ERNIE45_21B_A3B", "PHI35_MOE", "GEMMA3_4B"}
+            "ERNIE45_21B_A3B", "GEMMA3_4B"}
 
 
 def test_the_registry_is_found():
@@ -170,6 +170,12 @@ VARIANTS: dict[str, list[dict]] = {
          "text_config": {**_VL_TEXT, "num_hidden_layers": 2, "tie_word_embeddings": True}},  # forwarded to the model
         {"num_hidden_layers": 2, "tie_word_embeddings": True, "text_config": {**_VL_TEXT, "num_hidden_layers": 2}},
     ],
+    "PHI35_MOE": [
+        # the published file's biases (the config copy here leaves them out)
+        {"num_hidden_layers": 2, "attention_bias": True, "lm_head_bias": True, "input_jitter_noise": 0.01},
+        {"num_hidden_layers": 2, "tie_word_embeddings": True, "lm_head_bias": True},  # the bias is not tied
+        {"num_hidden_layers": 3, "tie_word_embeddings": _DROP, "head_dim": 64, "num_local_experts": 4},
+    ],
     "GLM45": [
         {"num_hidden_layers": 5},
         {"num_hidden_layers": 4, "use_qk_norm": False, "attention_bias": False, "head_dim": 64},
@@ -185,6 +191,12 @@ DECLINED_VARIANTS: dict[str, list[dict]] = {
         {"first_k_dense_replace": _DROP},  # a shape left to a default
         {"use_qk_norm": 1},
         {"architectures": ["Glm4MoeModel"]},
+    ],
+    "PHI35_MOE": [
+        {"head_dim": None},
+        {"num_key_value_heads": None},
+        {"lm_head_bias": 1},
+        {"num_local_experts": _DROP},
     ],
     "QWEN25_VL_7B": [
         {"vision_config": _DROP},  # transformers' default vision tower: not checked here

@@ -134,3 +134,14 @@ def test_qwen25_vl_counts_the_vision_tower():
 def test_qwen25_vl_declines_what_it_does_not_understand(change):
     cfg = {k: v for k, v in {**P.QWEN25_VL_7B, **change}.items() if v is not None}
     assert analytic_items(cfg) is None
+
+
+def test_phimoe_counts_layernorm_and_head_biases():
+    base = count_analytic(P.PHI35_MOE)
+    assert base is not None and base.total == 41_872_793_600
+    # the published file's attention_bias / lm_head_bias: 32 x (4096 + 2 x 1024 + 4096) + 32064 more elements
+    # (= 359,744; published_configs.py's comment and the docs' table say 360,512, an arithmetic slip)
+    biased = count_analytic({**P.PHI35_MOE, "attention_bias": True, "lm_head_bias": True})
+    assert biased is not None and biased.total - base.total == 32 * (4096 + 2 * 1024 + 4096) + 32064 == 359_744
+    tied = dict(analytic_items({**P.PHI35_MOE, "tie_word_embeddings": True, "lm_head_bias": True})[0])
+    assert "lm_head.weight" not in tied and tied["lm_head.bias"] == 32064
