@@ -30,7 +30,7 @@ _NEUTRAL = frozenset({
     "output_router_logits", "router_aux_loss_coef", "router_jitter_noise", "norm_topk_prob", "num_experts_per_tok",
     "routed_scaling_factor", "topk_method", "n_group", "topk_group", "scoring_func", "aux_loss_alpha", "seq_aux",
     "ep_size", "rope_interleave", "partial_rotary_factor", "pretraining_tp", "num_nextn_predict_layers",
-    "original_max_position_embeddings",
+    "original_max_position_embeddings", "input_jitter_noise",
 })
 
 
@@ -45,6 +45,8 @@ class Family:
     flags: dict[str, bool]
     derived_head_dim: bool
     layers: Callable[[dict[str, Any], int, str], list[Item] | None]
+    # tensors outside the layers beyond embed_tokens, norm.weight and lm_head.weight (e.g. LayerNorm biases)
+    tail: Callable[[dict[str, Any]], list[Item]] | None = None
 
 
 def _lin(name: str, out: int, inp: int, bias: bool = False) -> list[Item]:
@@ -142,6 +144,39 @@ def _deepseek(v3: bool) -> Callable[[dict[str, Any], int, str], list[Item] | Non
     return layer
 
 
+def _glm4_moe(c: dict[str, Any], i: int, p: str) -> list[Item]:
+    """Glm4MoeDecoderLayer: GQA with q/k/v bias from attention_bias (o_proj never), q/k RMSNorm when use_qk_norm;
+    a dense MLP before first_k_dense_replace, then routed experts + a shared MLP of n_shared_experts x
+    moe_intermediate_size + the sigmoid router with its e_score_correction_bias buffer. transformers builds no
+    MTP layer (num_nextn_predict_layers / num_mtp_layers only matter to generate(use_mtp=True))."""
+    h = c["hidden_size"]
+    att = _gqa(p, c, qkv_bias=c["attention_bias"], o_bias=False, qk_norm="norm" if c["use_qk_norm"] else None)
+    if i >= c["first_k_dense_replace"]:
+        e, m = c["n_routed_experts"], p + "mlp."
+        mlp = _experts(m, e, h, c["moe_intermediate_size"]) + [(m + "gate.weight", e * h)]
+        mlp += _mlp(m + "shared_experts.", h, c["moe_intermediate_size"] * c["n_shared_experts"])
+        mlp.append((m + "gate.e_score_correction_bias", e))  # a persistent buffer, stored by checkpoints
+    else:
+        mlp = _mlp(p + "mlp.", h, c["intermediate_size"])
+    return att + mlp + _norms(p, h)
+
+
+def _phimoe(c: dict[str, Any], i: int, p: str) -> list[Item]:
+    """PhimoeDecoderLayer: GQA with attention_bias on q/k/v/o, a linear router (mlp.router), fused experts of
+    intermediate_size, and nn.LayerNorm (weight and bias) around it."""
+    h, e = c["hidden_size"], c["num_local_experts"]
+    b = c["attention_bias"]
+    return (_gqa(p, c, qkv_bias=b, o_bias=b) + [(p + "mlp.router.weight", e * h)]
+            + _experts(p + "mlp.", e, h, c["intermediate_size"])
+            + [(p + "input_layernorm.weight", h), (p + "input_layernorm.bias", h),
+               (p + "post_attention_layernorm.weight", h), (p + "post_attention_layernorm.bias", h)])
+
+
+def _phimoe_tail(c: dict[str, Any]) -> list[Item]:
+    # the final nn.LayerNorm's bias; lm_head's bias (lm_head_bias) is a parameter of its own, even when tied
+    return [("model.norm.bias", c["hidden_size"])] + ([("lm_head.bias", c["vocab_size"])] if c["lm_head_bias"] else [])
+
+
 _BASE = frozenset({"vocab_size", "hidden_size", "num_hidden_layers", "num_attention_heads"})
 _GQA = _BASE | {"num_key_value_heads", "head_dim", "intermediate_size"}
 _MLA = _BASE | {"intermediate_size", "moe_intermediate_size", "n_routed_experts", "n_shared_experts",
@@ -165,6 +200,15 @@ FAMILIES: dict[str, Family] = {
                         _GQA | {"num_experts", "moe_intermediate_size", "decoder_sparse_step", "mlp_only_layers",
                                 "attention_bias"},
                         {"attention_bias": False, "tie_word_embeddings": False}, True, _qwen_moe(True)),
+    # PhimoeConfig has no head_dim field: the attention reads getattr(config, "head_dim", hidden // heads)
+    "phimoe": Family("PhimoeForCausalLM", _GQA | {"num_local_experts", "attention_bias", "lm_head_bias"},
+                     {"attention_bias": False, "lm_head_bias": False, "tie_word_embeddings": False}, True, _phimoe,
+                     _phimoe_tail),
+    # Glm4MoeConfig has no head_dim field: the attention reads getattr(config, "head_dim", hidden // heads)
+    "glm4_moe": Family("Glm4MoeForCausalLM",
+                       _GQA | {"attention_bias", "use_qk_norm", "moe_intermediate_size", "n_routed_experts",
+                               "n_shared_experts", "first_k_dense_replace"},
+                       {"attention_bias": False, "use_qk_norm": False, "tie_word_embeddings": False}, True, _glm4_moe),
     "deepseek_v2": Family("DeepseekV2ForCausalLM", _MLA | {"mlp_bias"},
                           {"attention_bias": False, "mlp_bias": False, "tie_word_embeddings": False}, True, _deepseek(False)),
     "deepseek_v3": Family("DeepseekV3ForCausalLM", _MLA, {"attention_bias": False, "tie_word_embeddings": False}, True,
@@ -176,11 +220,96 @@ ALIASES = {"kimi_k2": "deepseek_v3"}
 # keys a family reads only as lists / optional ints (None allowed)
 _OPTIONAL_INT = frozenset({"q_lora_rank", "head_dim"})
 _LISTS = frozenset({"mlp_only_layers"})
-_FLAGS = frozenset({"attention_bias", "mlp_bias", "qkv_bias", "tie_word_embeddings"})
+_FLAGS = frozenset({"attention_bias", "mlp_bias", "qkv_bias", "tie_word_embeddings", "use_qk_norm", "lm_head_bias"})
 
 
 def _int(v: Any) -> bool:
     return type(v) is int
+
+
+# --- Qwen2.5-VL (Qwen2_5_VLForConditionalGeneration): a vision tower + merger and a Qwen2-style language model ----
+_VL_TEXT_SHAPES = ("vocab_size", "hidden_size", "intermediate_size", "num_hidden_layers", "num_attention_heads",
+                   "num_key_value_heads")
+# token ids and bookkeeping that the multimodal config and its text_config carry; no tensor depends on them
+_VL_NEUTRAL = frozenset({"image_token_id", "video_token_id", "vision_start_token_id", "vision_end_token_id",
+                         "vision_token_id", "text_config", "vision_config"})
+_VL_VISION_SHAPES = ("depth", "hidden_size", "intermediate_size", "in_channels", "patch_size", "temporal_patch_size",
+                     "spatial_merge_size", "out_hidden_size")
+_VL_VISION_NEUTRAL = frozenset({"model_type", "torch_dtype", "dtype", "hidden_act", "num_heads", "tokens_per_second",
+                                "window_size", "fullatt_block_indexes", "initializer_range", "rope_parameters",
+                                "in_chans", "spatial_patch_size"})
+
+
+def _qwen2_5_vl(config: dict[str, Any]) -> list[Item] | None:
+    """Qwen2_5_VLModel builds ``visual`` from vision_config and ``language_model`` from text_config; with no
+    text_config (the flat layout of older files) transformers reads the text keys from the top level. The
+    text model is Qwen2 (q/k/v bias, head_dim = hidden // heads, no head_dim key read); the vision tower has
+    a bias-free Conv3d patch embedding, blocks of RMSNorm + fused qkv (bias) + proj (bias) + a gated MLP with
+    biases, and a merger (RMSNorm + two linears with bias)."""
+    tc, vc = config.get("text_config"), config.get("vision_config")
+    if not isinstance(vc, dict) or vc.get("model_type") not in ("qwen2_5_vl", "qwen2_5_vl_vision"):
+        return None  # no vision_config: transformers' defaults (not checked here)
+    for key, value in config.items():
+        if key not in _NEUTRAL and key not in _VL_NEUTRAL and key not in _VL_TEXT_SHAPES:
+            return None
+    if tc is None:
+        text = config
+    elif isinstance(tc, dict) and tc.get("model_type") == "qwen2_5_vl_text":
+        text = tc
+        for key, value in tc.items():
+            if key not in _NEUTRAL and key not in _VL_NEUTRAL and key not in _VL_TEXT_SHAPES:
+                return None
+        # top-level copies of the text keys are not read when text_config is given: accept them only when equal
+        for key in (*_VL_TEXT_SHAPES, "tie_word_embeddings"):
+            if key in config and key in tc and config[key] != tc[key]:
+                return None
+    else:
+        return None
+    t = {k: text.get(k) for k in _VL_TEXT_SHAPES}
+    if not all(_int(v) for v in t.values()):
+        return None  # a shape left to a default (or num_key_value_heads null): let transformers decide
+    h, nq = t["hidden_size"], t["num_attention_heads"]
+    if h % nq or (h // nq) % 2:
+        return None  # transformers refuses these
+    tie = [v for v in (config.get("tie_word_embeddings"), tc.get("tie_word_embeddings") if tc else None) if v is not None]
+    if any(type(v) is not bool for v in tie):
+        return None
+    tied = any(tie)
+    for key, value in vc.items():
+        if key not in _VL_VISION_SHAPES and key not in _VL_VISION_NEUTRAL:
+            return None  # e.g. num_hidden_layers, an attribute_map alias of depth
+    v = {k: vc.get(k) for k in _VL_VISION_SHAPES}
+    if not all(_int(x) and x > 0 for x in v.values()):
+        return None
+    if vc.get("in_chans", v["in_channels"]) != v["in_channels"] or vc.get("spatial_patch_size", v["patch_size"]) != v["patch_size"]:
+        return None  # legacy duplicates that disagree with the keys transformers reads
+    c = {**t, "head_dim": h // nq}
+    items: list[Item] = []
+    vh, vi, ps, m = v["hidden_size"], v["intermediate_size"], v["patch_size"], v["spatial_merge_size"]
+    items.append(("model.visual.patch_embed.proj.weight", vh * v["in_channels"] * v["temporal_patch_size"] * ps * ps))
+    for i in range(v["depth"]):
+        b = f"model.visual.blocks.{i}."
+        items += [(b + "norm1.weight", vh), (b + "norm2.weight", vh)]
+        items += _lin(b + "attn.qkv", 3 * vh, vh, True) + _lin(b + "attn.proj", vh, vh, True)
+        items += _mlp(b + "mlp.", vh, vi, bias=True)
+    merged = vh * m * m
+    items += [("model.visual.merger.ln_q.weight", vh)] + _lin("model.visual.merger.mlp.0", merged, merged, True)
+    items += _lin("model.visual.merger.mlp.2", v["out_hidden_size"], merged, True)
+    lm = "model.language_model."
+    items.append((lm + "embed_tokens.weight", t["vocab_size"] * h))
+    for i in range(t["num_hidden_layers"]):
+        p = f"{lm}layers.{i}."
+        items += _gqa(p, c, qkv_bias=True, o_bias=False) + _mlp(p + "mlp.", h, t["intermediate_size"]) + _norms(p, h)
+    items.append((lm + "norm.weight", h))
+    if not tied:
+        items.append(("lm_head.weight", t["vocab_size"] * h))
+    return items
+
+
+# model_type -> (the class, its tensors) for architectures with sub-configs (vision tower, text_config)
+MULTIMODAL: dict[str, tuple[str, Callable[[dict[str, Any]], list[Item] | None]]] = {
+    "qwen2_5_vl": ("Qwen2_5_VLForConditionalGeneration", _qwen2_5_vl),
+}
 
 
 def family_of(config: dict[str, Any]) -> tuple[str, Family, bool] | None:
@@ -206,7 +335,17 @@ def analytic_items(config: dict[str, Any]) -> tuple[list[Item], int, str] | None
     name) of the architecture ``config`` describes, or None when this module does not fully understand it.
 
     ``config`` must already have passed :func:`benchseal.bench.model.params_config.check_sizes`."""
-    if not isinstance(config, dict) or "text_config" in config or "vision_config" in config:
+    if not isinstance(config, dict):
+        return None
+    mt = config.get("model_type")
+    mm = MULTIMODAL.get(mt) if isinstance(mt, str) else None
+    if mm is not None:
+        archs = config.get("architectures")
+        if archs is not None and archs != [mm[0]]:
+            return None
+        found_mm = mm[1](config)
+        return None if found_mm is None else (found_mm, 0, mm[0])
+    if "text_config" in config or "vision_config" in config:
         return None
     found = family_of(config)
     if found is None:
@@ -265,5 +404,7 @@ def analytic_items(config: dict[str, Any]) -> tuple[list[Item], int, str] | None
     items.append(("model.norm.weight", h))
     if not c["tie_word_embeddings"]:
         items.append(("lm_head.weight", v * h))
+    if fam.tail is not None:
+        items += fam.tail(c)
     buffers = sum(k for name, k in items if name.endswith("e_score_correction_bias"))
     return items, buffers, fam.cls

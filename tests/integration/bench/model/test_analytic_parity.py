@@ -39,7 +39,7 @@ CONFIGS = registered_configs()
 # the configs the analytic count declines (their architectures are not in analytic.FAMILIES); each is then
 # counted on the meta device, or refused as the meta-device count refuses it
 DECLINES = {"HUNYUAN_A13B", "GPT_OSS_20B", "GPT_OSS_120B", "QWEN3_NEXT_80B_A3B", "LLAMA4_SCOUT", "CHATGLM3_6B",
-            "ERNIE45_21B_A3B", "PHI35_MOE", "GEMMA3_4B"}
+            "ERNIE45_21B_A3B", "GEMMA3_4B"}
 
 
 def test_the_registry_is_found():
@@ -65,7 +65,21 @@ def test_analytic_equals_meta_or_declines(name):
 
 
 def test_declines_are_few():
-    assert len(DECLINES) <= 9 and DECLINES <= set(CONFIGS) | DECLINES
+    assert len(DECLINES) <= 9 and DECLINES <= set(CONFIGS)
+
+
+def test_the_docs_list_what_is_covered_and_what_is_declined():
+    """docs/model-inspection.md's analytic paragraph names every covered model_type, and exactly the
+    model_types of DECLINES as declined."""
+    import re
+    from pathlib import Path
+
+    text = (Path(__file__).parents[4] / "docs" / "model-inspection.md").read_text()
+    covered = text[text.index("Covered:"):text.index("declines, by design, for:")]
+    declined = text[text.index("declines, by design, for:"):text.index("These are counted on the meta device")]
+    names = set(analytic.FAMILIES) | set(analytic.MULTIMODAL) | set(analytic.ALIASES)
+    assert names <= set(re.findall(r"`([a-z0-9_]+)`", covered))
+    assert set(re.findall(r"`([a-z0-9_]+)`", declined)) == {CONFIGS[n]["model_type"] for n in DECLINES}
 
 
 @pytest.mark.parametrize("name", sorted(DECLINES & set(CONFIGS)))
@@ -121,3 +135,92 @@ def test_absent_defaults_and_variants_still_match(name):
         a = count_analytic(v)
         assert a is not None, v
         assert a.model_dump(exclude={"notes"}) == count_meta(v).model_dump(exclude={"notes"}), v
+
+
+_DROP = object()  # in a variant: remove the key from the published config
+_VL_TEXT, _VL_VISION = CONFIGS["QWEN25_VL_7B"]["text_config"], CONFIGS["QWEN25_VL_7B"]["vision_config"]
+
+
+def _variant(name: str, change: dict) -> dict:
+    cfg = {**CONFIGS[name], **change}
+    return {k: v for k, v in cfg.items() if v is not _DROP}
+
+
+# Variants of a published config (few layers, so the meta build is quick) that reach the branches and defaults
+# of its family: each must match the meta-device count on every field.
+VARIANTS: dict[str, list[dict]] = {
+    "GLM45_AIR": [
+        {"num_hidden_layers": 3},
+        {"num_hidden_layers": 4, "use_qk_norm": True, "attention_bias": _DROP},  # attention_bias defaults to False
+        {"num_hidden_layers": 3, "first_k_dense_replace": 0, "n_shared_experts": 2},
+        {"num_hidden_layers": 2, "first_k_dense_replace": 5},  # every layer dense
+        {"num_hidden_layers": 2, "tie_word_embeddings": True, "use_qk_norm": _DROP},
+        {"num_hidden_layers": 2, "head_dim": _DROP, "num_attention_heads": 32},  # derived: 4096 // 32
+        {"num_hidden_layers": 2, "num_nextn_predict_layers": 0, "n_shared_experts": 0},
+        {"num_hidden_layers": 2, "num_nextn_predict_layers": _DROP, "num_experts_per_tok": _DROP},
+    ],
+    "QWEN25_VL_7B": [
+        {"num_hidden_layers": 2, "text_config": {**_VL_TEXT, "num_hidden_layers": 2}},
+        # the flat layout of files written before transformers 4.53: text keys at the top level only
+        {"num_hidden_layers": 3, "text_config": _DROP, "tie_word_embeddings": True},
+        {"num_hidden_layers": 2, "hidden_size": 1024, "num_attention_heads": 8, "num_key_value_heads": 2, "text_config": _DROP,
+         "vision_config": {**_VL_VISION, "depth": 3, "spatial_merge_size": 1, "patch_size": 16, "spatial_patch_size": 16,
+                           "in_channels": 1, "in_chans": 1, "out_hidden_size": 1024, "temporal_patch_size": 1}},
+        {"num_hidden_layers": 2, "tie_word_embeddings": _DROP,
+         "text_config": {**_VL_TEXT, "num_hidden_layers": 2, "tie_word_embeddings": True}},  # forwarded to the model
+        {"num_hidden_layers": 2, "tie_word_embeddings": True, "text_config": {**_VL_TEXT, "num_hidden_layers": 2}},
+    ],
+    "PHI35_MOE": [
+        # the published file's biases (the config copy here leaves them out)
+        {"num_hidden_layers": 2, "attention_bias": True, "lm_head_bias": True, "input_jitter_noise": 0.01},
+        {"num_hidden_layers": 2, "tie_word_embeddings": True, "lm_head_bias": True},  # the bias is not tied
+        {"num_hidden_layers": 3, "tie_word_embeddings": _DROP, "head_dim": 64, "num_local_experts": 4},
+    ],
+    "GLM45": [
+        {"num_hidden_layers": 5},
+        {"num_hidden_layers": 4, "use_qk_norm": False, "attention_bias": False, "head_dim": 64},
+    ],
+}
+# Changes that the analytic count must decline (left to transformers).
+DECLINED_VARIANTS: dict[str, list[dict]] = {
+    "GLM45_AIR": [
+        {"head_dim": None},  # getattr(config, "head_dim", ...) would read None
+        {"head_dim": _DROP},  # 4096 / 96 heads is not whole: the derived width is not verified here
+        {"num_local_experts": 64},  # an attribute_map alias of n_routed_experts
+        {"num_mtp_layers": 1},  # an attribute_map alias of num_nextn_predict_layers
+        {"first_k_dense_replace": _DROP},  # a shape left to a default
+        {"use_qk_norm": 1},
+        {"architectures": ["Glm4MoeModel"]},
+    ],
+    "PHI35_MOE": [
+        {"head_dim": None},
+        {"num_key_value_heads": None},
+        {"lm_head_bias": 1},
+        {"num_local_experts": _DROP},
+    ],
+    "QWEN25_VL_7B": [
+        {"vision_config": _DROP},  # transformers' default vision tower: not checked here
+        {"hidden_size": 1024},  # differs from text_config's: which one is read is left to transformers
+        {"text_config": {**_VL_TEXT, "head_dim": 64}},  # a key the text model does not read
+        {"text_config": {**_VL_TEXT, "num_key_value_heads": None}},
+        {"text_config": _DROP, "intermediate_size": _DROP},
+        {"vision_config": {**_VL_VISION, "num_hidden_layers": 4}},  # an attribute_map alias of depth
+        {"vision_config": {**_VL_VISION, "in_chans": 4}},  # disagrees with in_channels
+        {"text_config": {**_VL_TEXT, "tie_word_embeddings": True}},  # disagrees with the top-level flag
+        {"architectures": ["Qwen2_5_VLModel"]},
+        {"tie_word_embeddings": "yes"},
+    ],
+}
+
+
+@pytest.mark.parametrize("name,i", [(n, i) for n, vs in sorted(VARIANTS.items()) for i in range(len(vs))])
+def test_family_variants_match(name, i):
+    v = _variant(name, VARIANTS[name][i])
+    a = count_analytic(v)
+    assert a is not None, v
+    assert a.model_dump(exclude={"notes"}) == count_meta(v).model_dump(exclude={"notes"}), v
+
+
+@pytest.mark.parametrize("name,i", [(n, i) for n, vs in sorted(DECLINED_VARIANTS.items()) for i in range(len(vs))])
+def test_family_variants_declined(name, i):
+    assert count_analytic(_variant(name, DECLINED_VARIANTS[name][i])) is None

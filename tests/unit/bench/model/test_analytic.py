@@ -89,3 +89,59 @@ def test_the_module_imports_only_the_standard_library():
     names = {a.name.split(".")[0] for n in ast.walk(tree) if isinstance(n, ast.Import) for a in n.names}
     names |= {n.module.split(".")[0] for n in ast.walk(tree) if isinstance(n, ast.ImportFrom) and n.module}
     assert names <= {"__future__", "dataclasses", "typing"}
+
+
+def test_glm45_and_air_counted_without_torch():
+    """GLM-4.5 / -Air (glm4_moe): the figures docs/model-inspection.md gives; the MTP layer is not built."""
+    big, air = count_analytic(P.GLM45), count_analytic(P.GLM45_AIR)
+    assert big is not None and air is not None
+    assert (big.total, big.active) == (352_797_829_024, 33_632_266_144)
+    assert big.active_by_convention["no_embedding_or_head"] == 32_080_373_664
+    assert (air.total, air.active) == (106_852_251_264, 13_424_129_664)
+    assert air.active_by_convention["no_embedding_or_head"] == 12_182_615_680
+    # the router's e_score_correction_bias buffer: one per routed expert in every MoE layer
+    names = dict(analytic_items(P.GLM45_AIR)[0])
+    assert names["model.layers.1.mlp.gate.e_score_correction_bias"] == 128
+    assert "model.layers.0.mlp.gate.e_score_correction_bias" not in names  # layer 0 is dense (first_k_dense_replace 1)
+    assert "model.layers.46.self_attn.q_proj.weight" not in names
+    assert "model.layers.0.self_attn.q_norm.weight" not in names  # use_qk_norm false
+    assert dict(analytic_items(P.GLM45)[0])["model.layers.0.self_attn.q_norm.weight"] == 128
+
+
+@pytest.mark.parametrize("change", [{"num_local_experts": 8}, {"num_mtp_layers": 1}, {"head_dim": None},
+                                    {"use_qk_norm": "false"}, {"first_k_dense_replace": None}])
+def test_glm4_moe_declines_what_it_does_not_understand(change):
+    cfg = {k: v for k, v in {**P.GLM45, **change}.items() if v is not None or k == "head_dim"}
+    assert analytic_items(cfg) is None
+
+
+def test_qwen25_vl_counts_the_vision_tower():
+    pc = count_analytic(P.QWEN25_VL_7B)
+    assert pc is not None and pc.total == 8_292_166_656 and pc.breakdown["vision"] == 676_550_144
+    assert pc.active_by_convention["no_vision_audio"] == 7_615_616_512  # the language model: Qwen2-7B's count
+    assert pc.active_by_convention["no_vision_audio"] == count_analytic(P.QWEN2_7B).total
+
+
+@pytest.mark.parametrize("change", [
+    {"vision_config": None},
+    {"hidden_size": 1024},  # top-level copy disagrees with text_config
+    {"architectures": ["Qwen2_5_VLModel"]},
+    {"model_type": ["qwen2_5_vl"]},
+    {"text_config": {**P.QWEN25_VL_7B["text_config"], "model_type": "qwen2_vl_text"}},
+    {"vision_config": {**P.QWEN25_VL_7B["vision_config"], "patch_size": [14, 14]}},
+    {"some_new_field": 1},
+])
+def test_qwen25_vl_declines_what_it_does_not_understand(change):
+    cfg = {k: v for k, v in {**P.QWEN25_VL_7B, **change}.items() if v is not None}
+    assert analytic_items(cfg) is None
+
+
+def test_phimoe_counts_layernorm_and_head_biases():
+    base = count_analytic(P.PHI35_MOE)
+    assert base is not None and base.total == 41_872_793_600
+    # the published file's attention_bias / lm_head_bias: 32 x (4096 + 2 x 1024 + 4096) + 32064 more elements
+    # (= 359,744; published_configs.py's comment and the docs' table say 360,512, an arithmetic slip)
+    biased = count_analytic({**P.PHI35_MOE, "attention_bias": True, "lm_head_bias": True})
+    assert biased is not None and biased.total - base.total == 32 * (4096 + 2 * 1024 + 4096) + 32064 == 359_744
+    tied = dict(analytic_items({**P.PHI35_MOE, "tie_word_embeddings": True, "lm_head_bias": True})[0])
+    assert "lm_head.weight" not in tied and tied["lm_head.bias"] == 32064
