@@ -271,7 +271,7 @@ ERNIE45_21B_A3B = {
 # microsoft/Phi-3.5-MoE-instruct: the trimmed copy of its config.json in a public MLX test
 # ("PHI35_MOE_BF16_CONFIG"; mlx-community/Phi-3.5-MoE-instruct). That copy leaves out attention_bias and
 # lm_head_bias, which the published file sets to true (q/k/v/o and lm_head biases: 32 x (4096+2x1024+4096)
-# + 32064 = 360,512 elements, far below the card's rounding); they are left at the transformers default here.
+# + 32064 = 359,744 elements, far below the card's rounding); they are left at the transformers default here.
 # Published (model card): 42B total (16 x 3.8B experts), 6.6B active with 2 experts.
 PHI35_MOE = {
     "architectures": ["PhimoeForCausalLM"], "model_type": "phimoe", "vocab_size": 32064, "hidden_size": 4096,

@@ -252,7 +252,9 @@ def _finish(config: dict[str, Any], items: list[tuple[str, str, int]], buffers: 
     """The count of ``items`` (every parameter once, tied weights once, plus persistent buffers) through the
     counting rules; shared by the meta-device and the analytic count so both mean the same."""
     c = text_config(config)
-    dtype = c.get("torch_dtype") or c.get("dtype")
+    # the checkpoint's dtype is the top-level one; a multimodal config's text_config may say otherwise
+    # (Qwen2.5-VL-7B: bfloat16 at the top, float32 in text_config)
+    dtype = config.get("torch_dtype") or config.get("dtype") or c.get("torch_dtype") or c.get("dtype")
     cfg_for_rules = {k: v for k, v in config.items() if k != "quantization_config"}
     # named_parameters() already yields tied weights once; the tie rule must not drop anything here
     cfg_for_rules["tie_word_embeddings"] = False

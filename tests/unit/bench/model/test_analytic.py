@@ -120,6 +120,7 @@ def test_qwen25_vl_counts_the_vision_tower():
     assert pc is not None and pc.total == 8_292_166_656 and pc.breakdown["vision"] == 676_550_144
     assert pc.active_by_convention["no_vision_audio"] == 7_615_616_512  # the language model: Qwen2-7B's count
     assert pc.active_by_convention["no_vision_audio"] == count_analytic(P.QWEN2_7B).total
+    assert pc.dtype == "bfloat16"  # the checkpoint's (top-level) dtype, not text_config's float32
 
 
 @pytest.mark.parametrize("change", [
