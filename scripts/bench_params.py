@@ -33,14 +33,19 @@ from benchseal.testing.safetensors_files import write_st
 from benchseal.testing.published_configs import KIMI_K2
 
 
-def cli_seconds(*args: str, repeat: int) -> tuple[float, float, int]:
-    """(median, min) seconds of ``python -m benchseal ARGS`` end to end, and its exit code."""
+def seconds(argv: list[str], repeat: int) -> tuple[float, float, int]:
+    """(median, min) wall seconds of running ``argv`` to its end, and its exit code."""
     times, rc = [], 0
     for _ in range(repeat):
         t0 = time.perf_counter()
-        rc = subprocess.run([sys.executable, "-m", "benchseal", *args], capture_output=True, text=True).returncode
+        rc = subprocess.run(argv, capture_output=True, text=True).returncode
         times.append(time.perf_counter() - t0)
     return statistics.median(times), min(times), rc
+
+
+def cli_seconds(*args: str, repeat: int) -> tuple[float, float, int]:
+    """(median, min) seconds of ``python -m benchseal ARGS`` end to end, and its exit code."""
+    return seconds([sys.executable, "-m", "benchseal", *args], repeat)
 
 
 def dsv3_tensors(cfg: dict | None = None) -> list[tuple[str, tuple[str, list[int]]]]:
@@ -94,11 +99,44 @@ def build(root: Path, shards: int = 163, cfg: dict | None = None) -> int:
     return len(tensors)
 
 
+def ab(root: Path, other: Path, repeat: int) -> int:
+    """Rounds of every case run by ``other``'s benchseal and then this one's, so both see the same load."""
+    build(root)
+    demo = Path(str(root) + "-demo")
+    if not (demo / "model.safetensors").is_file():
+        from benchseal.testing.tiny import build_tiny_model
+
+        build_tiny_model(demo, arch="llama", seed=0)
+    here = Path(__file__).resolve().parents[1]
+    cases = {"params 671B --json": ["params", str(root), "--json"], "params demo --json": ["params", str(demo), "--json"],
+             "--help": ["--help"]}
+    times: dict[tuple[str, str], list[float]] = {}
+    print(f"load average (1, 5, 15 min) before the runs: {os.getloadavg()}")
+    for _ in range(repeat):
+        for case, argv in cases.items():
+            for label, tree in (("other", other), ("this", here)):
+                t0 = time.perf_counter()
+                subprocess.run([sys.executable, "-m", "benchseal", *argv], capture_output=True, check=True, cwd=tree,
+                               env={**os.environ, "PYTHONPATH": str(tree)})
+                times.setdefault((case, label), []).append(time.perf_counter() - t0)
+        t0 = time.perf_counter()
+        subprocess.run([sys.executable, "-c", "pass"], check=True)
+        times.setdefault(("python -c pass", ""), []).append(time.perf_counter() - t0)
+    for (case, label), ts in times.items():
+        print(f"{case} {label}: median {statistics.median(ts):.3f} s (min {min(ts):.3f})")
+    print(f"load average (1, 5, 15 min) after the runs: {os.getloadavg()}")
+    return 0
+
+
 def main() -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("--dir", default="/tmp/benchseal-dsv3-synthetic")
     ap.add_argument("--repeat", type=int, default=5)
+    ap.add_argument("--ab", metavar="TREE", help="only compare end-to-end times against another checkout TREE of "
+                    "benchseal (e.g. a `git worktree` of an older commit), interleaved so both see the same load")
     args = ap.parse_args()
+    if args.ab:
+        return ab(Path(args.dir), Path(args.ab), args.repeat)
     root = Path(args.dir)
     n = build(root)
     disk = sum(f.stat().st_blocks * 512 for f in root.iterdir())
@@ -109,6 +147,11 @@ def main() -> int:
     from benchseal.bench.model.files import resolve
 
     print(f"load average (1, 5, 15 min) before the runs: {os.getloadavg()}")
+    # The floor, in the same run: the interpreter alone, and benchseal's parser with every subcommand.
+    med, mn, _ = seconds([sys.executable, "-c", "pass"], repeat=max(args.repeat, 5))
+    print(f"floor: `python -c pass` median {med:.3f} s (min {mn:.3f})")
+    med, mn, _ = cli_seconds("--help", repeat=max(args.repeat, 5))
+    print(f"floor: `benchseal --help` (imports every command module) median {med:.3f} s (min {mn:.3f})")
     raws = []
     for f in sorted(root.glob("*.safetensors")):
         with open(f, "rb") as fh:
