@@ -38,7 +38,14 @@ COMMANDS = (
 )
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(commands: Sequence[str] = COMMANDS) -> argparse.ArgumentParser:
+    """The parser with the subcommands ``commands`` registered (all of them by default).
+
+    :func:`main` registers only the subcommand its arguments name (:func:`commands_for`), so that
+    ``benchseal params`` imports ``benchseal.commands.params`` and not the modules of the other commands
+    (whose flag declarations import e.g. the backend specs); a sibling subparser never changes how a
+    subcommand's own arguments parse.
+    """
     parser = argparse.ArgumentParser(
         prog="benchseal",
         description=(
@@ -52,7 +59,8 @@ def build_parser() -> argparse.ArgumentParser:
                         help="a folder laid out like benchseal's configs/ (programs/, workloads/, suites/, peers/, gpus.yaml), "
                         "searched before $BENCHSEAL_CONFIG_DIR and the shipped configs; its files override or extend them (repeatable)")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-    for name in COMMANDS:
+    registered = 0
+    for name in commands:
         try:
             module = importlib.import_module(f"benchseal.commands.{name}")
         except ModuleNotFoundError as exc:
@@ -60,7 +68,25 @@ def build_parser() -> argparse.ArgumentParser:
                 continue  # command not available in this build
             raise
         module.register(sub)
+        registered += 1
+    if not registered and tuple(commands) != COMMANDS:
+        return build_parser()  # the named command is not in this build: argparse lists the ones that are
     return parser
+
+
+def commands_for(argv: Sequence[str]) -> Sequence[str]:
+    """The subcommands to register for ``argv``: just the one it names, or all of them when it names
+    none (``benchseal --help``, an unknown command, a top-level option other than ``--config-dir``)."""
+    it = iter(argv)
+    for tok in it:
+        if tok.startswith("--c") and len(tok) > 3 and "--config-dir".startswith(tok.split("=", 1)[0]):
+            if "=" not in tok:
+                next(it, None)  # its value
+            continue
+        if tok in COMMANDS:
+            return (tok,)
+        break  # -h, --version, --, an unknown command: argparse answers with every subcommand known
+    return COMMANDS
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -71,7 +97,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     interrupts.install()  # first: SIGTERM/SIGHUP behave like Ctrl-C from here on (benchseal.interrupts)
     command = "benchseal"
     try:
-        parser = build_parser()
+        argv = list(sys.argv[1:] if argv is None else argv)
+        parser = build_parser(commands_for(argv))
         args = parser.parse_args(argv)
         command = f"benchseal {args.command}" if getattr(args, "command", None) else command
         func = getattr(args, "func", None)

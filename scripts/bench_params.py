@@ -33,52 +33,60 @@ from benchseal.testing.safetensors_files import write_st
 from benchseal.testing.published_configs import KIMI_K2
 
 
-def cli_seconds(*args: str, repeat: int) -> tuple[float, float, int]:
-    """(median, min) seconds of ``python -m benchseal ARGS`` end to end, and its exit code."""
+def seconds(argv: list[str], repeat: int) -> tuple[float, float, int]:
+    """(median, min) wall seconds of running ``argv`` to its end, and its exit code."""
     times, rc = [], 0
     for _ in range(repeat):
         t0 = time.perf_counter()
-        rc = subprocess.run([sys.executable, "-m", "benchseal", *args], capture_output=True, text=True).returncode
+        rc = subprocess.run(argv, capture_output=True, text=True).returncode
         times.append(time.perf_counter() - t0)
     return statistics.median(times), min(times), rc
 
 
-def dsv3_tensors() -> list[tuple[str, tuple[str, list[int]]]]:
-    h, inter, moe, v = CFG["hidden_size"], CFG["intermediate_size"], CFG["moe_intermediate_size"], CFG["vocab_size"]
-    heads, qr, kvr = CFG["num_attention_heads"], CFG["q_lora_rank"], CFG["kv_lora_rank"]
-    nope, rope, vd = CFG["qk_nope_head_dim"], CFG["qk_rope_head_dim"], CFG["v_head_dim"]
+def cli_seconds(*args: str, repeat: int) -> tuple[float, float, int]:
+    """(median, min) seconds of ``python -m benchseal ARGS`` end to end, and its exit code."""
+    return seconds([sys.executable, "-m", "benchseal", *args], repeat)
+
+
+def dsv3_tensors(cfg: dict | None = None) -> list[tuple[str, tuple[str, list[int]]]]:
+    """The tensors (name, (dtype, shape)) of a DeepSeek-V3 checkpoint with config ``cfg`` (default: the published one)."""
+    c = cfg or CFG
+    h, inter, moe, v = c["hidden_size"], c["intermediate_size"], c["moe_intermediate_size"], c["vocab_size"]
+    heads, qr, kvr = c["num_attention_heads"], c["q_lora_rank"], c["kv_lora_rank"]
+    nope, rope, vd = c["qk_nope_head_dim"], c["qk_rope_head_dim"], c["v_head_dim"]
 
     def lin(name, out, inp):  # FP8 weight + 128x128 block scale_inv, as in the published checkpoint
         return [(name + ".weight", ("F8_E4M3", [out, inp])), (name + ".weight_scale_inv", ("F32", [-(-out // 128), -(-inp // 128)]))]
 
     t = [("model.embed_tokens.weight", ("BF16", [v, h]))]
-    for i in range(CFG["num_hidden_layers"] + CFG["num_nextn_predict_layers"]):
+    for i in range(c["num_hidden_layers"] + c["num_nextn_predict_layers"]):
         p = f"model.layers.{i}."
         t += [(p + "input_layernorm.weight", ("BF16", [h])), (p + "post_attention_layernorm.weight", ("BF16", [h]))]
         t += lin(p + "self_attn.q_a_proj", qr, h) + [(p + "self_attn.q_a_layernorm.weight", ("BF16", [qr]))]
         t += lin(p + "self_attn.q_b_proj", heads * (nope + rope), qr)
         t += lin(p + "self_attn.kv_a_proj_with_mqa", kvr + rope, h) + [(p + "self_attn.kv_a_layernorm.weight", ("BF16", [kvr]))]
         t += lin(p + "self_attn.kv_b_proj", heads * (nope + vd), kvr) + lin(p + "self_attn.o_proj", h, heads * vd)
-        if i < CFG["first_k_dense_replace"]:
+        if i < c["first_k_dense_replace"]:
             t += lin(p + "mlp.gate_proj", inter, h) + lin(p + "mlp.up_proj", inter, h) + lin(p + "mlp.down_proj", h, inter)
             continue
-        t += [(p + "mlp.gate.weight", ("BF16", [CFG["n_routed_experts"], h])),
-              (p + "mlp.gate.e_score_correction_bias", ("F32", [CFG["n_routed_experts"]]))]
-        for e in range(CFG["n_routed_experts"]):
+        t += [(p + "mlp.gate.weight", ("BF16", [c["n_routed_experts"], h])),
+              (p + "mlp.gate.e_score_correction_bias", ("F32", [c["n_routed_experts"]]))]
+        for e in range(c["n_routed_experts"]):
             q = p + f"mlp.experts.{e}."
             t += lin(q + "gate_proj", moe, h) + lin(q + "up_proj", moe, h) + lin(q + "down_proj", h, moe)
         s = p + "mlp.shared_experts."
         t += lin(s + "gate_proj", moe, h) + lin(s + "up_proj", moe, h) + lin(s + "down_proj", h, moe)
-        if i >= CFG["num_hidden_layers"]:  # MTP extras
+        if i >= c["num_hidden_layers"]:  # MTP extras
             t += [(p + "enorm.weight", ("BF16", [h])), (p + "hnorm.weight", ("BF16", [h])),
                   (p + "eh_proj.weight", ("BF16", [h, 2 * h])), (p + "shared_head.norm.weight", ("BF16", [h]))]
     t += [("model.norm.weight", ("BF16", [h])), ("lm_head.weight", ("BF16", [v, h]))]
     return t
 
 
-def build(root: Path, shards: int = 163) -> int:
+def build(root: Path, shards: int = 163, cfg: dict | None = None) -> int:
+    """Write the sparse checkpoint (shards, index, config.json) of :func:`dsv3_tensors` under ``root``."""
     root.mkdir(parents=True, exist_ok=True)
-    tensors = dsv3_tensors()
+    tensors = dsv3_tensors(cfg)
     per = -(-len(tensors) // shards)
     weight_map = {}
     for i in range(shards):
@@ -87,15 +95,48 @@ def build(root: Path, shards: int = 163) -> int:
         write_st(root / name, part)
         weight_map.update({k: name for k in part})
     (root / "model.safetensors.index.json").write_text(json.dumps({"metadata": {}, "weight_map": weight_map}))
-    (root / "config.json").write_text(json.dumps(CFG))
+    (root / "config.json").write_text(json.dumps(cfg or CFG))
     return len(tensors)
+
+
+def ab(root: Path, other: Path, repeat: int) -> int:
+    """Rounds of every case run by ``other``'s benchseal and then this one's, so both see the same load."""
+    build(root)
+    demo = Path(str(root) + "-demo")
+    if not (demo / "model.safetensors").is_file():
+        from benchseal.testing.tiny import build_tiny_model
+
+        build_tiny_model(demo, arch="llama", seed=0)
+    here = Path(__file__).resolve().parents[1]
+    cases = {"params 671B --json": ["params", str(root), "--json"], "params demo --json": ["params", str(demo), "--json"],
+             "--help": ["--help"]}
+    times: dict[tuple[str, str], list[float]] = {}
+    print(f"load average (1, 5, 15 min) before the runs: {os.getloadavg()}")
+    for _ in range(repeat):
+        for case, argv in cases.items():
+            for label, tree in (("other", other), ("this", here)):
+                t0 = time.perf_counter()
+                subprocess.run([sys.executable, "-m", "benchseal", *argv], capture_output=True, check=True, cwd=tree,
+                               env={**os.environ, "PYTHONPATH": str(tree)})
+                times.setdefault((case, label), []).append(time.perf_counter() - t0)
+        t0 = time.perf_counter()
+        subprocess.run([sys.executable, "-c", "pass"], check=True)
+        times.setdefault(("python -c pass", ""), []).append(time.perf_counter() - t0)
+    for (case, label), ts in times.items():
+        print(f"{case} {label}: median {statistics.median(ts):.3f} s (min {min(ts):.3f})")
+    print(f"load average (1, 5, 15 min) after the runs: {os.getloadavg()}")
+    return 0
 
 
 def main() -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("--dir", default="/tmp/benchseal-dsv3-synthetic")
     ap.add_argument("--repeat", type=int, default=5)
+    ap.add_argument("--ab", metavar="TREE", help="only compare end-to-end times against another checkout TREE of "
+                    "benchseal (e.g. a `git worktree` of an older commit), interleaved so both see the same load")
     args = ap.parse_args()
+    if args.ab:
+        return ab(Path(args.dir), Path(args.ab), args.repeat)
     root = Path(args.dir)
     n = build(root)
     disk = sum(f.stat().st_blocks * 512 for f in root.iterdir())
@@ -106,6 +147,11 @@ def main() -> int:
     from benchseal.bench.model.files import resolve
 
     print(f"load average (1, 5, 15 min) before the runs: {os.getloadavg()}")
+    # The floor, in the same run: the interpreter alone, and benchseal's parser with every subcommand.
+    med, mn, _ = seconds([sys.executable, "-c", "pass"], repeat=max(args.repeat, 5))
+    print(f"floor: `python -c pass` median {med:.3f} s (min {mn:.3f})")
+    med, mn, _ = cli_seconds("--help", repeat=max(args.repeat, 5))
+    print(f"floor: `benchseal --help` (imports every command module) median {med:.3f} s (min {mn:.3f})")
     raws = []
     for f in sorted(root.glob("*.safetensors")):
         with open(f, "rb") as fh:

@@ -77,7 +77,7 @@ def test_cli_exits_3_when_a_signal_was_swallowed(monkeypatch, capsys):
 
     saved = signal.getsignal(signal.SIGINT)
     parser = cli.build_parser()
-    monkeypatch.setattr(cli, "build_parser", lambda: _with_func(parser, swallowing))
+    monkeypatch.setattr(cli, "build_parser", lambda *commands: _with_func(parser, swallowing))
     code = cli.main(["programs"])
     assert code == 3 and "interrupted" in capsys.readouterr().err
     assert signal.getsignal(signal.SIGINT) is saved  # the caller's handlers are restored

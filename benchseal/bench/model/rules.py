@@ -126,12 +126,21 @@ def mtp_declared(config: dict[str, Any] | None) -> str | None:
     return None
 
 
+PATTERN_CACHE = True  # tally's per-pattern cache (off only to check that it changes nothing)
 _LAYER_RE = re.compile(r"(?:^|\.)(?:layers|h|blocks|blk|block)\.(\d+)\.")
 
 
 def layer_index(name: str) -> int | None:
     m = _LAYER_RE.search(name)
     return int(m.group(1)) if m else None
+
+
+def _layer_key(name: str) -> tuple[str, int | None]:
+    """(the name with its layer index replaced by '#', the layer index) -- (name, None) without one."""
+    m = _LAYER_RE.search(name)
+    if m is None:
+        return name, None
+    return name[:m.start(1)] + "#" + name[m.end(1):], int(m.group(1))
 
 
 def _at(v: int | list[int] | None, i: int | None) -> int | None:
@@ -217,33 +226,63 @@ def tally(items: Iterable[tuple[str, str, int]], config: dict[str, Any] | None, 
     by_dtype: dict[str, int] = {}
     routed_by_layer: dict[int | None, int] = {}
     counted = 0
-    for name, dtype, numel in items:
-        if n_layers is not None and name.startswith("model.layers."):
-            dot = name.find(".", 13)
-            idx = name[13:dot]
-            if idx.isdigit() and int(idx) >= n_layers:
-                excluded["layers_beyond_num_hidden_layers"] = excluded.get("layers_beyond_num_hidden_layers", 0) + numel
-                continue
+
+    def outcome(name: str, dtype: str, numel: int) -> tuple[str | None, str, str, int]:
+        """(exclusion reason or None, component, dtype counted, elements) of one tensor: every rule
+        except the layer-index ones."""
         if mtp and "mtp" in name and _MTP_PART_RE.search(name):
-            excluded["multi_token_prediction"] = excluded.get("multi_token_prediction", 0) + numel
-            continue
+            return "multi_token_prediction", "", dtype, numel
         if name.endswith(NON_PARAMETER_BUFFERS):
-            excluded["rotary_buffers"] = excluded.get("rotary_buffers", 0) + numel
-            continue
+            return "rotary_buffers", "", dtype, numel
         if q is not None:
             logical, reason = q.count(name, dtype, numel, bnb4)
             if reason:
-                excluded[reason] = excluded.get(reason, 0) + numel
-                continue
+                return reason, "", dtype, numel
             if logical != numel:
                 dtype = f"int{q.bits or 4}" if q.rule.method != "mxfp4" else "fp4"
             numel = logical
         comp = classify(name)
         if comp == "lm_head" and tied and has_embed:
-            excluded["lm_head_tied_to_embedding"] = excluded.get("lm_head_tied_to_embedding", 0) + numel
+            return "lm_head_tied_to_embedding", comp, dtype, numel
+        return None, comp, dtype, numel
+
+    # Per-pattern cache: a tensor's outcome depends on its name only through substrings and patterns
+    # without digits, so the name with its layer index replaced by '#' (plus dtype and elements) has
+    # the same outcome; the ~90,000 tensors of a large MoE checkpoint share a few thousand such keys.
+    # Not used when the quantisation rule looks at exact names (bitsandbytes) or digits in names.
+    cacheable = PATTERN_CACHE and (q is None or q.rule.method != "bitsandbytes" and not any(
+        ch.isdigit() or ch == "#" for pat in (*q.rule.packed, *q.rule.metadata, *q.rule.metadata_contains) for ch in pat))
+    cache: dict[tuple[str, str, int], tuple[str | None, str, str, int]] = {}
+    for name, dtype, numel in items:
+        li: int | None = None
+        if name.startswith("model.layers."):
+            dot = name.find(".", 13)
+            idx = name[13:dot]
+            if idx.isdigit():
+                if n_layers is not None and int(idx) >= n_layers:
+                    excluded["layers_beyond_num_hidden_layers"] = excluded.get("layers_beyond_num_hidden_layers", 0) + numel
+                    continue
+                if dot > 13 and idx.isascii():  # layer_index(name), without the regex
+                    li = int(idx)
+                    key = "model.layers.#" + name[dot:]
+                else:
+                    key, li = _layer_key(name)
+            else:
+                key, li = _layer_key(name)
+        else:
+            key, li = _layer_key(name)
+        if cacheable:
+            ck = (key, dtype, numel)
+            hit = cache.get(ck)
+            if hit is None:
+                hit = cache[ck] = outcome(name, dtype, numel)
+            reason, comp, dtype, numel = hit
+        else:
+            reason, comp, dtype, numel = outcome(name, dtype, numel)
+        if reason is not None:
+            excluded[reason] = excluded.get(reason, 0) + numel
             continue
         if comp == "experts":
-            li = layer_index(name)
             routed_by_layer[li] = routed_by_layer.get(li, 0) + numel
         bd[comp] += numel
         by_dtype[dtype] = by_dtype.get(dtype, 0) + numel

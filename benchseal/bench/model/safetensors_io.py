@@ -97,6 +97,7 @@ def read_header(path: str | os.PathLike, *, rel: str | None = None) -> Safetenso
     append = tensors.append
     spans: list[tuple[int, int, str]] = []
     bits_of = DTYPE_BITS.get
+    new = tuple.__new__  # TensorInfo(...) without the generated __new__'s Python frame (~92,000 calls on a 671B checkpoint)
     for name, info in header.items():
         try:
             dtype = info["dtype"]
@@ -132,7 +133,7 @@ def read_header(path: str | os.PathLike, *, rel: str | None = None) -> Safetenso
         if end > data_bytes:
             raise bad(f"tensor '{name}' data_offsets [{begin}, {end}] are out of bounds: the data section has {data_bytes} bytes (file truncated?)")
         spans.append((begin, end, name))
-        append(TensorInfo(name, dtype, shape, numel, rel))
+        append(new(TensorInfo, (name, dtype, shape, numel, rel)))
     spans.sort()
     prev_end, prev_name = 0, None
     for begin, end, name in spans:
@@ -255,15 +256,17 @@ def read_checkpoint(root: Path, files: list[str], index: str | None = None) -> l
                 )
         files = shards
     out = [read_header(root / f, rel=f) for f in files]
-    seen: dict[str, str] = {}
-    for sf in out:
-        for t in sf.tensors:
-            if seen.setdefault(t.name, t.file) != t.file:
-                raise ModelFormatError(
-                    f"tensor '{t.name}' is stored twice, in '{seen[t.name]}' and '{t.file}'", where=str(root),
-                    hint="remove stale shards from the directory",
-                )
-    if index is not None:
+    seen = {t.name: t.file for sf in out for t in sf.tensors}
+    if len(seen) != sum(len(sf.tensors) for sf in out):  # a name stored twice (names are unique within one header)
+        seen = {}
+        for sf in out:
+            for t in sf.tensors:
+                if seen.setdefault(t.name, t.file) != t.file:
+                    raise ModelFormatError(
+                        f"tensor '{t.name}' is stored twice, in '{seen[t.name]}' and '{t.file}'", where=str(root),
+                        hint="remove stale shards from the directory",
+                    )
+    if index is not None and seen != wm:  # equal: every name maps to its shard (the usual case, compared in C)
         for name, shard in wm.items():
             if seen.get(name) != shard:
                 raise ModelFormatError(
