@@ -70,6 +70,8 @@ def test_openai_backend_never_records_the_key(tiny_llama: Path, monkeypatch: pyt
     with pytest.raises(UsageError, match="BENCHSEAL_TEST_KEY"):
         build_lms("openai", BackendOptions(model="m", base_url="http://127.0.0.1:9", api_key_env="BENCHSEAL_TEST_KEY"), {"generate"})
     monkeypatch.setenv("BENCHSEAL_TEST_KEY", "sk-secret-123")
+    probed = []  # no server here: the prompt-logprobs probe is tested against servers in the integration tier
+    monkeypatch.setattr("benchseal.evaluators.backends.probe_prompt_logprobs", lambda *a, **k: probed.append(a))
     lms = build_lms("openai", BackendOptions(model="m", base_url="http://127.0.0.1:9/v1", api_key_env="BENCHSEAL_TEST_KEY",
                                              tokenizer=str(tiny_llama)), {"generate", "loglikelihood"})
     assert lms["loglikelihood"].lm_eval_model == "local-completions"
@@ -77,6 +79,7 @@ def test_openai_backend_never_records_the_key(tiny_llama: Path, monkeypatch: pyt
     assert lms["loglikelihood"].recorded_args["base_url"] == "http://127.0.0.1:9/v1/completions"
     assert "sk-secret-123" not in json.dumps([x.recorded_args for x in lms.values()])
     assert lms["generate"].lm.header["Authorization"] == "Bearer sk-secret-123"
+    assert probed == [("http://127.0.0.1:9/v1/completions", "m", {"Authorization": "Bearer sk-secret-123"})]
 
 
 def test_parity_agreement_covers_every_subtask_of_a_group(tmp_path: Path):
