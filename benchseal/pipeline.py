@@ -337,7 +337,22 @@ class Pipeline:
             self._workload = self._build_workload()
         if s.backend.kind == "openai" and ("perf" in self.manifest.stages or self._wants_eval()):
             self._check_server()
+        if s.backend.kind == "openai" and s.eval_backend is None and "eval" in self.manifest.stages:
+            self._check_prompt_logprobs()
         return []
+
+    def _check_prompt_logprobs(self) -> None:
+        """Loglikelihood suites scored through the server need prompt logprobs: asked once here, before
+        the perf stage spends its time, rather than found missing when the eval stage starts."""
+        from benchseal.evaluators.backends import api_root, probe_prompt_logprobs
+        from benchseal.evaluators.suites import load_suite
+
+        if not any(t.scoring == "loglikelihood" for name in self._eval_suites() for t in load_suite(name).tasks):
+            return
+        _, options = self.spec.backend.eval_target(None)
+        key = os.environ.get(options["api_key_env"]) if options.get("api_key_env") else None
+        probe_prompt_logprobs(api_root(options["base_url"]) + "/completions", self.spec.backend.model,
+                              {"Authorization": f"Bearer {key}"} if key else None)
 
     def _check_eval_data(self) -> None:
         """Every suite the run evaluates exists and its data (--data-dir) matches its manifest."""

@@ -93,3 +93,21 @@ def test_eval_run_against_a_text_only_server_stops_before_scoring(run_cli, test_
     assert code == 2, err
     assert "Traceback" not in err and "does not return prompt logprobs" in " ".join(err.split())
     assert not list((tmp_path / "b").glob("eval/demo/results.json"))
+
+
+def test_run_checks_prompt_logprobs_in_preflight_before_perf(tmp_path, test_server, tiny_llama):
+    """`benchseal run` with perf and eval through one server: the probe is part of the pre-flight, so the
+    perf stage never spends its time on a run whose eval stage cannot score; exit 2, a bundle that says why."""
+    import subprocess
+    import sys
+
+    out = tmp_path / "b"
+    res = subprocess.run([sys.executable, "-m", "benchseal", "run", "hunan-2025", "--backend", "openai",
+                          "--base-url", test_server.url + "/v1", "--model", "test-model", "--model-path", str(tiny_llama),
+                          "--stages", "perf,eval", "--suite", "demo",
+                          "--workload", "demo-cpu", "--out", str(out)], capture_output=True, text=True, timeout=600)
+    assert res.returncode == 2, res.stderr[-2000:]
+    assert "Traceback" not in res.stderr and "does not return prompt logprobs" in " ".join(res.stderr.split())
+    run = json.loads((out / "run.json").read_text())
+    assert run["stages"]["perf"]["status"] != "complete" and not (out / "perf" / "requests.jsonl").exists()
+    assert "prompt logprobs" in json.dumps(run)
