@@ -31,6 +31,7 @@ _NEUTRAL = frozenset({
     "routed_scaling_factor", "topk_method", "n_group", "topk_group", "scoring_func", "aux_loss_alpha", "seq_aux",
     "ep_size", "rope_interleave", "partial_rotary_factor", "pretraining_tp", "num_nextn_predict_layers",
     "original_max_position_embeddings", "input_jitter_noise", "moe_k", "moe_norm_min",
+    "experts_per_token", "initial_context_length", "swiglu_limit", "swiglu_alpha",
 })
 
 
@@ -204,6 +205,58 @@ def _ernie45_moe_tail(c: dict[str, Any]) -> list[Item]:
     return [("lm_head.bias", c["vocab_size"])] if c["use_bias"] else []
 
 
+def _gpt_oss(c: dict[str, Any], i: int, p: str) -> list[Item]:
+    """GptOssDecoderLayer: GQA with attention_bias on q/k/v/o and one attention sink per query head
+    (self_attn.sinks); mlp.router with weight and bias; fused experts with biases (gate_up_proj is stored
+    hidden x 2*intermediate, the elements are the same). MXFP4 quantization_config only changes the storage."""
+    h, e, inter, b = c["hidden_size"], c["num_local_experts"], c["intermediate_size"], c["attention_bias"]
+    m = p + "mlp."
+    return (_gqa(p, c, qkv_bias=b, o_bias=b) + [(p + "self_attn.sinks", c["num_attention_heads"])]
+            + [(m + "router.weight", e * h), (m + "router.bias", e)]
+            + [(m + "experts.gate_up_proj", e * h * 2 * inter), (m + "experts.gate_up_proj_bias", e * 2 * inter),
+               (m + "experts.down_proj", e * inter * h), (m + "experts.down_proj_bias", e * h)]
+            + _norms(p, h))
+
+
+def _hunyuan_moe(c: dict[str, Any], i: int, p: str) -> list[Item] | None:
+    """HunYuanMoEV1DecoderLayer: GQA (attention_bias on q/k/v/o) with query_layernorm / key_layernorm of head_dim
+    (always built); every layer an MoE block: the router mlp.gate.wg (no bias), num_experts fused experts of
+    intermediate_size, and one shared MLP (mlp.shared_mlp) of intermediate_size. transformers reads neither
+    moe_intermediate_size, num_shared_expert, use_mixed_mlp_moe, use_qk_norm nor use_cla: those are accepted
+    (see :func:`_hunyuan_fields_match`) only at the values that describe the model it builds."""
+    h, e, inter, b = c["hidden_size"], c["num_experts"], c["intermediate_size"], c["attention_bias"]
+    if e <= 0:
+        return None
+    a = p + "self_attn."
+    att = _gqa(p, c, qkv_bias=b, o_bias=b) + [(a + "query_layernorm.weight", c["head_dim"]),
+                                              (a + "key_layernorm.weight", c["head_dim"])]
+    m = p + "mlp."
+    mlp = [(m + "gate.wg.weight", e * h)] + _experts(m, e, h, inter) + _mlp(m + "shared_mlp.", h, inter)
+    return att + mlp + _norms(p, h)
+
+
+def _hunyuan_fields_match(config: dict[str, Any]) -> bool:
+    """Tencent's fields that transformers' HunYuanMoEV1 does not read, at values that agree with what it builds
+    (experts and the shared MLP of intermediate_size, one shared MLP, q/k norms, no cross-layer attention);
+    moe_topk (experts per token) an int or a per-layer list of ints."""
+    inter, n = config.get("intermediate_size"), config.get("num_hidden_layers")
+
+    def values(key: str, default: Any) -> list[Any] | None:
+        v = config.get(key, default)
+        if isinstance(v, list):
+            return v if len(v) == n else None  # one per layer (transformers indexes moe_topk by layer)
+        return [v]
+
+    def each(key: str, want: Any) -> bool:
+        vs = values(key, want)
+        return vs is not None and all(type(x) is type(want) and x == want for x in vs)
+
+    k = values("moe_topk", 1)
+    return (k is not None and all(_int(x) and x > 0 for x in k) and each("moe_intermediate_size", inter)
+            and each("num_shared_expert", 1) and each("use_mixed_mlp_moe", True) and each("use_qk_norm", True)
+            and each("use_cla", False))
+
+
 _BASE = frozenset({"vocab_size", "hidden_size", "num_hidden_layers", "num_attention_heads"})
 _GQA = _BASE | {"num_key_value_heads", "head_dim", "intermediate_size"}
 _MLA = _BASE | {"intermediate_size", "moe_intermediate_size", "n_routed_experts", "n_shared_experts",
@@ -241,6 +294,12 @@ FAMILIES: dict[str, Family] = {
                            _GQA | {"use_bias", "moe_num_experts", "moe_intermediate_size", "moe_num_shared_experts",
                                    "moe_layer_start_index", "moe_layer_end_index", "moe_layer_interval"},
                            {"use_bias": False, "tie_word_embeddings": True}, True, _ernie45_moe, _ernie45_moe_tail),
+    # HunYuanMoEV1Config.head_dim defaults to None, which the attention reads as is: a head_dim is required
+    "hunyuan_v1_moe": Family("HunYuanMoEV1ForCausalLM", _GQA | {"attention_bias", "num_experts"},
+                             {"attention_bias": False, "tie_word_embeddings": False}, False, _hunyuan_moe),
+    # GptOssConfig.head_dim defaults to 64 (derived from hidden // heads only when given as null: declined here)
+    "gpt_oss": Family("GptOssForCausalLM", _GQA | {"attention_bias", "num_local_experts"},
+                      {"attention_bias": True, "tie_word_embeddings": False}, False, _gpt_oss),
     "deepseek_v2": Family("DeepseekV2ForCausalLM", _MLA | {"mlp_bias"},
                           {"attention_bias": False, "mlp_bias": False, "tie_word_embeddings": False}, True, _deepseek(False)),
     "deepseek_v3": Family("DeepseekV3ForCausalLM", _MLA, {"attention_bias": False, "tie_word_embeddings": False}, True,
@@ -248,7 +307,16 @@ FAMILIES: dict[str, Family] = {
 }
 # model_type -> family, for vendors' names of a built-in architecture (Moonshot's Kimi-K2 config.json says
 # model_type "kimi_k2" with architectures ["DeepseekV3ForCausalLM"])
+# (Tencent's "hunyuan" model_type, architectures HunYuanMoEV1ForCausalLM, is not aliased: its config.json names
+# the head width attention_head_dim, which the meta-device count reads as head_dim with a note saying so, a note
+# the analytic count cannot give; it is left to the meta-device count)
 ALIASES = {"kimi_k2": "deepseek_v3"}
+# per family: config keys checked by value (fields transformers does not read, accepted only where they agree with
+# the model it builds)
+_CHECKED: dict[str, tuple[frozenset[str], Callable[[dict[str, Any]], bool]]] = {
+    "hunyuan_v1_moe": (frozenset({"moe_intermediate_size", "num_shared_expert", "use_mixed_mlp_moe", "use_qk_norm",
+                                  "use_cla", "moe_topk"}), _hunyuan_fields_match),
+}
 # keys a family reads only as lists / optional ints (None allowed)
 _OPTIONAL_INT = frozenset({"q_lora_rank", "head_dim"})
 _LISTS = frozenset({"mlp_only_layers"})
@@ -486,11 +554,14 @@ def analytic_items(config: dict[str, Any]) -> tuple[list[Item], int, str] | None
     if found is None:
         return None
     mt, fam, alias = found
+    checked, fields_match = _CHECKED.get(mt, (frozenset(), None))
+    if fields_match is not None and not fields_match(config):
+        return None
     c: dict[str, Any] = {}
     for key, value in config.items():
         if key in fam.keys:
             c[key] = value
-        elif key not in _NEUTRAL:
+        elif key not in _NEUTRAL and key not in checked:
             return None  # a key this module does not know may change the architecture
     if config.get("model_type") != mt and not alias:
         return None
@@ -529,6 +600,9 @@ def analytic_items(config: dict[str, Any]) -> tuple[list[Item], int, str] | None
             return None  # a shape left to a default: let transformers decide
     if mt.startswith("deepseek") and not _int(config.get("num_experts_per_tok")):
         return None
+    lt = config.get("layer_types")
+    if lt is not None and not (isinstance(lt, list) and len(lt) == c["num_hidden_layers"]):
+        return None  # transformers' config validation refuses layer_types that are not one per layer
     h, n, v = c["hidden_size"], c["num_hidden_layers"], c["vocab_size"]
     items: list[Item] = [("model.embed_tokens.weight", v * h)]
     for i in range(n):

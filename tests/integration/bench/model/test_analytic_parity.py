@@ -38,7 +38,7 @@ def registered_configs() -> dict[str, dict]:
 CONFIGS = registered_configs()
 # the configs the analytic count declines (their architectures are not in analytic.FAMILIES); each is then
 # counted on the meta device, or refused as the meta-device count refuses it
-DECLINES = {"HUNYUAN_A13B", "GPT_OSS_20B", "GPT_OSS_120B", "QWEN3_NEXT_80B_A3B", "LLAMA4_SCOUT", "CHATGLM3_6B"}
+DECLINES = {"HUNYUAN_A13B", "QWEN3_NEXT_80B_A3B", "LLAMA4_SCOUT", "CHATGLM3_6B"}
 
 
 def test_the_registry_is_found():
@@ -218,6 +218,19 @@ VARIANTS: dict[str, list[dict]] = {
          "vision_config": {**_G3_VISION, "num_hidden_layers": 1, "image_size": 224, "patch_size": 16, "num_channels": 1,
                            "layer_norm_eps": 1e-6}},
     ],
+    "HUNYUAN_A13B": [
+        # transformers' own model_type (Tencent's "hunyuan" with attention_head_dim is left to the meta-device count):
+        # head_dim under its own name, per-layer lists of a 3-layer model
+        {"num_hidden_layers": 3, "model_type": "hunyuan_v1_moe", "attention_head_dim": _DROP, "head_dim": 64,
+         "moe_topk": [2, 4, 8], "moe_intermediate_size": [3072] * 3, "num_shared_expert": [1] * 3},
+        {"num_hidden_layers": 2, "model_type": "hunyuan_v1_moe", "attention_head_dim": _DROP, "head_dim": 128,
+         "attention_bias": True, "tie_word_embeddings": False, "num_experts": 8, "moe_topk": 2,
+         "moe_intermediate_size": 3072, "num_shared_expert": 1},
+        # flags at their defaults; Tencent's fields left out (transformers does not read them)
+        {"num_hidden_layers": 2, "model_type": "hunyuan_v1_moe", "attention_head_dim": _DROP, "head_dim": 128,
+         "attention_bias": _DROP, "tie_word_embeddings": _DROP, "use_cla": _DROP, "use_qk_norm": _DROP,
+         "use_mixed_mlp_moe": _DROP, "moe_intermediate_size": _DROP, "num_shared_expert": _DROP, "moe_topk": _DROP},
+    ],
     "GLM45": [
         {"num_hidden_layers": 5},
         {"num_hidden_layers": 4, "use_qk_norm": False, "attention_bias": False, "head_dim": 64},
@@ -259,6 +272,30 @@ DECLINED_VARIANTS: dict[str, list[dict]] = {
         {"vision_config": {**_G3_VISION, "model_type": "siglip2_vision_model"}},
         {"mm_tokens_per_image": 0},  # the projector divides by its square root
         {"architectures": ["Gemma3ForCausalLM"]},
+    ],
+    "HUNYUAN_A13B": [
+        *({"model_type": "hunyuan_v1_moe", "attention_head_dim": _DROP, "head_dim": 128, **change} for change in (
+            {"moe_intermediate_size": [1536] * 32},  # transformers builds experts of intermediate_size: not this model
+            {"num_shared_expert": [2] * 32},  # transformers builds one shared MLP
+            {"use_qk_norm": False},  # transformers builds the q/k norms anyway
+            {"use_cla": True},  # cross-layer attention: not built by transformers
+            {"use_mixed_mlp_moe": False},
+            {"moe_topk": [8] * 31},  # not one per layer: transformers indexes it by layer
+            {"num_experts": [64] * 32},  # a per-layer expert count: the experts tensor reads one int
+            {"head_dim": _DROP},  # head_dim left to None: transformers fails
+            {"attention_head_dim": 128},  # not read by the native implementation
+            {"num_local_experts": 64},  # an attribute_map alias of num_experts
+            {"architectures": ["HunYuanDenseV1ForCausalLM"]},
+        )),
+        {},  # Tencent's "hunyuan" model_type with attention_head_dim: left to the meta-device count
+    ],
+    "GPT_OSS_20B": [
+        {"num_hidden_layers": 2},  # layer_types of 24 entries for 2 layers: transformers refuses the config
+        {"head_dim": None},  # transformers derives hidden // heads (45): not verified here
+        {"head_dim": _DROP},  # GptOssConfig's default (64): not verified here
+        {"num_experts": 32},  # not a field transformers' gpt_oss reads
+        {"attention_bias": 1},
+        {"architectures": ["GptOssModel"]},
     ],
     "PHI35_MOE": [
         {"head_dim": None},

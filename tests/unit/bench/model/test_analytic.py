@@ -203,3 +203,43 @@ def test_gemma3_counts_siglip_projector_and_text_defaults():
 def test_gemma3_declines_what_it_does_not_understand(change):
     cfg = {k: v for k, v in {**P.GEMMA3_4B, **change}.items() if v is not None}
     assert analytic_items(cfg) is None
+
+
+_HY = {**{k: v for k, v in P.HUNYUAN_A13B.items() if k != "attention_head_dim"}, "model_type": "hunyuan_v1_moe",
+       "head_dim": 128}
+
+
+def test_hunyuan_v1_moe_counted_without_torch():
+    """Hunyuan-A13B's architecture under transformers' own model_type: every layer has 64 experts of 3072, one
+    shared MLP and the router mlp.gate.wg; q/k norms; tied embeddings. Tencent's "hunyuan" file (with
+    attention_head_dim) is left to the meta-device count, which says how it read that field."""
+    pc = count_analytic(_HY)
+    assert pc is not None and pc.total == 80_393_183_232
+    assert pc.breakdown["experts"] == 32 * 64 * 3 * 3072 * 4096 and pc.breakdown["router"] == 32 * 64 * 4096
+    assert pc.breakdown["shared_experts"] == 32 * 3 * 3072 * 4096
+    assert pc.active == pc.total - pc.breakdown["experts"] * 56 // 64 == 12_747_448_320  # 8 of 64 experts per token
+    names = dict(analytic_items(_HY)[0])
+    assert names["model.layers.0.self_attn.query_layernorm.weight"] == 128 and "lm_head.weight" not in names
+    assert analytic_items(P.HUNYUAN_A13B) is None
+
+
+@pytest.mark.parametrize("change", [{"moe_intermediate_size": [1536] * 32}, {"num_shared_expert": 2},
+                                    {"use_qk_norm": False}, {"use_cla": True}, {"moe_topk": [8] * 31},
+                                    {"attention_head_dim": 128}, {"use_mixed_mlp_moe": 1}])
+def test_hunyuan_declines_fields_transformers_would_not_build(change):
+    assert analytic_items({**_HY, **change}) is None
+
+
+def test_gpt_oss_counts_sinks_and_biases():
+    """gpt-oss-20b / -120b: q/k/v/o biases, one attention sink per head, router weight + bias, expert biases; the
+    MXFP4 quantization_config does not change the logical count (OpenAI's card: 20.91B and 116.83B)."""
+    small, big = count_analytic(P.GPT_OSS_20B), count_analytic(P.GPT_OSS_120B)
+    assert small is not None and big is not None
+    assert (small.total, big.total) == (20_914_757_184, 116_829_156_672)
+    assert small.quantization == "mxfp4"
+    names = dict(analytic_items(P.GPT_OSS_20B)[0])
+    assert names["model.layers.0.self_attn.sinks"] == 64 and names["model.layers.0.mlp.router.bias"] == 32
+    assert names["model.layers.23.mlp.experts.gate_up_proj_bias"] == 32 * 2 * 2880
+    assert names["model.layers.0.self_attn.o_proj.bias"] == 2880 and "model.layers.24.self_attn.sinks" not in names
+    # layer_types must be one per layer (transformers refuses the config otherwise)
+    assert analytic_items({**P.GPT_OSS_20B, "num_hidden_layers": 2}) is None
