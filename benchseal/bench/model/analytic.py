@@ -30,7 +30,8 @@ _NEUTRAL = frozenset({
     "output_router_logits", "router_aux_loss_coef", "router_jitter_noise", "norm_topk_prob", "num_experts_per_tok",
     "routed_scaling_factor", "topk_method", "n_group", "topk_group", "scoring_func", "aux_loss_alpha", "seq_aux",
     "ep_size", "rope_interleave", "partial_rotary_factor", "pretraining_tp", "num_nextn_predict_layers",
-    "original_max_position_embeddings", "input_jitter_noise",
+    "original_max_position_embeddings", "input_jitter_noise", "moe_k", "moe_norm_min",
+    "experts_per_token", "initial_context_length", "swiglu_limit", "swiglu_alpha",
 })
 
 
@@ -46,7 +47,8 @@ class Family:
     derived_head_dim: bool
     layers: Callable[[dict[str, Any], int, str], list[Item] | None]
     # tensors outside the layers beyond embed_tokens, norm.weight and lm_head.weight (e.g. LayerNorm biases)
-    tail: Callable[[dict[str, Any]], list[Item]] | None = None
+    # (None from it: a value this module declines)
+    tail: Callable[[dict[str, Any]], list[Item] | None] | None = None
 
 
 def _lin(name: str, out: int, inp: int, bias: bool = False) -> list[Item]:
@@ -177,6 +179,84 @@ def _phimoe_tail(c: dict[str, Any]) -> list[Item]:
     return [("model.norm.bias", c["hidden_size"])] + ([("lm_head.bias", c["vocab_size"])] if c["lm_head_bias"] else [])
 
 
+def _ernie45_moe(c: dict[str, Any], i: int, p: str) -> list[Item] | None:
+    """Ernie4_5_MoeDecoderLayer: GQA with use_bias on q/k/v/o; an MoE block where (i + 1) % moe_layer_interval == 0
+    and moe_layer_start_index <= i <= moe_layer_end_index (-1: the last layer), else a dense MLP (use_bias). The MoE
+    block: a bias-free router (mlp.gate.weight) whose moe_statics.e_score_correction_bias (1 x experts) is an
+    nn.Parameter (requires_grad False), not a buffer; fused experts of moe_intermediate_size; a shared MLP of
+    moe_num_shared_experts x moe_intermediate_size (use_bias) when moe_num_shared_experts > 0."""
+    if c["moe_layer_interval"] <= 0 or c["moe_num_experts"] <= 0:
+        return None  # transformers divides by the interval; no experts is not an MoE model: left to transformers
+    h, b = c["hidden_size"], c["use_bias"]
+    end = c["num_hidden_layers"] - 1 if c["moe_layer_end_index"] == -1 else c["moe_layer_end_index"]
+    if (i + 1) % c["moe_layer_interval"] == 0 and c["moe_layer_start_index"] <= i <= end:
+        e, m = c["moe_num_experts"], p + "mlp."
+        mlp = [(m + "gate.weight", e * h), (m + "gate.moe_statics.e_score_correction_bias", e)]
+        mlp += _experts(m, e, h, c["moe_intermediate_size"])
+        if c["moe_num_shared_experts"] > 0:
+            mlp += _mlp(m + "shared_experts.", h, c["moe_intermediate_size"] * c["moe_num_shared_experts"], bias=b)
+    else:
+        mlp = _mlp(p + "mlp.", h, c["intermediate_size"], bias=b)
+    return _gqa(p, c, qkv_bias=b, o_bias=b) + mlp + _norms(p, h)
+
+
+def _ernie45_moe_tail(c: dict[str, Any]) -> list[Item]:
+    # lm_head is nn.Linear(bias=use_bias); only its weight is tied to the embedding
+    return [("lm_head.bias", c["vocab_size"])] if c["use_bias"] else []
+
+
+def _gpt_oss(c: dict[str, Any], i: int, p: str) -> list[Item]:
+    """GptOssDecoderLayer: GQA with attention_bias on q/k/v/o and one attention sink per query head
+    (self_attn.sinks); mlp.router with weight and bias; fused experts with biases (gate_up_proj is stored
+    hidden x 2*intermediate, the elements are the same). MXFP4 quantization_config only changes the storage."""
+    h, e, inter, b = c["hidden_size"], c["num_local_experts"], c["intermediate_size"], c["attention_bias"]
+    m = p + "mlp."
+    return (_gqa(p, c, qkv_bias=b, o_bias=b) + [(p + "self_attn.sinks", c["num_attention_heads"])]
+            + [(m + "router.weight", e * h), (m + "router.bias", e)]
+            + [(m + "experts.gate_up_proj", e * h * 2 * inter), (m + "experts.gate_up_proj_bias", e * 2 * inter),
+               (m + "experts.down_proj", e * inter * h), (m + "experts.down_proj_bias", e * h)]
+            + _norms(p, h))
+
+
+def _hunyuan_moe(c: dict[str, Any], i: int, p: str) -> list[Item] | None:
+    """HunYuanMoEV1DecoderLayer: GQA (attention_bias on q/k/v/o) with query_layernorm / key_layernorm of head_dim
+    (always built); every layer an MoE block: the router mlp.gate.wg (no bias), num_experts fused experts of
+    intermediate_size, and one shared MLP (mlp.shared_mlp) of intermediate_size. transformers reads neither
+    moe_intermediate_size, num_shared_expert, use_mixed_mlp_moe, use_qk_norm nor use_cla: those are accepted
+    (see :func:`_hunyuan_fields_match`) only at the values that describe the model it builds."""
+    h, e, inter, b = c["hidden_size"], c["num_experts"], c["intermediate_size"], c["attention_bias"]
+    if e <= 0:
+        return None
+    a = p + "self_attn."
+    att = _gqa(p, c, qkv_bias=b, o_bias=b) + [(a + "query_layernorm.weight", c["head_dim"]),
+                                              (a + "key_layernorm.weight", c["head_dim"])]
+    m = p + "mlp."
+    mlp = [(m + "gate.wg.weight", e * h)] + _experts(m, e, h, inter) + _mlp(m + "shared_mlp.", h, inter)
+    return att + mlp + _norms(p, h)
+
+
+def _hunyuan_fields_match(config: dict[str, Any]) -> bool:
+    """Tencent's fields that transformers' HunYuanMoEV1 does not read, at values that agree with what it builds
+    (experts and the shared MLP of intermediate_size, one shared MLP, q/k norms, no cross-layer attention);
+    moe_topk (experts per token) an int or a per-layer list of ints."""
+    inter, n = config.get("intermediate_size"), config.get("num_hidden_layers")
+
+    def values(key: str, default: Any) -> list[Any] | None:
+        v = config.get(key, default)
+        if isinstance(v, list):
+            return v if len(v) == n else None  # one per layer (transformers indexes moe_topk by layer)
+        return [v]
+
+    def each(key: str, want: Any) -> bool:
+        vs = values(key, want)
+        return vs is not None and all(type(x) is type(want) and x == want for x in vs)
+
+    k = values("moe_topk", 1)
+    return (k is not None and all(_int(x) and x > 0 for x in k) and each("moe_intermediate_size", inter)
+            and each("num_shared_expert", 1) and each("use_mixed_mlp_moe", True) and each("use_qk_norm", True)
+            and each("use_cla", False))
+
+
 _BASE = frozenset({"vocab_size", "hidden_size", "num_hidden_layers", "num_attention_heads"})
 _GQA = _BASE | {"num_key_value_heads", "head_dim", "intermediate_size"}
 _MLA = _BASE | {"intermediate_size", "moe_intermediate_size", "n_routed_experts", "n_shared_experts",
@@ -209,6 +289,17 @@ FAMILIES: dict[str, Family] = {
                        _GQA | {"attention_bias", "use_qk_norm", "moe_intermediate_size", "n_routed_experts",
                                "n_shared_experts", "first_k_dense_replace"},
                        {"attention_bias": False, "use_qk_norm": False, "tie_word_embeddings": False}, True, _glm4_moe),
+    # Ernie4_5_MoeConfig has no head_dim field: the attention reads getattr(config, "head_dim", hidden // heads)
+    "ernie4_5_moe": Family("Ernie4_5_MoeForCausalLM",
+                           _GQA | {"use_bias", "moe_num_experts", "moe_intermediate_size", "moe_num_shared_experts",
+                                   "moe_layer_start_index", "moe_layer_end_index", "moe_layer_interval"},
+                           {"use_bias": False, "tie_word_embeddings": True}, True, _ernie45_moe, _ernie45_moe_tail),
+    # HunYuanMoEV1Config.head_dim defaults to None, which the attention reads as is: a head_dim is required
+    "hunyuan_v1_moe": Family("HunYuanMoEV1ForCausalLM", _GQA | {"attention_bias", "num_experts"},
+                             {"attention_bias": False, "tie_word_embeddings": False}, False, _hunyuan_moe),
+    # GptOssConfig.head_dim defaults to 64 (derived from hidden // heads only when given as null: declined here)
+    "gpt_oss": Family("GptOssForCausalLM", _GQA | {"attention_bias", "num_local_experts"},
+                      {"attention_bias": True, "tie_word_embeddings": False}, False, _gpt_oss),
     "deepseek_v2": Family("DeepseekV2ForCausalLM", _MLA | {"mlp_bias"},
                           {"attention_bias": False, "mlp_bias": False, "tie_word_embeddings": False}, True, _deepseek(False)),
     "deepseek_v3": Family("DeepseekV3ForCausalLM", _MLA, {"attention_bias": False, "tie_word_embeddings": False}, True,
@@ -216,11 +307,21 @@ FAMILIES: dict[str, Family] = {
 }
 # model_type -> family, for vendors' names of a built-in architecture (Moonshot's Kimi-K2 config.json says
 # model_type "kimi_k2" with architectures ["DeepseekV3ForCausalLM"])
+# (Tencent's "hunyuan" model_type, architectures HunYuanMoEV1ForCausalLM, is not aliased: its config.json names
+# the head width attention_head_dim, which the meta-device count reads as head_dim with a note saying so, a note
+# the analytic count cannot give; it is left to the meta-device count)
 ALIASES = {"kimi_k2": "deepseek_v3"}
+# per family: config keys checked by value (fields transformers does not read, accepted only where they agree with
+# the model it builds)
+_CHECKED: dict[str, tuple[frozenset[str], Callable[[dict[str, Any]], bool]]] = {
+    "hunyuan_v1_moe": (frozenset({"moe_intermediate_size", "num_shared_expert", "use_mixed_mlp_moe", "use_qk_norm",
+                                  "use_cla", "moe_topk"}), _hunyuan_fields_match),
+}
 # keys a family reads only as lists / optional ints (None allowed)
 _OPTIONAL_INT = frozenset({"q_lora_rank", "head_dim"})
 _LISTS = frozenset({"mlp_only_layers"})
-_FLAGS = frozenset({"attention_bias", "mlp_bias", "qkv_bias", "tie_word_embeddings", "use_qk_norm", "lm_head_bias"})
+_FLAGS = frozenset({"attention_bias", "mlp_bias", "qkv_bias", "tie_word_embeddings", "use_qk_norm", "lm_head_bias",
+                    "use_bias"})
 
 
 def _int(v: Any) -> bool:
@@ -306,9 +407,111 @@ def _qwen2_5_vl(config: dict[str, Any]) -> list[Item] | None:
     return items
 
 
+# --- Gemma 3 (Gemma3ForConditionalGeneration): a SigLIP vision tower, a projector and a Gemma 3 text model ----------
+# Gemma's published config.json leaves most shapes to transformers' defaults; these are the defaults of
+# Gemma3TextConfig / SiglipVisionConfig / Gemma3Config, checked against transformers in the integration tests.
+GEMMA3_TEXT_DEFAULTS: dict[str, Any] = {
+    "vocab_size": 262_208, "hidden_size": 2304, "intermediate_size": 9216, "num_hidden_layers": 26,
+    "num_attention_heads": 8, "num_key_value_heads": 4, "head_dim": 256, "attention_bias": False,
+}
+SIGLIP_VISION_DEFAULTS: dict[str, Any] = {
+    "hidden_size": 768, "intermediate_size": 3072, "num_hidden_layers": 12, "num_attention_heads": 12,
+    "num_channels": 3, "image_size": 224, "patch_size": 16, "vision_use_head": True,
+}
+GEMMA3_DEFAULTS: dict[str, Any] = {"tie_word_embeddings": True, "mm_tokens_per_image": 256}
+_GEMMA3_NEUTRAL = frozenset({"boi_token_index", "eoi_token_index", "image_token_index", "boi_token_id",
+                             "eoi_token_id", "image_token_id", "text_config", "vision_config", "mm_tokens_per_image"})
+# numerics and attention behaviour of the text model (sliding window, soft-capping, rope bases, bidirectional mask)
+_GEMMA3_TEXT_NEUTRAL = frozenset({"hidden_activation", "query_pre_attn_scalar", "final_logit_softcapping",
+                                  "attn_logit_softcapping", "use_bidirectional_attention", "rope_local_base_freq",
+                                  "sliding_window_pattern", "cache_implementation"})
+_SIGLIP_NEUTRAL = frozenset({"model_type", "torch_dtype", "dtype", "hidden_act", "layer_norm_eps", "attention_dropout",
+                             "initializer_range", "vision_use_head"})
+
+
+def _gemma3(config: dict[str, Any]) -> list[Item] | None:
+    """Gemma3Model builds ``vision_tower`` (SiglipVisionModel from vision_config), ``multi_modal_projector``
+    (mm_input_projection_weight, vision x text hidden, and an RMSNorm of the vision width) and ``language_model``
+    (Gemma3TextModel from text_config: GQA without bias unless attention_bias, q/k RMSNorm of head_dim, a gated
+    MLP, four RMSNorms per layer). lm_head is tied to the text embedding by the top-level tie_word_embeddings.
+    SigLIP: a Conv2d patch embedding with bias, a learned position embedding of (image_size // patch_size)^2
+    positions, LayerNorm (weight+bias) and biased q/k/v/out and fc1/fc2 per layer, post_layernorm, and the
+    attention-pooling head (probe, nn.MultiheadAttention, LayerNorm, MLP) when vision_use_head."""
+    tc, vc = config.get("text_config"), config.get("vision_config")
+    if not isinstance(tc, dict) or tc.get("model_type") != "gemma3_text":
+        return None  # no text_config: transformers' default text model, not checked here
+    if not isinstance(vc, dict) or vc.get("model_type") != "siglip_vision_model":
+        return None
+    for key in config:
+        if key not in _NEUTRAL and key not in _GEMMA3_NEUTRAL:
+            return None
+    top = {k: config.get(k, d) for k, d in GEMMA3_DEFAULTS.items()}
+    if type(top["tie_word_embeddings"]) is not bool or not (_int(top["mm_tokens_per_image"]) and top["mm_tokens_per_image"] > 0):
+        return None  # the projector divides by sqrt(mm_tokens_per_image)
+    for key in tc:
+        if key not in _NEUTRAL and key not in _GEMMA3_TEXT_NEUTRAL and key not in GEMMA3_TEXT_DEFAULTS:
+            return None
+    if "tie_word_embeddings" in tc and tc["tie_word_embeddings"] != top["tie_word_embeddings"]:
+        return None  # the top-level flag ties lm_head; a text_config that says otherwise is left to transformers
+    t = {k: tc.get(k, d) for k, d in GEMMA3_TEXT_DEFAULTS.items()}
+    if type(t.pop("attention_bias")) is not bool or not all(_int(x) and x > 0 for x in t.values()):
+        return None  # an explicit null (head_dim, num_key_value_heads): left to transformers
+    t["attention_bias"] = tc.get("attention_bias", False)
+    h, n = t["hidden_size"], t["num_hidden_layers"]
+    lt = tc.get("layer_types")
+    if h % t["num_attention_heads"] or (lt is not None and (not isinstance(lt, list) or len(lt) != n)):
+        return None  # transformers refuses these
+    for key in vc:
+        if key not in _SIGLIP_NEUTRAL and key not in SIGLIP_VISION_DEFAULTS:
+            return None
+    v = {k: vc.get(k, d) for k, d in SIGLIP_VISION_DEFAULTS.items()}
+    if type(v.pop("vision_use_head")) is not bool or not all(_int(x) and x > 0 for x in v.values()):
+        return None  # e.g. image_size / patch_size given as [height, width]
+    v["vision_use_head"] = vc.get("vision_use_head", True)
+    vh, vi = v["hidden_size"], v["intermediate_size"]
+    if vh % v["num_attention_heads"]:
+        return None  # SiglipAttention refuses it
+    vt = "model.vision_tower."
+    ps = v["patch_size"]
+    items: list[Item] = _lin(vt + "embeddings.patch_embedding", vh, v["num_channels"] * ps * ps, True)
+    items.append((vt + "embeddings.position_embedding.weight", (v["image_size"] // ps) ** 2 * vh))
+
+    def ln(name: str) -> list[Item]:
+        return [(name + ".weight", vh), (name + ".bias", vh)]
+
+    def mlp(p: str) -> list[Item]:
+        return _lin(p + "fc1", vi, vh, True) + _lin(p + "fc2", vh, vi, True)
+
+    for i in range(v["num_hidden_layers"]):
+        b = f"{vt}encoder.layers.{i}."
+        items += ln(b + "layer_norm1")
+        for proj in ("k_proj", "v_proj", "q_proj", "out_proj"):
+            items += _lin(b + "self_attn." + proj, vh, vh, True)
+        items += ln(b + "layer_norm2") + mlp(b + "mlp.")
+    items += ln(vt + "post_layernorm")
+    if v["vision_use_head"]:
+        hd = vt + "head."
+        items += [(hd + "probe", vh), (hd + "attention.in_proj_weight", 3 * vh * vh), (hd + "attention.in_proj_bias", 3 * vh)]
+        items += _lin(hd + "attention.out_proj", vh, vh, True) + ln(hd + "layernorm") + mlp(hd + "mlp.")
+    items += [("model.multi_modal_projector.mm_input_projection_weight", vh * h),
+              ("model.multi_modal_projector.mm_soft_emb_norm.weight", vh)]
+    lm = "model.language_model."
+    items.append((lm + "embed_tokens.weight", t["vocab_size"] * h))
+    for i in range(n):
+        p = f"{lm}layers.{i}."
+        items += _gqa(p, t, qkv_bias=t["attention_bias"], o_bias=t["attention_bias"], qk_norm="norm")
+        items += _mlp(p + "mlp.", h, t["intermediate_size"])
+        items += [(p + f"{x}_layernorm.weight", h) for x in ("input", "post_attention", "pre_feedforward", "post_feedforward")]
+    items.append((lm + "norm.weight", h))
+    if not top["tie_word_embeddings"]:
+        items.append(("lm_head.weight", t["vocab_size"] * h))
+    return items
+
+
 # model_type -> (the class, its tensors) for architectures with sub-configs (vision tower, text_config)
 MULTIMODAL: dict[str, tuple[str, Callable[[dict[str, Any]], list[Item] | None]]] = {
     "qwen2_5_vl": ("Qwen2_5_VLForConditionalGeneration", _qwen2_5_vl),
+    "gemma3": ("Gemma3ForConditionalGeneration", _gemma3),
 }
 
 
@@ -351,11 +554,14 @@ def analytic_items(config: dict[str, Any]) -> tuple[list[Item], int, str] | None
     if found is None:
         return None
     mt, fam, alias = found
+    checked, fields_match = _CHECKED.get(mt, (frozenset(), None))
+    if fields_match is not None and not fields_match(config):
+        return None
     c: dict[str, Any] = {}
     for key, value in config.items():
         if key in fam.keys:
             c[key] = value
-        elif key not in _NEUTRAL:
+        elif key not in _NEUTRAL and key not in checked:
             return None  # a key this module does not know may change the architecture
     if config.get("model_type") != mt and not alias:
         return None
@@ -394,6 +600,9 @@ def analytic_items(config: dict[str, Any]) -> tuple[list[Item], int, str] | None
             return None  # a shape left to a default: let transformers decide
     if mt.startswith("deepseek") and not _int(config.get("num_experts_per_tok")):
         return None
+    lt = config.get("layer_types")
+    if lt is not None and not (isinstance(lt, list) and len(lt) == c["num_hidden_layers"]):
+        return None  # transformers' config validation refuses layer_types that are not one per layer
     h, n, v = c["hidden_size"], c["num_hidden_layers"], c["vocab_size"]
     items: list[Item] = [("model.embed_tokens.weight", v * h)]
     for i in range(n):
@@ -405,6 +614,11 @@ def analytic_items(config: dict[str, Any]) -> tuple[list[Item], int, str] | None
     if not c["tie_word_embeddings"]:
         items.append(("lm_head.weight", v * h))
     if fam.tail is not None:
-        items += fam.tail(c)
-    buffers = sum(k for name, k in items if name.endswith("e_score_correction_bias"))
+        tail = fam.tail(c)
+        if tail is None:
+            return None
+        items += tail
+    # the router bias is a persistent buffer in DeepSeek-V3 / GLM-4.5 (mlp.gate.e_score_correction_bias); ERNIE 4.5
+    # holds it as a parameter (mlp.gate.moe_statics.e_score_correction_bias)
+    buffers = sum(k for name, k in items if name.endswith(".gate.e_score_correction_bias"))
     return items, buffers, fam.cls

@@ -38,8 +38,7 @@ def registered_configs() -> dict[str, dict]:
 CONFIGS = registered_configs()
 # the configs the analytic count declines (their architectures are not in analytic.FAMILIES); each is then
 # counted on the meta device, or refused as the meta-device count refuses it
-DECLINES = {"HUNYUAN_A13B", "GPT_OSS_20B", "GPT_OSS_120B", "QWEN3_NEXT_80B_A3B", "LLAMA4_SCOUT", "CHATGLM3_6B",
-            "ERNIE45_21B_A3B", "GEMMA3_4B"}
+DECLINES = {"HUNYUAN_A13B", "QWEN3_NEXT_80B_A3B", "LLAMA4_SCOUT", "CHATGLM3_6B"}
 
 
 def test_the_registry_is_found():
@@ -109,6 +108,19 @@ def test_flag_defaults_are_transformers_defaults(model_type):
         assert getattr(c, "head_dim", None) in (None, 64)
 
 
+def test_gemma3_defaults_are_transformers_defaults():
+    """The shapes Gemma 3's config.json leaves out take the defaults of transformers' config classes: the
+    analytic tables must say the same."""
+    from transformers.models.auto.configuration_auto import CONFIG_MAPPING
+
+    for model_type, table in (("gemma3_text", analytic.GEMMA3_TEXT_DEFAULTS),
+                              ("siglip_vision_model", analytic.SIGLIP_VISION_DEFAULTS),
+                              ("gemma3", analytic.GEMMA3_DEFAULTS)):
+        cfg = CONFIG_MAPPING[model_type]()
+        for key, default in table.items():
+            assert getattr(cfg, key) == default, (model_type, key)
+
+
 def _causal_classes(model_type):
     from transformers.models.auto.modeling_auto import MODEL_FOR_CAUSAL_LM_MAPPING_NAMES
 
@@ -139,6 +151,7 @@ def test_absent_defaults_and_variants_still_match(name):
 
 _DROP = object()  # in a variant: remove the key from the published config
 _VL_TEXT, _VL_VISION = CONFIGS["QWEN25_VL_7B"]["text_config"], CONFIGS["QWEN25_VL_7B"]["vision_config"]
+_G3_TEXT, _G3_VISION = CONFIGS["GEMMA3_4B"]["text_config"], CONFIGS["GEMMA3_4B"]["vision_config"]
 
 
 def _variant(name: str, change: dict) -> dict:
@@ -176,6 +189,48 @@ VARIANTS: dict[str, list[dict]] = {
         {"num_hidden_layers": 2, "tie_word_embeddings": True, "lm_head_bias": True},  # the bias is not tied
         {"num_hidden_layers": 3, "tie_word_embeddings": _DROP, "head_dim": 64, "num_local_experts": 4},
     ],
+    "ERNIE45_21B_A3B": [
+        # MoE every second layer from layer 0 to the last (-1), biases everywhere, untied (lm_head.bias then)
+        {"num_hidden_layers": 6, "moe_layer_interval": 2, "moe_layer_start_index": 0, "moe_layer_end_index": -1,
+         "use_bias": True, "tie_word_embeddings": False},
+        # MoE only up to layer 3, no shared experts, tied with biases (lm_head.bias is not tied)
+        {"num_hidden_layers": 6, "moe_layer_end_index": 3, "moe_num_shared_experts": 0, "use_bias": True},
+        # flags at their defaults (use_bias False, tied), head_dim derived: 2560 // 20
+        {"num_hidden_layers": 3, "head_dim": _DROP, "use_bias": _DROP, "tie_word_embeddings": _DROP},
+        {"num_hidden_layers": 4, "moe_layer_end_index": -2},  # only -1 means "the last layer": no MoE layer here
+        {"num_hidden_layers": 4, "head_dim": 64, "moe_k": 2, "moe_norm_min": 1e-6},
+    ],
+    "GEMMA3_4B": [
+        # untied, biased attention, MHA with head_dim 128, the SigLIP attention-pooling head
+        {"tie_word_embeddings": False,
+         "text_config": {**_G3_TEXT, "num_hidden_layers": 2, "attention_bias": True, "num_key_value_heads": 8, "head_dim": 128},
+         "vision_config": {**_G3_VISION, "num_hidden_layers": 2, "vision_use_head": True}},
+        # vision_use_head and num_hidden_layers of SigLIP left to their defaults (True, 12)
+        {"text_config": {**_G3_TEXT, "num_hidden_layers": 2},
+         "vision_config": {k: v for k, v in _G3_VISION.items() if k not in ("vision_use_head", "num_hidden_layers")}},
+        # every text shape at Gemma3TextConfig's defaults, SigLIP at its defaults but for depth
+        {"text_config": {"model_type": "gemma3_text"}, "vision_config": {"model_type": "siglip_vision_model", "num_hidden_layers": 2}},
+        {"tie_word_embeddings": False, "text_config": {**_G3_TEXT, "num_hidden_layers": 2, "tie_word_embeddings": False}},
+        # small widths, one input channel, mm_tokens_per_image at its default, numerics keys of Google's file
+        {"mm_tokens_per_image": _DROP,
+         "text_config": {**_G3_TEXT, "num_hidden_layers": 1, "vocab_size": 1000, "hidden_size": 512, "num_attention_heads": 4,
+                         "query_pre_attn_scalar": 256, "final_logit_softcapping": None, "rope_local_base_freq": 10000.0},
+         "vision_config": {**_G3_VISION, "num_hidden_layers": 1, "image_size": 224, "patch_size": 16, "num_channels": 1,
+                           "layer_norm_eps": 1e-6}},
+    ],
+    "HUNYUAN_A13B": [
+        # transformers' own model_type (Tencent's "hunyuan" with attention_head_dim is left to the meta-device count):
+        # head_dim under its own name, per-layer lists of a 3-layer model
+        {"num_hidden_layers": 3, "model_type": "hunyuan_v1_moe", "attention_head_dim": _DROP, "head_dim": 64,
+         "moe_topk": [2, 4, 8], "moe_intermediate_size": [3072] * 3, "num_shared_expert": [1] * 3},
+        {"num_hidden_layers": 2, "model_type": "hunyuan_v1_moe", "attention_head_dim": _DROP, "head_dim": 128,
+         "attention_bias": True, "tie_word_embeddings": False, "num_experts": 8, "moe_topk": 2,
+         "moe_intermediate_size": 3072, "num_shared_expert": 1},
+        # flags at their defaults; Tencent's fields left out (transformers does not read them)
+        {"num_hidden_layers": 2, "model_type": "hunyuan_v1_moe", "attention_head_dim": _DROP, "head_dim": 128,
+         "attention_bias": _DROP, "tie_word_embeddings": _DROP, "use_cla": _DROP, "use_qk_norm": _DROP,
+         "use_mixed_mlp_moe": _DROP, "moe_intermediate_size": _DROP, "num_shared_expert": _DROP, "moe_topk": _DROP},
+    ],
     "GLM45": [
         {"num_hidden_layers": 5},
         {"num_hidden_layers": 4, "use_qk_norm": False, "attention_bias": False, "head_dim": 64},
@@ -191,6 +246,56 @@ DECLINED_VARIANTS: dict[str, list[dict]] = {
         {"first_k_dense_replace": _DROP},  # a shape left to a default
         {"use_qk_norm": 1},
         {"architectures": ["Glm4MoeModel"]},
+    ],
+    "ERNIE45_21B_A3B": [
+        {"head_dim": None},  # getattr(config, "head_dim", ...) would read None
+        {"num_experts": 64},  # an attribute_map alias of moe_num_experts
+        {"moe_layer_end_index": None},  # transformers compares layer_idx <= None
+        {"moe_layer_interval": 0},  # transformers divides by it
+        {"moe_num_shared_experts": _DROP},  # a shape left to a default
+        {"use_bias": 1},
+        {"moe_use_aux_free": True},  # a key of Baidu's own config this module does not know
+        {"architectures": ["Ernie4_5_MoeModel"]},
+    ],
+    "GEMMA3_4B": [
+        {"text_config": _DROP},  # transformers' default text model: not checked here
+        {"vision_config": _DROP},
+        {"text_config": {**_G3_TEXT, "head_dim": None}},  # getattr would read None
+        {"text_config": {**_G3_TEXT, "num_key_value_heads": None}},
+        {"text_config": {**_G3_TEXT, "tie_word_embeddings": False}},  # disagrees with the top-level flag (default True)
+        {"text_config": {**_G3_TEXT, "hidden_act": "gelu"}, "some_new_field": 1},
+        {"text_config": {**_G3_TEXT, "num_experts": 8}},  # a key the text model does not read
+        {"text_config": {**_G3_TEXT, "layer_types": ["full_attention"]}},  # not one per layer
+        {"vision_config": {**_G3_VISION, "image_size": [896, 896]}},  # allowed by the type, not verified here
+        {"vision_config": {**_G3_VISION, "num_attention_heads": 7}},  # 1152 / 7: SigLIP refuses it
+        {"vision_config": {**_G3_VISION, "vision_use_head": 0}},
+        {"vision_config": {**_G3_VISION, "model_type": "siglip2_vision_model"}},
+        {"mm_tokens_per_image": 0},  # the projector divides by its square root
+        {"architectures": ["Gemma3ForCausalLM"]},
+    ],
+    "HUNYUAN_A13B": [
+        *({"model_type": "hunyuan_v1_moe", "attention_head_dim": _DROP, "head_dim": 128, **change} for change in (
+            {"moe_intermediate_size": [1536] * 32},  # transformers builds experts of intermediate_size: not this model
+            {"num_shared_expert": [2] * 32},  # transformers builds one shared MLP
+            {"use_qk_norm": False},  # transformers builds the q/k norms anyway
+            {"use_cla": True},  # cross-layer attention: not built by transformers
+            {"use_mixed_mlp_moe": False},
+            {"moe_topk": [8] * 31},  # not one per layer: transformers indexes it by layer
+            {"num_experts": [64] * 32},  # a per-layer expert count: the experts tensor reads one int
+            {"head_dim": _DROP},  # head_dim left to None: transformers fails
+            {"attention_head_dim": 128},  # not read by the native implementation
+            {"num_local_experts": 64},  # an attribute_map alias of num_experts
+            {"architectures": ["HunYuanDenseV1ForCausalLM"]},
+        )),
+        {},  # Tencent's "hunyuan" model_type with attention_head_dim: left to the meta-device count
+    ],
+    "GPT_OSS_20B": [
+        {"num_hidden_layers": 2},  # layer_types of 24 entries for 2 layers: transformers refuses the config
+        {"head_dim": None},  # transformers derives hidden // heads (45): not verified here
+        {"head_dim": _DROP},  # GptOssConfig's default (64): not verified here
+        {"num_experts": 32},  # not a field transformers' gpt_oss reads
+        {"attention_bias": 1},
+        {"architectures": ["GptOssModel"]},
     ],
     "PHI35_MOE": [
         {"head_dim": None},

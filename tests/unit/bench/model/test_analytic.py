@@ -146,3 +146,100 @@ def test_phimoe_counts_layernorm_and_head_biases():
     assert biased is not None and biased.total - base.total == 32 * (4096 + 2 * 1024 + 4096) + 32064 == 359_744
     tied = dict(analytic_items({**P.PHI35_MOE, "tie_word_embeddings": True, "lm_head_bias": True})[0])
     assert "lm_head.weight" not in tied and tied["lm_head.bias"] == 32064
+
+
+def test_ernie45_moe_counted_without_torch():
+    """ERNIE-4.5-21B-A3B (ernie4_5_moe): tied embeddings, MoE from layer 1 on, the router's
+    e_score_correction_bias a parameter (1 x 64) under mlp.gate.moe_statics, not a buffer."""
+    pc = count_analytic(P.ERNIE45_21B_A3B)
+    assert pc is not None and (pc.total, pc.active) == (21_825_437_888, 3_352_150_208)
+    assert pc.breakdown["router"] == 27 * (64 * 2560 + 64) and pc.breakdown["mlp"] == 3 * 2560 * 12288
+    assert pc.breakdown["shared_experts"] == 27 * 3 * 2560 * 2 * 1536
+    items, buffers, cls = analytic_items(P.ERNIE45_21B_A3B)
+    names = dict(items)
+    assert buffers == 0 and cls == "Ernie4_5_MoeForCausalLM"
+    assert names["model.layers.1.mlp.gate.moe_statics.e_score_correction_bias"] == 64
+    assert "model.layers.0.mlp.gate.weight" not in names and "lm_head.weight" not in names
+    # moe_layer_end_index 27 and -1 (the last layer) are the same model; -2 is not
+    end_last = count_analytic({**P.ERNIE45_21B_A3B, "moe_layer_end_index": -1})
+    assert end_last is not None and end_last.total == pc.total
+    # use_bias: q/k/v/o, dense and shared MLP biases, and lm_head.bias (not tied)
+    biased = dict(analytic_items({**P.ERNIE45_21B_A3B, "use_bias": True})[0])
+    assert biased["lm_head.bias"] == 103424 and "lm_head.weight" not in biased
+    assert biased["model.layers.1.mlp.shared_experts.up_proj.bias"] == 3072
+
+
+@pytest.mark.parametrize("change", [{"num_experts": 64}, {"moe_layer_end_index": None}, {"moe_layer_interval": 0},
+                                    {"use_bias": "false"}, {"head_dim": None}, {"moe_capacity": [64, 64, 64]}])
+def test_ernie45_moe_declines_what_it_does_not_understand(change):
+    assert analytic_items({**P.ERNIE45_21B_A3B, **change}) is None
+
+
+def test_gemma3_counts_siglip_projector_and_text_defaults():
+    """Gemma-3-4B (gemma3): Google's file leaves vocab, heads and head_dim to transformers' defaults (262,208;
+    8 / 4; 256). The text model's non-embedding count is the Gemma 3 report's 3,209M; the SigLIP tower and
+    projector are counted as vision; lm_head is tied."""
+    pc = count_analytic(P.GEMMA3_4B)
+    assert pc is not None and (pc.total, pc.active) == (4_300_079_472, 4_300_079_472)
+    assert pc.embedding == 262_208 * 2560 == 671_252_480
+    assert pc.breakdown["vision"] == 419_816_304 == 416_866_032 + 1152 * 2560 + 1152  # SigLIP + projector
+    assert pc.active_by_convention["no_vision_audio"] - pc.embedding == 3_209_010_688
+    names = dict(analytic_items(P.GEMMA3_4B)[0])
+    assert "lm_head.weight" not in names and "model.vision_tower.head.probe" not in names  # vision_use_head false
+    assert names["model.vision_tower.embeddings.position_embedding.weight"] == (896 // 14) ** 2 * 1152
+    assert names["model.language_model.layers.0.self_attn.q_norm.weight"] == 256
+    assert names["model.language_model.layers.33.post_feedforward_layernorm.weight"] == 2560
+
+
+@pytest.mark.parametrize("change", [
+    {"text_config": None},
+    {"vision_config": {**P.GEMMA3_4B["vision_config"], "patch_size": [14, 14]}},
+    {"text_config": {**P.GEMMA3_4B["text_config"], "head_dim": None}},
+    {"text_config": {**P.GEMMA3_4B["text_config"], "model_type": "gemma2"}},
+    {"tie_word_embeddings": "true"},
+    {"architectures": ["Gemma3ForCausalLM"]},
+    {"some_new_field": 1},
+])
+def test_gemma3_declines_what_it_does_not_understand(change):
+    cfg = {k: v for k, v in {**P.GEMMA3_4B, **change}.items() if v is not None}
+    assert analytic_items(cfg) is None
+
+
+_HY = {**{k: v for k, v in P.HUNYUAN_A13B.items() if k != "attention_head_dim"}, "model_type": "hunyuan_v1_moe",
+       "head_dim": 128}
+
+
+def test_hunyuan_v1_moe_counted_without_torch():
+    """Hunyuan-A13B's architecture under transformers' own model_type: every layer has 64 experts of 3072, one
+    shared MLP and the router mlp.gate.wg; q/k norms; tied embeddings. Tencent's "hunyuan" file (with
+    attention_head_dim) is left to the meta-device count, which says how it read that field."""
+    pc = count_analytic(_HY)
+    assert pc is not None and pc.total == 80_393_183_232
+    assert pc.breakdown["experts"] == 32 * 64 * 3 * 3072 * 4096 and pc.breakdown["router"] == 32 * 64 * 4096
+    assert pc.breakdown["shared_experts"] == 32 * 3 * 3072 * 4096
+    assert pc.active == pc.total - pc.breakdown["experts"] * 56 // 64 == 12_747_448_320  # 8 of 64 experts per token
+    names = dict(analytic_items(_HY)[0])
+    assert names["model.layers.0.self_attn.query_layernorm.weight"] == 128 and "lm_head.weight" not in names
+    assert analytic_items(P.HUNYUAN_A13B) is None
+
+
+@pytest.mark.parametrize("change", [{"moe_intermediate_size": [1536] * 32}, {"num_shared_expert": 2},
+                                    {"use_qk_norm": False}, {"use_cla": True}, {"moe_topk": [8] * 31},
+                                    {"attention_head_dim": 128}, {"use_mixed_mlp_moe": 1}])
+def test_hunyuan_declines_fields_transformers_would_not_build(change):
+    assert analytic_items({**_HY, **change}) is None
+
+
+def test_gpt_oss_counts_sinks_and_biases():
+    """gpt-oss-20b / -120b: q/k/v/o biases, one attention sink per head, router weight + bias, expert biases; the
+    MXFP4 quantization_config does not change the logical count (OpenAI's card: 20.91B and 116.83B)."""
+    small, big = count_analytic(P.GPT_OSS_20B), count_analytic(P.GPT_OSS_120B)
+    assert small is not None and big is not None
+    assert (small.total, big.total) == (20_914_757_184, 116_829_156_672)
+    assert small.quantization == "mxfp4"
+    names = dict(analytic_items(P.GPT_OSS_20B)[0])
+    assert names["model.layers.0.self_attn.sinks"] == 64 and names["model.layers.0.mlp.router.bias"] == 32
+    assert names["model.layers.23.mlp.experts.gate_up_proj_bias"] == 32 * 2 * 2880
+    assert names["model.layers.0.self_attn.o_proj.bias"] == 2880 and "model.layers.24.self_attn.sinks" not in names
+    # layer_types must be one per layer (transformers refuses the config otherwise)
+    assert analytic_items({**P.GPT_OSS_20B, "num_hidden_layers": 2}) is None
