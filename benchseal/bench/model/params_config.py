@@ -264,9 +264,10 @@ def _finish(config: dict[str, Any], items: list[tuple[str, str, int]], buffers: 
                names=[i[0] for i in items], dtype_names={})
     pc.dtype = str(dtype) if dtype else None
     pc.notes = notes + pc.notes
-    if c.get("tie_word_embeddings") is True:
-        if not pc.breakdown.get("lm_head"):  # the one matrix is also the output head (as in the header count)
-            pc.active_by_convention["no_input_embedding"] = pc.active
+    # the top-level flag is the model's (a multimodal text_config may say otherwise); a built lm_head means untied
+    tied = config["tie_word_embeddings"] if "tie_word_embeddings" in config else c.get("tie_word_embeddings")
+    if tied is True and not pc.breakdown.get("lm_head"):
+        pc.active_by_convention["no_input_embedding"] = pc.active  # the one matrix is also the output head
         pc.notes.append("tied embeddings (tie_word_embeddings=true): the output projection shares the input embedding, counted once")
     if buffers:
         pc.notes.append(f"includes {buffers:,} elements of persistent buffers that checkpoints store (e.g. router bias)")

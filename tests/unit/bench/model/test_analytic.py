@@ -243,3 +243,17 @@ def test_gpt_oss_counts_sinks_and_biases():
     assert names["model.layers.0.self_attn.o_proj.bias"] == 2880 and "model.layers.24.self_attn.sinks" not in names
     # layer_types must be one per layer (transformers refuses the config otherwise)
     assert analytic_items({**P.GPT_OSS_20B, "num_hidden_layers": 2}) is None
+
+
+def test_tied_note_follows_the_top_level_flag_and_a_built_head():
+    """A multimodal config whose text_config says tied while the model (top level) is not: a built lm_head
+    means untied, so no 'tied embeddings' note and no tied convention."""
+    from benchseal.bench.model.params_config import _finish
+
+    items = [("model.embed_tokens.weight", "float32", 1000 * 16), ("lm_head.weight", "float32", 1000 * 16),
+             ("model.norm.weight", "float32", 16)]
+    base = {"architectures": ["LlamaForCausalLM"], "model_type": "llama", "hidden_size": 16, "vocab_size": 1000}
+    untied = _finish({**base, "tie_word_embeddings": False, "text_config": {"tie_word_embeddings": True}}, items, 0, [])
+    assert not any("tied embeddings" in n for n in untied.notes)
+    tied = _finish({**base, "tie_word_embeddings": True}, items[:1] + items[2:], 0, [])
+    assert any("tied embeddings" in n for n in tied.notes) and tied.active_by_convention["no_input_embedding"] == tied.active
