@@ -307,10 +307,10 @@ FAMILIES: dict[str, Family] = {
 }
 # model_type -> family, for vendors' names of a built-in architecture (Moonshot's Kimi-K2 config.json says
 # model_type "kimi_k2" with architectures ["DeepseekV3ForCausalLM"])
-# (Tencent's "hunyuan" model_type, architectures HunYuanMoEV1ForCausalLM, is not aliased: its config.json names
-# the head width attention_head_dim, which the meta-device count reads as head_dim with a note saying so, a note
-# the analytic count cannot give; it is left to the meta-device count)
-ALIASES = {"kimi_k2": "deepseek_v3"}
+# Tencent's "hunyuan" model_type (architectures HunYuanMoEV1ForCausalLM) is transformers' hunyuan_v1_moe; its
+# config.json names the head width attention_head_dim, which params_config.count_analytic reads as head_dim with
+# the same note the meta-device count gives
+ALIASES = {"kimi_k2": "deepseek_v3", "hunyuan": "hunyuan_v1_moe"}
 # per family: config keys checked by value (fields transformers does not read, accepted only where they agree with
 # the model it builds)
 _CHECKED: dict[str, tuple[frozenset[str], Callable[[dict[str, Any]], bool]]] = {

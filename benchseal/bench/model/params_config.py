@@ -282,13 +282,24 @@ def count_analytic(config: dict[str, Any], *, where: str = "config.json") -> Par
     from benchseal.bench.model.analytic import ALIASES, analytic_items
 
     check_sizes(config, where=where)
-    found = analytic_items(config)
+    model_type = config.get("model_type")
+    cfg, synonym_notes = dict(config), []
+    if model_type in ALIASES:  # a vendor's field names, read as the meta-device count reads them (same notes)
+        for theirs, ours in _SYNONYMS:
+            if theirs in cfg:
+                if ours not in cfg:
+                    cfg[ours] = cfg[theirs]
+                    synonym_notes.append(f"config-meta: '{theirs}' read as transformers' '{ours}' ({cfg[theirs]!r})")
+                elif cfg[ours] != cfg[theirs]:
+                    return None  # two different values for one width: let the meta-device build decide
+                del cfg[theirs]
+    found = analytic_items(cfg)
     if found is None:
         return None
     items, buffers, cls_name = found
     notes = [f"counted analytically from config.json: the tensors transformers' {cls_name} creates, by arithmetic on "
-             "the config (no torch, no weights); --cross-check also builds it on the meta device and compares"]
-    model_type = config.get("model_type")
+             "the config (no torch, no weights); --cross-check also builds it on the meta device and compares",
+             *synonym_notes]
     if model_type in ALIASES:
         notes.append(f"model_type '{model_type}' is not built into transformers, but architectures names the built-in "
                      f"{cls_name}: counted as that implementation, no remote code run")
@@ -297,7 +308,7 @@ def count_analytic(config: dict[str, Any], *, where: str = "config.json") -> Par
                      "implementation instead, no remote code run")
     if "quantization_config" in config:
         notes.append("config-meta: 'quantization_config' ignored; the count is of the unquantised architecture (logical parameters)")
-    return _finish(config, [(n, "", k) for n, k in items], buffers, notes)
+    return _finish(cfg, [(n, "", k) for n, k in items], buffers, notes)
 
 
 def _differences(a: ParamCount, b: ParamCount) -> list[str]:

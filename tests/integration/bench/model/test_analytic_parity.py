@@ -38,7 +38,7 @@ def registered_configs() -> dict[str, dict]:
 CONFIGS = registered_configs()
 # the configs the analytic count declines (their architectures are not in analytic.FAMILIES); each is then
 # counted on the meta device, or refused as the meta-device count refuses it
-DECLINES = {"HUNYUAN_A13B", "QWEN3_NEXT_80B_A3B", "LLAMA4_SCOUT", "CHATGLM3_6B"}
+DECLINES = {"QWEN3_NEXT_80B_A3B", "LLAMA4_SCOUT", "CHATGLM3_6B"}
 
 
 def test_the_registry_is_found():
@@ -219,8 +219,8 @@ VARIANTS: dict[str, list[dict]] = {
                            "layer_norm_eps": 1e-6}},
     ],
     "HUNYUAN_A13B": [
-        # transformers' own model_type (Tencent's "hunyuan" with attention_head_dim is left to the meta-device count):
-        # head_dim under its own name, per-layer lists of a 3-layer model
+        # transformers' own model_type with head_dim under its own name (the published config, Tencent's "hunyuan"
+        # with attention_head_dim, is counted through the alias): per-layer lists of a 3-layer model
         {"num_hidden_layers": 3, "model_type": "hunyuan_v1_moe", "attention_head_dim": _DROP, "head_dim": 64,
          "moe_topk": [2, 4, 8], "moe_intermediate_size": [3072] * 3, "num_shared_expert": [1] * 3},
         {"num_hidden_layers": 2, "model_type": "hunyuan_v1_moe", "attention_head_dim": _DROP, "head_dim": 128,
@@ -287,7 +287,7 @@ DECLINED_VARIANTS: dict[str, list[dict]] = {
             {"num_local_experts": 64},  # an attribute_map alias of num_experts
             {"architectures": ["HunYuanDenseV1ForCausalLM"]},
         )),
-        {},  # Tencent's "hunyuan" model_type with attention_head_dim: left to the meta-device count
+        {"head_dim": 64},  # Tencent's "hunyuan" with attention_head_dim 128 and a different head_dim: which width?
     ],
     "GPT_OSS_20B": [
         {"num_hidden_layers": 2},  # layer_types of 24 entries for 2 layers: transformers refuses the config
