@@ -110,6 +110,26 @@ def _depth_exceeds(obj: Any, limit: int) -> bool:
     return False
 
 
+def read_response_bounded(resp: Any, *, limit: int, deadline_s: float, what: str) -> bytes:
+    """At most ``limit`` bytes of an HTTP response body, within ``deadline_s`` seconds in all (a socket
+    timeout bounds each read, not a server that drips a byte at a time). Raises TimeoutError or
+    ValueError (body over the limit) with ``what`` in the message."""
+    import time
+
+    end = time.monotonic() + deadline_s
+    chunks, got = [], 0
+    while True:
+        if time.monotonic() > end:
+            raise TimeoutError(f"{what} took longer than {deadline_s:g} s")
+        chunk = resp.read1(65536) if hasattr(resp, "read1") else resp.read(65536)
+        if not chunk:
+            return b"".join(chunks)
+        got += len(chunk)
+        if got > limit:
+            raise ValueError(f"{what} is larger than {limit:,} bytes")
+        chunks.append(chunk)
+
+
 def parse_json_bounded(data: str | bytes, *, where: str, max_depth: int = MAX_NESTING, error: type = ConfigError,
                        constants: bool = False) -> Any:
     """JSON from UTF-8 text (no byte-order mark, no UTF-16), with bounded nesting and integer size,

@@ -16,7 +16,8 @@ import os
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
-from benchseal.errors import ServerError, UsageError, require
+from benchseal.errors import ConfigError, ServerError, UsageError, require
+from benchseal.io import parse_json_bounded, read_response_bounded
 from benchseal.redact import redact_url, scrub
 
 PROBE_TIMEOUT_S = 30.0
@@ -170,20 +171,22 @@ def probe_prompt_logprobs(url: str, model: str, header: dict[str, str] | None, *
     secrets = [v.split(" ", 1)[-1] for v in (header or {}).values()]
     try:
         with urllib.request.urlopen(req, timeout=timeout_s) as resp:  # noqa: S310 (the user's own server URL)
-            raw = resp.read(1 << 20)
+            raw = read_response_bounded(resp, limit=8 << 20, deadline_s=timeout_s, what="the probe's reply")
     except urllib.error.HTTPError as e:
         text = scrub(e.read(2048).decode("utf-8", "replace"), secrets)
         raise UsageError(f"the server refused a prompt-logprobs request (HTTP {e.code}: {' '.join(text.split())[:200]})",
                          where=where, hint=hint) from None
+    except ValueError as e:  # a body over the limit
+        raise UsageError(f"the server's reply to a prompt-logprobs request is not usable ({e})", where=where, hint=hint) from None
     except (urllib.error.URLError, OSError, TimeoutError) as e:
         reason = getattr(e, "reason", e)
         raise ServerError(f"cannot reach the evaluation server: {scrub(str(reason), secrets)}", where=where,
                           hint="check --base-url and that the server is running") from None
     try:
-        choice = json.loads(raw)["choices"][0]
+        choice = parse_json_bounded(raw, where=where)["choices"][0]
         lp = choice["logprobs"]["token_logprobs"]
         ok = isinstance(lp, list) and len(lp) >= 2 and all(isinstance(x, (int, float)) for x in lp[1:])
-    except (ValueError, KeyError, IndexError, TypeError):
+    except (ConfigError, KeyError, IndexError, TypeError):
         ok = False
     if not ok:
         raise UsageError("the server does not return prompt logprobs (a completions request with echo and "
