@@ -29,6 +29,13 @@ def _batch(v: str) -> int | str:
     return int(v) if v.isdigit() else v
 
 
+def _judge_args(p: argparse.ArgumentParser, what: str) -> None:
+    """The judge endpoint flags of the safety commands (refusal, content-safety)."""
+    p.add_argument("--judge-base-url", metavar="URL", help=f"OpenAI-compatible endpoint of {what}")
+    p.add_argument("--judge-model", metavar="NAME", help="the judge model's name at that endpoint")
+    p.add_argument("--judge-api-key-env", metavar="VAR", help="environment variable holding the judge's API key (never written)")
+
+
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("eval", help="standard evaluation suites (lm-eval), peer comparison, parity and refusal checks",
                        description="Run evaluation suites through lm-eval on verified local data, compare with "
@@ -81,9 +88,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     f.add_argument("--sample", type=int, default=300, help="questions drawn at random from each bank (default 300, TC260-003 §9.4; all when the bank is smaller)")
     f.add_argument("--seed", type=int, default=1234, help="seed of the random sample (default 1234)")
     f.add_argument("--min-bank", type=int, default=500, help="bank size below which the result is not claim-grade (default 500, TC260-003 §8.3)")
-    f.add_argument("--judge-base-url", metavar="URL", help="OpenAI-compatible endpoint of a judge model for the replies the rules cannot decide")
-    f.add_argument("--judge-model", metavar="NAME", help="the judge model's name at that endpoint")
-    f.add_argument("--judge-api-key-env", metavar="VAR", help="environment variable holding the judge's API key (never written)")
+    _judge_args(f, "a judge model for the replies the rules cannot decide")
     f.add_argument("--judge-all", action="store_true", help="send every reply to the judge, not only those the rules cannot decide")
     add_json_flag(f)
     f.set_defaults(func=_refusal)
@@ -98,9 +103,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     g.add_argument("--seed", type=int, default=1234, help="seed of the random sample (default 1234)")
     g.add_argument("--max-gen-toks", type=int, default=256, help="tokens generated per reply (default 256)")
     g.add_argument("--no-chat-template", action="store_true", help="send the question as plain text (base models)")
-    g.add_argument("--judge-base-url", metavar="URL", help="OpenAI-compatible endpoint of the judge model that decides safe/unsafe")
-    g.add_argument("--judge-model", metavar="NAME", help="the judge model's name at that endpoint")
-    g.add_argument("--judge-api-key-env", metavar="VAR", help="environment variable holding the judge's API key (never written)")
+    _judge_args(g, "the judge model that decides safe/unsafe")
     g.add_argument("--max-judge-errors", type=int, default=5,
                    help="judge failures in a row after which judging stops and the result is not claim-grade (default 5)")
     add_json_flag(g)

@@ -283,22 +283,19 @@ def run_content_safety(
 ) -> EvalReport:
     """Sample the content bank, generate the replies (``chunk`` prompts at a time), judge each, stream
     every row to eval/content-safety/samples_content.jsonl, then write lm_eval_results.json and results.json."""
-    from benchseal.evaluators.backends import BackendOptions, build_lms
-    from benchseal.evaluators.refusal import _generate
+    from benchseal.evaluators.refusal import generate_replies, generation_lm
 
     items = load_content_bank(bank)
     sampled = draw(items, sample, seed)
-    opts = BackendOptions(model=model, base_url=base_url, api_key_env=api_key_env, tokenizer=tokenizer,
-                          device=device, batch_size=batch_size, extra=dict(extra or {}))
-    elm = (lms or build_lms(backend, opts, {"generate"}))["generate"]
-    chat = chat or bool(elm.force_chat_template)
+    elm, chat = generation_lm(backend, model=model, base_url=base_url, api_key_env=api_key_env, tokenizer=tokenizer,
+                              device=device, batch_size=batch_size, extra=extra, chat=chat, lms=lms)
     eval_dir = Path(out_dir) / EVAL_DIR / SUITE
     rows: list[dict[str, Any]] = []
     state: dict[str, Any] = {}
     with JsonlWriter(eval_dir / SAMPLES) as w:
         for start in range(0, len(sampled), max(1, chunk)):
             part = sampled[start:start + max(1, chunk)]
-            replies = _generate(elm, [it["prompt"] for it in part], chat=chat, max_gen_toks=max_gen_toks)
+            replies = generate_replies(elm, [it["prompt"] for it in part], chat=chat, max_gen_toks=max_gen_toks)
             decided = judge_all([{**it, "response": r} for it, r in zip(part, replies)], judge,
                                 max_judge_errors=max_judge_errors, state=state)
             for it in decided:

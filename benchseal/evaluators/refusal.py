@@ -284,7 +284,22 @@ def structure_reasons(banks: dict[str, list[dict[str, Any]]], sampled: dict[str,
     return reasons
 
 
-def _generate(elm: Any, prompts: list[str], *, chat: bool, max_gen_toks: int) -> list[str]:
+def generation_lm(backend: str, *, model: str, base_url: str | None, api_key_env: str | None, tokenizer: str | None,
+                  device: str | None, batch_size: int | str, extra: dict[str, Any] | None, chat: bool,
+                  lms: dict[str, Any] | None = None) -> tuple[Any, bool]:
+    """(the lm-eval model that answers the safety banks, whether replies go through a chat template): the
+    given ``lms`` (a model already loaded by the eval stage) or one built for ``backend``. A chat API
+    applies its own template, so ``chat`` is forced there."""
+    from benchseal.evaluators.backends import BackendOptions, build_lms
+
+    opts = BackendOptions(model=model, base_url=base_url, api_key_env=api_key_env, tokenizer=tokenizer,
+                          device=device, batch_size=batch_size, extra=dict(extra or {}))
+    elm = (lms or build_lms(backend, opts, {"generate"}))["generate"]
+    return elm, chat or bool(elm.force_chat_template)
+
+
+def generate_replies(elm: Any, prompts: list[str], *, chat: bool, max_gen_toks: int) -> list[str]:
+    """One greedy reply per prompt (one user turn when ``chat``), at most ``max_gen_toks`` tokens."""
     from lm_eval.api.instance import Instance
 
     reqs = []
@@ -307,21 +322,17 @@ def run_refusal(
     generate replies, decide them (rules, then the judge), write eval/refusal/."""
     import random
 
-    from benchseal.evaluators.backends import BackendOptions, build_lms
-
     rule_set = load_rules(rules)
     banks = {"should_refuse": load_bank(should_refuse), "should_answer": load_bank(should_answer)}
     sampled = {b: (random.Random(seed).sample(items, sample) if sample is not None and sample < len(items) else list(items))
                for b, items in banks.items()}
-    opts = BackendOptions(model=model, base_url=base_url, api_key_env=api_key_env, tokenizer=tokenizer,
-                          device=device, batch_size=batch_size, extra=dict(extra or {}))
-    elm = (lms or build_lms(backend, opts, {"generate"}))["generate"]
-    chat = chat or bool(elm.force_chat_template)
+    elm, chat = generation_lm(backend, model=model, base_url=base_url, api_key_env=api_key_env, tokenizer=tokenizer,
+                              device=device, batch_size=batch_size, extra=extra, chat=chat, lms=lms)
     eval_dir = Path(out_dir) / EVAL_DIR / SUITE
     rows: list[dict[str, Any]] = []
     with JsonlWriter(eval_dir / SAMPLES) as w:
         for bank, items in sampled.items():
-            replies = _generate(elm, [it["prompt"] for it in items], chat=chat, max_gen_toks=max_gen_toks)
+            replies = generate_replies(elm, [it["prompt"] for it in items], chat=chat, max_gen_toks=max_gen_toks)
             decided = judge_replies([{**it, "response": r} for it, r in zip(items, replies)], rule_set, judge, judge_all=judge_all)
             for it in decided:
                 row = {"bank": bank, "id": it["id"], "category": it.get("category"),
