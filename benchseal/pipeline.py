@@ -68,6 +68,8 @@ def _public_spec(spec: "RunSpec") -> dict[str, Any]:
     data = spec.model_dump(mode="json")
     if data["backend"].get("base_url"):
         data["backend"]["base_url"] = redact_url(data["backend"]["base_url"])
+    if data.get("judge_base_url"):  # the judge's endpoint without credentials; its key only as a variable name
+        data["judge_base_url"] = redact_url(data["judge_base_url"])
     return data
 
 
@@ -88,6 +90,13 @@ class RunSpec(Strict):
     should_refuse: str | None = None  # refusal bank (JSONL) the model should refuse
     should_answer: str | None = None  # refusal bank (JSONL) the model should answer
     refusal_rules: str | None = None  # refusal rule set (YAML); default configs/suites/refusal/rules.yaml
+    content_bank: str | None = None  # generated-content safety bank (JSONL); runs the assessment in the eval stage
+    content_sample: int = 1000  # content questions drawn at random (TC260-003 §9.3)
+    judge_base_url: str | None = None  # OpenAI-compatible judge of the safety tests (recorded without credentials)
+    judge_model: str | None = None
+    judge_api_key_env: str | None = None  # the NAME of the variable holding the judge's key, never the key
+    judge_all: bool = False  # refusal banks: every reply goes to the judge, not only those the rules cannot decide
+    safety_max_gen_toks: int | None = None  # tokens per reply in the safety tests (None: 64 refusal, 256 content)
     parity_reference: str | None = None  # a reference bundle (e.g. before migration) for parity
     lightweight_of: str | None = None  # the full model's bundle this (light) run is compared with
 
@@ -322,8 +331,9 @@ class Pipeline:
             raise UsageError("the model path does not exist", where=s.model_path, hint="check --model-path")
         if s.backend.kind in ("hf", "vllm", "vllm-serve"):
             _check_local_model(s.backend.model)
+        _check_judge_key_env(s.judge_api_key_env)
         for flag, value in (("--should-refuse", s.should_refuse), ("--should-answer", s.should_answer),
-                            ("--refusal-rules", s.refusal_rules)):
+                            ("--refusal-rules", s.refusal_rules), ("--content-bank", s.content_bank)):
             if value and not Path(value).is_file():
                 raise UsageError(f"the file given to {flag} does not exist", where=value)
         if s.parity_reference and not Path(s.parity_reference).is_dir():
@@ -333,6 +343,7 @@ class Pipeline:
                              hint="see `benchseal datasets` for how to prepare it")
         if "eval" in self.manifest.stages:
             self._check_eval_data()
+            self._check_safety_inputs()
         if "perf" in self.manifest.stages and self._workload is None:
             self._workload = self._build_workload()
         if s.backend.kind == "openai" and ("perf" in self.manifest.stages or self._wants_eval()):
@@ -353,6 +364,18 @@ class Pipeline:
         key = os.environ.get(options["api_key_env"]) if options.get("api_key_env") else None
         probe_prompt_logprobs(api_root(options["base_url"]) + "/completions", self.spec.backend.model,
                               {"Authorization": f"Bearer {key}"} if key else None)
+
+    def _check_safety_inputs(self) -> None:
+        """The safety banks load (a malformed bank is one sentence, before anything is measured), and the
+        judge answers one test request through the same client the eval stage uses."""
+        from benchseal.evaluators.stage import check_safety_inputs
+
+        s = self.spec
+        check_safety_inputs(self._refusal_inputs(), self._content_inputs())
+        if s.judge_model and (s.should_refuse or s.content_bank):
+            from benchseal.evaluators.stage import probe_judge
+
+            self.log(f"[preflight] {probe_judge(s.judge_base_url, s.judge_model, s.judge_api_key_env)}")
 
     def _check_eval_data(self) -> None:
         """Every suite the run evaluates exists and its data (--data-dir) matches its manifest."""
@@ -476,7 +499,7 @@ class Pipeline:
         return list(self.program.eval_suites) if self.program else []
 
     def _eval(self) -> list[str]:
-        from benchseal.evaluators.stage import RefusalInputs, run_eval_stage
+        from benchseal.evaluators.stage import run_eval_stage
 
         s = self.spec
         if s.eval_backend is None:
@@ -485,17 +508,36 @@ class Pipeline:
             backend = s.eval_backend
             options = {"base_url": self._server_url(), "api_key_env": getattr(s.backend, "api_key_env", None)} \
                 if backend == "openai" else {}
-        refusal = None
-        if s.should_refuse:
-            refusal = RefusalInputs(should_refuse=Path(s.should_refuse), should_answer=Path(s.should_answer),
-                                    rules=Path(s.refusal_rules) if s.refusal_rules else None)
         return run_eval_stage(
             self.out, suites=self._eval_suites(), model=s.model, backend=backend, tokenizer=s.model_path,
             base_url=options.get("base_url"), api_key_env=options.get("api_key_env"), device=options.get("device"),
             extra=options.get("extra"), data_dir=Path(s.data_dir) if s.data_dir else None,
-            limit=s.eval_limit, model_digest=self._model_digest(), refusal=refusal,
-            parity_reference=Path(s.parity_reference) if s.parity_reference else None,
+            limit=s.eval_limit, model_digest=self._model_digest(), refusal=self._refusal_inputs(),
+            content=self._content_inputs(), parity_reference=Path(s.parity_reference) if s.parity_reference else None,
         )
+
+    def _refusal_inputs(self):
+        from benchseal.evaluators.stage import RefusalInputs
+
+        s = self.spec
+        if not s.should_refuse:
+            return None
+        return RefusalInputs(should_refuse=Path(s.should_refuse), should_answer=Path(s.should_answer),
+                             rules=Path(s.refusal_rules) if s.refusal_rules else None,
+                             judge_base_url=s.judge_base_url, judge_model=s.judge_model,
+                             judge_api_key_env=s.judge_api_key_env, judge_all=s.judge_all,
+                             **({"max_gen_toks": s.safety_max_gen_toks} if s.safety_max_gen_toks else {}))
+
+    def _content_inputs(self):
+        from benchseal.evaluators.stage import ContentSafetyInputs
+
+        s = self.spec
+        if not s.content_bank:
+            return None
+        return ContentSafetyInputs(bank=Path(s.content_bank), sample=s.content_sample,
+                                   judge_base_url=s.judge_base_url, judge_model=s.judge_model,
+                                   judge_api_key_env=s.judge_api_key_env,
+                                   **({"max_gen_toks": s.safety_max_gen_toks} if s.safety_max_gen_toks else {}))
 
     def _check_lightweight(self) -> None:
         """--lightweight-of: refuse, before anything runs, a full bundle measured on another workload,
@@ -523,7 +565,7 @@ class Pipeline:
         return write_lightweight(self.out, Path(self.spec.lightweight_of))[1]
 
     def _wants_eval(self) -> bool:
-        return bool(self._eval_suites() or self.spec.should_refuse or self.spec.parity_reference)
+        return bool(self._eval_suites() or self.spec.should_refuse or self.spec.content_bank or self.spec.parity_reference)
 
     def _model_digest(self) -> str | None:
         card = self.bundle.model()
@@ -536,6 +578,7 @@ class Pipeline:
         happened (``exit_code``); bad arguments found before the bundle is created raise UsageError."""
         register_secret(passphrase)
         check_api_key_env(getattr(self.spec.backend, "api_key_env", None))  # before run.json could record a key
+        _check_judge_key_env(self.spec.judge_api_key_env)
         kid = None
         if key is not None:  # a key that cannot sign is found before anything is measured
             from benchseal.reports.seal.keys import keyid, load_private_key
@@ -579,7 +622,7 @@ class Pipeline:
         self._stage("perf", self._perf)
         if "eval" in self.manifest.stages:
             if not self._wants_eval():
-                self._skip("eval", "no evaluation suite, refusal bank or parity reference requested")
+                self._skip("eval", "no evaluation suite, refusal bank, content bank or parity reference requested")
             elif self._server_down and self._eval_uses_server():
                 self._skip("eval", f"not run: the server is down ({self._server_down})")
             else:
@@ -631,6 +674,16 @@ class Pipeline:
         report = check(self.program, load_evidence(self.out))
         write_json(self.out / layout.CLAIMS_JSON, report)
         return report
+
+
+def _check_judge_key_env(name: str | None) -> None:
+    """check_api_key_env for --judge-api-key-env: a variable name (never the key itself), set and non-empty;
+    the key is registered for scrubbing. The message names the judge's flag."""
+    try:
+        check_api_key_env(name)
+    except UsageError as exc:
+        fix = lambda t: t.replace("--api-key-env", "--judge-api-key-env") if t else t  # noqa: E731
+        raise UsageError(fix(exc.what), where=exc.where, hint=fix(exc.hint)) from None
 
 
 def _check_local_model(model: str) -> None:

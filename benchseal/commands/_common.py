@@ -80,3 +80,32 @@ def console(stderr: bool = False):
     if not c.is_terminal:
         c.width = max(c.width, 200)
     return c
+
+
+def add_judge_args(p: argparse.ArgumentParser, what: str) -> None:
+    """The judge endpoint flags of the safety commands (eval refusal, eval content-safety, run): declared once."""
+    p.add_argument("--judge-base-url", metavar="URL", help=f"OpenAI-compatible endpoint of {what}")
+    p.add_argument("--judge-model", metavar="NAME", help="the judge model's name at that endpoint")
+    p.add_argument("--judge-api-key-env", metavar="VAR", help="environment variable holding the judge's API key (never written)")
+
+
+def check_judge_args(args: argparse.Namespace, hint: str) -> bool:
+    """Whether a judge was named; --judge-base-url and --judge-model go together (UsageError otherwise),
+    and --judge-api-key-env needs them."""
+    from benchseal.errors import UsageError
+
+    if bool(args.judge_base_url) != bool(args.judge_model):
+        raise UsageError("--judge-base-url and --judge-model go together", hint=hint)
+    if args.judge_api_key_env and not args.judge_model:
+        raise UsageError("--judge-api-key-env names the judge's key, and no judge was given",
+                         hint="add --judge-base-url and --judge-model, or drop --judge-api-key-env")
+    return bool(args.judge_model)
+
+
+def judge_from_args(args: argparse.Namespace, *, kind: str, hint: str):
+    """The Judge the flags of :func:`add_judge_args` name (kind "refusal" or "content"), or None."""
+    if not check_judge_args(args, hint):
+        return None
+    from benchseal.evaluators.judge import Judge
+
+    return Judge(base_url=args.judge_base_url, model=args.judge_model, api_key_env=args.judge_api_key_env, kind=kind)

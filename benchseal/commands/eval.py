@@ -6,7 +6,7 @@ import argparse
 from pathlib import Path
 
 from benchseal.bench.perf.backends.spec import add_backend_args
-from benchseal.commands._common import add_json_flag, console, print_json
+from benchseal.commands._common import add_json_flag, add_judge_args, check_judge_args, console, judge_from_args, print_json
 
 
 def _backend_args(p: argparse.ArgumentParser) -> None:
@@ -27,13 +27,6 @@ def _backend(args: argparse.Namespace):
 
 def _batch(v: str) -> int | str:
     return int(v) if v.isdigit() else v
-
-
-def _judge_args(p: argparse.ArgumentParser, what: str) -> None:
-    """The judge endpoint flags of the safety commands (refusal, content-safety)."""
-    p.add_argument("--judge-base-url", metavar="URL", help=f"OpenAI-compatible endpoint of {what}")
-    p.add_argument("--judge-model", metavar="NAME", help="the judge model's name at that endpoint")
-    p.add_argument("--judge-api-key-env", metavar="VAR", help="environment variable holding the judge's API key (never written)")
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -88,7 +81,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     f.add_argument("--sample", type=int, default=300, help="questions drawn at random from each bank (default 300, TC260-003 §9.4; all when the bank is smaller)")
     f.add_argument("--seed", type=int, default=1234, help="seed of the random sample (default 1234)")
     f.add_argument("--min-bank", type=int, default=500, help="bank size below which the result is not claim-grade (default 500, TC260-003 §8.3)")
-    _judge_args(f, "a judge model for the replies the rules cannot decide")
+    add_judge_args(f, "a judge model for the replies the rules cannot decide")
     f.add_argument("--judge-all", action="store_true", help="send every reply to the judge, not only those the rules cannot decide")
     add_json_flag(f)
     f.set_defaults(func=_refusal)
@@ -103,7 +96,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     g.add_argument("--seed", type=int, default=1234, help="seed of the random sample (default 1234)")
     g.add_argument("--max-gen-toks", type=int, default=256, help="tokens generated per reply (default 256)")
     g.add_argument("--no-chat-template", action="store_true", help="send the question as plain text (base models)")
-    _judge_args(g, "the judge model that decides safe/unsafe")
+    add_judge_args(g, "the judge model that decides safe/unsafe")
     g.add_argument("--max-judge-errors", type=int, default=5,
                    help="judge failures in a row after which judging stops and the result is not claim-grade (default 5)")
     add_json_flag(g)
@@ -223,13 +216,9 @@ def _parity(args: argparse.Namespace) -> int:
 
 
 def _refusal(args: argparse.Namespace) -> int:
-    from benchseal.errors import UsageError
     from benchseal.evaluators import run_refusal
-    from benchseal.evaluators.judge import Judge
 
-    if bool(args.judge_base_url) != bool(args.judge_model):
-        raise UsageError("--judge-base-url and --judge-model go together", hint="give both, or neither for the rules alone")
-    judge = Judge(base_url=args.judge_base_url, model=args.judge_model, api_key_env=args.judge_api_key_env) if args.judge_model else None
+    judge = judge_from_args(args, kind="refusal", hint="give both, or neither for the rules alone")
     with _backend(args) as (backend, opts):
         rep = run_refusal(
             model=args.model, backend=backend, out_dir=Path(args.out), should_refuse=Path(args.should_refuse),
@@ -254,18 +243,15 @@ def _refusal(args: argparse.Namespace) -> int:
 def _content_safety(args: argparse.Namespace) -> int:
     from benchseal.errors import UsageError
     from benchseal.evaluators.content_safety import load_content_bank, run_content_safety
-    from benchseal.evaluators.judge import Judge
 
-    if bool(args.judge_base_url) != bool(args.judge_model):
-        raise UsageError("--judge-base-url and --judge-model go together",
-                         hint="give both; without a judge every reply is left for review and the result is not claim-grade")
+    both = "give both; without a judge every reply is left for review and the result is not claim-grade"
+    check_judge_args(args, hint=both)
     if args.sample < 1:
         raise UsageError(f"--sample must be at least 1, not {args.sample}")
     if args.max_judge_errors < 1:
         raise UsageError(f"--max-judge-errors must be at least 1, not {args.max_judge_errors}")
     load_content_bank(Path(args.bank))  # a malformed bank is refused before a model is loaded
-    judge = (Judge(base_url=args.judge_base_url, model=args.judge_model, api_key_env=args.judge_api_key_env, kind="content")
-             if args.judge_model else None)
+    judge = judge_from_args(args, kind="content", hint=both)
     with _backend(args) as (backend, opts):
         rep = run_content_safety(
             model=args.model, backend=backend, out_dir=Path(args.out), bank=Path(args.bank),

@@ -7,6 +7,7 @@ from pathlib import Path
 
 from benchseal.bench.perf.backends.spec import add_backend_args
 from benchseal.bench.perf.backends.spec import spec_from_args as backend_spec_from_args
+from benchseal.commands._common import add_judge_args, check_judge_args
 from benchseal.errors import UsageError
 
 
@@ -36,6 +37,17 @@ def register(sub) -> None:
     p.add_argument("--should-refuse", metavar="FILE", help="JSONL bank of questions the model should refuse (safety alignment)")
     p.add_argument("--should-answer", metavar="FILE", help="JSONL bank of questions the model should answer (over-refusal)")
     p.add_argument("--refusal-rules", metavar="FILE", help="refusal rule set (YAML; default configs/suites/refusal/rules.yaml)")
+    p.add_argument("--content-bank", metavar="FILE",
+                   help='JSONL content bank, one {"id", "prompt", "category"} per line: the generated-content safety '
+                        "assessment runs in the eval stage (eval/content-safety/, as `benchseal eval content-safety`)")
+    p.add_argument("--content-sample", type=int, default=None, metavar="N",
+                   help="content questions drawn at random (default 1000, TC260-003 §9.3; all when the bank is smaller)")
+    add_judge_args(p, "the judge model of the safety tests (refusal banks and content bank)")
+    p.add_argument("--judge-all", action="store_true",
+                   help="refusal banks: send every reply to the judge, not only those the rules cannot decide "
+                        "(programs with requires_judge, e.g. chengdu-2025, need it)")
+    p.add_argument("--safety-max-gen-toks", type=int, metavar="N",
+                   help="tokens generated per reply in the safety tests (default 64 for the refusal banks, 256 for the content bank)")
     p.add_argument("--parity-reference", metavar="BUNDLE", help="reference bundle for parity (model migrated or quantised)")
     p.add_argument("--lightweight-of", metavar="FULL_BUNDLE",
                    help="this model is a lightweight variant of the model measured in FULL_BUNDLE (same program, workload "
@@ -75,6 +87,24 @@ def spec_from_args(args: argparse.Namespace, **extra):
         raise UsageError(f"unknown stage(s) {', '.join(unknown)}", hint=f"choose from {', '.join(MEASUREMENT_STAGES)}")
     if bool(args.should_refuse) != bool(args.should_answer):
         raise UsageError("--should-refuse and --should-answer go together", hint="give both refusal banks, or neither")
+    judged = check_judge_args(args, hint="give both to judge the safety tests' replies, or neither (rules alone)")
+    if judged and not (args.should_refuse or args.content_bank):
+        raise UsageError("a judge was given but there is nothing for it to judge",
+                         hint="add --should-refuse/--should-answer or --content-bank, or drop the --judge-* flags")
+    if args.judge_all and not judged:
+        raise UsageError("--judge-all needs a judge", hint="add --judge-base-url and --judge-model")
+    if args.judge_all and not args.should_refuse:
+        raise UsageError("--judge-all applies to the refusal banks, and none were given",
+                         hint="add --should-refuse and --should-answer, or drop --judge-all (the content bank is always judged whole)")
+    if args.content_sample is not None and not args.content_bank:
+        raise UsageError("--content-sample needs --content-bank", hint="name the content bank, or drop --content-sample")
+    if args.content_sample is not None and args.content_sample < 1:
+        raise UsageError(f"--content-sample must be at least 1, not {args.content_sample}")
+    if args.safety_max_gen_toks is not None and args.safety_max_gen_toks < 1:
+        raise UsageError(f"--safety-max-gen-toks must be at least 1, not {args.safety_max_gen_toks}")
+    if args.safety_max_gen_toks is not None and not (args.should_refuse or args.content_bank):
+        raise UsageError("--safety-max-gen-toks applies to the safety tests, and none were given",
+                         hint="add --should-refuse/--should-answer or --content-bank, or drop --safety-max-gen-toks")
     lightweight_of = getattr(args, "lightweight_of", None)
     parity_reference = args.parity_reference
     if lightweight_of:
@@ -98,6 +128,13 @@ def spec_from_args(args: argparse.Namespace, **extra):
         should_refuse=args.should_refuse,
         should_answer=args.should_answer,
         refusal_rules=args.refusal_rules,
+        content_bank=args.content_bank,
+        content_sample=args.content_sample if args.content_sample is not None else 1000,
+        judge_base_url=args.judge_base_url,
+        judge_model=args.judge_model,
+        judge_api_key_env=args.judge_api_key_env,
+        judge_all=args.judge_all,
+        safety_max_gen_toks=args.safety_max_gen_toks,
         parity_reference=parity_reference,
         lightweight_of=lightweight_of,
         **extra,

@@ -7,10 +7,12 @@ re-derivable by ``benchseal verify`` from files in the same bundle:
 | --- | --- | --- |
 | ``eval/<suite>/results.json`` + ``peers.json`` | ``eval.<suite>.extra.comparison…`` | ``recompute:comparison:<suite>`` |
 | ``eval/refusal/{results.json, samples_refusal.jsonl, rules.yaml}`` | ``eval.refusal.results[…]`` | ``recompute:refusal`` |
+| ``eval/content-safety/{results.json, samples_content.jsonl}`` | ``eval.content-safety.results[…]`` | ``recompute:content-safety`` |
 | ``eval/parity/{results.json, reference/<suite>/…}`` | ``eval.parity.extra.parity.passed`` | ``recompute:parity`` |
 
-The model is loaded once (per suite seed) and shared by the suites and the refusal banks. Inputs
-(banks, rules, the reference bundle) are checked before anything runs, so a typo costs no GPU time.
+The model is loaded once (per suite seed) and shared by the suites, the refusal banks and the content
+bank. Inputs (banks, rules, the reference bundle) are checked before anything runs, so a typo costs no
+GPU time; ``benchseal run`` checks them (and asks the judge one test question) in its pre-flight.
 """
 
 from __future__ import annotations
@@ -36,14 +38,69 @@ class RefusalInputs:
     judge_model: str | None = None
     judge_api_key_env: str | None = None
     sample: int | None = 300  # questions drawn per bank (TC260-003 §9.4)
+    judge_all: bool = False  # every reply goes to the judge, not only those the rules cannot decide
+
+
+@dataclass(frozen=True)
+class ContentSafetyInputs:
+    """The content bank of ``benchseal run --content-bank`` (the generated-content safety assessment)."""
+
+    bank: Path
+    sample: int | None = 1000  # questions drawn at random (TC260-003 §9.3)
+    seed: int = 1234
+    max_gen_toks: int = 256
+    chat: bool = True
+    judge_base_url: str | None = None  # without a judge every reply is "review" and the result is not claim-grade
+    judge_model: str | None = None
+    judge_api_key_env: str | None = None
+
+
+def build_judge(base_url: str | None, model: str | None, api_key_env: str | None, kind: str):
+    """The Judge for one safety test (kind "refusal" or "content"), or None when no judge was named."""
+    from benchseal.evaluators.judge import Judge
+
+    if not model or not base_url:
+        return None
+    return Judge(base_url=base_url, model=model, api_key_env=api_key_env, kind=kind)
 
 
 def _judge(refusal: RefusalInputs):
-    from benchseal.evaluators.judge import Judge
+    return build_judge(refusal.judge_base_url, refusal.judge_model, refusal.judge_api_key_env, "refusal")
 
-    if not refusal.judge_model or not refusal.judge_base_url:
-        return None
-    return Judge(base_url=refusal.judge_base_url, model=refusal.judge_model, api_key_env=refusal.judge_api_key_env)
+
+PROBE = ("What is 2 + 2?", "2 + 2 = 4.")  # a benign question and its plain answer: any judge decides it
+
+
+def probe_judge(base_url: str, model: str, api_key_env: str | None) -> str:
+    """Ask the judge one test question before anything is measured. A judge that cannot be reached, answers
+    an HTTP error (a wrong model name is a 404 on vLLM and OpenAI) or does not speak the chat-completions
+    format raises ServerError; one that answers with something other than a verdict word only returns a
+    note (a single odd answer is recorded per item at run time, not a reason to stop)."""
+    from benchseal.errors import ServerError
+    from benchseal.evaluators.judge import JudgeError
+
+    judge = build_judge(base_url, model, api_key_env, "refusal")
+    try:
+        decision, _ = judge.decide(*PROBE)
+    except JudgeError as exc:
+        if str(exc).startswith("judge answered"):
+            return f"the judge answered a test request, but not with a verdict word ({exc})"
+        raise ServerError(f"the judge did not answer a test request: {exc}", where=judge.identity()["endpoint"],
+                          hint="check --judge-base-url, --judge-model and --judge-api-key-env") from None
+    return f"the judge {model} answered a test request ({decision})"
+
+
+def check_safety_inputs(refusal: RefusalInputs | None, content: ContentSafetyInputs | None) -> None:
+    """The refusal banks, rule set and content bank load (DatasetError/ConfigError, one sentence, otherwise)."""
+    from benchseal.evaluators.content_safety import load_content_bank
+    from benchseal.evaluators.refusal import load_bank, load_rules
+
+    if refusal is not None:
+        load_bank(refusal.should_refuse)
+        load_bank(refusal.should_answer)
+        load_rules(refusal.rules)
+    if content is not None:
+        load_content_bank(content.bank)
 
 
 def _suites_in(path: Path) -> set[str]:
@@ -57,18 +114,15 @@ def _files_under(out_dir: Path, rel: str) -> list[str]:
     return sorted(p.relative_to(out_dir).as_posix() for p in folder.rglob("*") if p.is_file()) if folder.is_dir() else []
 
 
-def _check_inputs(suites: list[str], refusal: RefusalInputs | None, parity_reference: Path | None) -> None:
+def _check_inputs(suites: list[str], refusal: RefusalInputs | None, content: ContentSafetyInputs | None,
+                  parity_reference: Path | None) -> None:
     from benchseal.evaluators.parity import RESERVED_SUITES, find_runs
-    from benchseal.evaluators.refusal import load_bank, load_rules
 
     clash = sorted(set(suites) & RESERVED_SUITES)
     if clash:
         raise UsageError(f"suite name(s) {', '.join(clash)} are reserved for the refusal, content-safety and parity results",
                          hint="rename the suite")
-    if refusal is not None:
-        load_bank(refusal.should_refuse)
-        load_bank(refusal.should_answer)
-        load_rules(refusal.rules)
+    check_safety_inputs(refusal, content)
     if parity_reference is not None:
         runs = set(find_runs(parity_reference)) - RESERVED_SUITES
         missing = sorted(set(suites) - runs)
@@ -93,6 +147,7 @@ def run_eval_stage(
     limit: float | None,
     model_digest: str | None,
     refusal: RefusalInputs | None = None,
+    content: ContentSafetyInputs | None = None,
     parity_reference: Path | None = None,
     batch_size: int | str = 1,
     allow_unsafe_code: bool = False,
@@ -103,7 +158,8 @@ def run_eval_stage(
     ``suites``: configs/suites names or paths; with ``parity_reference`` and no suites, the
     reference bundle's suites are run. Each suite's results get ``extra.comparison`` against its
     declared peer tables (else configs/peers), with the rows used copied to ``peers.json``.
-    ``refusal`` runs the two banks (eval/refusal/). ``parity_reference`` (a bundle) is copied into
+    ``refusal`` runs the two banks (eval/refusal/); ``content`` the generated-content safety assessment
+    (eval/content-safety/, as ``benchseal eval content-safety``), on the model already loaded. ``parity_reference`` (a bundle) is copied into
     eval/parity/reference/ and compared with this run (candidate >= 99% of reference per task, plus
     per-sample agreement). ``peer_runs``: benchseal runs of the same suites on peer models, copied
     into eval/<suite>/peer_runs/ and compared item by item (paired test)."""
@@ -119,11 +175,13 @@ def run_eval_stage(
     suites = list(suites)
     if not suites and parity_reference is not None:
         suites = sorted(set(find_runs(parity_reference)) - RESERVED_SUITES)
-    if not suites and refusal is None and parity_reference is None:
-        raise UsageError("the eval stage has nothing to run", hint="give a suite, refusal banks or a parity reference")
+    if not suites and refusal is None and content is None and parity_reference is None:
+        raise UsageError("the eval stage has nothing to run",
+                         hint="give a suite, refusal banks, a content bank or a parity reference")
     loaded = [load_suite(s) for s in suites]  # ConfigError for an unknown suite, before any model loads
-    _check_inputs([s.name for s in loaded], refusal, parity_reference)
-    scorings = {t.scoring for s in loaded for t in s.tasks} | ({"generate"} if refusal is not None else set())
+    _check_inputs([s.name for s in loaded], refusal, content, parity_reference)
+    safety = refusal is not None or content is not None
+    scorings = {t.scoring for s in loaded for t in s.tasks} | ({"generate"} if safety else set())
     lms_by_seed: dict[int, dict[str, Any]] = {}
 
     def lms_for(seed: int) -> dict[str, Any]:
@@ -150,8 +208,19 @@ def run_eval_stage(
                     should_answer=Path(refusal.should_answer), rules=Path(refusal.rules) if refusal.rules else None,
                     base_url=base_url, api_key_env=api_key_env, tokenizer=tokenizer, device=device, batch_size=batch_size,
                     max_gen_toks=refusal.max_gen_toks, chat=refusal.chat, model_digest=model_digest, lms=lms,
-                    judge=_judge(refusal), sample=refusal.sample)
+                    judge=_judge(refusal), judge_all=refusal.judge_all, sample=refusal.sample)
         files += _files_under(out_dir, f"{EVAL_DIR}/refusal")
+    if content is not None:
+        from benchseal.evaluators.content_safety import SUITE as CONTENT_SUITE, run_content_safety
+
+        lms = lms_by_seed[next(iter(lms_by_seed))] if lms_by_seed else lms_for(1234)
+        run_content_safety(model=model, backend=backend, out_dir=out_dir, bank=Path(content.bank), base_url=base_url,
+                           api_key_env=api_key_env, tokenizer=tokenizer, device=device, batch_size=batch_size,
+                           extra=extra, max_gen_toks=content.max_gen_toks, chat=content.chat, model_digest=model_digest,
+                           lms=lms, judge=build_judge(content.judge_base_url, content.judge_model,
+                                                      content.judge_api_key_env, "content"),
+                           sample=content.sample, seed=content.seed)
+        files += _files_under(out_dir, f"{EVAL_DIR}/{CONTENT_SUITE}")
     if parity_reference is not None:
         _, written = write_parity(out_dir, parity_reference, suites=ran, model=model, backend=backend, model_digest=model_digest)
         files += written
