@@ -83,6 +83,7 @@ class RunSpec(Strict):
     eval_suites: list[str] | None = None  # default: the program's suites
     eval_backend: str | None = None  # default: the backend's own (hf, vllm; openai for servers)
     eval_limit: float | None = None
+    allow_unsafe_code: bool = False  # suites that execute model-written code (HumanEval) may run
     data_dir: str | None = None
     stages: list[str] = Field(default_factory=lambda: list(MEASUREMENT_STAGES))
     trust_remote_code: bool = False
@@ -384,6 +385,10 @@ class Pipeline:
 
         for name in self._eval_suites():
             suite = load_suite(name)
+            unsafe = [t.task for t in suite.tasks if t.unsafe_code]
+            if unsafe and not self.spec.allow_unsafe_code:
+                raise UsageError(f"suite '{suite.name}' runs model-written code ({', '.join(unsafe)})",
+                                 hint="run it only in a disposable sandbox, with --allow-unsafe-code")
             data_dir = Path(self.spec.data_dir) if self.spec.data_dir else suite.default_data_dir()
             if data_dir is None:
                 raise UsageError(f"suite '{suite.name}' needs --data-dir",
@@ -513,6 +518,7 @@ class Pipeline:
             base_url=options.get("base_url"), api_key_env=options.get("api_key_env"), device=options.get("device"),
             extra=options.get("extra"), data_dir=Path(s.data_dir) if s.data_dir else None,
             limit=s.eval_limit, model_digest=self._model_digest(), refusal=self._refusal_inputs(),
+            allow_unsafe_code=s.allow_unsafe_code,
             content=self._content_inputs(), parity_reference=Path(s.parity_reference) if s.parity_reference else None,
         )
 

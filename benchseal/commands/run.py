@@ -33,6 +33,8 @@ def register(sub) -> None:
     p.add_argument("--eval-backend", choices=["hf", "vllm", "openai"])
     p.add_argument("--data-dir", help="local evaluation data directory (see `benchseal datasets`)")
     p.add_argument("--limit", type=float, help="evaluate only N docs per task (marks the eval not claim-grade)")
+    p.add_argument("--allow-unsafe-code", action="store_true",
+                   help="let suites that execute model-written code run (HumanEval); only in a disposable sandbox")
     p.add_argument("--stages", help="measurement stages to run, e.g. hw,model,perf,eval (default: the program's stages)")
     p.add_argument("--should-refuse", metavar="FILE", help="JSONL bank of questions the model should refuse (safety alignment)")
     p.add_argument("--should-answer", metavar="FILE", help="JSONL bank of questions the model should answer (over-refusal)")
@@ -121,6 +123,7 @@ def spec_from_args(args: argparse.Namespace, **extra):
         eval_suites=args.suites,
         eval_backend=args.eval_backend,
         eval_limit=args.limit,
+        allow_unsafe_code=args.allow_unsafe_code,
         data_dir=args.data_dir,
         stages=stages,
         trust_remote_code=args.trust_remote_code,

@@ -191,3 +191,29 @@ def test_a_judge_answering_without_a_verdict_word_is_only_noted(tmp_path, monkey
     monkeypatch.setattr(stage, "build_judge", lambda *a, **k: Odd())
     note = stage.probe_judge("http://127.0.0.1:9/v1", "j", None)
     assert "not with a verdict word" in note
+
+
+def test_a_suite_that_executes_code_needs_allow_unsafe_code_before_anything_runs(tmp_path, monkeypatch):
+    """HumanEval in `run --suite humaneval`: refused in the pre-flight unless --allow-unsafe-code, with the
+    flag `run` itself takes (it used to point at a flag only `eval run` had)."""
+    p, _ = _pipeline(tmp_path)
+    p.spec.eval_suites = ["humaneval"]
+    _stop_after_preflight(p, monkeypatch)
+    assert p.run().exit_code == 2
+    err = json.loads((p.out / layout.RUN_JSON).read_text())["stages"]["preflight"]["error"]
+    assert "suite 'humaneval' runs model-written code (humaneval)" in err and "--allow-unsafe-code" in err
+    (tmp_path / "q").mkdir()
+    q, _ = _pipeline(tmp_path / "q", allow_unsafe_code=True)
+    q.spec.eval_suites = ["humaneval"]
+    _stop_after_preflight(q, monkeypatch)
+    assert q.run().exit_code == 2  # past that check: now it is the missing data that stops it
+    err = json.loads((q.out / layout.RUN_JSON).read_text())["stages"]["preflight"]["error"]
+    assert "model-written code" not in err and "humaneval" in err
+
+
+def test_run_takes_allow_unsafe_code():
+    from benchseal.cli import build_parser
+    from benchseal.commands.run import spec_from_args
+
+    args = build_parser().parse_args(["run", "hunan-2025", "--model", "/m", "--out", "o", "--allow-unsafe-code"])
+    assert spec_from_args(args).allow_unsafe_code is True
