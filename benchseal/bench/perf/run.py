@@ -368,9 +368,14 @@ class _Runner:
                 self.progress.begin(lp, plan.total())
                 res = await run_load_point(self.backend, plan, self.on_record, workers=self.load.workers)
                 if res.interrupted:
+                    reason = res.reason or "the server stopped answering"
+                    exit_note = getattr(self.backend, "exit_note", None)  # a managed server: did its process exit?
+                    if callable(exit_note):
+                        why = await asyncio.to_thread(exit_note)
+                        reason = f"{reason}: {why}" if why else reason
                     await self.metrics_end(lp)
-                    self.finish_partial(res.reason or "the server stopped answering")
-                    raise _ServerDied(f"{res.reason} during load point {lp}")
+                    self.finish_partial(reason)
+                    raise _ServerDied(f"{reason} during load point {lp}")
                 await self.metrics_end(lp)
                 self.summarize()
         finally:

@@ -291,6 +291,22 @@ class VLLMServeBackend:
         return rec
 
 
+    def exit_note(self, wait_s: float = 3.0) -> str | None:
+        """Why the server stopped answering, when it is because the managed process exited: waits up to
+        ``wait_s`` for the exit to be observable (a killed process group is reaped a moment after its
+        sockets refuse connections) and returns e.g. "vllm serve exited with code -9"; None when it is
+        still running (a hung server, a network fault)."""
+        proc = self._proc
+        if proc is None:
+            return None
+        try:
+            code = proc.wait(timeout=wait_s)
+        except subprocess.TimeoutExpired:
+            return None
+        self.returncode = code
+        return f"vllm serve exited with code {code}"
+
+
 def _get_status(opener: urllib.request.OpenerDirector, url: str, timeout: float) -> int:
     try:
         with opener.open(url, timeout=timeout) as resp:

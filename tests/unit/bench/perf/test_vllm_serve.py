@@ -143,3 +143,25 @@ def test_send_before_start_is_an_error_record():
     assert rec.status == "error" and "not started" in (rec.error or "")
 
 
+
+
+def test_exit_note_names_the_managed_process_exit_once_it_is_observable():
+    """When the load generator gives up on a dead managed server, the reason names the process's exit
+    code, waiting briefly for the exit to be reaped (it is not always observable when connections first fail)."""
+    import signal
+    import subprocess
+    import sys
+
+    from benchseal.bench.perf.backends.vllm_serve import VLLMServeBackend
+
+    be = object.__new__(VLLMServeBackend)
+    be._proc, be.returncode = None, None
+    assert be.exit_note(wait_s=0.1) is None  # never started
+    be._proc = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    try:
+        assert be.exit_note(wait_s=0.2) is None  # still running: a hung server, not an exit
+        be._proc.send_signal(signal.SIGKILL)
+        assert be.exit_note(wait_s=10) == "vllm serve exited with code -9" and be.returncode == -9
+    finally:
+        be._proc.kill()
+        be._proc.wait()
