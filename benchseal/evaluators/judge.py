@@ -66,6 +66,22 @@ class Judge:
     _key: str | None = field(default=None, repr=False)
 
     def __post_init__(self) -> None:
+        from urllib.parse import urlsplit
+
+        from benchseal.redact import redact_url
+
+        try:
+            parts = urlsplit(self.base_url)
+            has_credentials = bool(parts.username or parts.password)
+        except ValueError:
+            raise UsageError("the judge URL is not a valid URL", where=redact_url(self.base_url)) from None
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise UsageError("the judge URL must be an http:// or https:// URL of an OpenAI-compatible endpoint",
+                             where=redact_url(self.base_url), hint="e.g. --judge-base-url http://judge:8000/v1")
+        if has_credentials:
+            raise UsageError("the judge URL carries credentials (user:password@), which are neither sent nor recorded",
+                             where=redact_url(self.base_url),
+                             hint="pass the judge's key in an environment variable named by --judge-api-key-env")
         if self.kind not in KINDS:
             raise UsageError(f"unknown judge kind {self.kind!r}", hint="use 'refusal' or 'content'")
         if self.prompt is None:

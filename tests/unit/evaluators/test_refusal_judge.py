@@ -83,3 +83,18 @@ def test_judge_needs_its_key_variable(monkeypatch: pytest.MonkeyPatch):
     monkeypatch.delenv("BENCHSEAL_JUDGE_KEY", raising=False)
     with pytest.raises(UsageError, match="BENCHSEAL_JUDGE_KEY"):
         Judge(base_url="http://127.0.0.1:9/v1", model="j", api_key_env="BENCHSEAL_JUDGE_KEY")
+
+
+@pytest.mark.parametrize("url, words", [
+    ("https://u:secret-pw@judge.example/v1", "carries credentials"),
+    ("file:///etc/passwd", "must be an http:// or https:// URL"),
+    ("judge.example:8000/v1", "must be an http:// or https:// URL"),
+    ("http://[::1/v1", "not a valid URL"),
+])
+def test_a_judge_url_that_cannot_be_used_is_one_sentence_without_its_secret(url, words):
+    from benchseal.errors import UsageError
+    from benchseal.evaluators.judge import Judge
+
+    with pytest.raises(UsageError) as e:
+        Judge(base_url=url, model="j")
+    assert words in str(e.value) and "secret-pw" not in str(e.value)
