@@ -326,13 +326,11 @@ class Pipeline:
     # -- pre-flight ------------------------------------------------------------------------------
     def _preflight(self) -> list[str]:
         """Everything that can be checked before anything is measured; one sentence per failure."""
-        s = self.spec
-        check_api_key_env(getattr(s.backend, "api_key_env", None))
+        s = self.spec  # the backend's and the judge's key variables were checked by run(), before run.json
         if s.model_path and not Path(s.model_path).exists():
             raise UsageError("the model path does not exist", where=s.model_path, hint="check --model-path")
         if s.backend.kind in ("hf", "vllm", "vllm-serve"):
             _check_local_model(s.backend.model)
-        _check_judge_key_env(s.judge_api_key_env)
         for flag, value in (("--should-refuse", s.should_refuse), ("--should-answer", s.should_answer),
                             ("--refusal-rules", s.refusal_rules), ("--content-bank", s.content_bank)):
             if value and not Path(value).is_file():
@@ -356,15 +354,14 @@ class Pipeline:
     def _check_prompt_logprobs(self) -> None:
         """Loglikelihood suites scored through the server need prompt logprobs: asked once here, before
         the perf stage spends its time, rather than found missing when the eval stage starts."""
-        from benchseal.evaluators.backends import api_root, probe_prompt_logprobs
+        from benchseal.evaluators.backends import api_root, auth_header, probe_prompt_logprobs
         from benchseal.evaluators.suites import load_suite
 
         if not any(t.scoring == "loglikelihood" for name in self._eval_suites() for t in load_suite(name).tasks):
             return
         _, options = self.spec.backend.eval_target(None)
-        key = os.environ.get(options["api_key_env"]) if options.get("api_key_env") else None
         probe_prompt_logprobs(api_root(options["base_url"]) + "/completions", self.spec.backend.model,
-                              {"Authorization": f"Bearer {key}"} if key else None)
+                              auth_header(options.get("api_key_env")))
 
     def _check_safety_inputs(self) -> None:
         """The safety banks load (a malformed bank is one sentence, before anything is measured), and the
@@ -584,7 +581,7 @@ class Pipeline:
         happened (``exit_code``); bad arguments found before the bundle is created raise UsageError."""
         register_secret(passphrase)
         check_api_key_env(getattr(self.spec.backend, "api_key_env", None))  # before run.json could record a key
-        _check_judge_key_env(self.spec.judge_api_key_env)
+        check_api_key_env(self.spec.judge_api_key_env, flag="--judge-api-key-env")
         kid = None
         if key is not None:  # a key that cannot sign is found before anything is measured
             from benchseal.reports.seal.keys import keyid, load_private_key
@@ -680,16 +677,6 @@ class Pipeline:
         report = check(self.program, load_evidence(self.out))
         write_json(self.out / layout.CLAIMS_JSON, report)
         return report
-
-
-def _check_judge_key_env(name: str | None) -> None:
-    """check_api_key_env for --judge-api-key-env: a variable name (never the key itself), set and non-empty;
-    the key is registered for scrubbing. The message names the judge's flag."""
-    try:
-        check_api_key_env(name)
-    except UsageError as exc:
-        fix = lambda t: t.replace("--api-key-env", "--judge-api-key-env") if t else t  # noqa: E731
-        raise UsageError(fix(exc.what), where=exc.where, hint=fix(exc.hint)) from None
 
 
 def _check_local_model(model: str) -> None:

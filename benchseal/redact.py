@@ -113,24 +113,25 @@ def scrub_bytes(data: bytes, secrets: Sequence[str] = (), *, mask: str = REDACTE
     return data
 
 
-def check_api_key_env(name: str | None) -> str | None:
+def check_api_key_env(name: str | None, *, flag: str = "--api-key-env") -> str | None:
     """The API key from the variable ``name`` (registered for scrubbing), after checking that ``name``
-    is a variable name and not the key itself (a common mistake). Never echoes a value that could be a key."""
+    is a variable name and not the key itself (a common mistake). Never echoes a value that could be a key.
+    ``flag`` is the option the name came from (``--judge-api-key-env`` for the judge), as the messages say."""
     if not name:
         return None
     if not _ENV_NAME.fullmatch(name):
         register_secret(name)  # it may be the key itself: never print or record it
-        raise UsageError("--api-key-env takes the NAME of an environment variable holding the key, and the value "
+        raise UsageError(f"{flag} takes the NAME of an environment variable holding the key, and the value "
                          "given is not a variable name (it is not shown, in case it is the key itself)",
-                         hint="e.g. export OPENAI_API_KEY=... and pass --api-key-env OPENAI_API_KEY")
+                         hint=f"e.g. export OPENAI_API_KEY=... and pass {flag} OPENAI_API_KEY")
     value = os.environ.get(name)
     if value is None and _looks_like_key(name):
         register_secret(name)
-        raise UsageError("--api-key-env takes the NAME of an environment variable, and the value given looks like a "
+        raise UsageError(f"{flag} takes the NAME of an environment variable, and the value given looks like a "
                          "key itself and is not a set variable (it is not shown)",
-                         hint="e.g. export OPENAI_API_KEY=... and pass --api-key-env OPENAI_API_KEY")
+                         hint=f"e.g. export OPENAI_API_KEY=... and pass {flag} OPENAI_API_KEY")
     if not value:
-        raise UsageError(f"the environment variable {name} named by --api-key-env is not set or empty",
+        raise UsageError(f"the environment variable {name} named by {flag} is not set or empty",
                          hint=f"export {name}=... before running")
     register_secret(value)
     return value

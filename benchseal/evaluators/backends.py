@@ -124,17 +124,23 @@ def api_root(base_url: str) -> str:
     return url if url.endswith("/v1") else url + "/v1"
 
 
+def auth_header(api_key_env: str | None) -> dict[str, str] | None:
+    """The bearer header for the key in the variable ``api_key_env`` (None without one); the key is
+    sent only as this header, never recorded."""
+    if not api_key_env:
+        return None
+    key = os.environ.get(api_key_env)
+    if not key:
+        raise UsageError(f"environment variable {api_key_env} (from --api-key-env) is not set",
+                         hint="export the API key in that variable")
+    return {"Authorization": f"Bearer {key}"}
+
+
 def _openai(opts: BackendOptions, scorings: set[str]) -> dict[str, EvalLM]:
     require("lm_eval", "eval", "running evaluation suites")
     if not opts.base_url:
         raise UsageError("the openai backend needs --base-url", hint="give the server URL, e.g. http://127.0.0.1:8000/v1")
-    header = None
-    if opts.api_key_env:
-        key = os.environ.get(opts.api_key_env)
-        if not key:
-            raise UsageError(f"environment variable {opts.api_key_env} (from --api-key-env) is not set",
-                             hint="export the API key in that variable")
-        header = {"Authorization": f"Bearer {key}"}
+    header = auth_header(opts.api_key_env)
     root = api_root(opts.base_url)
     out: dict[str, EvalLM] = {}
     common: dict[str, Any] = {"model": opts.model, "seed": opts.seed, "max_retries": 3, "num_concurrent": 1}
