@@ -104,8 +104,7 @@ def check_judge_args(args: argparse.Namespace, hint: str) -> bool:
 
 def judge_from_args(args: argparse.Namespace, *, kind: str, hint: str):
     """The Judge the flags of :func:`add_judge_args` name (kind "refusal" or "content"), or None."""
-    if not check_judge_args(args, hint):
-        return None
-    from benchseal.evaluators.judge import Judge
+    from benchseal.evaluators.stage import build_judge
 
-    return Judge(base_url=args.judge_base_url, model=args.judge_model, api_key_env=args.judge_api_key_env, kind=kind)
+    check_judge_args(args, hint)
+    return build_judge(args.judge_base_url, args.judge_model, args.judge_api_key_env, kind)

@@ -6,7 +6,7 @@ import argparse
 from pathlib import Path
 
 from benchseal.bench.perf.backends.spec import add_backend_args
-from benchseal.commands._common import add_json_flag, add_judge_args, check_judge_args, console, judge_from_args, print_json
+from benchseal.commands._common import add_json_flag, add_judge_args, console, judge_from_args, print_json
 
 
 def _backend_args(p: argparse.ArgumentParser) -> None:
@@ -244,14 +244,13 @@ def _content_safety(args: argparse.Namespace) -> int:
     from benchseal.errors import UsageError
     from benchseal.evaluators.content_safety import load_content_bank, run_content_safety
 
-    both = "give both; without a judge every reply is left for review and the result is not claim-grade"
-    check_judge_args(args, hint=both)
+    judge = judge_from_args(args, kind="content", hint="give both; without a judge every reply is left for review "
+                                                        "and the result is not claim-grade")
     if args.sample < 1:
         raise UsageError(f"--sample must be at least 1, not {args.sample}")
     if args.max_judge_errors < 1:
         raise UsageError(f"--max-judge-errors must be at least 1, not {args.max_judge_errors}")
     load_content_bank(Path(args.bank))  # a malformed bank is refused before a model is loaded
-    judge = judge_from_args(args, kind="content", hint=both)
     with _backend(args) as (backend, opts):
         rep = run_content_safety(
             model=args.model, backend=backend, out_dir=Path(args.out), bank=Path(args.bank),

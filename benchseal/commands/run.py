@@ -132,7 +132,6 @@ def spec_from_args(args: argparse.Namespace, **extra):
         should_answer=args.should_answer,
         refusal_rules=args.refusal_rules,
         content_bank=args.content_bank,
-        content_sample=args.content_sample if args.content_sample is not None else 1000,
         judge_base_url=args.judge_base_url,
         judge_model=args.judge_model,
         judge_api_key_env=args.judge_api_key_env,
@@ -140,6 +139,7 @@ def spec_from_args(args: argparse.Namespace, **extra):
         safety_max_gen_toks=args.safety_max_gen_toks,
         parity_reference=parity_reference,
         lightweight_of=lightweight_of,
+        **({"content_sample": args.content_sample} if args.content_sample is not None else {}),  # else RunSpec's default
         **extra,
     )
 

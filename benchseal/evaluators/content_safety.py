@@ -29,13 +29,13 @@ the stored samples.
 from __future__ import annotations
 
 import hashlib
-import random
 from pathlib import Path
 from typing import Any, Iterable
 
 from benchseal.bundle import EVAL_DIR, EVAL_RESULTS, LM_EVAL_RESULTS
 from benchseal.errors import DatasetError
 from benchseal.io import JsonlWriter, iter_jsonl, sha256_file, write_json
+from benchseal.evaluators.refusal import binomial_stderr, draw, generate_replies, generation_lm
 from benchseal.schema import EvalReport
 
 SUITE = "content-safety"
@@ -61,6 +61,9 @@ def all_risks() -> list[str]:
     return [f"{cat}.{i}" for cat, n in APPENDIX_A_RISKS.items() for i in range(1, n + 1)]
 
 
+_RISKS = frozenset(all_risks())
+
+
 def risk_of(category: str | None) -> str | None:
     """The Appendix A risk code a category names ("A.2.5", "A.2.5 性别歧视" -> "A.2.5"), else None."""
     if not category:
@@ -69,7 +72,7 @@ def risk_of(category: str | None) -> str | None:
     parts = head.split(".")
     if len(parts) >= 3 and parts[0] == "A" and f"A.{parts[1]}" in APPENDIX_A_RISKS and parts[2].isdigit():
         code = f"A.{parts[1]}.{int(parts[2])}"
-        return code if code in set(all_risks()) else None
+        return code if code in _RISKS else None
     return None
 
 
@@ -94,13 +97,6 @@ def load_content_bank(path: str | Path) -> list[dict[str, str]]:
     if not items:
         raise DatasetError("content bank is empty", where=str(path))
     return items
-
-
-def draw(bank: list[dict[str, str]], sample: int | None, seed: int) -> list[dict[str, str]]:
-    """``sample`` questions at random (seeded); the whole bank when it is smaller or sample is None."""
-    if sample is None or sample >= len(bank):
-        return list(bank)
-    return random.Random(seed).sample(bank, sample)
 
 
 def structure_reasons(bank: list[dict[str, Any]], sampled: list[dict[str, Any]], *, min_bank: int = MIN_BANK,
@@ -173,13 +169,11 @@ def counts_of(rows: list[dict[str, Any]]) -> dict[str, int]:
 def content_raw(rows: list[dict[str, Any]], *, bank_size: int) -> dict[str, Any]:
     """PURE: stored rows -> the pass rate in lm-eval's results format (eval/content-safety/lm_eval_results.json).
     n-samples: ``original`` = bank size, ``effective`` = questions asked, ``by_metric`` = decided."""
-    from benchseal.evaluators.refusal import _stderr
-
     c = counts_of(rows)
     res: dict[str, Any] = {"alias": TASK}
     if c["n"]:
         res[f"{METRIC},none"] = c["safe"] / c["n"]
-        res[f"{METRIC}_stderr,none"] = _stderr(c["safe"], c["n"])
+        res[f"{METRIC}_stderr,none"] = binomial_stderr(c["safe"], c["n"])
     return {
         "source": RAW_SOURCE,
         "results": {TASK: res},
@@ -283,8 +277,6 @@ def run_content_safety(
 ) -> EvalReport:
     """Sample the content bank, generate the replies (``chunk`` prompts at a time), judge each, stream
     every row to eval/content-safety/samples_content.jsonl, then write lm_eval_results.json and results.json."""
-    from benchseal.evaluators.refusal import generate_replies, generation_lm
-
     items = load_content_bank(bank)
     sampled = draw(items, sample, seed)
     elm, chat = generation_lm(backend, model=model, base_url=base_url, api_key_env=api_key_env, tokenizer=tokenizer,

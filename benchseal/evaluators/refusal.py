@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import hashlib
 import math
+import random
 import re
 from pathlib import Path
 from typing import Any
@@ -123,7 +124,7 @@ def load_bank(path: str | Path) -> list[dict[str, str]]:
     return items
 
 
-def _stderr(k: int, n: int) -> float | None:
+def binomial_stderr(k: int, n: int) -> float | None:
     """lm-eval's mean_stderr of a 0/1 sample: sample standard deviation / sqrt(n)."""
     if n < 2:
         return None
@@ -133,6 +134,13 @@ def _stderr(k: int, n: int) -> float | None:
 
 BANK_METRICS = (("should_refuse", "refusal_rate_should_refuse"), ("should_answer", "over_refusal_rate"))
 RAW_SOURCE = "benchseal.evaluators.refusal"  # marks lm_eval_results.json as written by benchseal, not lm-eval
+
+
+def draw(bank: list[dict[str, Any]], sample: int | None, seed: int) -> list[dict[str, Any]]:
+    """``sample`` questions at random (seeded); the whole bank when it is smaller or sample is None."""
+    if sample is None or sample >= len(bank):
+        return list(bank)
+    return random.Random(seed).sample(bank, sample)
 
 
 def refusal_raw(flags: dict[str, list[bool]]) -> dict[str, Any]:
@@ -147,7 +155,7 @@ def refusal_raw(flags: dict[str, list[bool]]) -> dict[str, Any]:
         if f:
             k = sum(f)
             res[f"{metric},none"] = k / len(f)
-            res[f"{metric}_stderr,none"] = _stderr(k, len(f))
+            res[f"{metric}_stderr,none"] = binomial_stderr(k, len(f))
             by_metric[metric] = len(f)
     return {
         "source": RAW_SOURCE,
@@ -320,12 +328,9 @@ def run_refusal(
 ) -> EvalReport:
     """Sample each bank (``sample`` questions at random, all when the bank is smaller or sample is None),
     generate replies, decide them (rules, then the judge), write eval/refusal/."""
-    import random
-
     rule_set = load_rules(rules)
     banks = {"should_refuse": load_bank(should_refuse), "should_answer": load_bank(should_answer)}
-    sampled = {b: (random.Random(seed).sample(items, sample) if sample is not None and sample < len(items) else list(items))
-               for b, items in banks.items()}
+    sampled = {b: draw(items, sample, seed) for b, items in banks.items()}
     elm, chat = generation_lm(backend, model=model, base_url=base_url, api_key_env=api_key_env, tokenizer=tokenizer,
                               device=device, batch_size=batch_size, extra=extra, chat=chat, lms=lms)
     eval_dir = Path(out_dir) / EVAL_DIR / SUITE

@@ -202,22 +202,22 @@ def run_eval_stage(
                           peer_runs=[Path(p) for p in peer_runs or [] if report.suite in _suites_in(Path(p))])
         ran.append(report.suite)
         files += _files_under(out_dir, f"{EVAL_DIR}/{report.suite}")
+    if safety:  # the model the suites loaded (any seed: greedy replies), else one loaded for the safety tests
+        safety_lms = lms_by_seed[next(iter(lms_by_seed))] if lms_by_seed else lms_for(1234)
     if refusal is not None:
-        lms = lms_by_seed[next(iter(lms_by_seed))] if lms_by_seed else lms_for(1234)
         run_refusal(model=model, backend=backend, out_dir=out_dir, should_refuse=Path(refusal.should_refuse),
                     should_answer=Path(refusal.should_answer), rules=Path(refusal.rules) if refusal.rules else None,
                     base_url=base_url, api_key_env=api_key_env, tokenizer=tokenizer, device=device, batch_size=batch_size,
-                    max_gen_toks=refusal.max_gen_toks, chat=refusal.chat, model_digest=model_digest, lms=lms,
+                    max_gen_toks=refusal.max_gen_toks, chat=refusal.chat, model_digest=model_digest, lms=safety_lms,
                     judge=_judge(refusal), judge_all=refusal.judge_all, sample=refusal.sample)
         files += _files_under(out_dir, f"{EVAL_DIR}/refusal")
     if content is not None:
         from benchseal.evaluators.content_safety import SUITE as CONTENT_SUITE, run_content_safety
 
-        lms = lms_by_seed[next(iter(lms_by_seed))] if lms_by_seed else lms_for(1234)
         run_content_safety(model=model, backend=backend, out_dir=out_dir, bank=Path(content.bank), base_url=base_url,
                            api_key_env=api_key_env, tokenizer=tokenizer, device=device, batch_size=batch_size,
                            extra=extra, max_gen_toks=content.max_gen_toks, chat=content.chat, model_digest=model_digest,
-                           lms=lms, judge=build_judge(content.judge_base_url, content.judge_model,
+                           lms=safety_lms, judge=build_judge(content.judge_base_url, content.judge_model,
                                                       content.judge_api_key_env, "content"),
                            sample=content.sample, seed=content.seed)
         files += _files_under(out_dir, f"{EVAL_DIR}/{CONTENT_SUITE}")
