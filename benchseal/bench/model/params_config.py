@@ -21,6 +21,17 @@ _STORAGE_KEYS = ("quantization_config",)
 _SYNONYMS = (("attention_head_dim", "head_dim"),)
 
 
+def _read_synonyms(cfg: dict[str, Any]) -> list[str]:
+    """Give each vendor field (``_SYNONYMS``) to the name transformers reads, where that name is absent
+    (in place); the notes saying so. Shared by the meta-device and the analytic count."""
+    notes = []
+    for theirs, ours in _SYNONYMS:
+        if theirs in cfg and ours not in cfg:
+            cfg[ours] = cfg[theirs]
+            notes.append(f"config-meta: '{theirs}' read as transformers' '{ours}' ({cfg[theirs]!r})")
+    return notes
+
+
 # Architecture sizes a config may give, with the bounds benchseal accepts: positive integers (a
 # layer/head/vocabulary count of 0, -1, 2.5, true or 1e300 is not a model), and at most far above
 # every published model (the deepest published LLMs have a few hundred layers), so a config with 10^9
@@ -198,10 +209,7 @@ def build_meta_model(config: dict[str, Any], *, root: Path | None, trust_remote_
                 model = cls._from_config(config_obj)
         elif alias is not None:
             cls_name = alias.__name__
-            for theirs, ours in _SYNONYMS:
-                if theirs in cfg and ours not in cfg:
-                    cfg[ours] = cfg[theirs]
-                    notes.append(f"config-meta: '{theirs}' read as transformers' '{ours}' ({cfg[theirs]!r})")
+            notes += _read_synonyms(cfg)
             config_obj = _load_config(alias.config_class, cfg, notes)
             notes.append(f"model_type '{model_type}' is not built into transformers, but architectures names the built-in "
                          f"{cls_name}: counted with that implementation (model_type '{alias.config_class.model_type}'), "
@@ -285,14 +293,11 @@ def count_analytic(config: dict[str, Any], *, where: str = "config.json") -> Par
     model_type = config.get("model_type")
     cfg, synonym_notes = dict(config), []
     if model_type in ALIASES:  # a vendor's field names, read as the meta-device count reads them (same notes)
-        for theirs, ours in _SYNONYMS:
-            if theirs in cfg:
-                if ours not in cfg:
-                    cfg[ours] = cfg[theirs]
-                    synonym_notes.append(f"config-meta: '{theirs}' read as transformers' '{ours}' ({cfg[theirs]!r})")
-                elif cfg[ours] != cfg[theirs]:
-                    return None  # two different values for one width: let the meta-device build decide
-                del cfg[theirs]
+        if any(theirs in cfg and ours in cfg and cfg[ours] != cfg[theirs] for theirs, ours in _SYNONYMS):
+            return None  # two different values for one width: let the meta-device build decide
+        synonym_notes = _read_synonyms(cfg)
+        for theirs, _ in _SYNONYMS:
+            cfg.pop(theirs, None)  # the analytic count declines keys it does not know
     found = analytic_items(cfg)
     if found is None:
         return None
