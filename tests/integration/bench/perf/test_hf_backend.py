@@ -77,17 +77,10 @@ def test_hf_queued_requests_wait_in_ttft_not_tpot(tiny_llama: Path, monkeypatch)
     the load generator waits without spinning the event loop. A spinning loop holds the GIL and
     slowed the generate thread (TPOT 386.8 ms at concurrency 4 against 23.6 ms at concurrency 1 on
     an H200, docs/gpu-validation.md); its wake-ups are counted here, no timing is asserted."""
-    from benchseal.bench.perf import loadgen
     from benchseal.bench.perf.loadgen import LoadPointPlan, run_load_point
+    from tests.unit.bench.perf.test_loadgen_drain import _count_waits
 
-    waits = [0]
-    real_wait = asyncio.wait
-
-    async def counting_wait(*args, **kwargs):
-        waits[0] += 1
-        return await real_wait(*args, **kwargs)
-
-    monkeypatch.setattr(loadgen.asyncio, "wait", counting_wait)
+    waits = _count_waits(monkeypatch)
 
     async def go() -> list:
         spec = WorkloadSpec(input_len=16, output_len=8, num_prompts=4, seed=2)
