@@ -114,7 +114,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             return int(ExitCode.ENVIRONMENT)
         return code
     except BenchsealError as exc:
-        _error(command, exc.message)
+        _error(command, exc.message, verbatim=getattr(exc, "verbatim", False))
         if os.environ.get("BENCHSEAL_DEBUG"):
             raise
         return int(exc.exit_code)
@@ -134,12 +134,14 @@ def _main_thread() -> bool:
     return threading.current_thread() is threading.main_thread()
 
 
-def _error(command: str, message: str) -> None:
-    """One line on stderr, every known secret value (API key, passphrase) replaced."""
+def _error(command: str, message: str, *, verbatim: bool = False) -> None:
+    """One line on stderr, every known secret value (API key, passphrase) replaced, unless the error
+    says its message holds no user input (``verbatim``: e.g. "wrong passphrase…", where a wrong
+    passphrase such as "wrong" would otherwise redact the message's own words)."""
     from benchseal.redact import scrub
 
     try:
-        print(f"{command}: error: {scrub(message)}", file=sys.stderr, flush=True)
+        print(f"{command}: error: {message if verbatim else scrub(message)}", file=sys.stderr, flush=True)
     except (BrokenPipeError, OSError):
         pass
 

@@ -81,8 +81,27 @@ class MissingDependency(EnvironmentFailure):
     def __init__(self, package: str, extra: str, purpose: str) -> None:
         super().__init__(
             f"{purpose} needs the Python package '{package}', which is not installed",
-            hint=f"install it with: pip install 'benchseal[{extra}]'",
+            hint=install_hint(extra),
         )
+
+
+#: Extras whose dependencies pull torch: on a machine without an NVIDIA driver a plain install would
+#: resolve torch to the multi-GB CUDA build, so the hint installs the CPU build first (as README says).
+TORCH_EXTRAS = frozenset({"hf", "eval", "vllm", "all"})
+CPU_TORCH = "pip install torch==2.13.0 --index-url https://download.pytorch.org/whl/cpu"
+
+
+def install_hint(extra: str) -> str:
+    """How to install ``benchseal[extra]`` here: with the CPU build of torch first when the extra pulls
+    torch, torch is missing and no NVIDIA driver is present."""
+    import importlib.util
+    import shutil
+
+    plain = f"install it with: pip install 'benchseal[{extra}]'"
+    if extra not in TORCH_EXTRAS or shutil.which("nvidia-smi") or importlib.util.find_spec("torch") is not None:
+        return plain
+    return (f"install it with: {CPU_TORCH} && pip install 'benchseal[{extra}]' "
+            "(no NVIDIA driver here: the CPU build of torch first, so pip does not pull the multi-GB CUDA build)")
 
 
 class ServerError(EnvironmentFailure):

@@ -9,6 +9,30 @@ from typing import Any
 from benchseal.io import dumps
 
 
+class HelpFormatter(argparse.ArgumentDefaultsHelpFormatter):
+    """Shows a flag's default once, and only when it says something: not when the help already states
+    its default, and not for None/False/empty defaults (``(default: None)`` after every flag is noise)."""
+
+    def _get_help_string(self, action: argparse.Action) -> str | None:
+        text = action.help or ""
+        default = action.default
+        if ("default" in text.lower() or default is None or default is False or default == [] or default == ""
+                or default is argparse.SUPPRESS or action.option_strings == []):
+            return text
+        return super()._get_help_string(action)
+
+
+def tally(checks: Any) -> str:
+    """Verification checks counted by outcome, each apart: '20 passed, 3 skipped, 1 not re-derived'
+    (a SKIP or a NOT RE-DERIVED is not a pass; a count that lumps them together overstates what held)."""
+    labels = {"PASS": "passed", "FAIL": "failed", "SKIP": "skipped", "NOT RE-DERIVED": "not re-derived"}
+    counts = {k: 0 for k in labels}
+    for c in checks:
+        counts[c.outcome] += 1
+    parts = [f"{n} {labels[k]}" for k, n in counts.items() if n or k == "PASS"]
+    return ", ".join(parts) + f" of {sum(counts.values())} checks"
+
+
 def add_json_flag(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--json", action="store_true", help="print only JSON on stdout")
 

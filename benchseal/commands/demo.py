@@ -47,7 +47,7 @@ def _prepare_out(out: Path) -> None:
 def run(args: argparse.Namespace) -> int:
     import os
 
-    from benchseal.commands._common import console
+    from benchseal.commands._common import console, tally
     from benchseal.commands.run import print_summary
 
     for var in ("HF_HUB_OFFLINE", "HF_DATASETS_OFFLINE", "TRANSFORMERS_OFFLINE"):
@@ -81,7 +81,7 @@ def run(args: argparse.Namespace) -> int:
     print_summary(result, con)
     report = verify_bundle(bundle, public_keys=[key.public_key_path], trusted_dir=None)
     con.print(f"verify: {'[green]OK[/]' if report.ok else '[red]FAILED[/]'} "
-              f"({sum(c.ok for c in report.checks)}/{len(report.checks)} checks)")
+              f"({tally(report.checks)})")
     for c in report.checks:
         if not c.ok:
             con.print(f"  [red]✗[/] {c.name}: {c.detail}")

@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Callable
 
 from benchseal.bench.perf.backends.spec import add_backend_args, spec_from_args
-from benchseal.commands._common import add_json_flag, console, print_json
+from benchseal.commands._common import HelpFormatter, add_json_flag, console, print_json
 
 
 def _csv(kind: type, flag: str) -> Callable[[str], list]:
@@ -35,7 +35,7 @@ def _slo(text: str) -> dict[str, float]:
 
 def register(subparsers) -> None:
     p = subparsers.add_parser("perf", help="measure latency (TTFT, TPOT, ITL, E2EL) and throughput under load",
-                              description=__doc__, formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+                              description=__doc__, formatter_class=HelpFormatter)
     add_backend_args(p, default="openai", model_required=False)
     w = p.add_argument_group("workload")
     w.add_argument("--workload", metavar="NAME|PATH", help="workload YAML (configs/workloads/NAME.yaml); flags override it")

@@ -1,4 +1,4 @@
-"""``benchseal programs [--json]`` and ``benchseal programs show NAME``: the funding programs and their claims."""
+"""``benchseal programs [list] [--json]`` and ``benchseal programs show NAME``: the funding programs and their claims."""
 
 from __future__ import annotations
 
@@ -20,6 +20,9 @@ def register(subparsers) -> None:
     show.add_argument("name", help="program id (e.g. hunan-2025) or path to a program YAML")
     add_json_flag(show)
     show.set_defaults(func=_show)
+    lst = sub.add_parser("list", help="list the programs (the same as plain `benchseal programs`)")
+    add_json_flag(lst)
+    lst.set_defaults(func=_list)
     p.set_defaults(func=_list)
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from benchseal.commands._common import add_json_flag, console, print_json
+from benchseal.commands._common import add_json_flag, console, print_json, tally
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -45,6 +45,7 @@ def _print_table(report) -> None:
         table.add_row(c.name, f"[{styles[c.outcome]}]{c.outcome}[/]", c.detail)
     out = console()
     out.print(table)
+    out.print(tally(report.checks))
     if report.ok:
         out.print("[green]verified[/]: signature, digests and every recomputed value hold")
         for c in report.not_rederived:

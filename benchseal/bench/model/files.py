@@ -70,6 +70,12 @@ def resolve(path: str | os.PathLike) -> ModelFiles:
             mf.pickles = [name]
         elif name.endswith(".json"):
             mf.config = read_config(p)
+            if name != "config.json" and not {"model_type", "architectures"} & set(mf.config):
+                # tokenizer.json, generation_config.json, an index…: not the config the count needs
+                raise ModelFormatError(
+                    f"{name} is not a model config (it has no model_type or architectures)", where=str(p),
+                    hint=f"give the model directory ({p.parent}) or its config.json",
+                )
         else:
             raise ModelFormatError(
                 "unsupported model file type", where=str(p),

@@ -159,11 +159,13 @@ def load_private_key(path: Path, passphrase: bytes):
     except TypeError:
         raise UsageError("the private key needs a passphrase and none was given", where=str(path), hint=f"set {DEFAULT_PASSPHRASE_ENV}") from None
     except ValueError:
-        raise UsageError(
+        err = UsageError(
             "wrong passphrase for the private key (or the key file is damaged)",
             where=str(path),
             hint=f"check the passphrase in {DEFAULT_PASSPHRASE_ENV} or the variable named by --passphrase-env",
-        ) from None
+        )
+        err.verbatim = True  # fixed text and the key's path only: scrubbing the (wrong) passphrase "wrong" would mangle it
+        raise err from None
     key_algorithm(key)
     return key
 

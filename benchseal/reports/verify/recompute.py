@@ -242,10 +242,30 @@ class VerdictsCheck(_Recompute):
             program_ref = run.get("program") or stored.program
             program = load_program(program_ref)
         fresh = check(program, load_evidence(Path(ctx.bundle_dir)))
-        yield _compare(
-            self.name, layout.CLAIMS_JSON, stored, fresh,
-            f"{len(stored.verdicts)} verdict(s) re-derived from the evidence with program {program_ref!r}",
-        )
+        diffs = diff_values(_dump(stored), _dump(fresh), layout.CLAIMS_JSON, rel=REL_TOL)
+        if not diffs:
+            yield passed(self.name, f"{len(stored.verdicts)} verdict(s) re-derived from the evidence with program {program_ref!r}")
+            return
+        yield failed(self.name, f"{len(diffs)} value(s) differ from the recomputation: {summarise(diffs)}; "
+                                + _verdict_blame(stored, fresh))
+
+
+def _verdict_blame(stored: Any, fresh: Any) -> str:
+    """Which files a verdict difference can come from: claims.json, or the evidence the differing
+    verdicts read (a summary edited after the verdicts were made changes the re-check, not claims.json)."""
+    by_id = {v.claim_id: v for v in fresh.verdicts}
+    files: set[str] = set()
+    for v in stored.verdicts:
+        f = by_id.get(v.claim_id)
+        if f is None or _dump(v) != _dump(f):
+            files.update(v.evidence)
+            if f is not None:
+                files.update(f.evidence)
+    files.discard(layout.CLAIMS_JSON)
+    if not files:
+        return f"{layout.CLAIMS_JSON} does not hold the verdicts its evidence gives"
+    return (f"either {layout.CLAIMS_JSON} or the evidence those verdicts read ({', '.join(sorted(files))}) changed after "
+            "the verdicts were made; that evidence's own recompute check says whether it still matches its raw records")
 
 
 def program_differences(bundled: Any, trusted: Any) -> list[str]:

@@ -27,11 +27,19 @@ _FORMATS = {layout.REPORT_HTML: "html", layout.REPORT_MD: "md", layout.JUNIT_XML
 _DATA_URI = re.compile(rb"data:image/png;base64,[A-Za-z0-9+/=]*")
 
 
+def _window(text: str, col: int, before: int = 30, after: int = 50) -> str:
+    start = max(0, col - before)
+    return ("…" if start else "") + text[start:col + after] + ("…" if col + after < len(text) else "")
+
+
 def _first_difference(a: bytes, b: bytes) -> str:
+    """Where the two renderings first differ: the line, the column, and an excerpt of each around that
+    column (a one-byte change deep in a long line shows as two different excerpts, not two equal heads)."""
     la, lb = a.decode("utf-8", "replace").splitlines(), b.decode("utf-8", "replace").splitlines()
     for i, (x, y) in enumerate(zip(la, lb), 1):
         if x != y:
-            return f"line {i}: signed {x.strip()[:90]!r}, re-rendered {y.strip()[:90]!r}"
+            col = next((j for j, (cx, cy) in enumerate(zip(x, y)) if cx != cy), min(len(x), len(y)))
+            return f"line {i}, column {col + 1}: signed {_window(x, col)!r}, re-rendered {_window(y, col)!r}"
     return f"signed copy has {len(la)} lines, re-rendered {len(lb)}"
 
 
