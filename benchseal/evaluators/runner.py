@@ -247,13 +247,16 @@ def run_suite(
 
     opts = BackendOptions(model=model, base_url=base_url, api_key_env=api_key_env, tokenizer=tokenizer,
                           device=device, batch_size=batch_size, extra=dict(extra or {}), seed=s.protocol.seed)
-    lms = lms or build_lms(backend, opts, {t.scoring for t in s.tasks})
     tm = TaskManager(include_path=str(include), include_defaults=False)
+    from benchseal.evaluators.guards import check_suite_splits, quiet_git_probe
+
+    check_suite_splits(lm_eval.tasks, s, tm)  # before the model loads: one sentence, not lm-eval's traceback
+    lms = lms or build_lms(backend, opts, {t.scoring for t in s.tasks})
     p = s.protocol
     protocol = s.protocol_dict()
     protocol["data_manifest_sha256"] = manifest["sha256"]
     runs, notes = [], []
-    with _code_eval_allowed(bool(unsafe) and allow_unsafe_code):  # HumanEval's code_eval refuses to run without it
+    with _code_eval_allowed(bool(unsafe) and allow_unsafe_code), quiet_git_probe():  # code_eval needs the first
         for shots, scoring, names in _groups(s, lms):
             elm = lms[scoring]
             chat = p.apply_chat_template if elm.force_chat_template is None else elm.force_chat_template

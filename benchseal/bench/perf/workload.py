@@ -102,7 +102,7 @@ def load_tokenizer(path: str) -> Any:
         raise UsageError(
             f"cannot load a tokenizer: {type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}".rstrip(": "),
             where=path,
-            hint="pass --tokenizer with a local directory that holds tokenizer files",
+            hint="pass a local directory that holds tokenizer files: --tokenizer PATH with benchseal perf or eval, --model-path PATH with benchseal run",
         ) from None
 
 
@@ -330,9 +330,9 @@ def build_workload(spec: WorkloadSpec, *, model_path_or_tokenizer: str | None) -
     """Build the prompt set of ``spec``; the tokenizer is ``spec.tokenizer`` or else the model's path."""
     tok_path = spec.tokenizer or model_path_or_tokenizer
     if tok_path is None and spec.kind == "synthetic":
-        raise UsageError("synthetic prompts need a tokenizer to make exact token lengths", hint="pass --tokenizer PATH")
+        raise UsageError("synthetic prompts need a tokenizer to make exact token lengths", hint="pass a local tokenizer directory: --tokenizer PATH with benchseal perf or eval, --model-path PATH with benchseal run")
     if tok_path is None and spec.kind == "sharegpt":
-        raise UsageError("ShareGPT workloads need a tokenizer to count reply tokens", hint="pass --tokenizer PATH")
+        raise UsageError("ShareGPT workloads need a tokenizer to count reply tokens", hint="pass a local tokenizer directory: --tokenizer PATH with benchseal perf or eval, --model-path PATH with benchseal run")
     # files are validated before the (slow) tokenizer load
     jsonl_items = parse_prompts_jsonl(spec.prompts_path or "") if spec.kind == "jsonl" else None
     sharegpt_pairs = parse_sharegpt(spec.sharegpt_path or "") if spec.kind == "sharegpt" else None
