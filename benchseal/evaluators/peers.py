@@ -129,14 +129,27 @@ class ComparisonTable(Strict):
     peer_runs: list[str] = Field(default_factory=list)  # bundle-relative folders of the measured peers
 
 
+def peer_table_path(ref: str | os.PathLike) -> Path:
+    """A peer table given as a file or a folder, or named by its id (``deepseek-v3-base``: the file
+    ``configs/peers/<id>.yaml`` of the shipped or a ``--config-dir`` folder, found wherever the package is)."""
+    p = Path(ref)
+    if p.exists() or p.suffix in (".yaml", ".yml") or os.sep in str(ref) or "/" in str(ref):
+        return p
+    found = {f.stem: f for f in config_files("peers")}
+    if str(ref) in found:
+        return found[str(ref)]
+    raise ConfigError(f"no peer table named '{ref}'", where=str(config_dir() / "peers"),
+                      hint="give a peer table's id (one of: " + ", ".join(sorted(found)) + ") or the path of a YAML file")
+
+
 def load_peers(paths: str | os.PathLike | list[str | os.PathLike] | None = None) -> list[PeerTable]:
-    """Load peer tables: given files, or every ``configs/peers/*.yaml``."""
+    """Load peer tables: given files, folders or ids (:func:`peer_table_path`), or every ``configs/peers/*.yaml``."""
     if paths is None:
         files = config_files("peers")
     else:
         items = paths if isinstance(paths, list) else [paths]
         files = []
-        for p in map(Path, items):
+        for p in map(peer_table_path, items):
             files += sorted(p.glob("*.yaml")) if p.is_dir() else [p]
     if not files:
         raise ConfigError("no peer tables found", where=str(paths or config_dir() / "peers"), hint="give --peers FILE")

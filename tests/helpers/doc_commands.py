@@ -2,10 +2,13 @@
 
 Every fenced block whose info string is ``sh``, ``bash``, ``shell`` or ``console`` is a command block.
 It runs in the doc-command test (tests/integration/test_doc_commands.py) unless the line right before
-its opening fence is ``<!-- doc-test: skip REASON -->`` (a GPU, a remote server, a cluster, the
+its opening fence is ``<!-- doc-test: skip REASON -->`` (or one of the HTML comment lines right
+above the fence, when another test marks the same block) (a GPU, a remote server, a cluster, the
 network, the test suite itself…); a skip marker must give its reason. In a ``console`` block only
 the lines that start with ``$ `` are commands (the rest is their output); ``sh``/``bash`` blocks run
 as written, one block as one script, so a block may set a variable that its later lines use.
+A block is expected to end with exit status 0; ``<!-- doc-test: exit N REASON -->`` expects N (the
+demo's tiny model fails the 8亿 claim, so a command that reports the demo bundle's verdicts exits 1).
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ REPO = Path(__file__).resolve().parents[2]
 COMMAND_LANGS = frozenset({"sh", "bash", "shell", "console"})
 FENCE = re.compile(r"^(?P<indent> {0,3})(?P<fence>`{3,}|~{3,})\s*(?P<info>[^`\s]*)")
 MARKER = re.compile(r"^\s*<!--\s*doc-test:(?P<body>.*?)-->\s*$")
+COMMENT = re.compile(r"^\s*<!--.*-->\s*$")
 
 
 @dataclass(frozen=True)
@@ -46,14 +50,24 @@ class DocBlock:
         m = re.match(r"\s*skip\b(.*)$", self.marker, re.S)
         return m.group(1).strip() if m else None
 
+    @property
+    def expected_exit(self) -> int:
+        """The exit status the block ends with: 0, or N from ``<!-- doc-test: exit N REASON -->``."""
+        m = re.match(r"\s*exit\s+(\d+)\b", self.marker or "")
+        return int(m.group(1)) if m else 0
+
     def marker_problem(self) -> str | None:
         """Why the marker before this block is not a valid one (None when there is none or it is valid)."""
         if self.marker is None:
             return None
         if not self.is_command:
             return f"{self.where}: a doc-test marker stands before a ```{self.lang or ''} block, which is not run anyway"
+        m = re.match(r"\s*exit\s+(\d+)\b(.*)$", self.marker, re.S)
+        if m:
+            return None if m.group(2).strip() else f"{self.where}: a doc-test exit marker without a reason"
         if not re.match(r"\s*skip\b", self.marker):
-            return f"{self.where}: unknown doc-test marker {self.marker.strip()!r} (the one form is `<!-- doc-test: skip REASON -->`)"
+            return (f"{self.where}: unknown doc-test marker {self.marker.strip()!r} (the forms are "
+                    "`<!-- doc-test: skip REASON -->` and `<!-- doc-test: exit N REASON -->`)")
         if not self.skip_reason:
             return f"{self.where}: a doc-test skip marker without a reason (write `<!-- doc-test: skip REASON -->`)"
         return None
@@ -94,8 +108,14 @@ def blocks(path: Path) -> list[DocBlock]:
         while i < len(lines) and not lines[i].strip().startswith(fence):
             body.append(lines[i][len(m.group("indent")):] if lines[i].startswith(m.group("indent")) else lines[i])
             i += 1
-        prev = MARKER.match(lines[start - 1]) if start > 0 else None
-        out.append(DocBlock(path, start + 1, lang, "\n".join(body) + "\n", prev.group("body") if prev else None))
+        marker = None
+        j = start - 1
+        while j >= 0 and COMMENT.match(lines[j]):  # the HTML comment lines right above the fence
+            if (m2 := MARKER.match(lines[j])) is not None:
+                marker = m2.group("body")
+                break
+            j -= 1
+        out.append(DocBlock(path, start + 1, lang, "\n".join(body) + "\n", marker))
         i += 1
     return out
 
@@ -105,7 +125,10 @@ def orphan_markers(path: Path) -> list[str]:
     lines = path.read_text(encoding="utf-8").splitlines()
     out = []
     for n, line in enumerate(lines):
-        if MARKER.match(line) and not (n + 1 < len(lines) and FENCE.match(lines[n + 1])):
+        k = n + 1
+        while k < len(lines) and COMMENT.match(lines[k]):
+            k += 1
+        if MARKER.match(line) and not (k < len(lines) and FENCE.match(lines[k])):
             out.append(f"{path.relative_to(REPO)}:{n + 1}: a doc-test marker that is not on the line right before a fence")
     return out
 

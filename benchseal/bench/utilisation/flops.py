@@ -244,10 +244,22 @@ class _Cfg:
         return value
 
 
+    def positive(self, *names: str, default: int | None = None) -> int:
+        """An integer >= 1 (a window, a step, a pattern period: 0 would divide by zero or erase a term)."""
+        value = self.int(*names, default=default)
+        if value < 1:
+            raise ConfigError(f"'{names[0]}' in config.json must be at least 1, got {value}", where="config.json",
+                              hint="fix config.json")
+        return value
+
+
 def _windows(c: _Cfg, n_layers: int) -> list[int | None]:
     """Per-layer sliding window from ``layer_types`` or the family's own keys."""
     window = c.get("sliding_window")
     types = c.get("layer_types")
+    if types is not None and (not isinstance(types, list) or not all(isinstance(t, str) for t in types)):
+        raise ConfigError(f"layer_types in config.json is not a list of layer-type names: {str(types)[:40]!r}",
+                          where="config.json", hint="fix config.json (e.g. [\"sliding_attention\", \"full_attention\", …])")
     if types:
         if len(types) != n_layers:
             raise ConfigError(f"layer_types has {len(types)} entries for {n_layers} layers", where="config.json")
@@ -256,7 +268,7 @@ def _windows(c: _Cfg, n_layers: int) -> list[int | None]:
             if t == "full_attention":
                 out.append(None)
             elif t == "sliding_attention":
-                out.append(c.int("sliding_window"))
+                out.append(c.positive("sliding_window"))
             else:
                 raise UsageError(f"the FLOPs model does not support layer type '{t}'", where="config.json layer_types")
         return out
@@ -264,17 +276,20 @@ def _windows(c: _Cfg, n_layers: int) -> list[int | None]:
     if window is None:
         return [None] * n_layers
     if mt.startswith("gemma2"):
-        return [int(window) if i % 2 == 0 else None for i in range(n_layers)]
+        window = c.positive("sliding_window")
+        return [window if i % 2 == 0 else None for i in range(n_layers)]
     if mt.startswith("gemma3"):
-        pattern = int(c.get("sliding_window_pattern", default=6))
-        return [int(window) if (i + 1) % pattern else None for i in range(n_layers)]
+        window = c.positive("sliding_window")
+        pattern = c.positive("sliding_window_pattern", default=6)
+        return [window if (i + 1) % pattern else None for i in range(n_layers)]
     if mt.startswith("qwen"):
         if not c.get("use_sliding_window", default=False):
             return [None] * n_layers
-        first = int(c.get("max_window_layers", default=0))
-        return [int(window) if i >= first else None for i in range(n_layers)]
+        window = c.positive("sliding_window")
+        first = c.int("max_window_layers", default=0)
+        return [window if i >= first else None for i in range(n_layers)]
     if mt.startswith(("mistral", "mixtral")):
-        return [int(window)] * n_layers
+        return [c.positive("sliding_window")] * n_layers
     return [None] * n_layers  # families whose HF implementation ignores sliding_window
 
 
@@ -362,6 +377,13 @@ def _moe_layers(c: _Cfg, *, experts: int, top_k: int, expert_ff: int, shared_ff:
         "num_experts": experts,
         "experts_per_token": top_k,
     }
+    if any(map(is_moe, range(n))):
+        if experts < 1:
+            raise ConfigError("config.json describes mixture-of-experts layers with 0 experts", where="config.json",
+                              hint="fix the expert count (num_experts / num_local_experts / n_routed_experts)")
+        if not 1 <= top_k <= experts:
+            raise ConfigError(f"config.json routes each token to {top_k} of {experts} experts (num_experts_per_tok must be "
+                              f"between 1 and the expert count)", where="config.json", hint="fix num_experts_per_tok")
     mlps = []
     for i in range(n):
         if is_moe(i):
@@ -390,8 +412,12 @@ def _mixtral(c: _Cfg, mla: str) -> FlopsModel:
 def _qwen_moe(c: _Cfg, mla: str) -> FlopsModel:
     attn = _gqa_attention(c)
     experts = c.int("num_experts", "num_local_experts")  # transformers 5 writes num_local_experts for qwen3_moe
-    step = c.int("decoder_sparse_step", default=1)
-    dense_only = set(c.get("mlp_only_layers", default=[]) or [])
+    step = c.positive("decoder_sparse_step", default=1)
+    dense_only = c.get("mlp_only_layers", default=[]) or []
+    if not isinstance(dense_only, list) or not all(type(i) is int for i in dense_only):
+        raise ConfigError(f"mlp_only_layers in config.json is not a list of layer indices: {str(dense_only)[:40]!r}",
+                          where="config.json", hint="fix config.json (e.g. [] or [0, 1])")
+    dense_only = set(dense_only)
     shared_ff = c.int("shared_expert_intermediate_size", default=0)
     mlps, info = _moe_layers(
         c, experts=experts, top_k=c.int("num_experts_per_tok"), expert_ff=c.int("moe_intermediate_size"),
@@ -405,8 +431,11 @@ def _qwen_moe(c: _Cfg, mla: str) -> FlopsModel:
 def _deepseek_moe_layers(c: _Cfg) -> tuple[list[dict[str, int]], dict[str, Any]]:
     expert_ff = c.int("moe_intermediate_size")
     first_dense = c.int("first_k_dense_replace", default=0)
-    freq = c.int("moe_layer_freq", default=1)
+    freq = c.positive("moe_layer_freq", default=1)
     experts = c.int("n_routed_experts", default=0)
+    if c.cfg.get("n_routed_experts") == 0 and "n_routed_experts" in c.cfg:  # absent/null: dense; an explicit 0 is a broken MoE
+        raise ConfigError("config.json describes mixture-of-experts layers with 0 experts (n_routed_experts: 0)",
+                          where="config.json", hint="fix n_routed_experts, or remove it for a dense model")
     return _moe_layers(
         c, experts=experts, top_k=c.int("num_experts_per_tok"), expert_ff=expert_ff,
         shared_ff=c.int("n_shared_experts", default=0) * expert_ff, shared_gate=False,
