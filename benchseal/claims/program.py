@@ -35,11 +35,24 @@ class OutOfScope(Strict):
 PROGRAM_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$"
 
 
+class ProgramSource(Strict):
+    """The official notice a program's clauses are quoted from, as it names itself."""
+
+    title: str  # the notice's title as published (Chinese)
+    title_en: str | None = None
+    issuer: str  # who issued it, as the notice names the issuer
+    date: str | None = None  # YYYY-MM-DD the notice gives (signature date, publication or entry into force)
+    url: str | None = None  # where the notice is published, when the text names the address
+    document: str | None = None  # the part the clauses come from (e.g. 附件1 项目申报指南)
+    note: str | None = None  # what else a reader must know to find or trust the text
+
+
 class Program(Strict):
     id: str = Field(pattern=PROGRAM_ID_PATTERN)
     name_zh: str
     name_en: str
     source_url: str | None = None
+    source: ProgramSource | None = None
     version: str
     description: str | None = None
     template: bool = False  # thresholds are set by the applicant (copy the file and edit them)

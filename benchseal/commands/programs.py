@@ -67,6 +67,12 @@ def _show(args: argparse.Namespace) -> int:
     con.print(f"[bold]{prog.id}[/bold]  {prog.name_zh} / {prog.name_en}  (version {prog.version})")
     if prog.description:
         con.print(prog.description)
+    if prog.source is not None:
+        src = prog.source
+        con.print("source: " + ", ".join(p for p in (f"《{src.title}》", src.issuer, src.date, src.document, src.url) if p),
+                  soft_wrap=True, markup=False)
+        if src.note:
+            con.print(f"        {src.note}", soft_wrap=True, markup=False)
     if prog.template:
         con.print("[yellow]Template: the applicant sets the thresholds (copy the YAML and edit them).[/yellow]")
     for c in prog.claims:

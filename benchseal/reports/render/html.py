@@ -153,8 +153,8 @@ def render_html(s: Sections, plots: dict[str, Path], skipped: dict[str, str], *,
     if bundle_digest:
         prov.append([bi("bundle_digest"), bundle_digest])
     out += [_h2("provenance"), _kv(prov)]
-    if s.source_url:
-        out.append(f"<p class=muted>{escape(s.source_url)}</p>")
+    if s.source_line:
+        out.append(f"<p class=muted>{escape(bi('clauses_from'))}: {escape(s.source_line)}</p>")
     out += [_h2("claims"), _claims(s)]
     out += [_h2("form"), f"<p class=note>{escape(bi('form_note'))}</p>", _table(FORM_HEADERS, form_rows(s.view), widths=(26, 20, 28, 26))]
     out += [_h2("out_of_scope"), "<ul>" + "".join(

@@ -71,6 +71,7 @@ LABELS: dict[str, tuple[str, str]] = {
                   "Values in each form field's own unit, rounded for the form; the exact value is in the evidence file named"),
     "counts": ("各状态指标数", "Claims by status"),
     "template_note": ("本项目阈值由申报单位自行设定", "The thresholds of this program are set by the applicant"),
+    "clauses_from": ("条款出处", "Clauses quoted from"),
 }
 
 STATUS: dict[str, tuple[str, str]] = {

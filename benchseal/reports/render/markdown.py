@@ -34,6 +34,8 @@ def render_markdown(s: Sections, plots: dict[str, Path], skipped: dict[str, str]
     out += [""]
     if s.template:
         out += [f"> **{bi('template_note')}**", ""]
+    if s.source_line:
+        out += [f"{bi('clauses_from')}: {s.source_line}", ""]
     out += [f"## {bi('provenance')}", "", _table(["", ""], provenance_rows(s, signing_key_id)), ""]
     out += [f"## {bi('claims')}", ""]
     if s.verdicts:

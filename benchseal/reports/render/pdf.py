@@ -10,6 +10,7 @@ metadata (creation date) comes from the renderer, so unlike report.html it is no
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 import tempfile
@@ -60,9 +61,46 @@ def run_chromium(args: list[str]) -> None:
         raise _EnvError("headless Chromium failed: " + " | ".join(tail), where=args[0])
 
 
+CJK_FONT_PACKAGE = "fonts-noto-cjk"  # Debian/Ubuntu; fonts-wqy-microhei is a 5 MB alternative
+_CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
+_CJK_FONT_FILES = re.compile(r"(cjk|wqy|ukai|uming|droidsansfallback|sourcehan|notosans(sc|tc|hk|jp|kr)|"
+                             r"notoserif(sc|tc|hk|jp|kr)|simsun|simhei|msyh|pingfang|hiragino|arphic)", re.I)
+_FONT_DIRS = ("/usr/share/fonts", "/usr/local/share/fonts", "~/.fonts", "~/.local/share/fonts")
+
+
+def cjk_font_available() -> bool:
+    """Whether the PDF renderers (Chromium and WeasyPrint both find fonts through fontconfig) have a font
+    with Chinese glyphs: ``fc-list :lang=zh`` where fontconfig's tool is installed, else a look through
+    the usual font folders for a known CJK font file."""
+    fc = shutil.which("fc-list")
+    if fc:
+        try:
+            r = subprocess.run([fc, ":lang=zh", "family"], capture_output=True, text=True, timeout=60)
+            if r.returncode == 0:
+                return bool(r.stdout.strip())
+        except (OSError, subprocess.TimeoutExpired):
+            pass
+    for d in _FONT_DIRS:
+        root = Path(d).expanduser()
+        if root.is_dir() and any(_CJK_FONT_FILES.search(p.name) for p in root.rglob("*") if p.is_file()):
+            return True
+    return False
+
+
+def require_cjk_font(html: str) -> None:
+    """Refuse (exit 3) before rendering a page with Chinese text when no font can draw it: the PDF would
+    show an empty box for every Chinese character (the verdict, the program, every clause) and still look made."""
+    if _CJK.search(html) and not cjk_font_available():
+        raise _EnvError("no font with Chinese glyphs is installed, so every Chinese character of the PDF would print "
+                        "as an empty box", hint=f"install one (Debian/Ubuntu: apt-get install {CJK_FONT_PACKAGE}) "
+                        "and run the command again")
+
+
 def html_to_pdf(html: str, out: Path) -> Path:
-    """Print ``html`` (a complete self-contained page) to ``out`` as an A4 PDF."""
+    """Print ``html`` (a complete self-contained page) to ``out`` as an A4 PDF; refuses (exit 3) before
+    rendering when the page has Chinese text and no installed font has Chinese glyphs."""
     out = Path(out)
+    require_cjk_font(html)
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp_pdf = out.with_name(f".{out.name}.tmp")
     exe = find_chromium()

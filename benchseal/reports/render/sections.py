@@ -41,6 +41,16 @@ class Sections:
         return self.view.program.source_url if self.view.program is not None else None
 
     @property
+    def source_line(self) -> str | None:
+        """The official notice the clauses are quoted from: 《title》, issuer, date, address (as the program cites it)."""
+        prog = self.view.program
+        src = getattr(prog, "source", None) if prog is not None else None
+        if src is None:
+            return self.source_url
+        parts = [f"《{src.title}》", src.issuer, src.date, src.document, src.url or prog.source_url]
+        return ", ".join(p for p in parts if p)
+
+    @property
     def verdicts(self) -> list[dict[str, Any]]:
         return list((self.view.claims or {}).get("verdicts", []))
 
