@@ -79,6 +79,14 @@ case "$what" in
         export BENCHSEAL_VLLM_BUILD_LOG="$vllm_log"
       fi
     fi
+    if [ -n "${BENCHSEAL_CI_APT_DONE:-}" ]; then  # .ci/run's background apt-get (chromium, a CJK font)
+      waited=0
+      while [ ! -e "$BENCHSEAL_CI_APT_DONE" ] && [ "$waited" -lt 600 ]; do
+        [ $((waited % 30)) -eq 0 ] && echo "==> waiting for apt-get (chromium and a CJK font for the browser tests)"
+        sleep 5
+        waited=$((waited + 5))
+      done
+    fi
     set +e
     "$VPY" -m pytest "$@"
     rc=$?
