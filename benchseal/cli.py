@@ -89,14 +89,21 @@ def commands_for(argv: Sequence[str]) -> Sequence[str]:
     return COMMANDS
 
 
-def main(argv: Sequence[str] | None = None) -> int:
+def main(argv: Sequence[str] | None = None, *, early_signals: Sequence[int] = ()) -> int:
+    """Run one command. ``early_signals``: signals recorded before this call (``benchseal.__main__``
+    records them from its first line); any of them ends the command at once, with exit 3."""
     from benchseal import interrupts
 
     saved = {sig: signal.getsignal(sig) for sig in interrupts.SIGNALS} if _main_thread() else {}
     interrupts.reset()
     interrupts.install()  # first: SIGTERM/SIGHUP behave like Ctrl-C from here on (benchseal.interrupts)
+    for signum in list(early_signals):
+        interrupts.note(signum)
     command = "benchseal"
     try:
+        if interrupts.requested():
+            _error(command, interrupts.describe() + " before the command started; nothing was done")
+            return int(ExitCode.ENVIRONMENT)
         argv = list(sys.argv[1:] if argv is None else argv)
         parser = build_parser(commands_for(argv))
         args = parser.parse_args(argv)

@@ -59,12 +59,35 @@ def run(args: argparse.Namespace) -> int:
 
     if args.workers is not None and args.workers < 1:
         raise UsageError("--workers must be at least 1")
+    if args.out:
+        _check_out(args.out)  # before hashing gigabytes: a bad --out is known now
     bar = _ByteBar() if not args.no_progress and sys.stderr.isatty() else None
     try:
         return _run(args, d, bar)
     finally:
         if bar is not None:
             bar.close()
+
+
+def _check_out(out: str) -> None:
+    """--out must name a file whose folder exists (or can be made) and is writable."""
+    import os
+    from pathlib import Path
+
+    from benchseal.errors import UsageError
+
+    p = Path(out)
+    if p.is_dir():
+        raise UsageError("--out names a directory", where=out, hint="give a file name, e.g. model.digests.json")
+    if p.exists() and not p.is_file():
+        raise UsageError("--out is not a regular file (a FIFO, socket or device)", where=out, hint="give a file name")
+    parent = p.parent if str(p.parent) else Path(".")
+    existing = next((a for a in (parent, *parent.parents) if a.exists()), Path("."))
+    if not existing.is_dir():
+        raise UsageError("the folder of --out is a file", where=str(existing), hint="give a path inside a folder")
+    if not os.access(existing, os.W_OK | os.X_OK):
+        raise UsageError("cannot write --out: its folder is not writable", where=str(existing),
+                         hint="give a path in a folder you can write")
 
 
 def _run(args: argparse.Namespace, d, progress) -> int:
@@ -77,7 +100,12 @@ def _run(args: argparse.Namespace, d, progress) -> int:
         return int(ExitCode.FAILED) if problems else 0
     files, md = d.digest_model(args.model, workers=args.workers, progress=progress)
     if args.out:
-        d.write_subjects(args.out, files, md)
+        try:
+            d.write_subjects(args.out, files, md)
+        except OSError as exc:
+            from benchseal.errors import UsageError
+
+            raise UsageError(f"cannot write --out: {exc.strerror or exc}", where=args.out) from None
     if args.json:
         print_json(d.subjects_document(files, md))
     else:

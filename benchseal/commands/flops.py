@@ -41,9 +41,11 @@ def load_model_config(path: str | Path) -> dict:
             raise ModelFormatError("no config.json in the model directory", where=str(path),
                                    hint="pass a Hugging Face model directory or its config.json")
         return _config(read_json(cfg_path, constants=False), cfg_path)
-    if not path.exists():
-        raise ModelFormatError("model path does not exist", where=str(path),
-                               hint="pass a model directory, a config.json or a bundle's model.json")
+    from benchseal.bench.model.files import unusable_model_path
+
+    problem = unusable_model_path(path)
+    if problem:
+        raise ModelFormatError(problem, where=str(path), hint="pass a model directory, a config.json or a bundle's model.json")
     data = read_json(path, constants=False)
     if isinstance(data, dict) and isinstance(data.get("config"), dict) and ("params" in data or "source" in data
                                                                             or "model_type" not in data):

@@ -13,6 +13,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, Callable
 
+from benchseal.bench.model.files import unusable_model_path
 from benchseal.errors import ConfigError, ModelFormatError
 from benchseal.io import sha256_file  # noqa: F401  (the one implementation; re-exported for callers of this module)
 from benchseal.schema import FileDigest
@@ -33,10 +34,11 @@ def is_model_file(rel: str) -> bool:
 def select_files(path: str | os.PathLike) -> tuple[Path, list[str]]:
     """(root, relative POSIX paths) of the files that identify a model; hidden files and folders are skipped."""
     p = Path(path)
+    problem = unusable_model_path(p)
+    if problem:
+        raise ModelFormatError(problem, where=str(p), hint="give a model directory or a weight file")
     if p.is_file():
         return p.parent, [p.name]
-    if not p.is_dir():
-        raise ModelFormatError("model path does not exist", where=str(p), hint="give a model directory or a weight file")
     rels: list[str] = []
     for dirpath, dirnames, filenames in os.walk(p):
         dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
@@ -138,8 +140,9 @@ def check_digests(path: str | os.PathLike, digests_json_path: str | os.PathLike,
         problems.append(f"the model_digest in {digests_json_path} does not match its own subject list (the list was edited)")
     p = Path(path)
     root = p.parent if p.is_file() else p
-    if not root.exists():
-        raise ModelFormatError("model path does not exist", where=str(p))
+    problem = unusable_model_path(p)
+    if problem and "does not exist" not in problem or not root.exists():
+        raise ModelFormatError(problem or "model path does not exist", where=str(p))
     present = select_files(p)[1] if (p.is_file() or any(p.iterdir())) else []
     want = {f.path: f for f in expected}
     existing = [r for r in want if (root / r).is_file()]

@@ -54,11 +54,32 @@ def _pick_index(names: list[str], suffix: str, preferred: str) -> str | None:
     return found[0] if found else None
 
 
+def unusable_model_path(p: Path) -> str | None:
+    """Why ``p`` cannot be a model (None when it is a regular file or a directory): missing, a symbolic link
+    that loops or points nowhere, or a FIFO, socket or device (reading one would block or never end)."""
+    try:
+        if p.is_file() or p.is_dir():
+            return None
+        if p.is_symlink():
+            try:
+                p.resolve(strict=True)
+            except RuntimeError:
+                return "model path is a symbolic link that loops"
+            except OSError:
+                return "model path is a symbolic link whose target does not exist"
+        if p.exists():
+            return "model path is not a regular file or a directory (a FIFO, socket or device)"
+    except OSError as exc:  # ELOOP and friends from stat
+        return f"model path cannot be read: {exc.strerror or exc}"
+    return "model path does not exist"
+
+
 def resolve(path: str | os.PathLike) -> ModelFiles:
     """Classify the files of ``path`` (a directory in Hugging Face layout, or one weight file)."""
     p = Path(path)
-    if not p.exists():
-        raise ModelFormatError("model path does not exist", where=str(p), hint="give a model directory, a .safetensors, .gguf or config.json file")
+    problem = unusable_model_path(p)
+    if problem:
+        raise ModelFormatError(problem, where=str(p), hint="give a model directory, a .safetensors, .gguf or config.json file")
     if p.is_file():
         mf = ModelFiles(str(path), p.parent)
         name = p.name
