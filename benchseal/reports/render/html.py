@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any, Iterable, Sequence
 
 from .form import FORM_HEADERS, form_rows
-from .i18n import LABELS, PLOTS_CAPTION, RUN_STATUS, SEVERITY, STATUS, bi, fmt_value, requirement
+from .i18n import LABELS, PLOTS_CAPTION, RUN_STATUS, SEVERITY, STATUS, Num, bi, fmt_value, format_columns, requirement
 from .sections import VERIFY_CMD, Sections, overall, provenance_rows
 
 CSS = """
@@ -26,7 +26,9 @@ body{font-family:-apple-system,"Segoe UI","PingFang SC","Noto Sans CJK SC","Micr
 h1{font-size:1.5em;margin:.2em 0 .5em}h2{font-size:1.2em;border-bottom:2px solid #ddd;padding-bottom:.2em;margin-top:1.6em;break-after:avoid}
 h3{font-size:1em;break-after:avoid}
 table{border-collapse:collapse;margin:.5em 0;font-size:.85em;width:100%;table-layout:fixed}
-th,td{border:1px solid #ccc;padding:.3em .45em;text-align:left;vertical-align:top;overflow-wrap:anywhere;word-break:normal}
+th,td{border:1px solid #ccc;padding:.3em .45em;text-align:left;vertical-align:top;overflow-wrap:break-word;word-break:normal}
+td.long{overflow-wrap:anywhere}
+table.wide th,table.wide td{font-size:.9em;padding:.25em .3em}
 tr{break-inside:avoid}thead{display:table-header-group}
 th{background:#f3f3f3}td.num{text-align:right;font-variant-numeric:tabular-nums}
 .PASS{background:#e3f6e3;color:#14601c;font-weight:bold}.FAIL{background:#fde2e2;color:#8a1111;font-weight:bold}
@@ -60,15 +62,21 @@ def _css_string(text: str) -> str:
 
 def _cell(v: Any, cls: str | None = None) -> str:
     text = v if isinstance(v, str) else fmt_value(v)
-    num = not isinstance(v, str) and v is not None
-    klass = " ".join(c for c in (cls, "num" if num else None) if c)
+    num = isinstance(v, Num) or (not isinstance(v, str) and v is not None)
+    long = any(len(tok) > 24 for tok in text.split())  # a digest or a path: may break anywhere, short words never
+    klass = " ".join(c for c in (cls, "num" if num else None, "long" if long else None) if c)
     return f'<td class="{klass}">{escape(text)}</td>' if klass else f"<td>{escape(text)}</td>"
+
+
+# the load point ("concurrency=16", "rate=8/s") and "completed" need room for the whole word; 9 figures share the rest
+PERF_WIDTHS = (14, 9, 6, 8, 8, 8, 8, 8, 7, 9, 7, 8)
 
 
 def _table(headers: Iterable[str], rows: Iterable[Iterable[Any]], *, widths: Sequence[int] | None = None, cls: str = "") -> str:
     head = "".join(f"<th>{escape(h)}</th>" for h in headers)
     cols = "<colgroup>" + "".join(f'<col style="width:{w}%">' for w in widths) + "</colgroup>" if widths else ""
-    body = "".join("<tr>" + "".join(c if isinstance(c, str) and c.startswith("<td") else _cell(c) for c in row) + "</tr>" for row in rows)
+    body = "".join("<tr>" + "".join(c if isinstance(c, str) and c.startswith("<td") else _cell(c) for c in row) + "</tr>"
+                   for row in format_columns([list(r) for r in rows]))
     klass = f' class="{cls}"' if cls else ""
     return f"<table{klass}>{cols}<thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
 
@@ -165,7 +173,7 @@ def render_html(s: Sections, plots: dict[str, Path], skipped: dict[str, str], *,
         out += [f"<h3>{escape(bi('spec'))}</h3>", _kv(s.spec_rows())]
     out += [_h2("model"), _kv(s.model_rows())]
     out += [_h2("hardware"), _table(*s.gpu_table()), f"<h3>{escape(bi('compute'))}</h3>", _table(*s.compute_table())]
-    out += [_h2("perf"), _table(*s.perf_table())]
+    out += [_h2("perf"), _table(*s.perf_table(), widths=PERF_WIDTHS, cls="wide")]
     if s.server_table() is not None:
         out += [f"<h3>{escape(bi('server_metrics'))}</h3>", f"<p class=note>{escape(bi('server_metrics_note'))}</p>",
                 _table(*s.server_table())]
@@ -174,5 +182,7 @@ def render_html(s: Sections, plots: dict[str, Path], skipped: dict[str, str], *,
         out += [_h2("lightweight"), _table(*s.lightweight_table())]
     out += [_h2("plots"), _plots(plots, skipped)]
     out += [_h2("files"), "<ul>" + "".join(f"<li><code>{escape(f)}</code></li>" for f in s.files) + "</ul>"]
+    out += [f"<p class=muted>{escape(bi('files_rendered'))}:</p>",
+            "<ul>" + "".join(f"<li><code>{escape(f)}</code></li>" for f in s.rendered_files(plots)) + "</ul>"]
     out += [f"<p class=muted>{escape(LABELS['verify'][0])}<br>{escape(LABELS['verify'][1])}</p>", "</body></html>"]
     return "\n".join(out) + "\n"

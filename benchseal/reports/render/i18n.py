@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 LABELS: dict[str, tuple[str, str]] = {
     "title": ("大模型测评证据报告", "Model evidence report"),
     "program": ("申报项目", "Program"),
@@ -72,6 +74,7 @@ LABELS: dict[str, tuple[str, str]] = {
     "counts": ("各状态指标数", "Claims by status"),
     "template_note": ("本项目阈值由申报单位自行设定", "The thresholds of this program are set by the applicant"),
     "clauses_from": ("条款出处", "Clauses quoted from"),
+    "files_rendered": ("另含运行记录、图表、报告与签名", "Also in the bundle: the run record, plots, reports and signature"),
 }
 
 STATUS: dict[str, tuple[str, str]] = {
@@ -123,10 +126,40 @@ def fmt_value(v: object, unit: str | None = None) -> str:
     if isinstance(v, int):
         text = f"{v:,}"
     elif isinstance(v, float):
-        text = f"{v:,.4g}" if abs(v) < 1e6 else f"{v:,.0f}"
+        text = f"{v:,.{_decimals(abs(v), 4)}f}" if math.isfinite(v) else str(v)
     else:
         text = str(v)
     return f"{text} {unit}" if unit else text
+
+
+def _decimals(magnitude: float, significant: int) -> int:
+    """Decimals that show ``magnitude`` with ``significant`` digits, never an exponent (0 to 6)."""
+    if magnitude == 0 or not math.isfinite(magnitude):
+        return 0
+    return max(0, min(6, significant - 1 - math.floor(math.log10(magnitude))))
+
+
+class Num(str):
+    """A number already formatted for its column (right-aligned in HTML)."""
+
+
+def format_columns(rows: list[list[object]]) -> list[list[object]]:
+    """One number format per column: in a column holding floats, every number gets the same decimals (enough
+    for 3 significant digits of the smallest non-zero value, at most 6), with thousands separators and never
+    an exponent; ``1.68e+04`` never stands beside ``4,352``. Integer-only columns keep ``fmt_value``'s form."""
+    rows = [list(r) for r in rows]
+    width = max((len(r) for r in rows), default=0)
+    for j in range(width):
+        nums = [r[j] for r in rows if j < len(r) and isinstance(r[j], (int, float)) and not isinstance(r[j], bool)]
+        if not any(isinstance(v, float) and math.isfinite(v) for v in nums):
+            continue
+        nonzero = [abs(float(v)) for v in nums if v and math.isfinite(float(v))]
+        d = _decimals(min(nonzero), 3) if nonzero else 0
+        for r in rows:
+            v = r[j] if j < len(r) else None
+            if isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(float(v)):
+                r[j] = Num(f"{float(v):,.{d}f}")
+    return rows
 
 
 def requirement(verdict: dict) -> str:

@@ -6,7 +6,7 @@ from pathlib import Path
 from typing import Any, Iterable
 
 from .form import render_form_markdown
-from .i18n import LABELS, PLOTS_CAPTION, RUN_STATUS, SEVERITY, STATUS, bi, fmt_value, requirement
+from .i18n import LABELS, PLOTS_CAPTION, RUN_STATUS, SEVERITY, STATUS, bi, fmt_value, format_columns, requirement
 from .sections import Sections, overall, provenance_rows
 
 
@@ -18,7 +18,7 @@ def _esc(v: Any) -> str:
 def _table(headers: Iterable[str], rows: Iterable[Iterable[Any]]) -> str:
     headers = list(headers)
     lines = ["| " + " | ".join(_esc(h) for h in headers) + " |", "|" + "---|" * len(headers)]
-    lines += ["| " + " | ".join(_esc(c) for c in row) + " |" for row in rows]
+    lines += ["| " + " | ".join(_esc(c) for c in row) + " |" for row in format_columns([list(r) for r in rows])]
     return "\n".join(lines)
 
 
@@ -65,5 +65,6 @@ def render_markdown(s: Sections, plots: dict[str, Path], skipped: dict[str, str]
     out += [f"![{bi(PLOTS_CAPTION.get(n, n))}](plots/{p.name})" for n, p in plots.items()]
     out += [f"- {bi(PLOTS_CAPTION.get(n, n))}: {why}" for n, why in skipped.items()]
     out += ["", f"## {bi('files')}", ""] + [f"- `{f}`" for f in s.files]
+    out += ["", f"{bi('files_rendered')}:", ""] + [f"- `{f}`" for f in s.rendered_files(plots)]
     out += ["", f"_{LABELS['verify'][0]} · {LABELS['verify'][1]}_", ""]
     return "\n".join(out)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from dataclasses import dataclass
 from typing import Any
 
@@ -87,7 +89,31 @@ class Sections:
         flat = list(spec.items())
         if isinstance(backend, dict):
             flat += [(f"backend.{k}", v) for k, v in backend.items()]
-        return [[k, v] for k, v in flat if v is not None and not isinstance(v, (dict, list))]
+        return [[k, v] for k, v in flat if v is not None and not isinstance(v, (dict, list)) and self._relevant(k)]
+
+    # settings that matter only to the safety tests (refusal banks, generated-content safety, their judge)
+    SAFETY_SETTINGS = frozenset({"should_refuse", "should_answer", "refusal_rules", "content_bank", "content_sample",
+                                 "judge_base_url", "judge_model", "judge_api_key_env", "judge_all", "safety_max_gen_toks"})
+
+    def _relevant(self, key: str) -> bool:
+        """A safety setting is shown only when the program reads safety results or the run had a bank (a Hunan run
+        lists no judge or content-sample default); every other setting is shown."""
+        if key not in self.SAFETY_SETTINGS:
+            return True
+        prog = self.view.program
+        suites = set(getattr(prog, "external_suites", None) or []) | set(getattr(prog, "eval_suites", None) or [])
+        spec = self.view.spec or {}
+        return bool(suites & {"refusal", "content-safety"}) or any(
+            spec.get(k) for k in ("should_refuse", "should_answer", "content_bank"))
+
+    def rendered_files(self, plots: dict[str, Any]) -> list[str]:
+        """What the evidence list leaves out because rendering and signing write it: run.json, the plots this
+        rendering draws, the reports, and the signature files (written when the bundle is signed)."""
+        from benchseal import bundle as layout
+
+        return [layout.RUN_JSON, *sorted(f"{layout.PLOTS_DIR}/{Path(p).name}" for p in plots.values()),
+                layout.REPORT_HTML, layout.REPORT_MD, layout.JUNIT_XML,
+                f"{layout.STATEMENT_JSON}, {layout.STATEMENT_DSSE} (the signature)"]
 
     def stage_rows(self) -> list[list[Any]]:
         return [[name, bi(st.get("status", "?"), RUN_STATUS), st.get("error") or ""]
@@ -132,7 +158,10 @@ class Sections:
         rows = [[r.get("server"), r.get("vendor"), r.get("model"), r.get("count")] + [(r.get("tflops_total") or {}).get(d) for d in dtypes]
                 for r in comp.get("rows") or []]
         if comp:
-            rows.append(["total", "", f"{comp.get('servers', 0)} server(s)", comp.get("gpus")] + [comp["total_tflops"].get(d) for d in dtypes])
+            servers = comp.get("servers", 0)
+            label = f"total ({servers} server{'s' if servers != 1 else ''})"
+            model = "—" if comp.get("gpus") else "no NVIDIA GPU found"
+            rows.append([label, "—", model, comp.get("gpus")] + [comp["total_tflops"].get(d) for d in dtypes])
         for name in comp.get("unknown_gpus") or []:
             rows.append(["", "", f"{name} (no datasheet entry, not counted)", ""] + [""] * len(dtypes))
         return heads, rows

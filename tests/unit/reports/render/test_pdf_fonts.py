@@ -46,3 +46,30 @@ def test_fontconfig_is_asked_for_chinese(monkeypatch):
     monkeypatch.setattr(pdf, "_FONT_DIRS", ())
     assert pdf.cjk_font_available() is False
     assert calls[0][1:] == [":lang=zh", "family"]
+
+
+# --- report formatting (issue 28) ---------------------------------------------------------------------
+def test_one_number_format_per_column():
+    from benchseal.reports.render.i18n import Num, fmt_value, format_columns
+
+    rows = format_columns([["a", 16800.0, 8, 0.0625], ["b", 4352.5, 12, 0.125], ["c", None, 3, 0.0]])
+    assert [r[1] for r in rows] == ["16,800", "4,352", None]  # never 1.68e+04 beside 4,352
+    assert [r[3] for r in rows] == ["0.0625", "0.1250", "0.0000"] and isinstance(rows[0][3], Num)
+    assert [r[2] for r in rows] == [8, 12, 3]  # integer columns keep their own form
+    assert fmt_value(16800.5) == "16,800" and fmt_value(0.00001234) == "0.000012" and "e" not in fmt_value(1.5e-5)
+
+
+def test_compute_total_row_evidence_list_and_relevant_settings(sample_bundle, tmp_path):
+    import json
+
+    from benchseal import bundle as layout
+    from benchseal.reports.render.write import write_reports
+
+    md = write_reports(sample_bundle, formats={"md"}, out_dir=tmp_path)[0].read_text(encoding="utf-8")
+    assert "| total (1 server) | — | — |" in md and "server(s)" not in md.split("算力规模 (TFLOPS")[1].split("##")[0]
+    tail = md.split("## 证据文件")[1]
+    for name in ("run.json", "report.html", "report.md", "junit.xml", "statement.json"):
+        assert f"`{name}" in tail
+    spec = json.loads((sample_bundle / layout.RUN_JSON).read_text()).get("spec") or {}
+    if "content_sample" in spec:  # a Hunan run lists no safety settings
+        assert "content_sample" not in md
