@@ -32,3 +32,21 @@ def test_shots_from_the_evaluated_split_need_one_more():
 
 def test_empty_evaluation_split():
     assert split_problems(_task(0, 25), 5) == ["task arc_challenge has no items in its test split"]
+
+
+def test_the_git_probe_is_quiet_outside_a_checkout(tmp_path, monkeypatch, capfd):
+    """lm-eval records `git describe` of the working directory; outside a checkout git printed
+    `fatal: not a git repository` on every evaluation run."""
+    pytest = __import__("pytest")
+    pytest.importorskip("lm_eval")
+    import lm_eval.evaluator as ev
+
+    from benchseal.evaluators.guards import quiet_git_probe
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("GIT_CEILING_DIRECTORIES", str(tmp_path.parent))
+    before = ev.get_git_commit_hash
+    with quiet_git_probe():
+        assert ev.get_git_commit_hash() is None
+    assert ev.get_git_commit_hash is before
+    assert "fatal" not in capfd.readouterr().err
