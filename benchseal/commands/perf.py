@@ -135,7 +135,7 @@ def print_table(report) -> None:
     t = Table(title=f"benchseal perf: {report.model} ({report.backend})", title_justify="left")
     for col in ("load point", "ok", "failed", "req/s", "out tok/s", "TTFT p50/p99 ms", "TPOT p50/p99 ms",
                 "ITL p50/p99 ms", "E2EL p50/p99 ms", "goodput"):
-        t.add_column(col, justify="right")
+        t.add_column(col, justify="right", no_wrap=col in ("load point", "ok"))  # never "concurren cy=1"
 
     def pp(s) -> str:
         return "-" if s.n == 0 else f"{s.p50:.1f} / {s.p99:.1f}"

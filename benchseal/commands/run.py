@@ -152,7 +152,7 @@ def print_summary(result, console) -> None:
     if result.claims is not None:
         table = Table(title=f"Claims — {result.claims.program}")
         for col in ("claim", "severity", "status", "observed", "threshold", "reason"):
-            table.add_column(col)
+            table.add_column(col, no_wrap=col in ("claim", "severity", "status"))  # identifiers whole; the reason wraps
         colour = {"PASS": "green", "FAIL": "red", "INCONCLUSIVE": "yellow"}
         for v in result.claims.verdicts:
             table.add_row(
