@@ -27,7 +27,6 @@ h1{font-size:1.5em;margin:.2em 0 .5em}h2{font-size:1.2em;border-bottom:2px solid
 h3{font-size:1em;break-after:avoid}
 table{border-collapse:collapse;margin:.5em 0;font-size:.85em;width:100%;table-layout:fixed}
 th,td{border:1px solid #ccc;padding:.3em .45em;text-align:left;vertical-align:top;overflow-wrap:break-word;word-break:normal}
-td.long{overflow-wrap:anywhere}
 table.wide th,table.wide td{font-size:.9em;padding:.25em .3em}
 tr{break-inside:avoid}thead{display:table-header-group}
 th{background:#f3f3f3}td.num{text-align:right;font-variant-numeric:tabular-nums}
@@ -63,8 +62,7 @@ def _css_string(text: str) -> str:
 def _cell(v: Any, cls: str | None = None) -> str:
     text = v if isinstance(v, str) else fmt_value(v)
     num = isinstance(v, Num) or (not isinstance(v, str) and v is not None)
-    long = any(len(tok) > 24 for tok in text.split())  # a digest or a path: may break anywhere, short words never
-    klass = " ".join(c for c in (cls, "num" if num else None, "long" if long else None) if c)
+    klass = " ".join(c for c in (cls, "num" if num else None) if c)
     return f'<td class="{klass}">{escape(text)}</td>' if klass else f"<td>{escape(text)}</td>"
 
 
