@@ -8,8 +8,8 @@ from typing import Any, Iterable
 
 from benchseal import bundle as layout
 from benchseal.io import read_json, sha256_file
-from benchseal.reports.seal.canonical import diff_values, summarise
-from benchseal.reports.seal.dsse import verify_envelope
+from benchseal.reports.seal.canonical import b64decode_strict, diff_values, summarise
+from benchseal.reports.seal.dsse import check_signatures, policy_failures
 from benchseal.reports.seal.statement import (MODEL_SUBJECT_PREFIX, PREDICATE_TYPE, STATEMENT_TYPE, build_predicate,
                                               envelope_bytes, model_subject, subject_files)
 from benchseal.reports.verify.files import safe_relpath
@@ -18,7 +18,8 @@ from benchseal.reports.verify.policy import BundleContext, CheckResult, Policy, 
 
 # ------------------------------------------------------------------------------------------------
 class SignaturePolicy:
-    """The DSSE envelope is intact and signed by a trusted key, with the in-toto payload type."""
+    """The DSSE envelope is intact and signed by a trusted key (every trusted key with require_all_keys),
+    with the in-toto payload type; one line per signature says which key verified."""
 
     name = "signature"
 
@@ -31,22 +32,90 @@ class SignaturePolicy:
         if not path.is_file():
             yield failed(self.name, f"the bundle is not signed: {layout.STATEMENT_DSSE} is missing")
             return
-        raw = path.read_bytes()
-        try:
-            envelope = json.loads(raw.decode("utf-8"))
-        except (UnicodeDecodeError, ValueError):
-            yield failed(self.name, f"{layout.STATEMENT_DSSE} is not valid JSON (it was altered or truncated)")
+        envelope = _canonical_envelope(path)
+        payload, results = check_signatures(envelope, ctx.trusted_keys)
+        yield from _signature_lines(self.name, results)
+        problems = policy_failures(results, ctx.trusted_keys, require_all=ctx.require_all_keys)
+        if problems:
+            yield failed(self.name, "; ".join(problems))
             return
-        try:
-            canonical = envelope_bytes(envelope)
-        except ValueError:
-            canonical = None
-        if canonical != raw:
-            yield failed(self.name, f"{layout.STATEMENT_DSSE} was modified: it is not byte-for-byte the canonical envelope benchseal writes")
+        ctx.signed_payload = payload
+        keys = [f"{r.keyid} ({r.algorithm})" for r in results if r.verified]
+        rule = "every trusted key signed" if ctx.require_all_keys else "at least one trusted key"
+        yield passed(self.name, f"valid signature by trusted key {', '.join(keys)} ({rule})")
+
+
+def _canonical_envelope(path) -> Any:
+    from benchseal.errors import VerificationFailed
+
+    raw = path.read_bytes()
+    try:
+        envelope = json.loads(raw.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError):
+        raise VerificationFailed(f"{path.name} is not valid JSON (it was altered or truncated)") from None
+    try:
+        canonical = envelope_bytes(envelope)
+    except ValueError:
+        canonical = None
+    if canonical != raw:
+        raise VerificationFailed(f"{path.name} was modified: it is not byte-for-byte the canonical envelope benchseal writes")
+    return envelope
+
+
+def _signature_lines(prefix: str, results) -> Iterable[CheckResult]:
+    """One line per signature of an envelope: which key, whether trusted, whether it verified."""
+    if len(results) < 2:
+        return
+    for r in results:
+        name = f"{prefix}[{r.index}]"
+        if r.verified:
+            yield passed(name, r.detail)
+        elif r.trusted:
+            yield failed(name, r.detail)
+        else:
+            yield skipped(name, r.detail)
+
+
+class ResultAttestationPolicy:
+    """test-result.dsse.json (the in-toto test-result statement) is signed like the evidence and equals
+    the statement rebuilt from claims.json, program.json and statement.json."""
+
+    name = "test-result"
+
+    def check(self, ctx: BundleContext) -> Iterable[CheckResult]:
+        from benchseal.reports.seal.canonical import canonical_bytes
+        from benchseal.reports.seal.testresult import build_test_result_statement
+
+        path = ctx.path(layout.TEST_RESULT_DSSE)
+        if not path.is_file():
+            yield skipped(self.name, f"no {layout.TEST_RESULT_DSSE} (signed by a benchseal without it)")
             return
-        ctx.signed_payload = verify_envelope(envelope, ctx.trusted_keys)
-        kids = [s.get("keyid") for s in envelope["signatures"] if s.get("keyid") in ctx.trusted_keys]
-        yield passed(self.name, f"valid signature by trusted key {kids[0] if kids else '(no keyid)'}")
+        expected = build_test_result_statement(ctx.bundle_dir)
+        if expected is None:
+            yield failed(self.name, f"{layout.TEST_RESULT_DSSE} is present but the bundle has no {layout.CLAIMS_JSON}")
+            return
+        envelope = _canonical_envelope(path)
+        if ctx.require_signature:
+            payload, results = check_signatures(envelope, ctx.trusted_keys)
+            problems = policy_failures(results, ctx.trusted_keys, require_all=ctx.require_all_keys)
+            if problems:
+                yield failed(self.name, "; ".join(problems))
+                return
+        elif isinstance(envelope, dict):
+            payload = b64decode_strict(envelope.get("payload"), what=f"the {layout.TEST_RESULT_DSSE} payload")
+        else:
+            yield failed(self.name, f"{layout.TEST_RESULT_DSSE} is not a DSSE envelope")
+            return
+        if payload != canonical_bytes(expected):
+            try:
+                found = json.loads(payload.decode("utf-8"))
+            except (UnicodeDecodeError, ValueError):
+                found = None
+            diffs = diff_values(found, expected, "test-result", rel=0.0, names=("signed", "rebuilt"))
+            yield failed(self.name, "the signed test-result statement differs from the bundle: " + summarise(diffs))
+            return
+        yield passed(self.name, f"in-toto test-result v0.1, result {expected['predicate']['result']}, signed and "
+                                "equal to claims.json, program.json and statement.json")
 
 
 class StatementPolicy:
@@ -189,4 +258,5 @@ INTEGRITY_POLICIES: tuple[Policy, ...] = (
     ModelSubjectPolicy(),
     PredicatePolicy(),
     RunStatusPolicy(),
+    ResultAttestationPolicy(),
 )

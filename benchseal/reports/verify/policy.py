@@ -77,6 +77,7 @@ class BundleContext:
     trusted_keys: dict[str, Any]
     require_signature: bool = True
     allow_partial: bool = False
+    require_all_keys: bool = False  # every trusted key must have signed (verify --require-all-keys)
     signed_payload: bytes | None = None  # set when the envelope verified
     statement: dict | None = None  # the signed statement (or, unsigned, statement.json as found)
     programs: list[Path] = field(default_factory=list)  # program files the verifier trusts (--program FILE)

@@ -32,10 +32,12 @@ def verify_bundle(
     policies: Iterable[Policy] | None = None,
     model_dir: Path | None = None,
     programs: list[Path] | None = None,
+    require_all_keys: bool = False,
 ) -> VerificationReport:
     """Verify a bundle offline; bad input (no bundle, unreadable keys) raises, everything else is reported.
 
     ``programs``: program files the verifier trusts besides its configs/programs (``--program FILE``).
+    ``require_all_keys``: every trusted key must have a valid signature (default: at least one).
     The bundle's entries are checked first, without opening any (:mod:`.files`); when one is not a
     regular file (a symlink, a FIFO, a device) nothing else is run, since every other check reads files.
     """
@@ -54,7 +56,7 @@ def verify_bundle(
         raise UsageError("no trusted public key given", hint="pass --key PUBLIC.pem or --trusted-keys DIR")
     keys = load_trusted_keys(public_keys, trusted_dir) if (public_keys or trusted_dir is not None) else {}
     ctx = BundleContext(bundle_dir, keys, require_signature=require_signature, allow_partial=allow_partial,
-                        programs=[Path(p) for p in programs or []])
+                        programs=[Path(p) for p in programs or []], require_all_keys=require_all_keys)
     report = VerificationReport(str(bundle_dir))
     if policies is None:
         entries = run_policy(BundleFilesPolicy(), ctx)
