@@ -28,6 +28,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--sm2-signer-id", metavar="ID", default=None,
                    help="the signer ID an SM2 key signs with (GM/T 0009; default 1234567812345678); "
                         "written into the envelope")
+    p.add_argument("--model-signing", type=Path, metavar="FILE", dest="model_signing",
+                   help="an OpenSSF model-signing bundle of the measured model (benchseal digest --model-signing): it must "
+                        "sign every file model.json counted with the same sha256; the statement names its sha256")
     add_json_flag(p)
     p.set_defaults(func=run)
 
@@ -48,7 +51,8 @@ def run(args: argparse.Namespace) -> int:
                          hint="give --passphrase-env once for all keys or once per --key")
     phrases = [resolve_passphrase(e) for e in envs]
     passphrase = phrases[0] if len(phrases) == 1 else phrases
-    envelope_path = sign_bundle(args.bundle, args.key, passphrase, sm2_signer_id=args.sm2_signer_id)
+    envelope_path = sign_bundle(args.bundle, args.key, passphrase, sm2_signer_id=args.sm2_signer_id,
+                                model_signing=args.model_signing)
     envelope = json.loads(envelope_path.read_text(encoding="utf-8"))
     statement = json.loads((args.bundle / layout.STATEMENT_JSON).read_text(encoding="utf-8"))
     result = {

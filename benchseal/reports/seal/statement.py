@@ -134,14 +134,40 @@ def build_subjects(bundle_dir: Path) -> list[dict]:
     return subjects
 
 
-def build_statement(bundle_dir: Path) -> dict:
-    """The in-toto Statement v1 for the bundle as it is on disk now."""
+def build_statement(bundle_dir: Path, *, model_signing: Path | None = None) -> dict:
+    """The in-toto Statement v1 for the bundle as it is on disk now.
+
+    ``model_signing``: an OpenSSF model-signing bundle of the model (``benchseal digest --model-signing``);
+    it must name every file model.json counted with the same sha256, and becomes one more subject
+    (``model-signing:<file name>`` with the bundle file's sha256).
+    """
     from benchseal import __version__
 
     bundle_dir = require_bundle(bundle_dir)
     predicate = build_predicate(bundle_dir)
     predicate["signer"] = {"tool": "benchseal", "tool_version": __version__}
-    return {"_type": STATEMENT_TYPE, "subject": build_subjects(bundle_dir), "predicateType": PREDICATE_TYPE, "predicate": predicate}
+    subjects = build_subjects(bundle_dir)
+    if model_signing is not None:
+        subjects.append(_model_signing_subject(bundle_dir, Path(model_signing)))
+    return {"_type": STATEMENT_TYPE, "subject": subjects, "predicateType": PREDICATE_TYPE, "predicate": predicate}
+
+
+def _model_signing_subject(bundle_dir: Path, path: Path) -> dict:
+    from benchseal.errors import UsageError
+    from benchseal.reports.seal.modelsigning import covers_model_files, read_bundle, subject_for
+
+    if not path.is_file():
+        raise UsageError("the model-signing bundle is not a file", where=str(path))
+    try:
+        info = read_bundle(path)
+    except ValueError as exc:
+        raise UsageError(str(exc), where=str(path), hint="pass the file written by benchseal digest --model-signing") from None
+    model = _load(bundle_dir, layout.MODEL_JSON)
+    problems = covers_model_files(info, model.get("files") if isinstance(model, dict) else None)
+    if problems:
+        raise UsageError("the model-signing bundle does not sign the files this bundle counted: " + "; ".join(problems[:5]),
+                         where=str(path), hint="sign the same model directory the run measured")
+    return subject_for(info, path.name)
 
 
 def statement_bytes(statement: dict) -> bytes:
@@ -190,11 +216,12 @@ def load_signing_keys(bundle_dir: Path, private_key_path: Path | Sequence[Path],
 
 
 def sign_bundle(bundle_dir: Path, private_key_path: Path | Sequence[Path], passphrase: bytes | Sequence[bytes], *,
-                sm2_signer_id: str | None = None) -> Path:
+                sm2_signer_id: str | None = None, model_signing: Path | None = None) -> Path:
     """Write statement.json and statement.dsse.json (replacing earlier ones); return the envelope path.
 
     Several keys give one envelope with one signature per key, in the order given (``passphrase``: one
     for all, or one per key). An SM2 key signs with ``sm2_signer_id`` (GM/T 0009's default when None).
+    ``model_signing``: a model-signing bundle to name in the statement (see :func:`build_statement`).
     Then the in-toto test-result statement is written and signed by the same keys
     (:mod:`benchseal.reports.seal.testresult`), when the bundle has claims.json.
     """
@@ -211,7 +238,7 @@ def sign_bundle(bundle_dir: Path, private_key_path: Path | Sequence[Path], passp
         except ValueError as exc:
             raise UsageError(str(exc), hint="pass --sm2-signer-id with printable ASCII text, e.g. 1234567812345678") from None
     keys = load_signing_keys(bundle_dir, private_key_path, passphrase)
-    payload = statement_bytes(build_statement(bundle_dir))
+    payload = statement_bytes(build_statement(bundle_dir, model_signing=model_signing))
     envelope = sign_envelope_keys(payload, IN_TOTO_PAYLOAD_TYPE, keys, sm2_signer_id=sm2_signer_id)
     _write_atomic(bundle_dir / layout.STATEMENT_JSON, payload)
     out = bundle_dir / layout.STATEMENT_DSSE

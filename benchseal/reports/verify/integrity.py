@@ -12,6 +12,7 @@ from benchseal.reports.seal.canonical import b64decode_strict, diff_values, summ
 from benchseal.reports.seal.dsse import check_signatures, policy_failures
 from benchseal.reports.seal.statement import (MODEL_SUBJECT_PREFIX, PREDICATE_TYPE, STATEMENT_TYPE, build_predicate,
                                               envelope_bytes, model_subject, subject_files)
+from benchseal.reports.seal.modelsigning import SUBJECT_PREFIX as MODEL_SIGNING_PREFIX
 from benchseal.reports.verify.files import safe_relpath
 from benchseal.reports.verify.policy import BundleContext, CheckResult, Policy, failed, passed, skipped
 
@@ -175,7 +176,8 @@ class DigestPolicy:
         if ctx.statement is None:
             yield failed(self.name, "no statement to check the files against")
             return
-        expected = {s["name"]: s["digest"].get("sha256") for s in ctx.statement["subject"] if not s["name"].startswith(MODEL_SUBJECT_PREFIX)}
+        expected = {s["name"]: s["digest"].get("sha256") for s in ctx.statement["subject"]
+                    if not s["name"].startswith((MODEL_SUBJECT_PREFIX, MODEL_SIGNING_PREFIX))}
         outside = sorted(repr(n) for n in expected if not safe_relpath(n))
         if outside:  # never open a path the statement names outside the bundle
             yield failed(self.name, "the statement names subjects outside the bundle: " + ", ".join(outside[:5]))
@@ -212,6 +214,45 @@ class ModelSubjectPolicy:
             yield failed(self.name, f"signed model subject {signed} does not match model.json ({expected})")
         else:
             yield passed(self.name, f"model digest {expected['digest']['sha256']}")
+
+
+class ModelSigningPolicy:
+    """The OpenSSF model-signing bundle the statement names: the file given with --model-signing has the
+    signed sha256, verifies with a trusted ECDSA key, and signs every file model.json counted."""
+
+    name = "model-signing"
+
+    def check(self, ctx: BundleContext) -> Iterable[CheckResult]:
+        from benchseal.reports.seal.modelsigning import covers_model_files, read_bundle
+        from benchseal.reports.verify.policy import not_rederived
+
+        if ctx.statement is None:
+            return
+        named = [s for s in ctx.statement["subject"] if s["name"].startswith(MODEL_SIGNING_PREFIX)]
+        if not named:
+            if ctx.model_signing is not None:
+                yield failed(self.name, "--model-signing was given but the statement names no model-signing bundle")
+            return
+        if ctx.model_signing is None:
+            yield not_rederived(self.name, f"the statement names {named[0]['name']} (sha256 "
+                                           f"{named[0]['digest'].get('sha256')}); pass --model-signing FILE to check it")
+            return
+        sha = sha256_file(ctx.model_signing)
+        if sha not in {s["digest"].get("sha256") for s in named}:
+            yield failed(self.name, f"{ctx.model_signing} has sha256 {sha}, not the one the statement signs")
+            return
+        try:
+            info = read_bundle(ctx.model_signing, trusted_keys=ctx.trusted_keys if ctx.require_signature else None)
+        except ValueError as exc:
+            yield failed(self.name, f"{ctx.model_signing}: {exc}")
+            return
+        model = ctx.json(layout.MODEL_JSON)
+        problems = covers_model_files(info, model.get("files") if isinstance(model, dict) else None)
+        if problems:
+            yield failed(self.name, summarise(problems))
+        else:
+            yield passed(self.name, f"model-signing bundle (subject sha256 {info.subject_sha256}, {len(info.resources)} "
+                                    "files) is the signed one, verifies, and signs every file model.json counted")
 
 
 class PredicatePolicy:
@@ -256,6 +297,7 @@ INTEGRITY_POLICIES: tuple[Policy, ...] = (
     StatementPolicy(),
     DigestPolicy(),
     ModelSubjectPolicy(),
+    ModelSigningPolicy(),
     PredicatePolicy(),
     RunStatusPolicy(),
     ResultAttestationPolicy(),
