@@ -28,6 +28,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--sm2-signer-id", metavar="ID", default=None,
                    help="the signer ID an SM2 key signs with (GM/T 0009; default 1234567812345678); "
                         "written into the envelope")
+    p.add_argument("--timestamp-url", metavar="URL", default=None,
+                   help="an RFC 3161 time-stamp authority: each signature gets a timestamp token, stored in the envelope "
+                        "(off by default; needs the `timestamp` extra; verify checks it offline with --tsa-cert)")
     p.add_argument("--model-signing", type=Path, metavar="FILE", dest="model_signing",
                    help="an OpenSSF model-signing bundle of the measured model (benchseal digest --model-signing): it must "
                         "sign every file model.json counted with the same sha256; the statement names its sha256")
@@ -52,7 +55,7 @@ def run(args: argparse.Namespace) -> int:
     phrases = [resolve_passphrase(e) for e in envs]
     passphrase = phrases[0] if len(phrases) == 1 else phrases
     envelope_path = sign_bundle(args.bundle, args.key, passphrase, sm2_signer_id=args.sm2_signer_id,
-                                model_signing=args.model_signing)
+                                model_signing=args.model_signing, timestamp_url=args.timestamp_url)
     envelope = json.loads(envelope_path.read_text(encoding="utf-8"))
     statement = json.loads((args.bundle / layout.STATEMENT_JSON).read_text(encoding="utf-8"))
     result = {

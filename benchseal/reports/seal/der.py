@@ -1,5 +1,5 @@
-"""A minimal, strict ASN.1 DER encoder and reader: just what SM2 keys, SM2 signatures and
-RFC 3161 timestamp requests need (``cryptography`` cannot load keys on the SM2 curve).
+"""A minimal, strict ASN.1 DER encoder and reader: just what SM2 key files and SM2 signatures need
+(``cryptography`` cannot load keys on the SM2 curve).
 
 The reader accepts definite lengths in their shortest form only and refuses trailing bytes, so a
 value has exactly one encoding; anything else is a :class:`DerError` (a ValueError).
@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-SEQUENCE, INTEGER, BIT_STRING, OCTET_STRING, NULL, OID, BOOLEAN = 0x30, 0x02, 0x03, 0x04, 0x05, 0x06, 0x01
+SEQUENCE, INTEGER, BIT_STRING, OCTET_STRING, NULL, OID = 0x30, 0x02, 0x03, 0x04, 0x05, 0x06
 
 
 class DerError(ValueError):
@@ -49,10 +49,6 @@ def null() -> bytes:
     return tlv(NULL, b"")
 
 
-def boolean(v: bool) -> bytes:
-    return tlv(BOOLEAN, b"\xff" if v else b"\x00")
-
-
 def oid(dotted: str) -> bytes:
     parts = [int(p) for p in dotted.split(".")]
     out = bytearray([40 * parts[0] + parts[1]])
@@ -64,11 +60,6 @@ def oid(dotted: str) -> bytes:
             p >>= 7
         out.extend(reversed(chunk))
     return tlv(OID, bytes(out))
-
-
-def explicit(n: int, body: bytes) -> bytes:
-    """A context-specific constructed tag [n] around ``body``."""
-    return tlv(0xA0 | n, body)
 
 
 @dataclass(frozen=True)

@@ -216,12 +216,15 @@ def load_signing_keys(bundle_dir: Path, private_key_path: Path | Sequence[Path],
 
 
 def sign_bundle(bundle_dir: Path, private_key_path: Path | Sequence[Path], passphrase: bytes | Sequence[bytes], *,
-                sm2_signer_id: str | None = None, model_signing: Path | None = None) -> Path:
+                sm2_signer_id: str | None = None, model_signing: Path | None = None,
+                timestamp_url: str | None = None) -> Path:
     """Write statement.json and statement.dsse.json (replacing earlier ones); return the envelope path.
 
     Several keys give one envelope with one signature per key, in the order given (``passphrase``: one
     for all, or one per key). An SM2 key signs with ``sm2_signer_id`` (GM/T 0009's default when None).
     ``model_signing``: a model-signing bundle to name in the statement (see :func:`build_statement`).
+    ``timestamp_url``: an RFC 3161 TSA; each signature of the evidence envelope gets its timestamp token
+    (:mod:`benchseal.reports.seal.timestamp`). Nothing is written when the TSA fails.
     Then the in-toto test-result statement is written and signed by the same keys
     (:mod:`benchseal.reports.seal.testresult`), when the bundle has claims.json.
     """
@@ -240,6 +243,8 @@ def sign_bundle(bundle_dir: Path, private_key_path: Path | Sequence[Path], passp
     keys = load_signing_keys(bundle_dir, private_key_path, passphrase)
     payload = statement_bytes(build_statement(bundle_dir, model_signing=model_signing))
     envelope = sign_envelope_keys(payload, IN_TOTO_PAYLOAD_TYPE, keys, sm2_signer_id=sm2_signer_id)
+    if timestamp_url:
+        _add_timestamps(envelope, timestamp_url)
     _write_atomic(bundle_dir / layout.STATEMENT_JSON, payload)
     out = bundle_dir / layout.STATEMENT_DSSE
     _write_atomic(out, envelope_bytes(envelope))
@@ -251,3 +256,16 @@ def sign_bundle(bundle_dir: Path, private_key_path: Path | Sequence[Path], passp
         tr_env = sign_envelope_keys(canonical_bytes(result), IN_TOTO_PAYLOAD_TYPE, keys, sm2_signer_id=sm2_signer_id)
         _write_atomic(tr_path, envelope_bytes(tr_env))
     return out
+
+
+def _add_timestamps(envelope: dict, url: str) -> None:
+    """Store an RFC 3161 timestamp over each signature's bytes in its DSSE extension."""
+    import base64
+
+    from benchseal.reports.seal.canonical import b64encode
+    from benchseal.reports.seal.dsse import EXTENSION_KIND
+    from benchseal.reports.seal.timestamp import request_timestamp
+
+    for entry in envelope["signatures"]:
+        token = request_timestamp(url, base64.b64decode(entry["sig"]))
+        entry.setdefault("extension", {"kind": EXTENSION_KIND, "ext": {}})["ext"]["rfc3161_timestamp"] = b64encode(token)

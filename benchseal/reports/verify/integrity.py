@@ -77,6 +77,39 @@ def _signature_lines(prefix: str, results) -> Iterable[CheckResult]:
             yield skipped(name, r.detail)
 
 
+class TimestampPolicy:
+    """RFC 3161 timestamps on the evidence envelope's signatures: with --tsa-cert each signature must carry
+    one that verifies against that chain; without it a stored timestamp is reported, not trusted."""
+
+    name = "timestamp"
+
+    def check(self, ctx: BundleContext) -> Iterable[CheckResult]:
+        import base64
+
+        path = ctx.path(layout.STATEMENT_DSSE)
+        if not path.is_file():
+            return
+        envelope = _canonical_envelope(path)
+        sigs = envelope.get("signatures") if isinstance(envelope, dict) else None
+        tokens = [((s.get("extension") or {}).get("ext") or {}).get("rfc3161_timestamp") if isinstance(s, dict) else None
+                  for s in sigs or []]
+        if ctx.tsa_certs is None:
+            if any(tokens):
+                yield skipped(self.name, f"{sum(1 for t in tokens if t)} signature(s) carry an RFC 3161 timestamp; "
+                                         "pass --tsa-cert PEM to check it")
+            return
+        from benchseal.reports.seal.timestamp import load_tsa_certs, verify_timestamp
+
+        certs = load_tsa_certs(ctx.tsa_certs)
+        for i, (entry, token) in enumerate(zip(sigs, tokens)):
+            name = f"{self.name}[{i}]"
+            if not token:
+                yield failed(name, f"signature {i} ({entry.get('keyid')}) has no RFC 3161 timestamp, and --tsa-cert asks for one")
+                continue
+            result = verify_timestamp(token, base64.b64decode(entry.get("sig", "")), certs)
+            yield (passed if result.ok else failed)(name, f"signature {i} ({entry.get('keyid')}): {result.detail}")
+
+
 class ResultAttestationPolicy:
     """test-result.dsse.json (the in-toto test-result statement) is signed like the evidence and equals
     the statement rebuilt from claims.json, program.json and statement.json."""
@@ -301,4 +334,5 @@ INTEGRITY_POLICIES: tuple[Policy, ...] = (
     PredicatePolicy(),
     RunStatusPolicy(),
     ResultAttestationPolicy(),
+    TimestampPolicy(),
 )
