@@ -170,6 +170,23 @@ def _model_signing_subject(bundle_dir: Path, path: Path) -> dict:
     return subject_for(info, path.name)
 
 
+def build_test_result_statement(bundle_dir: Path) -> dict | None:
+    """The in-toto test-result statement (:mod:`benchseal.reports.seal.testresult`); None without claims.json.
+
+    Its subject is the model subject of the evidence statement; without a model digest, claims.json.
+    """
+    from benchseal.reports.seal.testresult import TEST_RESULT_PREDICATE, test_result_predicate
+
+    bundle_dir = Path(bundle_dir)
+    predicate = test_result_predicate(bundle_dir)
+    if predicate is None:
+        return None
+    subject = model_subject(_load(bundle_dir, layout.MODEL_JSON))
+    if subject is None:
+        subject = {"name": layout.CLAIMS_JSON, "digest": {"sha256": sha256_file(bundle_dir / layout.CLAIMS_JSON)}}
+    return {"_type": STATEMENT_TYPE, "subject": [subject], "predicateType": TEST_RESULT_PREDICATE, "predicate": predicate}
+
+
 def statement_bytes(statement: dict) -> bytes:
     """The signed payload: RFC 8785 canonical JSON, byte-identical to statement.json."""
     return canonical_bytes(statement)
@@ -229,7 +246,6 @@ def sign_bundle(bundle_dir: Path, private_key_path: Path | Sequence[Path], passp
     (:mod:`benchseal.reports.seal.testresult`), when the bundle has claims.json.
     """
     from benchseal.reports.seal.dsse import IN_TOTO_PAYLOAD_TYPE, sign_envelope_keys
-    from benchseal.reports.seal.testresult import build_test_result_statement
 
     bundle_dir = require_bundle(bundle_dir)
     if sm2_signer_id is not None:

@@ -35,10 +35,12 @@ def _descriptor(bundle_dir: Path, name: str, media_type: str) -> dict | None:
     return {"name": name, "digest": {"sha256": sha256_file(path)}, "mediaType": media_type}
 
 
-def build_test_result_statement(bundle_dir: Path) -> dict | None:
-    """The test-result statement for the bundle as it is now (statement.json written); None without claims.json."""
-    from benchseal.reports.seal.statement import STATEMENT_TYPE, model_subject
+def test_result_predicate(bundle_dir: Path) -> dict | None:
+    """The test-result predicate for the bundle as it is now (statement.json written); None without claims.json.
 
+    The statement around it (subject: the model) is built by
+    :func:`benchseal.reports.seal.statement.build_test_result_statement`.
+    """
     bundle_dir = Path(bundle_dir)
     claims_path = bundle_dir / layout.CLAIMS_JSON
     if not claims_path.is_file():
@@ -58,16 +60,7 @@ def build_test_result_statement(bundle_dir: Path) -> dict | None:
             warned.append(cid)
     ok = isinstance(claims, dict) and claims.get("passed") is True
     result = "FAILED" if not ok or failed else ("WARNED" if warned else "PASSED")
-    model_path = bundle_dir / layout.MODEL_JSON
-    subject = model_subject(read_json(model_path)) if model_path.is_file() else None
-    if subject is None:
-        subject = {"name": layout.CLAIMS_JSON, "digest": {"sha256": sha256_file(claims_path)}}
     configuration = [d for d in (_descriptor(bundle_dir, layout.PROGRAM_JSON, "application/json"),
                                  _descriptor(bundle_dir, layout.STATEMENT_JSON, "application/vnd.in-toto+json")) if d]
-    return {
-        "_type": STATEMENT_TYPE,
-        "subject": [subject],
-        "predicateType": TEST_RESULT_PREDICATE,
-        "predicate": {"result": result, "configuration": configuration, "passedTests": passed,
-                      "warnedTests": warned, "failedTests": failed},
-    }
+    return {"result": result, "configuration": configuration, "passedTests": passed, "warnedTests": warned,
+            "failedTests": failed}

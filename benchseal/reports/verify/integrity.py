@@ -118,7 +118,7 @@ class ResultAttestationPolicy:
 
     def check(self, ctx: BundleContext) -> Iterable[CheckResult]:
         from benchseal.reports.seal.canonical import canonical_bytes
-        from benchseal.reports.seal.testresult import build_test_result_statement
+        from benchseal.reports.seal.statement import build_test_result_statement
 
         path = ctx.path(layout.TEST_RESULT_DSSE)
         if not path.is_file():

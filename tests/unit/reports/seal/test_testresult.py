@@ -13,7 +13,8 @@ from benchseal import bundle as layout
 from benchseal.errors import ExitCode
 from benchseal.io import read_json, sha256_file, write_json
 from benchseal.reports.seal.statement import envelope_bytes, sign_bundle
-from benchseal.reports.seal.testresult import TEST_RESULT_PREDICATE, build_test_result_statement
+from benchseal.reports.seal.statement import build_test_result_statement
+from benchseal.reports.seal.testresult import TEST_RESULT_PREDICATE
 from tests.helpers import REPO
 from tests.helpers.sign_support import PASSPHRASE, new_keys, verifiable_bundle
 
