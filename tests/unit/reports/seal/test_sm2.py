@@ -200,3 +200,50 @@ def test_sign_refuses_a_bad_signer_id(run_cli, tmp_path):
     code, _, err = run_cli("sign", bundle, "--key", info.private_key_path, "--sm2-signer-id", "")
     assert code == ExitCode.BAD_INPUT and "signer ID" in err
     assert not (bundle / layout.STATEMENT_DSSE).exists()
+
+
+@pytest.mark.parametrize("data", [
+    b"\x30\x81\x02\x02\x00",          # a length in long form that fits the short form
+    b"\x30\x03\x02\x01\x01\x00",      # trailing byte after the value
+    b"\x30\x05\x02\x01",              # truncated
+    b"\x1f\x01\x00",                  # a multi-byte tag
+])
+def test_der_reader_is_strict(data):
+    from benchseal.reports.seal import der
+
+    with pytest.raises(der.DerError):
+        der.parse(data).children()
+
+
+def test_non_minimal_or_negative_integers_in_a_signature_do_not_verify():
+    key = sm2.Sm2PrivateKey.generate()
+    sig = key.sign(b"m")
+    r, s = _der_rs(sig)
+    from benchseal.reports.seal import der
+
+    padded = der.seq(der.tlv(der.INTEGER, b"\x00" + der.integer(r)[2:]), der.integer(s))  # one zero byte too many
+    assert key.public_key().verify(sig, b"m", "1234567812345678")
+    assert not key.public_key().verify(padded, b"m", "1234567812345678")
+    negative = der.tlv(der.SEQUENCE, der.tlv(der.INTEGER, b"\xff" + r.to_bytes(32, "big")) + der.integer(s))
+    assert not key.public_key().verify(negative, b"m", "1234567812345678")
+    n = 0xFFFFFFFEFFFFFFFFFFFFFFFFFFFFFFFF7203DF6B21C6052B53BBF40939D54123
+    assert not key.public_key().verify(der.seq(der.integer(r + n), der.integer(s)), b"m", "1234567812345678")
+
+
+def test_hostile_sm2_key_files_are_one_sentence(tmp_path):
+    from benchseal.reports.seal import der
+
+    spki = der.seq(der.seq(der.oid(sm2.EC_PUBLIC_KEY), der.oid(sm2.SM2_CURVE)), der.bits(b"\x04" + b"\x00" * 64))
+    (tmp_path / "zero.pem").write_bytes(der.pem("PUBLIC KEY", spki))
+    with pytest.raises(UsageError, match="not a valid point"):
+        load_public_key(tmp_path / "zero.pem")
+    short = der.seq(der.seq(der.oid(sm2.EC_PUBLIC_KEY), der.oid(sm2.SM2_CURVE)), der.bits(b"\x04\x01"))
+    (tmp_path / "short.pem").write_bytes(der.pem("PUBLIC KEY", short))
+    with pytest.raises(UsageError, match="SM2 public key"):
+        load_public_key(tmp_path / "short.pem")
+    info = new_keys(tmp_path / "k", "sm2")
+    text = info.private_key_path.read_text().splitlines()
+    text[3] = text[3][:-4] + ("AAAA" if text[3][-4:] != "AAAA" else "BBBB")  # damage the ciphertext
+    (tmp_path / "damaged.pem").write_text("\n".join(text) + "\n")
+    with pytest.raises(UsageError, match="wrong passphrase|cannot be read|unsupported"):
+        load_private_key(tmp_path / "damaged.pem", PASSPHRASE.encode())
