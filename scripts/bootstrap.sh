@@ -10,7 +10,7 @@
 # and reused while its inputs are unchanged. `test` builds it (in the background, while the main environment
 # installs) and requires it: the `vllm` tier fails when it cannot be built. BENCHSEAL_VLLM=0 skips it
 # (the tier is then skipped). The demo and benchseal itself never need it.
-# `test` also builds (in the background, by scripts/model_signing_env.sh, ~60 MB, cached the same way) the OpenSSF
+# `test` also builds (in the background, by scripts/model_signing_env.sh, ~100 MB, cached the same way) the OpenSSF
 # model-signing CLI that tests/integration/reports/seal/test_model_signing_cli.py runs, and requires it there;
 # BENCHSEAL_MODEL_SIGNING=0 skips it (that test is then skipped).
 # On machines without an NVIDIA driver, torch==2.13.0 (the CPU build) is installed before anything

@@ -9,7 +9,7 @@
 #
 # Why a second environment: model-signing pulls sigstore, protobuf models and pyopenssl, none of which benchseal
 # needs; a verifier installs it on its own too. model-signing 1.1.1 imports pyopenssl without declaring it
-# (/work/shared/ENVIRONMENT.md), so it is installed alongside. About 60 MB and 1-2 minutes the first time.
+# (/work/shared/ENVIRONMENT.md), so it is installed alongside. About 100 MB and 1-2 minutes the first time.
 # The environment lives outside the repository in ${BENCHSEAL_MODEL_SIGNING_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/benchseal},
 # under a name that hashes its inputs, so clean clones reuse it; an unfinished build is never reused (the
 # `.complete` marker is written last) and concurrent builds are serialised with flock where available.
