@@ -271,3 +271,10 @@ def test_run_signs_with_an_sm2_and_an_ecdsa_key(tmp_path, tiny_llama):
     assert checks["signature"]["ok"] and "every trusted key signed" in checks["signature"]["detail"], checks["signature"]
     assert checks["test-result"]["ok"], checks["test-result"]
     assert checks["reports"]["ok"], checks["reports"]  # the report names both key ids, as the envelope does
+    # the run's SM2 signature, checked by the OpenSSL CLI alone, exactly as docs/verification.md says
+    if shutil.which("openssl") and shutil.which("jq") and subprocess.run(
+            ["openssl", "ecparam", "-name", "SM2", "-genkey", "-noout"], capture_output=True).returncode == 0:
+        from tests.unit.reports.verify.test_verify_openssl import run_doc
+
+        res = run_doc(out, tmp_path / "sm2" / "public.pem", tmp_path / "openssl", "common", "sm2", "digests", "extra-files")
+        assert res.returncode == 0 and res.stdout.strip() == "Signature Verified Successfully", res.stdout + res.stderr
