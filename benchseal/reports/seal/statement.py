@@ -146,6 +146,8 @@ def build_statement(bundle_dir: Path, *, model_signing: Path | None = None) -> d
     bundle_dir = require_bundle(bundle_dir)
     predicate = build_predicate(bundle_dir)
     predicate["signer"] = {"tool": "benchseal", "tool_version": __version__}
+    if (bundle_dir / layout.CLAIMS_JSON).is_file():  # sign_bundle writes it next: its absence is then tampering
+        predicate["signer"]["attestations"] = [layout.TEST_RESULT_DSSE]
     subjects = build_subjects(bundle_dir)
     if model_signing is not None:
         subjects.append(_model_signing_subject(bundle_dir, Path(model_signing)))

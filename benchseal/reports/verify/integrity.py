@@ -122,7 +122,11 @@ class ResultAttestationPolicy:
 
         path = ctx.path(layout.TEST_RESULT_DSSE)
         if not path.is_file():
-            yield skipped(self.name, f"no {layout.TEST_RESULT_DSSE} (signed by a benchseal without it)")
+            signer = (ctx.statement or {}).get("predicate", {}).get("signer")
+            if isinstance(signer, dict) and layout.TEST_RESULT_DSSE in (signer.get("attestations") or []):
+                yield failed(self.name, f"{layout.TEST_RESULT_DSSE} is missing, but the signed statement says it was written")
+            else:
+                yield skipped(self.name, f"no {layout.TEST_RESULT_DSSE} (signed by a benchseal without it)")
             return
         expected = build_test_result_statement(ctx.bundle_dir)
         if expected is None:

@@ -106,3 +106,16 @@ def test_verify_catches_a_resigned_or_stale_test_result(run_cli, tmp_path):
     assert code == ExitCode.FAILED
     failed = {c["name"]: c["detail"] for c in json.loads(out)["checks"] if not c["ok"]}
     assert set(failed) == {"test-result"} and "test-result.predicate.result" in failed["test-result"]
+
+
+def test_a_deleted_test_result_fails(run_cli, tmp_path):
+    info = new_keys(tmp_path / "k")
+    bundle = verifiable_bundle(tmp_path / "bundle")
+    sign_bundle(bundle, info.private_key_path, PASSPHRASE.encode())
+    assert json.loads((bundle / layout.STATEMENT_JSON).read_text())["predicate"]["signer"]["attestations"] == [
+        layout.TEST_RESULT_DSSE]
+    (bundle / layout.TEST_RESULT_DSSE).unlink()
+    code, out, _ = run_cli("verify", bundle, "--key", info.public_key_path, "--json")
+    assert code == ExitCode.FAILED
+    failed = {c["name"]: c["detail"] for c in json.loads(out)["checks"] if not c["ok"]}
+    assert set(failed) == {"test-result"} and "missing" in failed["test-result"]
