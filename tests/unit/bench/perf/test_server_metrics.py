@@ -43,7 +43,7 @@ def test_malformed_lines_are_counted_and_skipped(line):
 
 
 def test_hostile_input_is_bounded(monkeypatch):
-    monkeypatch.setattr(sm, "MAX_LINES", 5)
+    monkeypatch.setattr(sm.parse, "MAX_LINES", 5)
     m = sm.parse_prometheus("\n".join(f"x{i} {i}" for i in range(50)))
     assert m.truncated and len(m.samples) == 5
     long = "y{" + ",".join(f'l{i}="v"' for i in range(sm.MAX_LABELS + 1)) + "} 1"
