@@ -130,6 +130,99 @@ def read_response_bounded(resp: Any, *, limit: int, deadline_s: float, what: str
         chunks.append(chunk)
 
 
+class HttpReply:
+    """What :func:`http_request` got: status, headers (lower-case names), body (bounded)."""
+
+    __slots__ = ("status", "headers", "body")
+
+    def __init__(self, status: int, headers: dict[str, str], body: bytes) -> None:
+        self.status, self.headers, self.body = status, headers, body
+
+
+def http_request(url: str, *, method: str = "GET", body: bytes | None = None, headers: dict[str, str] | None = None,
+                 timeout_s: float, limit: int, what: str) -> HttpReply:
+    """One HTTP(S) exchange within ``timeout_s`` seconds **in all** (connect, a head that arrives a
+    byte at a time, a body that drips: a watchdog shuts the socket at the deadline) and at most
+    ``limit`` body bytes. Redirects are never followed (a 3xx is returned as it is), so a credential
+    in ``headers`` reaches only ``url``'s own origin. Raises TimeoutError, ValueError (not an
+    http(s) URL, body over the limit) or OSError / http.client.HTTPException, each naming ``what``."""
+    import http.client
+    import socket
+    import threading
+    import time
+    from urllib.parse import urlsplit
+
+    if not (isinstance(timeout_s, (int, float)) and 0 < timeout_s < float("inf")):
+        raise ValueError(f"{what}: the timeout must be a positive number of seconds")
+    u = urlsplit(url)
+    if u.scheme not in ("http", "https") or not u.hostname:
+        raise ValueError(f"{what}: not an http(s) URL")
+    port = u.port  # ValueError for a port out of range
+    cls = http.client.HTTPSConnection if u.scheme == "https" else http.client.HTTPConnection
+    conn = cls(u.hostname, port, timeout=timeout_s)
+    expired = threading.Event()
+
+    def _shut() -> None:
+        expired.set()
+        sock = conn.sock
+        if sock is not None:
+            try:
+                sock.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+
+    watchdog = threading.Timer(timeout_s, _shut)
+    watchdog.daemon = True
+    end = time.monotonic() + timeout_s
+    watchdog.start()
+    try:
+        path = (u.path or "/") + (f"?{u.query}" if u.query else "")
+        conn.request(method, path, body=body, headers=headers or {})
+        if expired.is_set():
+            raise TimeoutError
+        resp = conn.getresponse()
+        hdrs = {k.lower(): v for k, v in resp.getheaders()}
+        chunks: list[bytes] = []
+        got = 0
+        while True:
+            if time.monotonic() > end:
+                raise TimeoutError
+            chunk = resp.read1(65536)
+            if not chunk:
+                break
+            got += len(chunk)
+            if got > limit:
+                raise ValueError(f"{what} is larger than {limit:,} bytes")
+            chunks.append(chunk)
+        if expired.is_set():
+            raise TimeoutError
+        return HttpReply(resp.status, hdrs, b"".join(chunks))
+    except (OSError, http.client.HTTPException) as exc:
+        if expired.is_set() or time.monotonic() >= end or isinstance(exc, (TimeoutError, socket.timeout)):
+            raise TimeoutError(f"{what} took longer than {timeout_s:g} s (no complete response)") from None
+        raise
+    finally:
+        watchdog.cancel()
+        conn.close()
+
+
+def redirect_refusal(reply: HttpReply, url: str, what: str) -> str | None:
+    """A sentence when ``reply`` is a redirect (never followed, so no credential goes elsewhere), else None."""
+    if not 300 <= reply.status < 400:
+        return None
+    from urllib.parse import urlsplit, urljoin
+
+    loc = reply.headers.get("location", "")
+    try:
+        a, b = urlsplit(url), urlsplit(urljoin(url, loc))
+        same = (a.scheme, a.hostname, a.port) == (b.scheme, b.hostname, b.port)
+    except ValueError:
+        same = False
+    where = "the same origin" if same else "another origin (scheme, host or port)"
+    return (f"{what} answered a redirect (HTTP {reply.status}) to {where}, which is not followed "
+            "(no credential is sent anywhere but the URL given); give the final URL")
+
+
 def parse_json_bounded(data: str | bytes, *, where: str, max_depth: int = MAX_NESTING, error: type = ConfigError,
                        constants: bool = False) -> Any:
     """JSON from UTF-8 text (no byte-order mark, no UTF-16), with bounded nesting and integer size,

@@ -71,57 +71,41 @@ def _now_iso() -> str:
 
 
 def scrape(url: str, *, timeout_s: float = TIMEOUT_S, max_bytes: int = MAX_BYTES,
-           headers: dict[str, str] | None = None) -> dict[str, Any]:
-    """One bounded ``GET url``. Never raises: returns ``{ok, http_status, error, bytes, elapsed_ms,
-    body}`` (body only when ok)."""
+           headers: dict[str, str] | None = None, secrets: tuple[str, ...] = ()) -> dict[str, Any]:
+    """One bounded ``GET url`` (:func:`benchseal.io.http_request`: ``timeout_s`` for the whole
+    exchange, however slowly the head or body drips; no redirect followed). Never raises: returns
+    ``{ok, http_status, error, bytes, elapsed_ms, body}`` (body only when ok). The body and the error
+    are scrubbed of ``secrets`` and every registered secret (benchseal.redact) before anything keeps them."""
     import http.client
-    import socket
+
+    from benchseal.io import http_request, redirect_refusal
+    from benchseal.redact import scrub, scrub_bytes
 
     t0 = time.monotonic()
     out: dict[str, Any] = {"ok": False, "http_status": None, "error": None, "bytes": 0, "elapsed_ms": None, "body": None}
-    u = urlsplit(url)
-    conn = None
     try:
-        if u.scheme not in ("http", "https") or not u.hostname:
-            raise ValueError(f"not an http(s) URL: {redact(url)}")
-        cls = http.client.HTTPSConnection if u.scheme == "https" else http.client.HTTPConnection
-        conn = cls(u.hostname, u.port, timeout=timeout_s)
-        path = (u.path or "/") + (f"?{u.query}" if u.query else "")
-        conn.request("GET", path, headers={"Accept": "text/plain;version=0.0.4;q=1.0, */*;q=0.1",
-                                           "Accept-Encoding": "identity", **(headers or {})})
-        resp = conn.getresponse()
-        out["http_status"] = resp.status
-        deadline = t0 + timeout_s
-        chunks: list[bytes] = []
-        n = 0
-        while True:
-            left = deadline - time.monotonic()
-            if left <= 0:
-                raise TimeoutError(f"no complete response within {timeout_s:g} s")
-            if conn.sock is not None:
-                conn.sock.settimeout(left)
-            piece = resp.read1(65536) if hasattr(resp, "read1") else resp.read(65536)
-            if not piece:
-                break
-            n += len(piece)
-            if n > max_bytes:
-                raise ValueError(f"response larger than {max_bytes} bytes")
-            chunks.append(piece)
-        out["bytes"] = n
-        if resp.status == 404:
+        reply = http_request(url, headers={"Accept": "text/plain;version=0.0.4;q=1.0, */*;q=0.1",
+                                           "Accept-Encoding": "identity", **(headers or {})},
+                             timeout_s=timeout_s, limit=max_bytes, what="the metrics response")
+        out["http_status"] = reply.status
+        out["bytes"] = len(reply.body)
+        enc = reply.headers.get("content-encoding", "identity")
+        refused = redirect_refusal(reply, url, "the metrics URL")
+        if refused:
+            out["error"] = refused
+        elif reply.status == 404:
             out["error"] = "HTTP 404: the server exposes no metrics at this URL"
-        elif resp.status != 200:
-            out["error"] = f"HTTP {resp.status}"
-        elif (resp.getheader("Content-Encoding") or "identity").lower() not in ("identity", ""):
-            out["error"] = f"unrequested Content-Encoding {resp.getheader('Content-Encoding')!r}"
+        elif reply.status != 200:
+            out["error"] = f"HTTP {reply.status}"
+        elif enc.lower() not in ("identity", ""):
+            out["error"] = f"unrequested Content-Encoding {enc[:40]!r}"
         else:
             out["ok"] = True
-            out["body"] = b"".join(chunks).decode("utf-8", "replace")
-    except (OSError, http.client.HTTPException, ValueError, socket.timeout) as exc:
-        out["error"] = f"{type(exc).__name__}: {exc}"[:300]
-    finally:
-        if conn is not None:
-            conn.close()
+            out["body"] = scrub_bytes(reply.body, secrets).decode("utf-8", "replace")
+    except (OSError, http.client.HTTPException, ValueError) as exc:
+        out["error"] = f"{type(exc).__name__}: {exc}"
+    if out["error"]:
+        out["error"] = scrub(str(out["error"]), secrets)[:300]
     out["elapsed_ms"] = (time.monotonic() - t0) * 1e3
     return out
 
@@ -142,6 +126,11 @@ class Collector:
         self.url = options.url or (discover_url(base_url) if base_url else None)
         self.headers: dict[str, str] = {}
         key = os.environ.get(options.api_key_env) if options.api_key_env else None
+        self._secrets: tuple[str, ...] = (key,) if key else ()
+        if key:
+            from benchseal.redact import register_secret
+
+            register_secret(key)
         if key and self.url and base_url and _same_origin(self.url, base_url):
             self.headers["Authorization"] = f"Bearer {key}"
         self.report = ServerMetricsReport(source=source, url=redact(self.url) if self.url else None, model=model,
@@ -160,7 +149,7 @@ class Collector:
 
     # one scrape, recorded -------------------------------------------------------------------------
     def _scrape(self, load_point: str, phase: str) -> dict[str, Any]:
-        res = scrape(self.url, headers=self.headers) if self.url else {"ok": False, "error": self.dead_reason}
+        res = scrape(self.url, headers=self.headers, secrets=self._secrets) if self.url else {"ok": False, "error": self.dead_reason}
         with self._lock:
             rec = {"seq": self._seq, "load_point": load_point, "phase": phase, "time": _now_iso(),
                    "t_s": round(time.monotonic() - self._t0, 6), "url": self.report.url, **res}
