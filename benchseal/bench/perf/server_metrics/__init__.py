@@ -20,8 +20,10 @@ Three parts, each usable on its own (``verify`` reuses the last two on the store
   E2E, client-counted against server-counted tokens, per request where the server returned
   per-request metrics). Definitions: docs/metrics.md, "Server-side metrics".
 
-The three parts live in :mod:`.collect` (scraping), :mod:`.parse` (the exposition format) and
-:mod:`.derive` (figures and reconciliation); this package re-exports their public names.
+The parts live in :mod:`.collect` (scraping), :mod:`.parse` (the exposition format),
+:mod:`.validate` (what a scrape must satisfy: an implausible series is dropped with its reason before
+any figure is derived) and :mod:`.derive` (figures and reconciliation); this package re-exports their
+public names.
 """
 
 from __future__ import annotations
@@ -32,8 +34,9 @@ from benchseal.bench.perf.server_metrics.collect import (DEFAULT_INTERVAL_S, END
 from benchseal.bench.perf.server_metrics.derive import (COUNTERS, DIALECTS, GAUGES, HISTOGRAMS, QUANTILES, _dialect,
                                                         derive_load_point, derive_report, histogram_quantile,
                                                         per_request_timing, reconcile)
+from benchseal.bench.perf.server_metrics.validate import validate
 from benchseal.bench.perf.server_metrics.parse import (MAX_LABELS, MAX_LINE_CHARS, MAX_LINES, Metrics, _parse_value,
                                                        parse_prometheus)
 
 __all__ = ["Collector", "DIALECTS", "ServerMetricsOptions", "derive_load_point", "derive_report", "discover_url",
-           "histogram_quantile", "parse_prometheus", "per_request_timing", "reconcile", "scrape"]
+           "histogram_quantile", "parse_prometheus", "per_request_timing", "reconcile", "scrape", "validate"]

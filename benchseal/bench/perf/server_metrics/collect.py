@@ -21,6 +21,7 @@ MAX_BYTES = 4 << 20  # a larger response is not stored and counts as a failed sc
 TIMEOUT_S = 5.0  # the whole exchange (connect, headers, body)
 END_SETTLE_S = 2.0  # at a load point's end, rescrape until the server has counted every request (at most this long)
 DEFAULT_INTERVAL_S = 2.0
+MIN_INTERVAL_S, MAX_INTERVAL_S = 0.1, 3600.0  # --server-metrics-interval
 
 
 # ================================================================================================
@@ -35,6 +36,15 @@ class ServerMetricsOptions:
     url: str | None = None
     interval_s: float = DEFAULT_INTERVAL_S
     api_key_env: str | None = None  # sent only to the base URL's own host and port
+
+    def __post_init__(self) -> None:
+        import math
+
+        if not (isinstance(self.interval_s, (int, float)) and math.isfinite(self.interval_s)
+                and MIN_INTERVAL_S <= self.interval_s <= MAX_INTERVAL_S):
+            raise ValueError(f"the server-metrics interval must be {MIN_INTERVAL_S:g} to {MAX_INTERVAL_S:g} s")
+        if self.url is not None and not self.url.strip():
+            raise ValueError("the server-metrics URL is empty")
 
 
 def discover_url(base_url: str) -> str:

@@ -7,6 +7,7 @@ import math
 from typing import Any, Iterable
 
 from benchseal.bench.perf.server_metrics.parse import Metrics, _parse_value, parse_prometheus
+from benchseal.bench.perf.server_metrics.validate import validate
 from benchseal.schema import (Reconciliation, RequestRecord, ServerGauge, ServerHistogram, ServerLoadPoint,
                               ServerMetricsReport)
 
@@ -57,6 +58,8 @@ def _finished_between(scrapes: list[dict], load_point: str, model: str | None) -
     dialect = _dialect(b)
     if dialect is None:
         return None
+    validate(a, DIALECTS[dialect])
+    validate(b, DIALECTS[dialect])
     sel = _selector(b, model)
     d = _counter_delta(a, b, DIALECTS[dialect]["requests"], sel)
     return d[0] if isinstance(d, tuple) else None
@@ -230,11 +233,15 @@ def derive_load_point(scrapes: list[dict], load_point: str, records: list[Reques
         lp.reconciliation = reconcile(lp, recs)
         return lp
     lp.dialect = dialect
+    names = DIALECTS[dialect]
+    dropped: dict[str, str] = {}
+    for which, scraped in (("start", a), ("end", b)):
+        for fam, why in validate(scraped, names).items():
+            dropped.setdefault(fam, f"{why} in the {which} scrape")
     sel = _selector(b, model)
     lp.model_label = sel[0]
     if sel[1]:
         lp.notes.append(sel[1])
-    names = DIALECTS[dialect]
     for key in HISTOGRAMS:
         h = _histogram(a, b, names[key], sel)
         if isinstance(h, str):
@@ -251,6 +258,9 @@ def derive_load_point(scrapes: list[dict], load_point: str, records: list[Reques
             lp.requests_by_finish_reason = c[1]
     during = [parse_prometheus(s["body"]) for s in mine if s.get("ok") and s.get("phase") == "interval"
               and float(start["t_s"]) <= float(s["t_s"]) <= float(end["t_s"])]
+    for scraped in during:
+        for fam, why in validate(scraped, names).items():
+            dropped.setdefault(fam, f"{why} in an interval scrape")
     for key in GAUGES:
         if not during:
             lp.absent[key] = "no scrape during the load point (it was shorter than the scrape interval)"
@@ -260,6 +270,12 @@ def derive_load_point(scrapes: list[dict], load_point: str, records: list[Reques
             lp.absent[key] = g
         else:
             setattr(lp, key, g)
+    for key in (*HISTOGRAMS, *COUNTERS, *GAUGES):  # an implausible series is the reason, not "absent"
+        bad = [fam for fam in names[key] if fam in dropped]
+        if bad and key in lp.absent:
+            lp.absent[key] = f"{bad[0]} dropped as implausible: {dropped[bad[0]]}"
+    for fam in sorted(dropped):
+        lp.notes.append(f"dropped {fam}: {dropped[fam]}")
     lp.status = "partial" if lp.absent else "ok"
     lp.reconciliation = reconcile(lp, recs)
     return lp
