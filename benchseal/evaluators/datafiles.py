@@ -334,6 +334,12 @@ def read_records(path: str | os.PathLike, *, formats: tuple[str, ...] = (".jsonl
     return _jsonl(path, text)
 
 
+def jsonl_records(path: str | os.PathLike) -> list[dict[str, Any]]:
+    """A question bank: JSON Lines whatever the file's suffix, read by the same rules as :func:`read_records`."""
+    path = Path(path)
+    return _jsonl(path, _text(path, _read_bytes(path)))
+
+
 # --- columns -------------------------------------------------------------------------------------
 _IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
@@ -395,4 +401,4 @@ def check_columns(rows: list[dict[str, Any]], needed: set[str], *, where: str) -
 
 
 __all__ = ["MAX_COLUMNS", "MAX_FILE_BYTES", "check_columns", "check_data_dir", "confined", "confined_files",
-           "read_records", "required_columns", "safe_component", "template_columns"]
+           "jsonl_records", "read_records", "required_columns", "safe_component", "template_columns"]
