@@ -346,8 +346,52 @@ def _yaml_bounds(node: Any, where: str) -> None:
             stack.extend((c, depth + 1, False) for c in children if id(c) not in sizes)
 
 
-def load_yaml(path: str | os.PathLike) -> Any:
-    """A YAML file (a regular file, UTF-8, safe tags only), bounded: size, nesting, aliases, integers."""
+_YAML12_INT = r"[-+]?[0-9]+|0o[0-7]+|0x[0-9a-fA-F]+"
+_YAML12_FLOAT = r"[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?|[-+]?\.(inf|Inf|INF)|\.(nan|NaN|NAN)"
+_YAML12_BOOL = r"true|True|TRUE|false|False|FALSE"
+
+
+def _yaml_strict(node: Any, where: str) -> None:
+    """Refuse what reads differently, or silently, in a hand-written config: a key given twice in one
+    mapping (PyYAML keeps the last), and a plain scalar that YAML 1.1 resolves to a number, boolean or
+    date while YAML 1.2 reads it as text or another number (``1:30`` = 90, ``0777`` octal, ``1_000``,
+    ``yes``/``no``/``on``/``off``, ``2024-01-01``)."""
+    import re
+
+    import yaml
+
+    forms = {"tag:yaml.org,2002:int": _YAML12_INT, "tag:yaml.org,2002:float": _YAML12_FLOAT,
+             "tag:yaml.org,2002:bool": _YAML12_BOOL}
+    stack = [node]
+    seen: set[int] = set()
+    while stack:
+        n = stack.pop()
+        if id(n) in seen:
+            continue
+        seen.add(id(n))
+        if isinstance(n, yaml.ScalarNode):
+            if n.style is None and (n.tag in forms and not re.fullmatch(forms[n.tag], n.value)
+                                    or n.tag == "tag:yaml.org,2002:timestamp"):
+                line = n.start_mark.line + 1 if n.start_mark else "?"
+                raise ConfigError(f"line {line}: {n.value[:40]!r} is a YAML 1.1 form (read as a {n.tag.rsplit(':', 1)[-1]} "
+                                  "by YAML 1.1 and differently by YAML 1.2)", where=where,
+                                  hint="write a plain decimal number, true/false, or quote the text")
+        elif isinstance(n, yaml.MappingNode):
+            keys: set[str] = set()
+            for k, v in n.value:
+                if isinstance(k, yaml.ScalarNode):
+                    if k.value in keys:
+                        raise ConfigError(f"line {k.start_mark.line + 1}: key {k.value[:40]!r} appears twice in one "
+                                          "mapping (the last would silently win)", where=where, hint="keep one of them")
+                    keys.add(k.value)
+                stack.extend((k, v))
+        elif isinstance(n, yaml.SequenceNode):
+            stack.extend(n.value)
+
+
+def load_yaml(path: str | os.PathLike, *, strict: bool = False) -> Any:
+    """A YAML file (a regular file, UTF-8, safe tags only), bounded: size, nesting, aliases, integers.
+    ``strict`` (program files) also refuses duplicate keys and YAML 1.1 forms (:func:`_yaml_strict`)."""
     import yaml
 
     path = require_regular_file(path)
@@ -365,6 +409,8 @@ def load_yaml(path: str | os.PathLike) -> Any:
         if node is None:
             return None
         _yaml_bounds(node, str(path))
+        if strict:
+            _yaml_strict(node, str(path))
         return loader.construct_document(node)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
