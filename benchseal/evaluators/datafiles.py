@@ -349,8 +349,8 @@ def template_columns(value: Any) -> set[str] | None:
     Jinja template; None when it cannot be told (``!function``, not a string)."""
     if isinstance(value, (int, float, list)) or value is None:
         return set()
-    if not isinstance(value, str) or value.startswith("!function"):
-        return None
+    if not isinstance(value, str) or value.startswith("!function") or re.search(r"\bis\s+(not\s+)?defined\b", value):
+        return None  # a function, or a template that reads a column only when it exists
     if _IDENT.fullmatch(value.strip()):
         return {value.strip()}
     if "{{" not in value and "{%" not in value:
@@ -365,10 +365,14 @@ def template_columns(value: Any) -> set[str] | None:
 
 
 def required_columns(suite: Any) -> dict[str, dict[str, set[str]]]:
-    """hub id -> {config -> columns every record must have}, from the suite's task YAMLs."""
+    """hub id -> {config -> columns every record must have}, from the suite's task YAMLs: the columns
+    read by the task the suite names (or, for a group, by every task YAML reading that config: the
+    intersection, so a variant task in the same folder that reads another column never makes a
+    genuine file fail)."""
     from benchseal.evaluators.suites import _merged_yaml, task_folders
 
-    out: dict[str, dict[str, set[str]]] = {}
+    named = {t.task for t in suite.tasks}
+    entries: list[tuple[bool, str, str, set[str]]] = []  # (a task the suite names, hub, config, columns)
     for _, folder in task_folders(suite):
         for y in sorted(Path(folder).rglob("*.yaml")):
             try:
@@ -380,13 +384,13 @@ def required_columns(suite: Any) -> dict[str, dict[str, set[str]]]:
                 continue
             cols: set[str] = set()
             for k in ("doc_to_text", "doc_to_target", "doc_to_choice"):
-                found = template_columns(cfg.get(k))
-                if found is None:
-                    cols = set()
-                    break
-                cols |= found
-            name = cfg.get("dataset_name") or "default"
-            out.setdefault(hub, {}).setdefault(str(name), set()).update(cols)
+                cols |= template_columns(cfg.get(k)) or set()  # None: that template is not checked
+            entries.append((cfg.get("task") in named, hub, str(cfg.get("dataset_name") or "default"), cols))
+    out: dict[str, dict[str, set[str]]] = {}
+    for hub, name in {(h, n) for _, h, n, _ in entries}:
+        mine = [c for own, h, n, c in entries if (h, n) == (hub, name) and own]
+        sets = mine or [c for _, h, n, c in entries if (h, n) == (hub, name)]
+        out.setdefault(hub, {})[name] = set.intersection(*sets)
     return out
 
 
