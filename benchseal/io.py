@@ -196,6 +196,8 @@ def http_request(url: str, *, method: str = "GET", body: bytes | None = None, he
             chunks.append(chunk)
         if expired.is_set():
             raise TimeoutError
+        if getattr(resp, "length", None):  # Content-Length promised more than arrived (read1 does not say)
+            raise http.client.IncompleteRead(b"".join(chunks), resp.length)
         return HttpReply(resp.status, hdrs, b"".join(chunks))
     except (OSError, http.client.HTTPException) as exc:
         if expired.is_set() or time.monotonic() >= end or isinstance(exc, (TimeoutError, socket.timeout)):
@@ -346,7 +348,7 @@ def _yaml_bounds(node: Any, where: str) -> None:
             stack.extend((c, depth + 1, False) for c in children if id(c) not in sizes)
 
 
-_YAML12_INT = r"[-+]?[0-9]+|0o[0-7]+|0x[0-9a-fA-F]+"
+_YAML12_INT = r"[-+]?(0|[1-9][0-9]*)|0x[0-9a-fA-F]+"  # 0777 is 511 in YAML 1.1 and 777 in 1.2: refused
 _YAML12_FLOAT = r"[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?|[-+]?\.(inf|Inf|INF)|\.(nan|NaN|NAN)"
 _YAML12_BOOL = r"true|True|TRUE|false|False|FALSE"
 
@@ -355,7 +357,8 @@ def _yaml_strict(node: Any, where: str) -> None:
     """Refuse what reads differently, or silently, in a hand-written config: a key given twice in one
     mapping (PyYAML keeps the last), and a plain scalar that YAML 1.1 resolves to a number, boolean or
     date while YAML 1.2 reads it as text or another number (``1:30`` = 90, ``0777`` octal, ``1_000``,
-    ``yes``/``no``/``on``/``off``, ``2024-01-01``)."""
+    ``yes``/``no``/``on``/``off``, ``2024-01-01``). A plain ``3.0e3`` (text to YAML 1.1, a number to
+    YAML 1.2) is read as the number."""
     import re
 
     import yaml
@@ -370,8 +373,12 @@ def _yaml_strict(node: Any, where: str) -> None:
             continue
         seen.add(id(n))
         if isinstance(n, yaml.ScalarNode):
-            if n.style is None and (n.tag in forms and not re.fullmatch(forms[n.tag], n.value)
-                                    or n.tag == "tag:yaml.org,2002:timestamp"):
+            plain = not n.style  # None (PyYAML) or '' (libyaml) for a plain scalar
+            if plain and n.tag == "tag:yaml.org,2002:str" and re.fullmatch(r"[-+]?([0-9]+(\.[0-9]*)?|\.[0-9]+)[eE][-+]?[0-9]+", n.value):
+                n.tag = "tag:yaml.org,2002:float"  # 3.0e3: a number in YAML 1.2, text to PyYAML's YAML 1.1
+                continue
+            if plain and (n.tag in forms and not re.fullmatch(forms[n.tag], n.value)
+                          or n.tag == "tag:yaml.org,2002:timestamp"):
                 line = n.start_mark.line + 1 if n.start_mark else "?"
                 raise ConfigError(f"line {line}: {n.value[:40]!r} is a YAML 1.1 form (read as a {n.tag.rsplit(':', 1)[-1]} "
                                   "by YAML 1.1 and differently by YAML 1.2)", where=where,

@@ -167,7 +167,7 @@ def _histogram(a: Metrics, b: Metrics, names: tuple[str, ...], sel) -> ServerHis
     count = _sum(b, fam + "_count", sel).get("", 0.0) - _sum(a, fam + "_count", sel).get("", 0.0)
     total = _sum(b, fam + "_sum", sel).get("", 0.0) - _sum(a, fam + "_sum", sel).get("", 0.0)
     if any(not math.isfinite(c) or c < 0 for _, c in buckets) or not math.isfinite(count) or count < 0 \
-            or not math.isfinite(total):
+            or not math.isfinite(total) or total < 0:
         return f"{fam} went down between the scrapes (the server restarted?)"
     if not buckets or not math.isinf(buckets[-1][0]):
         return f"{fam} has no +Inf bucket"
