@@ -411,3 +411,41 @@ def test_full_sets(tmp_path):
         _import_one(tmp_path / f"d{i}", case)
     for case in JUDGE:
         _judge_one(case)
+
+
+# --- the perf client: a whole run bounded by --timeout (#28 residuals) ---------------------------
+def _stream_server(kind: str):
+    def respond(head: bytes, port: int):
+        from tests.integration.fuzz.surfaces import _auth
+
+        if head.startswith(b"GET"):
+            body = b'{"object":"list","data":[{"id":"m","object":"model"}]}'
+            return [(b"HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n" % len(body) + body, 0)]
+        if kind == "drip-head":  # a head that never ends, a byte at a time
+            return [(b"HTTP/1.1 200 OK\r\n", 0)] + [(b"X-Pad: a\r\n"[i % 10:i % 10 + 1], 0.05) for i in range(400)]
+        start = b"HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nTransfer-Encoding: chunked\r\n\r\n"
+        if kind == "endless":  # events forever, never [DONE]
+            ev = b'data: {"choices":[{"text":"x","index":0,"finish_reason":null}]}\n\n'
+            return [(start, 0)] + [(b"%x\r\n%s\r\n" % (len(ev), ev), 0.01) for _ in range(2000)]
+        ev = b'data: {"error": {"message": "invalid key ' + _auth(head).encode().replace(b"\\", b"\\\\") + b'"}}\n\n'
+        return [(start + b"%x\r\n%s\r\n0\r\n\r\n" % (len(ev), ev), 0)]
+    return respond
+
+
+@pytest.mark.parametrize("kind", ["drip-head", "endless", "echo-in-stream-error"])
+def test_perf_run_is_bounded_by_its_timeout_and_never_shows_the_key(kind, run_cli, tmp_path):
+    srv = RawServer(_stream_server(kind), hold_s=30)
+    prompts = tmp_path / "p.jsonl"
+    prompts.write_text('{"prompt": "p", "max_tokens": 4}\n')
+    try:
+        t0 = time.monotonic()
+        code, out, err = run_cli("perf", "--base-url", srv.url, "--model", "m", "--api-key-env", "BS_SURF_KEY",
+                                 "--prompts", prompts, "--out", tmp_path / "b", "--no-progress", "--timeout", "2")
+        took = time.monotonic() - t0
+    finally:
+        srv.close()
+    assert code == 3 and "Traceback" not in err, (code, err)
+    assert took < 2 * 2 + 8, f"{kind}: {took:.1f} s for a 2 s timeout (pre-flight and requests)"
+    assert KEY not in out + err
+    for f in (tmp_path / "b").rglob("*"):
+        assert f.is_dir() or KEY.encode() not in f.read_bytes(), f
