@@ -294,6 +294,11 @@ def import_dataset(spec: DatasetSpec, configs: dict[str, set[str]], source: Path
                     f"no file for dataset '{spec.hf_path}' config '{cfg}' split '{split}' under the import source",
                     where=str(root),
                     hint=f"lay the files out as the benchmark publishes them, e.g. {cfg}/{split}.jsonl or {cfg}/{split}-00000-of-00001.parquet")
+            formats = sorted({f.suffix.lower() for f in hits})
+            if len(formats) > 1:  # the same split twice (e.g. JSONL and Parquet copies) would double every item
+                raise DatasetError(f"config '{cfg}' split '{split}' of dataset '{spec.hf_path}' is found in several "
+                                   f"formats ({', '.join(formats)}): {', '.join(f.relative_to(root).as_posix() for f in hits[:4])}",
+                                   where=str(root), hint="keep one copy of each split (shards of one format are fine)")
             rows: list[dict[str, Any]] = []
             for f in hits:
                 got = _read_rows(f)

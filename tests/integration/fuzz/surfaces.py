@@ -129,7 +129,17 @@ def data_cases() -> list[DataCase]:
         DataCase("symlink-dev-zero", _link("/dev/zero"), False),
         DataCase("fifo", _fifo, False),
         DataCase("directory", _folder, False),
+        DataCase("two-formats", _two_formats(good), False),
     ]
+
+
+def _two_formats(good: str) -> Callable[[Path], Path]:
+    def make(stem: Path) -> Path:
+        stem.with_suffix(".json").write_text(good)
+        p = stem.with_suffix(".jsonl")
+        p.write_text(good)
+        return p
+    return make
 
 
 # --- judge endpoints -------------------------------------------------------------------------

@@ -128,7 +128,7 @@ def test_datasets_import_writes_only_inside_the_data_dir(where, tmp_path):
 
 
 # --- question banks -----------------------------------------------------------------------------
-BANKS = [c for c in DATA if c.name not in ("missing-answer", "csv", "csv-header-only", "csv-ragged", "csv-no-answer",
+BANKS = [c for c in DATA if c.name not in ("missing-answer", "two-formats", "csv", "csv-header-only", "csv-ragged", "csv-no-answer",
                                            "json-array", "json-one-object", "pretty-object-wrapper", "truncated-array")
          and not c.name.startswith("parquet")]
 
