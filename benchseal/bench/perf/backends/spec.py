@@ -87,7 +87,7 @@ class _HTTPOptions(Strict):
     request_timeout_s: float = Field(default=600.0, gt=0)  # the client's own limit; a load's --timeout applies per request
     server_metrics_url: str | None = None  # None: discovered from the base URL
     no_server_metrics: bool = False
-    server_metrics_interval_s: float = Field(default=2.0, ge=0.1, le=3600, allow_inf_nan=False)  # seconds between scrapes
+    server_metrics_interval_s: float = Field(default=2.0, ge=0.01, le=3600, allow_inf_nan=False)  # seconds between scrapes
 
     @model_validator(mode="after")
     def _metrics_flags(self):

@@ -21,7 +21,7 @@ MAX_BYTES = 4 << 20  # a larger response is not stored and counts as a failed sc
 TIMEOUT_S = 5.0  # the whole exchange (connect, headers, body)
 END_SETTLE_S = 2.0  # at a load point's end, rescrape until the server has counted every request (at most this long)
 DEFAULT_INTERVAL_S = 2.0
-MIN_INTERVAL_S, MAX_INTERVAL_S = 0.1, 3600.0  # --server-metrics-interval
+MIN_INTERVAL_S, MAX_INTERVAL_S = 0.01, 3600.0  # --server-metrics-interval
 
 
 # ================================================================================================

@@ -188,8 +188,8 @@ def test_flags_reach_the_spec_and_the_built_backend(tmp_path):
     (["--server-metrics", "http://h/metrics", "--no-server-metrics"], ConfigError, "contradict"),
     (["--server-metrics", "ftp://h/metrics"], ConfigError, "http"),
     (["--server-metrics", "http://user:pw@h/metrics"], ConfigError, "credentials"),
-    (["--server-metrics-interval", "0"], ConfigError, "greater than or equal to 0.1"),
-    (["--server-metrics-interval", "1e-9"], ConfigError, "greater than or equal to 0.1"),
+    (["--server-metrics-interval", "0"], ConfigError, "greater than or equal to 0.01"),
+    (["--server-metrics-interval", "1e-9"], ConfigError, "greater than or equal to 0.01"),
     (["--server-metrics", ""], ConfigError, "empty"),
     (["--backend", "hf", "--no-server-metrics"], UsageError, "does not apply"),
 ])

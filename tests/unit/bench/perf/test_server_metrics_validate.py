@@ -79,7 +79,7 @@ def test_verify_rederives_the_same_drops():
     assert lp.model_dump() == again.model_dump()
 
 
-@pytest.mark.parametrize("kw,msg", [({"server_metrics_interval_s": 1e-9}, "greater than or equal to 0.1"),
+@pytest.mark.parametrize("kw,msg", [({"server_metrics_interval_s": 1e-9}, "greater than or equal to 0.01"),
                                     ({"server_metrics_interval_s": float("inf")}, "finite"),
                                     ({"server_metrics_interval_s": 1e9}, "less than or equal"),
                                     ({"server_metrics_url": ""}, "empty"), ({"server_metrics_url": "  "}, "empty")])
