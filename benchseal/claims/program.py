@@ -36,6 +36,7 @@ PROGRAM_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$"
 
 
 MAX_THRESHOLD = 1e30  # above every count (parameters beyond 2^53 included), size, time or rate a claim compares
+MAX_RESAMPLES = 1_000_000  # a comparison rule's bootstrap resamples (10,000 is the default)
 _SIGNED = ("delta", "diff", "overhead", "margin", "change")
 
 
@@ -102,6 +103,12 @@ class Program(Strict):
                 why = threshold_problem(c.metric, c.threshold)
                 if why:
                     raise ValueError(f"claim {c.id!r}: threshold {c.threshold!r} {why}")
+            if c.max_failed_fraction is not None and not 0 <= c.max_failed_fraction <= 1:
+                raise ValueError(f"claim {c.id!r}: max_failed_fraction must be a fraction from 0 to 1")
+            rule = c.comparison_rule
+            if rule is not None and not (rule.margin_pp <= 100 and rule.resamples <= MAX_RESAMPLES):
+                raise ValueError(f"claim {c.id!r}: comparison_rule needs margin_pp from 0 to 100 points and at most "
+                                 f"{MAX_RESAMPLES:,} resamples")
             if c.op == "==" and c.threshold is None:
                 raise ValueError(f"claim {c.id!r}: operator == needs a threshold")
             stage = c.stage or STAGE_OF_ROOT.get(mp.root)

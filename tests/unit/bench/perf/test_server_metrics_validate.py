@@ -88,3 +88,8 @@ def test_cli_values_are_range_checked(kw, msg):
         OpenAISpec(model="m", **kw)
     with pytest.raises(ValueError):
         sm.ServerMetricsOptions(interval_s=kw.get("server_metrics_interval_s", 2.0), url=kw.get("server_metrics_url"))
+
+
+def test_per_request_metrics_outside_their_meaning_are_left_out():
+    got = sm.per_request_timing({"time_to_first_token_ms": -5000.0, "queue_time_ms": 1e300, "mean_itl_ms": 12.5})
+    assert got == {"mean_itl_ms": 12.5}
