@@ -95,11 +95,15 @@ def confined(root: Path, path: Path, what: str = "data file") -> Path:
     return real
 
 
-def confined_files(root: Path, suffixes: tuple[str, ...], skip: tuple[str, ...] = ()) -> list[Path]:
-    """Every file under ``root`` with one of ``suffixes`` (symlinked folders are not entered), each
-    checked by :func:`confined`; sorted."""
+def confined_files(root: Path, suffixes: tuple[str, ...], skip: tuple[str, ...] = (),
+                   exclude: Path | None = None) -> list[Path]:
+    """Every file under ``root`` with one of ``suffixes`` (symlinked folders are not entered, nor
+    ``exclude``: the data directory when it lies inside the source), each checked by :func:`confined`; sorted."""
     out: list[Path] = []
+    ex = exclude.resolve() if exclude is not None else None
     for dirpath, dirnames, filenames in os.walk(root, followlinks=False):
+        if ex is not None:
+            dirnames[:] = [d for d in dirnames if (Path(dirpath) / d).resolve() != ex]
         dirnames.sort()
         for name in sorted(filenames):
             p = Path(dirpath) / name

@@ -283,7 +283,7 @@ def import_dataset(spec: DatasetSpec, configs: dict[str, set[str]], source: Path
     root = next((r for r in [*roots, source] if r.is_dir()), None)
     if root is None:
         raise DatasetError("import source folder not found", where=str(source), hint="give the folder holding the benchmark's files")
-    files = confined_files(root, DATA_SUFFIXES, skip=(MANIFEST_NAME,))
+    files = confined_files(root, DATA_SUFFIXES, skip=(MANIFEST_NAME,), exclude=Path(data_dir))  # not a mirror of ours
     data: dict[str, dict[str, list[dict[str, Any]]]] = {}
     used: list[dict[str, Any]] = []
     for cfg, splits in sorted(configs.items()):
