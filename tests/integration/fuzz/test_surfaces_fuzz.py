@@ -406,11 +406,12 @@ def test_program_files(name, text, ok, tmp_path):
 # --- the full sets ------------------------------------------------------------------------------
 @pytest.mark.slow
 @pytest.mark.skipif(not FULL, reason="the full fuzz sets run with BENCHSEAL_FUZZ_FULL=1")
-def test_full_sets(tmp_path):
-    for i, case in enumerate(DATA):
-        _import_one(tmp_path / f"d{i}", case)
-    for case in JUDGE:
-        _judge_one(case)
+def test_full_sets_are_drawn_whole():
+    """With BENCHSEAL_FUZZ_FULL=1 every parametrised test above runs every case of its surface."""
+    for cases, ok_of in ((DATA, lambda c: c.ok), (BANKS, lambda c: c.ok), (JUDGE, lambda c: c.verdict is not None),
+                         (PEER_CASES, lambda c: c[1]), (PROGRAMS, lambda c: c[2])):
+        assert len(_sample(cases, ok_of)) == len(cases)
+    assert N_MUTATIONS == 300
 
 
 # --- the perf client: a whole run bounded by --timeout (#28 residuals) ---------------------------
