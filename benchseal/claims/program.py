@@ -35,7 +35,6 @@ class OutOfScope(Strict):
 PROGRAM_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$"
 
 
-<<<<<<< HEAD
 class ProgramSource(Strict):
     """The official notice a program's clauses are quoted from, as it names itself."""
 
@@ -46,7 +45,8 @@ class ProgramSource(Strict):
     url: str | None = None  # where the notice is published, when the text names the address
     document: str | None = None  # the part the clauses come from (e.g. 附件1 项目申报指南)
     note: str | None = None  # what else a reader must know to find or trust the text
-=======
+
+
 MAX_THRESHOLD = 1e30  # above every count (parameters beyond 2^53 included), size, time or rate a claim compares
 MAX_RESAMPLES = 1_000_000  # a comparison rule's bootstrap resamples (10,000 is the default)
 _SIGNED = ("delta", "diff", "overhead", "margin", "change")
@@ -78,7 +78,6 @@ def threshold_problem(metric: str, value: Any) -> str | None:
     if fraction and v > 1:
         return f"is above 1, and {metric} is a fraction from 0 to 1"
     return None
->>>>>>> main
 
 
 class Program(Strict):

@@ -65,16 +65,13 @@ def run(args: argparse.Namespace) -> int:
 
     if args.workers is not None and args.workers < 1:
         raise UsageError("--workers must be at least 1")
-<<<<<<< HEAD
     if args.out:
         _check_out(args.out)  # before hashing gigabytes: a bad --out is known now
-=======
     if bool(args.model_signing) != bool(args.key):
         raise UsageError("--model-signing OUT and --key PRIVATE.pem go together",
                          hint="pass both to write a model-signing bundle, or neither")
     if args.model_signing and args.check:
         raise UsageError("--model-signing cannot be combined with --check")
->>>>>>> main
     bar = _ByteBar() if not args.no_progress and sys.stderr.isatty() else None
     try:
         return _run(args, d, bar)
