@@ -2,7 +2,7 @@
 
 The blocks of one Markdown file run in order, as bash scripts (``set -e -o pipefail``), in one
 sandbox directory, so a later block may use what an earlier one made (keygen, then sign, then
-verify) and the variables it exported. The sandbox holds what the docs name (docs/testing.md, "The doc-command test"):
+verify) and the shell variables it set (``envelope=…`` in one block, ``"$envelope"`` in the next). The sandbox holds what the docs name (docs/testing.md, "The doc-command test"):
 
 ==========================================  ==================================================
 ``bundle/``, ``bundles/run1/``              copies of the bundle ``benchseal demo`` wrote (one
@@ -36,6 +36,9 @@ import pytest
 from tests.helpers.doc_commands import REPO, blocks, doc_files
 
 BLOCK_TIMEOUT_S = 300
+# the shell variables a block leaves for the next block of its page: all but bash's own and read-only ones
+CARRY_SKIP = (r"^declare -[-a-zA-Z]*r[-a-zA-Z]* |^declare -[-a-zA-Z]+ (BASH[A-Z_]*|FUNCNAME|GROUPS|PIPESTATUS|SHLVL|PWD|"
+              r"OLDPWD|RANDOM|SECONDS|LINENO|HISTCMD|EPOCHREALTIME|EPOCHSECONDS|SRANDOM|DIRSTACK|COMP_WORDBREAKS|_)=")
 DEMO_TIMEOUT_S = 600
 
 
@@ -108,12 +111,13 @@ def test_doc_commands_run(doc: Path, sandbox_template: Path, doc_shims: Path, tm
     env = _env(doc_shims)
     env.update(BUNDLE=str(sandbox / "bundle"), PUB=str(sandbox / "signer" / "public.pem"))
     failures = []
-    state = tmp_path / "exported.sh"  # what a block exports, the next block of the page sees (as a reader's shell would)
+    state = tmp_path / "variables.sh"  # what a block sets, the next block of the page sees (as a reader's shell would)
     state.write_text("")
     for b in blocks(doc):
         if not b.is_command or b.skip_reason is not None:
             continue
-        script = f". {state}\nset -e -o pipefail\n{b.script()}\nexport -p > {state}\n"
+        script = (f". {state}\nset -e -o pipefail\n{b.script()}\n"
+                  f"declare -p | grep -Ev '{CARRY_SKIP}' > {state}\n")
         try:
             proc = subprocess.run(["bash", "-c", script], cwd=sandbox, env=env,
                                   capture_output=True, text=True, timeout=BLOCK_TIMEOUT_S)
