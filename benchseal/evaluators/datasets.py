@@ -158,7 +158,10 @@ def write_mirror(folder: str | os.PathLike, data: dict[str, dict[str, Iterable[d
                     n += 1
             counts.setdefault(cfg, {})[split] = n
     write_text(folder / "README.md", _readme({cfg: set(splits) for cfg, splits in data.items()}))
-    return write_manifest(folder, dataset=dataset, hf_path=hf_path, revision=revision, extra={"rows": counts, **(extra or {})})
+    from benchseal.evaluators.items import row_digests  # every row's content hash, so a pinned manifest pins each item
+
+    return write_manifest(folder, dataset=dataset, hf_path=hf_path, revision=revision,
+                          extra={"rows": counts, "row_digests": row_digests(folder), **(extra or {})})
 
 
 def prepare_dataset(spec: DatasetSpec, configs: dict[str, set[str]], data_dir: Path, *, suite: str) -> dict[str, Any]:

@@ -22,6 +22,7 @@ from benchseal.schema import EvalReport, EvalResult
 from benchseal.evaluators.backends import BackendOptions, build_lms
 from benchseal.evaluators.datasets import bind_metrics, verify_suite_data
 from benchseal.evaluators.fingerprint import fingerprint
+from benchseal.evaluators.items import build_items, item_problems, private_datasets_cache, read_samples
 from benchseal.evaluators.suites import Suite, load_suite, render_tasks
 
 LM_EVAL_RESULTS = "lm_eval_results.json"
@@ -253,7 +254,9 @@ def run_suite(
     protocol = s.protocol_dict()
     protocol["data_manifest_sha256"] = manifest["sha256"]
     runs, notes = [], []
-    with _code_eval_allowed(bool(unsafe) and allow_unsafe_code):  # HumanEval's code_eval refuses to run without it
+    with _code_eval_allowed(bool(unsafe) and allow_unsafe_code), private_datasets_cache(manifest["sha256"]):
+        # HumanEval's code_eval refuses to run without the first; the second keeps lm-eval from reading any
+        # dataset cache but one made here from the verified files (evaluators/items.py)
         for shots, scoring, names in _groups(s, lms):
             elm = lms[scoring]
             chat = p.apply_chat_template if elm.force_chat_template is None else elm.force_chat_template
@@ -281,7 +284,9 @@ def run_suite(
     merged = merge_raw(runs)
     write_json(eval_dir / LM_EVAL_RESULTS, merged)
     results = results_from_lm_eval(merged, suite=s.name, limit=limit, protocol=protocol)
+    items = build_items(eval_dir, include, manifest)  # eval/<suite>/items.json: what was evaluated, bound to the manifest
     reasons = claim_grade(s, results, limit=limit, backend_notes=[], manifest=manifest)
+    reasons += [f"evaluated items: {p}" for p in item_problems(items, read_samples(eval_dir), manifest, merged)]
     report = EvalReport(
         suite=s.name,
         backend=backend,

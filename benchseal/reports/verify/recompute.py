@@ -44,6 +44,7 @@ from benchseal.hw.compute import compute_table, merge_compute_tables
 from benchseal.io import iter_jsonl, read_json, validate
 from benchseal.reports.seal.canonical import diff_values, summarise
 from benchseal.reports.verify.files import safe_relpath
+from benchseal.reports.verify.eval_items import EvalItemsCheck
 from benchseal.reports.verify.policy import BundleContext, CheckResult, failed, not_rederived, passed, skipped
 from benchseal.reports.verify.server_metrics import ServerMetricsCheck
 
@@ -656,6 +657,7 @@ RECOMPUTE_CHECKS: tuple[_Recompute, ...] = (
     ComputeTableCheck(),
     ModelDigestCheck(),
     EvalResultsCheck(),
+    EvalItemsCheck(),
     ComparisonCheck(),
     RefusalCheck(),
     ContentSafetyCheck(),
