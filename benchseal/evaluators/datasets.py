@@ -195,10 +195,17 @@ def prepare_dataset(spec: DatasetSpec, configs: dict[str, set[str]], data_dir: P
             if split not in ds:
                 raise DatasetError(f"'{spec.hf_path}' config '{cfg}' has no split '{split}'", hint="fix 'splits' in the suite YAML")
             data.setdefault(cfg, {})[split] = ds[split]
+    from benchseal.evaluators.pinning import check_source_files, is_commit
+
+    if spec.revision and is_commit(spec.revision) and revision != spec.revision:
+        raise EnvironmentFailure(f"the hub resolved '{spec.hf_path}' revision {spec.revision[:12]}… to {str(revision)[:12]}…",
+                                 hint="prepare again; the suite pins that commit")
+    sources = check_source_files(spec, str(revision)) if spec.source_files else []
     return write_mirror(
         Path(data_dir) / spec.name, data, dataset=spec.name, hf_path=spec.hf_path, revision=revision,
         extra={"prepared_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-               "datasets_version": getattr(datasets, "__version__", None), "licence_note": spec.licence_note},
+               "datasets_version": getattr(datasets, "__version__", None), "licence_note": spec.licence_note,
+               **({"source_files": sources} if sources else {})},
     )
 
 

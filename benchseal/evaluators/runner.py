@@ -162,8 +162,9 @@ def claim_grade(suite: Suite, results: list[EvalResult], *, limit: float | None,
     """Why the run is not claim-grade ([] when it is). Rules (docs/evaluation.md, "Claim-grade"):
     no --limit; a demo suite never; a custom suite never for a task named like a standard benchmark;
     a standard suite's task must have evaluated exactly the official item count of its split; the
-    data manifest is recorded (and matched its pin, which verify_suite_data enforces before the run); the task
-    version lm-eval ran is the one the suite names."""
+    data manifest is recorded and every dataset is pinned (its manifest_sha256, or a hub commit the manifest
+    proves: evaluators/pinning.py; always for standard benchmarks); the task version lm-eval ran is the one
+    the suite names; the stored samples are items of the manifest (evaluators/items.py, added by run_suite)."""
     from benchseal.evaluators.suites import standard_benchmarks
 
     reasons = list(backend_notes)
@@ -174,10 +175,12 @@ def claim_grade(suite: Suite, results: list[EvalResult], *, limit: float | None,
         reasons.append(f"suite '{suite.name}' is a demo suite: it demonstrates the pipeline and backs no claim")
     if manifest is not None and not manifest.get("sha256"):
         reasons.append("no data manifest was recorded")
-    if rules.manifest_pinned:
-        unpinned = [d.name for d in suite.data.datasets if not d.manifest_sha256]
-        if unpinned:
-            reasons.append(f"dataset manifests not pinned in the suite: {', '.join(unpinned)}")
+    if rules.manifest_pinned or any(t.suite_kind == "standard" for t in suite.tasks):  # a standard benchmark: always
+        from benchseal.evaluators.pinning import pin_problems
+
+        recorded = (manifest or {}).get("datasets") or {}
+        for d in suite.data.datasets:
+            reasons += pin_problems(d, (recorded.get(d.name) or {}).get("manifest"))
     standard = standard_benchmarks()
     for t in suite.tasks:
         head = [r for r in results if r.task == t.task and r.headline]
