@@ -65,9 +65,11 @@ def bound_identity(backend: str, *, model_dir: str | None, model_digest: str | N
     if not model_dir or not model_digest:
         return record("not-established", f"engine-started:{backend}",
                       f"benchseal started the {backend} engine, but the model files it was given were not digested")
+    from benchseal.redact import redact_args
+
     return record("bound", f"engine-started:{backend}",
                   f"benchseal started the {backend} engine itself from the digested files of {model_dir}",
-                  model_digest=model_digest, files=list(files or []), command=list(command or []))
+                  model_digest=model_digest, files=list(files or []), command=redact_args([str(c) for c in command or []]))
 
 
 def not_established(reason: str, method: str = "none") -> dict[str, Any]:

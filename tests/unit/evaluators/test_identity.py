@@ -81,3 +81,33 @@ def test_identity_requiring_claims_inconclusive_on_a_sample_bundle(tmp_path):
     for cid in ("throughput-max", "latency-ttft-p99", "latency-e2e-p99"):
         assert got[cid].status == "INCONCLUSIVE" and "mismatched" in got[cid].reason
     assert got["params-scale"].status == bound["params-scale"].status  # a model-file claim is not gated
+
+
+def test_the_engine_command_is_recorded_without_secrets():
+    b = bound_identity("vllm-serve", model_dir="/m", model_digest="ab" * 32, files=[],
+                       command=["vllm", "serve", "/m", "--api-key", "sk-secret-123"])
+    assert "sk-secret-123" not in str(b)
+
+
+def test_report_first_block_states_the_identity(tmp_path):
+    import json
+
+    from benchseal.reports.render import write_reports
+    from tests.helpers.bundle_factory import make_sample_bundle
+
+    root = make_sample_bundle(tmp_path / "b")
+    run = json.loads((root / "run.json").read_text())
+    run["served_model_identity"] = {"status": "mismatched", "method": "probe:prompt-logprobs/1",
+                                    "detail": "mean |Δ logprob| 2.1 nats"}
+    run["serving_hardware"] = {"source": "none", "detail": "external endpoint; give --server-hardware"}
+    (root / "run.json").write_text(json.dumps(run))
+    (root / "hardware.json").unlink()
+    write_reports(root)
+    md = (root / "report.md").read_text()
+    first_block = md.split("\n## ")[0]  # the title and the verdict banner
+    assert "Served model identity: MISMATCHED — mean |Δ logprob| 2.1 nats" in first_block
+    assert "受测模型身份：不匹配" in first_block
+    provenance = md.split("\n## ")[1]
+    assert "serving hardware not inventoried" in provenance and "gpu-node-01" not in provenance
+    html = (root / "report.html").read_text()
+    assert html.index("Served model identity: MISMATCHED") < html.index("<h2>")
