@@ -242,3 +242,34 @@ def probe_identity(base_url: str, model: str, model_dir: str | os.PathLike | Non
     res = compare(endpoint, local, dtype)
     detail = res.pop("reason")
     return record(res.pop("status"), method, detail, model_digest=model_digest, prompts=len(PROBE_PROMPTS), **res)
+
+
+# ------------------------------------------------------------------------------------------------
+# one call for `benchseal run` (the pipeline's perf stage)
+# ------------------------------------------------------------------------------------------------
+ENGINE_KINDS = ("vllm-serve", "vllm", "hf")
+
+
+def identity_for_run(backend: Any, *, model_path: str | None, model_card: dict[str, Any] | None,
+                     command: list[str] | None = None, scorer: Any = None) -> dict[str, Any]:
+    """run.json's ``served_model_identity`` for a run with ``backend`` (a BackendSpec): ``bound`` when
+    benchseal started the engine from the directory it digested (``model_path``, whose digest is in
+    ``model_card``), the probe's answer for an external endpoint, else not-established with the reason."""
+    card = model_card or {}
+    digest = card.get("model_digest")
+    kind = getattr(backend, "kind", None)
+    if kind in ENGINE_KINDS:
+        engine_model = str(backend.model)
+        if not Path(engine_model).is_dir():
+            return not_established(f"the {kind} engine loaded '{engine_model}' by name, not from the digested files",
+                                   f"engine-started:{kind}")
+        if not model_path or Path(engine_model).resolve() != Path(model_path).resolve():
+            return not_established(f"the {kind} engine was started from {engine_model}, but the digested files are "
+                                   f"{model_path or '(none)'}", f"engine-started:{kind}")
+        files = [f.get("path") for f in card.get("files") or [] if isinstance(f, dict)]
+        return bound_identity(kind, model_dir=engine_model, model_digest=digest, files=files,
+                              command=command or [kind, engine_model])
+    if kind == "openai":
+        return probe_identity(backend.base_url, backend.model, model_path, api_key_env=getattr(backend, "api_key_env", None),
+                              model_digest=digest, scorer=scorer)
+    return not_established(f"backend {kind!r}: benchseal does not know how to establish which model it serves")

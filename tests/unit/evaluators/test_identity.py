@@ -111,3 +111,22 @@ def test_report_first_block_states_the_identity(tmp_path):
     assert "serving hardware not inventoried" in provenance and "gpu-node-01" not in provenance
     html = (root / "report.html").read_text()
     assert html.index("Served model identity: MISMATCHED") < html.index("<h2>")
+
+
+def test_identity_for_run_engines(tmp_path):
+    from benchseal.bench.perf.backends.spec import HFSpec, VLLMServeSpec
+    from benchseal.evaluators.identity import identity_for_run
+
+    m = tmp_path / "m"
+    m.mkdir()
+    card = {"model_digest": "cd" * 32, "files": [{"path": "model.safetensors", "sha256": "ef" * 32}]}
+    rec = identity_for_run(VLLMServeSpec(model=str(m)), model_path=str(m), model_card=card,
+                           command=["vllm", "serve", "--model", str(m)])
+    assert rec["status"] == "bound" and rec["files"] == ["model.safetensors"] and rec["model_digest"] == "cd" * 32
+    assert identity_for_run(HFSpec(model=str(m)), model_path=str(m), model_card=card)["status"] == "bound"
+    other = tmp_path / "other"
+    other.mkdir()
+    rec = identity_for_run(HFSpec(model=str(other)), model_path=str(m), model_card=card)
+    assert rec["status"] == "not-established" and "digested files are" in rec["detail"]
+    rec = identity_for_run(HFSpec(model="org/name"), model_path=str(m), model_card=card)
+    assert rec["status"] == "not-established" and "by name" in rec["detail"]
