@@ -241,7 +241,9 @@ def probe_identity(base_url: str, model: str, model_dir: str | os.PathLike | Non
     dtype = weights_dtype(model_dir)
     res = compare(endpoint, local, dtype)
     detail = res.pop("reason")
-    return record(res.pop("status"), method, detail, model_digest=model_digest, prompts=len(PROBE_PROMPTS), **res)
+    # the scores themselves, so `benchseal verify` re-derives the status with compare()
+    return record(res.pop("status"), method, detail, model_digest=model_digest, prompts=len(PROBE_PROMPTS), dtype=dtype,
+                  endpoint_logprobs=endpoint, local_logprobs=local, **res)
 
 
 # ------------------------------------------------------------------------------------------------

@@ -74,3 +74,20 @@ def serving_inventory(*, external: bool, endpoint: str | None = None, ray_addres
     from benchseal.hw import probe
 
     return probe(), {"source": "local", "detail": "benchseal started the engine on this host and inventoried it"}
+
+
+def write_serving_hardware(out_dir: str | Path, report: HardwareReport | None, record: dict[str, Any]) -> list[str]:
+    """Write ``hardware.json`` for the serving inventory: the attached server report byte for byte (so its
+    recorded sha256 is the bundle file's), else the probed report; nothing when there is none."""
+    import shutil
+
+    from benchseal.io import write_json
+
+    out = Path(out_dir) / HARDWARE_FILE
+    if report is None:
+        return []
+    if record.get("source") == "server-file":
+        shutil.copyfile(record["path"], out)
+    else:
+        write_json(out, report)
+    return [HARDWARE_FILE]

@@ -44,6 +44,7 @@ from benchseal.hw.compute import compute_table, merge_compute_tables
 from benchseal.io import iter_jsonl, read_json, validate
 from benchseal.reports.seal.canonical import diff_values, summarise
 from benchseal.reports.verify.files import safe_relpath
+from benchseal.reports.verify.binding import ModelIdentityCheck, ServingHardwareCheck
 from benchseal.reports.verify.eval_items import EvalItemsCheck
 from benchseal.reports.verify.policy import BundleContext, CheckResult, failed, not_rederived, passed, skipped
 from benchseal.reports.verify.server_metrics import ServerMetricsCheck
@@ -658,6 +659,8 @@ RECOMPUTE_CHECKS: tuple[_Recompute, ...] = (
     ModelDigestCheck(),
     EvalResultsCheck(),
     EvalItemsCheck(),
+    ModelIdentityCheck(),
+    ServingHardwareCheck(),
     ComparisonCheck(),
     RefusalCheck(),
     ContentSafetyCheck(),
