@@ -55,8 +55,10 @@ class EvalItemsCheck:
             samples = read_samples(d)
             rel = f"{layout.EVAL_DIR}/{d.name}"
             items_path, manifest_path = d / ITEMS_JSON, d / "manifest.json"
-            if not samples and not items_path.is_file():
-                continue
+            results = ctx.json(f"{rel}/{layout.EVAL_RESULTS}")
+            bound = manifest_path.is_file() or items_path.is_file() or bool((results or {}).get("data_manifest_sha256"))
+            if not bound or (not samples and not items_path.is_file()):
+                continue  # not evaluated from a data manifest (refusal and safety banks have their own checks)
             checked += 1
             if not items_path.is_file():
                 yield failed(self.name, f"{rel}: {len(samples)} task(s) have samples but {ITEMS_JSON} is missing, so "
@@ -66,7 +68,6 @@ class EvalItemsCheck:
                 yield failed(self.name, f"{rel}: manifest.json is missing")
                 continue
             manifest = ctx.json(f"{rel}/manifest.json")
-            results = ctx.json(f"{rel}/{layout.EVAL_RESULTS}")
             raw = ctx.json(f"{rel}/{layout.LM_EVAL_RESULTS}")
             problems = _manifest_problems(manifest, results)
             more, limits = item_check(ctx.json(f"{rel}/{ITEMS_JSON}"), samples, manifest, raw)

@@ -95,3 +95,14 @@ def test_items_forged_consistently_still_fail(tmp_path: Path, edit: str):
         assert any("does not hash to the recorded manifest sha256" in p for p in _manifest_problems(manifest, None))
     else:
         assert any("not the rows the data manifest records" in p for p in item_problems(items, samples, manifest))
+
+
+def test_banks_without_a_data_manifest_are_left_to_their_own_checks(tmp_path: Path):
+    ev = tmp_path / "b" / "eval" / "refusal"
+    ev.mkdir(parents=True)
+    (ev / "samples_refusal.jsonl").write_text('{"id": "r1", "reply": "no"}\n')
+    (ev / "results.json").write_text('{"suite": "refusal", "data_manifest_sha256": null}')
+    assert [c.outcome for c in _check(tmp_path / "b")] == ["SKIP"]
+    (ev / "results.json").write_text('{"suite": "x", "data_manifest_sha256": "ab"}')  # manifest.json and items.json removed
+    res = _check(tmp_path / "b")
+    assert res[0].outcome == "FAIL" and "items.json is missing" in res[0].detail
