@@ -63,3 +63,39 @@ def test_prepare_checks_the_listed_hub_files(monkeypatch, tmp_path):
 
     ok = _spec(revision=REV, source_files={"t.parquet": sha256_file(f)})
     assert check_source_files(ok, REV)[0]["sha256"] == sha256_file(f)
+
+
+def test_prepare_fetches_the_pinned_commit_and_proves_it(monkeypatch, tmp_path):
+    """`datasets prepare` asks the hub for the suite's commit (never main), checks the listed hub files and
+    records them, so the manifest it writes is pinned (no network here: the hub calls are replaced)."""
+    import types
+
+    import huggingface_hub
+
+    import benchseal.evaluators.datasets as ds_mod
+    from benchseal.evaluators.datasets import prepare_dataset
+
+    for var in ("HF_HUB_OFFLINE", "HF_DATASETS_OFFLINE"):
+        monkeypatch.delenv(var, raising=False)
+    asked = []
+    rows = [{"id": "q1", "question": "?", "choices": {"text": ["a", "b"], "label": ["A", "B"]}, "answerKey": "A"}]
+    fake = types.SimpleNamespace(__version__="x",
+                                 load_dataset=lambda path, name, revision: asked.append(revision) or {"test": rows})
+    monkeypatch.setattr(ds_mod, "require", lambda *a, **k: fake)
+
+    class _Api:
+        def dataset_info(self, repo, revision):
+            return types.SimpleNamespace(sha=revision)
+
+    monkeypatch.setattr(huggingface_hub, "HfApi", _Api)
+    hub_file = tmp_path / "hub.parquet"
+    hub_file.write_bytes(b"the hub's bytes")
+    from benchseal.io import sha256_file
+
+    monkeypatch.setattr(huggingface_hub, "hf_hub_download", lambda repo, rel, repo_type, revision: str(hub_file))
+    spec = _spec(revision=REV, source_files={"ARC-Challenge/test-00000-of-00001.parquet": sha256_file(hub_file)})
+    manifest = prepare_dataset(spec, {"ARC-Challenge": {"test"}}, tmp_path / "data", suite="arc-challenge")
+    assert asked == [REV] and manifest["revision"] == REV
+    assert manifest["source_files"][0]["sha256"] == sha256_file(hub_file)
+    assert manifest["row_digests"]["ARC-Challenge/test.jsonl"]["rows"] == 1
+    assert pin_problems(spec, manifest) == []
