@@ -22,14 +22,9 @@ def _cli(*argv, timeout=600):
     return subprocess.run([EXE, *map(str, argv)], capture_output=True, text=True, timeout=timeout, env=dict(os.environ))
 
 
-@pytest.fixture(scope="module")
-def scoring_server(tiny_llama: Path):
-    """The test server, answering echo + logprobs from the tiny Llama's weights."""
-    from benchseal.testing.server import spawn
-
-    srv = spawn(model="served", scoring_model=str(tiny_llama))
-    yield srv
-    srv.stop()
+@pytest.fixture
+def scoring_server(scoring_test_server):
+    return scoring_test_server
 
 
 def _run(out: Path, srv, model_path: Path, *extra):

@@ -10,13 +10,9 @@ import pytest
 from benchseal.evaluators.identity import probe_identity
 
 
-@pytest.fixture(scope="module")
-def scoring_server(tiny_llama: Path):
-    from benchseal.testing.server import spawn
-
-    srv = spawn(model="served", scoring_model=str(tiny_llama))
-    yield srv
-    srv.stop()
+@pytest.fixture
+def scoring_server(scoring_test_server):
+    return scoring_test_server
 
 
 def test_the_served_weights_match(scoring_server, tiny_llama: Path):
