@@ -463,6 +463,9 @@ class Claim(Strict):
     # eval claims on judged results (refusal, content-safety): every decision must come from a judge
     # model (extra.deciders has no "rules" decision); otherwise INCONCLUSIVE (docs/claims.md)
     requires_judge: bool = False
+    # the figure must come from the applicant's own model: run.json's served_model_identity is "bound" or
+    # "matched", otherwise INCONCLUSIVE (docs/claims.md)
+    requires_model_identity: bool = False
     notes_zh: str | None = None
     notes_en: str | None = None
 
@@ -518,3 +521,9 @@ class RunManifest(Strict):
     status: Literal["running", "complete", "partial", "failed"]
     stages: dict[str, StageStatus] = Field(default_factory=dict)
     files: list[str] = Field(default_factory=list)
+    # which model served the figures: {status: bound|matched|mismatched|not-established, method, detail, …}
+    # (evaluators/identity.py; docs/bundle.md)
+    served_model_identity: dict[str, Any] | None = None
+    # where the serving hardware inventory comes from: {source: local|ray|server-bundle|none, detail, …}
+    # (hw/serving.py; docs/hardware.md)
+    serving_hardware: dict[str, Any] | None = None

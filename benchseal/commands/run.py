@@ -50,6 +50,9 @@ def register(sub) -> None:
                         "(programs with requires_judge, e.g. chengdu-2025, need it)")
     p.add_argument("--safety-max-gen-toks", type=int, metavar="N",
                    help="tokens generated per reply in the safety tests (default 64 for the refusal banks, 256 for the content bank)")
+    p.add_argument("--server-hardware", metavar="FILE",
+                   help="the serving host's inventory, from `benchseal hw --out FILE` run there (--backend openai: this "
+                        "machine is only the client; without it compute claims are INCONCLUSIVE)")
     p.add_argument("--parity-reference", metavar="BUNDLE", help="reference bundle for parity (model migrated or quantised)")
     p.add_argument("--lightweight-of", metavar="FULL_BUNDLE",
                    help="this model is a lightweight variant of the model measured in FULL_BUNDLE (same program, workload "
@@ -143,6 +146,7 @@ def spec_from_args(args: argparse.Namespace, **extra):
         safety_max_gen_toks=args.safety_max_gen_toks,
         parity_reference=parity_reference,
         lightweight_of=lightweight_of,
+        server_hardware=getattr(args, "server_hardware", None),
         **({"content_sample": args.content_sample} if args.content_sample is not None else {}),  # else RunSpec's default
         **extra,
     )

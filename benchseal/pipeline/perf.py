@@ -38,6 +38,9 @@ class PerfStage(Stage):
         files = [layout.PERF_REQUESTS, layout.PERF_SUMMARY]
         files += [rel for rel in (layout.PERF_SERVER_SCRAPES, layout.PERF_SERVER_METRICS, layout.TELEMETRY_CSV)
                   if ctx.bundle.has(rel)]
+        from benchseal.pipeline.identity import record_identity
+
+        record_identity(ctx)  # run.json: which model served these figures
         failed = mostly_failed(report, ctx.out / layout.PERF_REQUESTS)
         if failed:
             raise StageFailed(f"most requests failed: {failed}", files=files,

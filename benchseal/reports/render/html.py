@@ -18,6 +18,7 @@ from typing import Any, Iterable, Sequence
 
 from .form import FORM_HEADERS, form_rows
 from .i18n import LABELS, PLOTS_CAPTION, RUN_STATUS, SEVERITY, STATUS, bi, fmt_value, requirement
+from .binding import identity_line
 from .sections import VERIFY_CMD, Sections, overall, provenance_rows
 
 CSS = """
@@ -92,7 +93,7 @@ def _banner(s: Sections) -> str:
     return (f'<div class="verdict {v.kind}" role="status"><div class="big">{escape(mark)} — {escape(v.zh)}</div>'
             f'<div class="en">{escape(v.en)}</div>'
             + (f'<div class="counts">{escape(bi("counts"))}: {escape(counts)}</div>' if v.kind != "none" else "")
-            + status_note + "</div>")
+            + status_note + '<div class="counts">' + "<br>".join(escape(x) for x in identity_line(s.run)) + "</div></div>")
 
 
 def _claims(s: Sections) -> str:
