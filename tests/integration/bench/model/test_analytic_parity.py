@@ -50,7 +50,7 @@ def test_analytic_equals_meta_or_declines(name):
     cfg = CONFIGS[name]
     a = count_analytic(cfg)
     if a is None:
-        assert name in DECLINES, f"{name}: the analytic count declines; extend analytic.py or name it in DECLINES"
+        assert name in DECLINES, f"{name}: the analytic count declines; extend bench/model/analytic/ or name it in DECLINES"
         return
     assert name not in DECLINES, f"{name} is counted analytically now: take it off DECLINES (and the docs)"
     m = count_meta(cfg)
