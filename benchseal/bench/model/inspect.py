@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Callable
 
 from benchseal.bench.model.params import COMPONENTS, count_all, headline
-from benchseal.bench.model.files import resolve
+from benchseal.bench.model.files import finite_json, resolve
 from benchseal.schema import ModelCard, ParamCount
 
 
@@ -64,7 +64,10 @@ def inspect_model(path: str | os.PathLike, *, trust_remote_code: bool = False, a
         from benchseal.bench.model.digest import digest_model
 
         files, md = digest_model(path, progress=progress)
-    config = mf.config or {}
+    config, non_finite = finite_json(mf.config or {})
+    if non_finite:
+        head.notes.append(f"config.json holds non-finite numbers at {', '.join(non_finite[:8])} (read as Python's json and "
+                          "transformers read them; stored in model.json as the strings 'Infinity' / '-Infinity' / 'NaN')")
     return ModelCard(
         source=str(path),
         architecture=head.architecture,
