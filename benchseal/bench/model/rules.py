@@ -37,7 +37,7 @@ _MTP_PART_RE = re.compile(r"(^|\.)mtp[a-z_]*(\.|$)")
 # Kimi-Linear's num_experts_per_token) and every top-k field read directly (e.g. Gemma 4's top_k_experts).
 E_KEYS = ("num_local_experts", "num_experts", "n_routed_experts", "moe_num_experts", "num_routed_experts")
 K_KEYS = ("num_experts_per_tok", "moe_topk", "num_selected_experts", "top_k", "moe_k", "experts_per_token",
-          "num_experts_per_token", "top_k_experts")
+          "num_experts_per_token", "top_k_experts", "moe_top_k")
 MTP_KEYS = ("num_nextn_predict_layers", "num_mtp_layers", "mtp_num_hidden_layers", "mtp_num_layers", "num_mtp_modules")
 DTYPE_NAMES = {"BF16": "bfloat16", "F16": "float16", "F32": "float32", "F64": "float64", "F8_E4M3": "float8_e4m3fn",
                "F8_E5M2": "float8_e5m2", "I8": "int8", "U8": "uint8", "I32": "int32", "I64": "int64", "BOOL": "bool"}

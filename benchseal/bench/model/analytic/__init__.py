@@ -22,12 +22,13 @@ from typing import Any
 
 from benchseal.bench.model.analytic.common import _FLAGS, _LISTS, _NEUTRAL, _OPTIONAL_INT, Family, Item, _int
 from benchseal.bench.model.analytic.families import _CHECKED, ALIASES, FAMILIES
+from benchseal.bench.model.analytic.kimi import KIMI_K25_DEFAULTS, KIMI_K25_VISION_DEFAULTS, kimi_k25
 from benchseal.bench.model.analytic.multimodal import (  # noqa: F401  (re-exported)
     GEMMA3_DEFAULTS, GEMMA3_TEXT_DEFAULTS, MULTIMODAL, SIGLIP_VISION_DEFAULTS,
 )
 
-__all__ = ["ALIASES", "FAMILIES", "GEMMA3_DEFAULTS", "GEMMA3_TEXT_DEFAULTS", "MULTIMODAL", "SIGLIP_VISION_DEFAULTS",
-           "Family", "Item", "analytic_items", "family_of"]
+__all__ = ["ALIASES", "FAMILIES", "GEMMA3_DEFAULTS", "GEMMA3_TEXT_DEFAULTS", "KIMI_K25_DEFAULTS", "KIMI_K25_VISION_DEFAULTS",
+           "MULTIMODAL", "SIGLIP_VISION_DEFAULTS", "Family", "Item", "analytic_items", "family_of"]
 
 
 def family_of(config: dict[str, Any]) -> tuple[str, Family, bool] | None:
@@ -56,6 +57,13 @@ def analytic_items(config: dict[str, Any]) -> tuple[list[Item], int, str] | None
     if not isinstance(config, dict):
         return None
     mt = config.get("model_type")
+    if mt == "kimi_k25":
+        archs = config.get("architectures")
+        if archs is not None and not (isinstance(archs, list) and len(archs) == 1 and isinstance(archs[0], str)
+                                      and archs[0].replace("_", "").lower() == "kimik25forconditionalgeneration"):
+            return None  # Moonshot's spelling (KimiK25...) or transformers' (Kimi_K25...) of the one class
+        found_k = kimi_k25(config, analytic_items)
+        return None if found_k is None else (found_k[0], found_k[1], "Kimi_K25ForConditionalGeneration")
     mm = MULTIMODAL.get(mt) if isinstance(mt, str) else None
     if mm is not None:
         archs = config.get("architectures")
