@@ -21,7 +21,7 @@ from __future__ import annotations
 from typing import Any
 
 from benchseal.bench.model.analytic.common import _FLAGS, _LISTS, _NEUTRAL, _OPTIONAL_INT, Family, Item, _int
-from benchseal.bench.model.analytic.families import _CHECKED, ALIASES, FAMILIES
+from benchseal.bench.model.analytic.families import _CHECKED, ALIASES, FAMILIES, MLA_TYPES
 from benchseal.bench.model.analytic.kimi import KIMI_K25_DEFAULTS, KIMI_K25_VISION_DEFAULTS, kimi_k25
 from benchseal.bench.model.analytic.multimodal import (  # noqa: F401  (re-exported)
     GEMMA3_DEFAULTS, GEMMA3_TEXT_DEFAULTS, MULTIMODAL, SIGLIP_VISION_DEFAULTS,
@@ -101,27 +101,32 @@ def analytic_items(config: dict[str, Any]) -> tuple[list[Item], int, str] | None
             c[key] = set(v)
         elif key == "head_dim":
             v = c.get("head_dim")
-            if "head_dim" in c and v is None and not mt.startswith("deepseek"):
+            if "head_dim" in c and v is None and not mt in MLA_TYPES:
                 return None  # an explicit null: some implementations derive it, others fail; leave it to transformers
             if v is None and fam.derived_head_dim:
                 h, nq = config.get("hidden_size"), config.get("num_attention_heads")
                 if not (_int(h) and _int(nq) and nq > 0 and h % nq == 0):
                     return None
                 c["head_dim"] = h // nq
-            elif not _int(v) and not (mt.startswith("deepseek") and v is None):
+            elif not _int(v) and not (mt in MLA_TYPES and v is None):
                 return None
         elif key == "moe_layer_freq":
             if c.get(key, 1) != 1:  # transformers ignores it (MoE from first_k_dense_replace on); decline instead
                 return None
-        elif key == "num_key_value_heads" and mt.startswith("deepseek"):
+        elif key == "num_key_value_heads" and mt in MLA_TYPES:
             if key in c and not _int(c[key]):
                 return None  # MLA does not read it
+        elif key in fam.defaults:
+            v = c.get(key, fam.defaults[key])
+            if not (_int(v) and v > 0):
+                return None
+            c[key] = v
         elif key in _OPTIONAL_INT:
             if key not in c or not (c[key] is None or _int(c[key])):
                 return None
         elif key not in c or not _int(c[key]):
             return None  # a shape left to a default: let transformers decide
-    if mt.startswith("deepseek") and not _int(config.get("num_experts_per_tok")):
+    if mt in MLA_TYPES and not _int(config.get("num_experts_per_tok")):
         return None
     lt = config.get("layer_types")
     if lt is not None and not (isinstance(lt, list) and len(lt) == c["num_hidden_layers"]):

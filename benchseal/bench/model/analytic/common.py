@@ -4,7 +4,7 @@ tensor (:data:`_NEUTRAL`), and :class:`Family`, the description of one transform
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Callable
 
 Item = tuple[str, int]
@@ -20,7 +20,7 @@ _NEUTRAL = frozenset({
     "routed_scaling_factor", "topk_method", "n_group", "topk_group", "scoring_func", "aux_loss_alpha", "seq_aux",
     "ep_size", "rope_interleave", "partial_rotary_factor", "pretraining_tp", "num_nextn_predict_layers",
     "original_max_position_embeddings", "input_jitter_noise", "moe_k", "moe_norm_min",
-    "experts_per_token", "initial_context_length", "swiglu_limit", "swiglu_alpha",
+    "experts_per_token", "initial_context_length", "swiglu_limit", "swiglu_alpha", "index_topk",
 })
 
 
@@ -39,6 +39,9 @@ class Family:
     # tensors outside the layers beyond embed_tokens, norm.weight and lm_head.weight (e.g. LayerNorm biases)
     # (None from it: a value this module declines)
     tail: Callable[[dict[str, Any]], list[Item] | None] | None = None
+    # integer shape keys that may be absent, with the default transformers' config class gives them (checked
+    # against transformers in the integration tests, like ``flags``)
+    defaults: dict[str, int] = field(default_factory=dict)
 
 
 def _lin(name: str, out: int, inp: int, bias: bool = False) -> list[Item]:

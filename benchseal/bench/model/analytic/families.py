@@ -8,7 +8,7 @@ from typing import Any, Callable
 from benchseal.bench.model.analytic.common import Family
 from benchseal.bench.model.analytic.gqa import _dense, _mixtral, _qwen_moe
 from benchseal.bench.model.analytic.moe import (
-    _deepseek, _ernie45_moe, _ernie45_moe_tail, _glm4_moe, _gpt_oss, _hunyuan_fields_match, _hunyuan_moe,
+    _deepseek, _deepseek_dsa, _ernie45_moe, _ernie45_moe_tail, _glm4_moe, _gpt_oss, _hunyuan_fields_match, _hunyuan_moe,
     _phimoe, _phimoe_tail,
 )
 
@@ -59,7 +59,19 @@ FAMILIES: dict[str, Family] = {
                           {"attention_bias": False, "mlp_bias": False, "tie_word_embeddings": False}, True, _deepseek(False)),
     "deepseek_v3": Family("DeepseekV3ForCausalLM", _MLA, {"attention_bias": False, "tie_word_embeddings": False}, True,
                           _deepseek(True)),
+    # DeepSeek-V3's layer plus the DSA indexer; index_n_heads / index_head_dim default as transformers' configs do
+    "deepseek_v32": Family("DeepseekV32ForCausalLM", _MLA | {"mlp_bias", "index_n_heads", "index_head_dim"},
+                           {"attention_bias": False, "mlp_bias": False, "tie_word_embeddings": False}, True,
+                           _deepseek_dsa, defaults={"index_n_heads": 64, "index_head_dim": 128}),
+    "glm_moe_dsa": Family("GlmMoeDsaForCausalLM", _MLA | {"mlp_bias", "index_n_heads", "index_head_dim"},
+                          {"attention_bias": False, "mlp_bias": False, "tie_word_embeddings": False}, True,
+                          _deepseek_dsa, defaults={"index_n_heads": 32, "index_head_dim": 128}),
+    # GLM-4.7-Flash: DeepSeek-V3's MLA + MoE layer under Zhipu's class (Glm4MoeLiteConfig has no mlp_bias)
+    "glm4_moe_lite": Family("Glm4MoeLiteForCausalLM", _MLA, {"attention_bias": False, "tie_word_embeddings": False}, True,
+                            _deepseek(True)),
 }
+# the families with DeepSeek's multi-head latent attention (head_dim and num_key_value_heads not read)
+MLA_TYPES = frozenset({"deepseek_v2", "deepseek_v3", "deepseek_v32", "glm_moe_dsa", "glm4_moe_lite"})
 # model_type -> family, for vendors' names of a built-in architecture (Moonshot's Kimi-K2 config.json says
 # model_type "kimi_k2" with architectures ["DeepseekV3ForCausalLM"])
 # Tencent's "hunyuan" model_type (architectures HunYuanMoEV1ForCausalLM) is transformers' hunyuan_v1_moe; its

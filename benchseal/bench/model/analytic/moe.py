@@ -8,6 +8,24 @@ from typing import Any, Callable
 from benchseal.bench.model.analytic.common import Item, _experts, _gqa, _int, _lin, _mlp, _norms
 
 
+def _indexer(c: dict[str, Any], p: str) -> list[Item] | None:
+    """The DSA lightning indexer of DeepSeek-V3.2 / GLM-5 (self_attn.indexer): wq_b from the q LoRA rank to
+    index_n_heads x index_head_dim, wk from hidden to index_head_dim, a LayerNorm (weight and bias) of
+    index_head_dim, and weights_proj from hidden to index_n_heads."""
+    qr, nh, hd, h = c["q_lora_rank"], c["index_n_heads"], c["index_head_dim"], c["hidden_size"]
+    if qr is None:
+        return None  # wq_b reads the q LoRA rank
+    a = p + "self_attn.indexer."
+    return (_lin(a + "wq_b", nh * hd, qr) + _lin(a + "wk", hd, h) + [(a + "k_norm.weight", hd), (a + "k_norm.bias", hd)]
+            + _lin(a + "weights_proj", nh, h))
+
+
+def _deepseek_dsa(c: dict[str, Any], i: int, p: str) -> list[Item] | None:
+    """DeepseekV32DecoderLayer / GlmMoeDsaDecoderLayer: DeepSeek-V3's layer plus the indexer."""
+    base, idx = _deepseek(True)(c, i, p), _indexer(c, p)
+    return None if base is None or idx is None else base + idx
+
+
 def _deepseek(v3: bool) -> Callable[[dict[str, Any], int, str], list[Item] | None]:
     def layer(c: dict[str, Any], i: int, p: str) -> list[Item] | None:
         h, nq, bias = c["hidden_size"], c["num_attention_heads"], c["attention_bias"]

@@ -100,7 +100,7 @@ def test_flag_defaults_are_transformers_defaults(model_type):
 
     fam = analytic.FAMILIES[model_type]
     cfg = CONFIG_MAPPING[model_type]()
-    for key, default in fam.flags.items():
+    for key, default in {**fam.flags, **fam.defaults}.items():
         assert getattr(cfg, key) == default, (model_type, key)
     assert fam.cls in {getattr(c, "__name__", "") for c in _causal_classes(model_type)}
     if fam.derived_head_dim and "num_key_value_heads" in fam.keys and not model_type.startswith("deepseek"):
@@ -231,6 +231,17 @@ VARIANTS: dict[str, list[dict]] = {
          "attention_bias": _DROP, "tie_word_embeddings": _DROP, "use_cla": _DROP, "use_qk_norm": _DROP,
          "use_mixed_mlp_moe": _DROP, "moe_intermediate_size": _DROP, "num_shared_expert": _DROP, "moe_topk": _DROP},
     ],
+    "GLM5": [
+        {"num_hidden_layers": 4},
+        # DeepSeek-V3.2: the same layer and indexer under DeepSeek's class (its default indexer: 64 heads of 128)
+        {"num_hidden_layers": 4, "model_type": "deepseek_v32", "architectures": ["DeepseekV32ForCausalLM"]},
+        {"num_hidden_layers": 2, "index_n_heads": 16, "index_head_dim": 64, "first_k_dense_replace": 1,
+         "head_dim": _DROP, "mlp_bias": True, "index_topk": 512},
+    ],
+    "GLM47_FLASH": [
+        {"num_hidden_layers": 3},
+        {"num_hidden_layers": 2, "first_k_dense_replace": 0, "n_shared_experts": 2, "head_dim": _DROP},
+    ],
     "GLM45": [
         {"num_hidden_layers": 5},
         {"num_hidden_layers": 4, "use_qk_norm": False, "attention_bias": False, "head_dim": 64},
@@ -238,6 +249,16 @@ VARIANTS: dict[str, list[dict]] = {
 }
 # Changes that the analytic count must decline (left to transformers).
 DECLINED_VARIANTS: dict[str, list[dict]] = {
+    "GLM5": [
+        {"q_lora_rank": None},  # the indexer's wq_b reads the q LoRA rank
+        {"index_n_heads": None},
+        {"moe_layer_freq": 2},
+        {"some_new_field": 1},
+    ],
+    "GLM47_FLASH": [
+        {"mlp_bias": True},  # Glm4MoeLiteConfig has no mlp_bias: a key this count does not know for it
+        {"num_key_value_heads": None},
+    ],
     "GLM45_AIR": [
         {"head_dim": None},  # getattr(config, "head_dim", ...) would read None
         {"head_dim": _DROP},  # 4096 / 96 heads is not whole: the derived width is not verified here
