@@ -36,10 +36,11 @@ def unused_rule(config: dict[str, Any] | None) -> Any:
     from benchseal.bench.model.params_config import architecture_tensors
     from benchseal.bench.model.unused import ModuleTree, UnusedRule
 
-    names = architecture_tensors(config)
+    found = architecture_tensors(config)
     n = text_config(config).get("num_hidden_layers")
-    return UnusedRule(architecture_name(config), ModuleTree(names) if names else None,
-                      n if isinstance(n, int) and not isinstance(n, bool) else None)
+    return UnusedRule(architecture_name(config), ModuleTree(n for n, _ in found) if found else None,
+                      n if isinstance(n, int) and not isinstance(n, bool) else None,
+                      sum(k for _, k in found) if found else None)
 
 
 def count_safetensors(mf: ModelFiles) -> ParamCount:

@@ -331,9 +331,10 @@ def _analytic(config: dict[str, Any]) -> tuple[tuple[list[tuple[str, int]], int,
     return None if found is None else (found, synonym_notes, cfg)
 
 
-def architecture_tensors(config: dict[str, Any] | None) -> list[str] | None:
-    """Names of the tensors transformers creates for ``config`` (parameters, persistent buffers, and lm_head
-    when tied), from the analytic count; None when it does not understand the config. No torch."""
+def architecture_tensors(config: dict[str, Any] | None) -> list[tuple[str, int]] | None:
+    """(name, elements) of the tensors transformers creates for ``config`` (parameters and persistent buffers,
+    tied weights once; a tied lm_head is listed with 0 elements), from the analytic count; None when it does
+    not understand the config. No torch."""
     if not isinstance(config, dict):
         return None
     try:
@@ -343,8 +344,8 @@ def architecture_tensors(config: dict[str, Any] | None) -> list[str] | None:
         return None
     if got is None:
         return None
-    names = [n for n, _ in got[0][0]]
-    return names if "lm_head.weight" in names else [*names, "lm_head.weight"]
+    items = list(got[0][0])
+    return items if any(n == "lm_head.weight" for n, _ in items) else [*items, ("lm_head.weight", 0)]
 
 
 def count_analytic(config: dict[str, Any], *, where: str = "config.json") -> ParamCount | None:

@@ -222,7 +222,8 @@ def tally(items: Iterable[tuple[str, str, int]], config: dict[str, Any] | None, 
     c = text_config(config)
     notes: list[str] = []
     if unused is not None:
-        _, why_not = unused.applies_to(names)
+        items = list(items)  # a second pass may be needed (below)
+        why_not = unused.prepare(names, tree=unused.tree_checked)
         if why_not:
             notes.append(why_not)
     q = quantmod.detect(config, names, where=where, extra_config=quant_config)
@@ -291,8 +292,8 @@ def tally(items: Iterable[tuple[str, str, int]], config: dict[str, Any] | None, 
             reason, comp, dtype, numel = hit
         else:
             reason, comp, dtype, numel = outcome(name, dtype, numel)
-        if reason is None and unused is not None:
-            why = unused.why_unused(name)
+        if reason is None and unused is not None and unused.unbuilt:
+            why = unused.unbuilt.get(name)
             if why is not None:
                 unused.record(name, numel, why)
                 reason = "not_built_by_architecture"
@@ -330,6 +331,13 @@ def tally(items: Iterable[tuple[str, str, int]], config: dict[str, Any] | None, 
     pc = finish(bd, method=method, architecture=architecture, dtype=dtype, config=config, notes=notes,
                 excluded=excluded, quantization=q.rule.method if q else None, tensors=counted,
                 routed_by_layer=routed_by_layer, tied=tied)
+    if (unused is not None and not unused.tree_checked and unused.tree is not None
+            and unused.expected_total is not None and pc.total > unused.expected_total):
+        # more stored than the architecture creates: find what no module takes (module tree), and count again
+        unused.tree_checked = True
+        unused.groups = {}
+        return tally(items, config, method=method, where=where, architecture=architecture, names=names,
+                     quant_config=quant_config, dtype_names=dtype_names, unused=unused)
     if unused is not None and unused.groups:
         pc.not_built = [UnusedWeights(name=k, tensors=g[0], elements=g[1], why=g[2]) for k, g in sorted(unused.groups.items())]
     return pc

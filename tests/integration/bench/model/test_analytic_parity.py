@@ -240,7 +240,7 @@ VARIANTS: dict[str, list[dict]] = {
     ],
     "GLM47_FLASH": [
         {"num_hidden_layers": 3},
-        {"num_hidden_layers": 2, "first_k_dense_replace": 0, "n_shared_experts": 2, "head_dim": _DROP},
+        {"num_hidden_layers": 2, "first_k_dense_replace": 0, "n_shared_experts": 2, "num_experts_per_tok": 8},
     ],
     "GLM45": [
         {"num_hidden_layers": 5},
