@@ -60,11 +60,12 @@ FAMILIES: dict[str, Family] = {
     "deepseek_v3": Family("DeepseekV3ForCausalLM", _MLA, {"attention_bias": False, "tie_word_embeddings": False}, True,
                           _deepseek(True)),
     # DeepSeek-V3's layer plus the DSA indexer; index_n_heads / index_head_dim default as transformers' configs do
-    "deepseek_v32": Family("DeepseekV32ForCausalLM", _MLA | {"mlp_bias", "index_n_heads", "index_head_dim"},
-                           {"attention_bias": False, "mlp_bias": False, "tie_word_embeddings": False}, True,
+    # (their MLPs are bias-free whatever mlp_bias says: a config that sets it is declined)
+    "deepseek_v32": Family("DeepseekV32ForCausalLM", _MLA | {"index_n_heads", "index_head_dim"},
+                           {"attention_bias": False, "tie_word_embeddings": False}, True,
                            _deepseek_dsa, defaults={"index_n_heads": 64, "index_head_dim": 128}),
-    "glm_moe_dsa": Family("GlmMoeDsaForCausalLM", _MLA | {"mlp_bias", "index_n_heads", "index_head_dim"},
-                          {"attention_bias": False, "mlp_bias": False, "tie_word_embeddings": False}, True,
+    "glm_moe_dsa": Family("GlmMoeDsaForCausalLM", _MLA | {"index_n_heads", "index_head_dim"},
+                          {"attention_bias": False, "tie_word_embeddings": False}, True,
                           _deepseek_dsa, defaults={"index_n_heads": 32, "index_head_dim": 128}),
     # GLM-4.7-Flash: DeepSeek-V3's MLA + MoE layer under Zhipu's class (Glm4MoeLiteConfig has no mlp_bias)
     "glm4_moe_lite": Family("Glm4MoeLiteForCausalLM", _MLA, {"attention_bias": False, "tie_word_embeddings": False}, True,
@@ -81,6 +82,9 @@ ALIASES = {"kimi_k2": "deepseek_v3", "hunyuan": "hunyuan_v1_moe"}
 # per family: config keys checked by value (fields transformers does not read, accepted only where they agree with
 # the model it builds)
 _CHECKED: dict[str, tuple[frozenset[str], Callable[[dict[str, Any]], bool]]] = {
+    # Glm4MoeLite builds layer 0 dense and every other layer MoE (its mlp_layer_types default) whatever
+    # first_k_dense_replace says: accepted only at 1, the value that describes that model
+    "glm4_moe_lite": (frozenset(), lambda c: c.get("first_k_dense_replace") == 1),
     "hunyuan_v1_moe": (frozenset({"moe_intermediate_size", "num_shared_expert", "use_mixed_mlp_moe", "use_qk_norm",
                                   "use_cla", "moe_topk"}), _hunyuan_fields_match),
 }

@@ -236,11 +236,11 @@ VARIANTS: dict[str, list[dict]] = {
         # DeepSeek-V3.2: the same layer and indexer under DeepSeek's class (its default indexer: 64 heads of 128)
         {"num_hidden_layers": 4, "model_type": "deepseek_v32", "architectures": ["DeepseekV32ForCausalLM"]},
         {"num_hidden_layers": 2, "index_n_heads": 16, "index_head_dim": 64, "first_k_dense_replace": 1,
-         "head_dim": _DROP, "mlp_bias": True, "index_topk": 512},
+         "head_dim": _DROP, "index_topk": 512},
     ],
     "GLM47_FLASH": [
         {"num_hidden_layers": 3},
-        {"num_hidden_layers": 2, "first_k_dense_replace": 0, "n_shared_experts": 2, "num_experts_per_tok": 8},
+        {"num_hidden_layers": 2, "n_shared_experts": 2, "num_experts_per_tok": 8},
     ],
     "GLM45": [
         {"num_hidden_layers": 5},
@@ -254,10 +254,14 @@ DECLINED_VARIANTS: dict[str, list[dict]] = {
         {"index_n_heads": None},
         {"moe_layer_freq": 2},
         {"some_new_field": 1},
+        {"mlp_bias": True},  # GlmMoeDsaMLP is bias-free whatever mlp_bias says
+        {"index_topk_freq": 2},  # some layers would share another layer's indexer: not described here
     ],
     "GLM47_FLASH": [
         {"mlp_bias": True},  # Glm4MoeLiteConfig has no mlp_bias: a key this count does not know for it
         {"num_key_value_heads": None},
+        {"first_k_dense_replace": 0},  # transformers ignores it (layer 0 dense regardless): declined
+        {"mlp_layer_types": ["dense"] * 47},
     ],
     "GLM45_AIR": [
         {"head_dim": None},  # getattr(config, "head_dim", ...) would read None
