@@ -147,6 +147,10 @@ def configs(repeat: int) -> int:
         "Nemotron 3 Nano 30B-A3B (nemotron_h)": C.NEMOTRON3_NANO_30B_A3B, "Llama-4-Scout (llama4)": P.LLAMA4_SCOUT,
     }
     print(f"load average (1, 5, 15 min) before the runs: {os.getloadavg()}")
+    med, mn, _ = seconds([sys.executable, "-c", "pass"], repeat=max(repeat, 3))
+    print(f"floor: `python -c pass` median {med:.2f} s (min {mn:.2f})")
+    med, mn, _ = cli_seconds("--help", repeat=max(repeat, 3))
+    print(f"floor: `benchseal --help` median {med:.2f} s (min {mn:.2f})")
     print("| model (model_type) | method | total | median s (min) |\n| --- | --- | --- | --- |")
     with tempfile.TemporaryDirectory() as tmp:
         for label, cfg in chosen.items():
