@@ -277,6 +277,13 @@ def test_an_unused_tensor_in_an_extra_shard_is_not_counted(tmp_path):
     [u] = pc.not_built
     assert (u.name, u.tensors, u.elements) == ("model.extra_proj.weight", 1, 800_000_000)
     assert "no module of the architecture" in u.why
+    # model.json names them (params.not_built and a discrepancy line), so a claim can
+    from benchseal.bench.model.inspect import inspect_model
+
+    card = inspect_model(tmp_path / "m", with_digests=False, cross_check=False)
+    assert card.params.not_built == pc.not_built
+    assert any(d.startswith("not_built: 800,000,000 stored elements") and "model.extra_proj.weight" in d
+               for d in card.discrepancies)
     # inside a real module, under a name the module does not have: not built either
     deep = {"model.layers.3.mlp.unused.weight": ("BF16", [1000])}
     pc = count_safetensors(resolve(write_sharded(tmp_path / "d", [model, deep], cfg)))
@@ -293,3 +300,23 @@ def test_a_layer_the_model_has_is_never_dropped_by_another_models_pattern():
     assert rule.why_unused("model.layers.46.mlp.gate.weight") is None
     air = UnusedRule("Glm4MoeForCausalLM", None, P.GLM45_AIR["num_hidden_layers"])
     assert "model\\\\.layers\\\\.46" in air.why_unused("model.layers.46.eh_proj.weight")
+
+
+def test_extra_weights_that_cannot_be_told_apart_are_flagged_not_guessed(tmp_path):
+    """More stored than the architecture has, but part of the model under a name transformers would rename
+    (here the final norm): the module tree would remove real weights too, so it is not applied; the count
+    says so, and model.json's discrepancies carry it."""
+    from benchseal.bench.model.analytic import analytic_items
+    from benchseal.bench.model.inspect import inspect_model
+    from benchseal.bench.model.params_config import count_analytic
+    from benchseal.testing import published_configs as P
+
+    cfg = P.QWEN25_05B
+    model = {("model.final_norm.weight" if n == "model.norm.weight" else n): ("BF16", [k])
+             for n, k in analytic_items(cfg)[0]}
+    extra = {"model.extra_proj.weight": ("BF16", [1000])}
+    pc = count_safetensors(resolve(write_sharded(tmp_path / "m", [model, extra], cfg)))
+    assert pc.total == count_analytic(cfg).total + 1000 and pc.not_built == []
+    assert any(n.startswith("the stored total (") for n in pc.notes)
+    card = inspect_model(tmp_path / "m", with_digests=False, cross_check=False)
+    assert card.discrepancies and card.discrepancies[0].startswith("not_built: the stored total (")
