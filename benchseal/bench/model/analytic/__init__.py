@@ -94,6 +94,8 @@ def analytic_items(config: dict[str, Any]) -> tuple[list[Item], int, str] | None
             return None
         c[key] = v
     for key in fam.keys - _FLAGS:
+        if key == "layer_types":
+            continue  # checked below (one per layer), and by the family's fields check
         if key in _LISTS:
             v = c.get(key, [])
             if not isinstance(v, list) or not all(_int(x) for x in v):

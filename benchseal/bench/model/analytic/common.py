@@ -21,6 +21,7 @@ _NEUTRAL = frozenset({
     "ep_size", "rope_interleave", "partial_rotary_factor", "pretraining_tp", "num_nextn_predict_layers",
     "original_max_position_embeddings", "input_jitter_noise", "moe_k", "moe_norm_min",
     "experts_per_token", "initial_context_length", "swiglu_limit", "swiglu_alpha", "index_topk",
+    "mtp_num_hidden_layers", "mtp_use_dedicated_embeddings",
 })
 
 

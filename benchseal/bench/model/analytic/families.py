@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any, Callable
 
 from benchseal.bench.model.analytic.common import Family
-from benchseal.bench.model.analytic.gqa import _dense, _mixtral, _qwen_moe
+from benchseal.bench.model.analytic.gqa import _dense, _mixtral, _qwen3_next, _qwen_moe, qwen3_next_fields_match
 from benchseal.bench.model.analytic.moe import (
     _deepseek, _deepseek_dsa, _ernie45_moe, _ernie45_moe_tail, _glm4_moe, _gpt_oss, _hunyuan_fields_match, _hunyuan_moe,
     _phimoe, _phimoe_tail,
@@ -67,6 +67,15 @@ FAMILIES: dict[str, Family] = {
     "glm_moe_dsa": Family("GlmMoeDsaForCausalLM", _MLA | {"index_n_heads", "index_head_dim"},
                           {"attention_bias": False, "tie_word_embeddings": False}, True,
                           _deepseek_dsa, defaults={"index_n_heads": 32, "index_head_dim": 128}),
+    # Qwen3-Next: Gated DeltaNet and gated full attention (layer_types, or one full layer every
+    # full_attention_interval), Qwen2-MoE-style MLP; the MTP module (mtp_num_hidden_layers) is not built
+    "qwen3_next": Family("Qwen3NextForCausalLM",
+                         _GQA | {"attention_bias", "num_experts", "moe_intermediate_size", "shared_expert_intermediate_size",
+                                 "decoder_sparse_step", "mlp_only_layers", "linear_conv_kernel_dim", "linear_key_head_dim",
+                                 "linear_value_head_dim", "linear_num_key_heads", "linear_num_value_heads",
+                                 "full_attention_interval", "layer_types"},
+                         {"attention_bias": False, "tie_word_embeddings": False}, False, _qwen3_next,
+                         defaults={"intermediate_size": 5632, "decoder_sparse_step": 1, "full_attention_interval": 4}),
     # GLM-4.7-Flash: DeepSeek-V3's MLA + MoE layer under Zhipu's class (Glm4MoeLiteConfig has no mlp_bias)
     "glm4_moe_lite": Family("Glm4MoeLiteForCausalLM", _MLA, {"attention_bias": False, "tie_word_embeddings": False}, True,
                             _deepseek(True)),
@@ -82,6 +91,7 @@ ALIASES = {"kimi_k2": "deepseek_v3", "hunyuan": "hunyuan_v1_moe"}
 # per family: config keys checked by value (fields transformers does not read, accepted only where they agree with
 # the model it builds)
 _CHECKED: dict[str, tuple[frozenset[str], Callable[[dict[str, Any]], bool]]] = {
+    "qwen3_next": (frozenset(), qwen3_next_fields_match),
     # Glm4MoeLite builds layer 0 dense and every other layer MoE (its mlp_layer_types default) whatever
     # first_k_dense_replace says: accepted only at 1, the value that describes that model
     "glm4_moe_lite": (frozenset(), lambda c: c.get("first_k_dense_replace") == 1),
