@@ -153,3 +153,58 @@ def test_every_transformers_spelling_of_experts_and_top_k_is_read():
     assert {"num_experts_per_token", "top_k_experts"} <= k_names  # Kimi-Linear, Gemma 4
     assert k_names <= set(K_KEYS), sorted(k_names - set(K_KEYS))
     assert e_names <= set(E_KEYS), sorted(e_names - set(E_KEYS))
+
+
+# --- Qwen3.5-MoE counted without torch (analytic/qwen35.py) ------------------------------------------------------
+_Q35_TEXT, _Q35_VISION = C.QWEN35_397B_A17B["text_config"], C.QWEN35_397B_A17B["vision_config"]
+
+
+def _q35(text: dict | None = None, vision: dict | None = None, **top) -> dict:
+    return {**C.QWEN35_397B_A17B, "text_config": {**_Q35_TEXT, **(text or {})},
+            "vision_config": {**_Q35_VISION, **(vision or {})}, **top}
+
+
+Q35_VARIANTS = [
+    {},  # the published config (397B; card: 397B total, 17B activated)
+    {"text": {"num_hidden_layers": 3, "layer_types": ["linear_attention", "full_attention", "linear_attention"],
+              "attention_bias": True, "head_dim": 128}, "vision": {"depth": 2, "spatial_merge_size": 1}},
+    {"text": {"num_hidden_layers": 5, "layer_types": None, "full_attention_interval": 2, "linear_num_value_heads": 16},
+     "vision": {"depth": 1, "patch_size": 14, "temporal_patch_size": 1, "num_position_embeddings": 1024}},
+]
+Q35_DECLINED = [
+    {"text": {"mlp_only_layers": [0]}},  # transformers builds MoE on every layer: not this model
+    {"text": {"attn_output_gate": False}},  # transformers' attention is always gated
+    {"text": {"layer_types": ["full_attention"] * 59}},
+    {"vision": {"patch_size": [16, 16]}},
+    {"vision": {"deepstack_visual_indexes": [8, 16]}},
+    {"tie_word_embeddings": True},
+    {"text": {"some_new_field": 1}},
+]
+
+
+def _drop_none(cfg: dict) -> dict:
+    return {**cfg, "text_config": {k: v for k, v in cfg["text_config"].items() if v is not None}}
+
+
+@pytest.mark.parametrize("i", range(len(Q35_VARIANTS)))
+def test_qwen35_analytic_equals_meta(i):
+    v = Q35_VARIANTS[i]
+    cfg = _drop_none(_q35(v.get("text"), v.get("vision")))
+    a = count_analytic(cfg)
+    _same(a, count_meta(cfg))
+    if i == 0:
+        assert a.total == 396_802_360_816 and round(a.active / 1e9) == 18  # card: 397B / 17B (truncated)
+
+
+@pytest.mark.parametrize("i", range(len(Q35_DECLINED)))
+def test_qwen35_variants_declined(i):
+    v = Q35_DECLINED[i]
+    assert count_analytic(_q35(v.get("text"), v.get("vision"), **{k: x for k, x in v.items() if k not in ("text", "vision")})) is None
+
+
+def test_qwen35_defaults_are_transformers_defaults():
+    from transformers.models.auto.configuration_auto import CONFIG_MAPPING
+
+    t, v = CONFIG_MAPPING["qwen3_5_moe_text"](), CONFIG_MAPPING["qwen3_5_moe_vision"]()
+    assert {k: getattr(t, k) for k in analytic.QWEN35_TEXT_DEFAULTS} == analytic.QWEN35_TEXT_DEFAULTS
+    assert {k: getattr(v, k) for k in analytic.QWEN35_VISION_DEFAULTS} == analytic.QWEN35_VISION_DEFAULTS
