@@ -23,13 +23,14 @@ from typing import Any
 from benchseal.bench.model.analytic.common import _FLAGS, _LISTS, _NEUTRAL, _OPTIONAL_INT, Family, Item, _int
 from benchseal.bench.model.analytic.families import _CHECKED, ALIASES, FAMILIES, MLA_TYPES
 from benchseal.bench.model.analytic.kimi import KIMI_K25_DEFAULTS, KIMI_K25_VISION_DEFAULTS, kimi_k25
+from benchseal.bench.model.analytic.nemotron import NEMOTRON_H_FLAGS, nemotron_h
 from benchseal.bench.model.analytic.qwen35 import QWEN35_TEXT_DEFAULTS, QWEN35_VISION_DEFAULTS, qwen3_5_moe
 from benchseal.bench.model.analytic.multimodal import (  # noqa: F401  (re-exported)
     GEMMA3_DEFAULTS, GEMMA3_TEXT_DEFAULTS, MULTIMODAL, SIGLIP_VISION_DEFAULTS,
 )
 
 __all__ = ["ALIASES", "FAMILIES", "GEMMA3_DEFAULTS", "GEMMA3_TEXT_DEFAULTS", "KIMI_K25_DEFAULTS", "KIMI_K25_VISION_DEFAULTS",
-           "MULTIMODAL", "QWEN35_TEXT_DEFAULTS", "QWEN35_VISION_DEFAULTS", "SIGLIP_VISION_DEFAULTS", "Family", "Item", "analytic_items", "family_of"]
+           "MULTIMODAL", "NEMOTRON_H_FLAGS", "QWEN35_TEXT_DEFAULTS", "QWEN35_VISION_DEFAULTS", "SIGLIP_VISION_DEFAULTS", "Family", "Item", "analytic_items", "family_of"]
 
 
 def family_of(config: dict[str, Any]) -> tuple[str, Family, bool] | None:
@@ -65,6 +66,11 @@ def analytic_items(config: dict[str, Any]) -> tuple[list[Item], int, str] | None
             return None  # Moonshot's spelling (KimiK25...) or transformers' (Kimi_K25...) of the one class
         found_k = kimi_k25(config, analytic_items)
         return None if found_k is None else (found_k[0], found_k[1], "Kimi_K25ForConditionalGeneration")
+    if mt == "nemotron_h":
+        if config.get("architectures", ["NemotronHForCausalLM"]) != ["NemotronHForCausalLM"]:
+            return None
+        found_n = nemotron_h(config)
+        return None if found_n is None else (found_n[0], found_n[1], "NemotronHForCausalLM")
     if mt == "qwen3_5_moe":
         if config.get("architectures", ["Qwen3_5MoeForConditionalGeneration"]) != ["Qwen3_5MoeForConditionalGeneration"]:
             return None

@@ -208,3 +208,45 @@ def test_qwen35_defaults_are_transformers_defaults():
     t, v = CONFIG_MAPPING["qwen3_5_moe_text"](), CONFIG_MAPPING["qwen3_5_moe_vision"]()
     assert {k: getattr(t, k) for k in analytic.QWEN35_TEXT_DEFAULTS} == analytic.QWEN35_TEXT_DEFAULTS
     assert {k: getattr(v, k) for k in analytic.QWEN35_VISION_DEFAULTS} == analytic.QWEN35_VISION_DEFAULTS
+
+
+# --- Nemotron-H counted without torch (analytic/nemotron.py) -----------------------------------------------------
+NH_VARIANTS = [
+    {},  # the published config (with its Infinity)
+    {"hybrid_override_pattern": "M-E*M", "num_hidden_layers": 5, "use_conv_bias": False, "use_bias": True,
+     "mlp_bias": True, "moe_latent_size": 512},
+    {"hybrid_override_pattern": None, "layers_block_type": ["moe", "linear_attention", "full_attention"],
+     "num_hidden_layers": 3, "n_groups": 4, "mamba_num_heads": 32, "head_dim": 64, "num_key_value_heads": 4},
+]
+NH_DECLINED = [
+    {"layers_block_type": ["moe"] * 52},  # both spellings: which one transformers reads is left to it
+    {"num_hidden_layers": 50},  # disagrees with the pattern's 52 layers
+    {"num_nextn_predict_layers": 1},
+    {"n_shared_experts": 2},  # transformers builds one shared MLP whatever it says
+    {"mamba_proj_bias": True},
+    {"hybrid_override_pattern": "MEX"},
+    {"some_new_field": 1},
+    {"moe_latent_size": 0},
+]
+
+
+def _nh(change: dict) -> dict:
+    return {k: v for k, v in {**C.NEMOTRON3_NANO_30B_A3B, **change}.items() if v is not None}
+
+
+@pytest.mark.parametrize("i", range(len(NH_VARIANTS)))
+def test_nemotron_h_analytic_equals_meta(i):
+    cfg = _nh(NH_VARIANTS[i])
+    _same(count_analytic(cfg), count_meta(cfg))
+
+
+@pytest.mark.parametrize("i", range(len(NH_DECLINED)))
+def test_nemotron_h_variants_declined(i):
+    assert count_analytic(_nh(NH_DECLINED[i])) is None
+
+
+def test_nemotron_h_flags_are_transformers_defaults():
+    from transformers.models.auto.configuration_auto import CONFIG_MAPPING
+
+    cfg = CONFIG_MAPPING["nemotron_h"]()
+    assert {k: getattr(cfg, k) for k in analytic.NEMOTRON_H_FLAGS} == analytic.NEMOTRON_H_FLAGS
