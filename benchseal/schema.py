@@ -137,6 +137,15 @@ class HardwareReport(Strict):
 # ================================================================================================
 # model (benchseal.bench: params, digests)
 # ================================================================================================
+class UnusedWeights(Strict):
+    """Stored tensors no module of the architecture takes (never counted): one entry per name pattern."""
+
+    name: str  # the tensor name with layer / expert indices written '#'
+    tensors: int
+    elements: BigInt
+    why: str
+
+
 class ParamCount(Strict):
     total: BigInt
     active: BigInt  # per token; equals total for dense models
@@ -155,6 +164,9 @@ class ParamCount(Strict):
     # active per token under each vendor convention (docs/model-inspection.md): all, no_input_embedding,
     # no_embedding_or_head, no_vision_audio. Empty in bundles written before it existed.
     active_by_convention: dict[str, BigInt] = Field(default_factory=dict)
+    # stored tensors the architecture does not build (transformers' ignore patterns, or no module takes them):
+    # their elements are excluded['not_built_by_architecture'], never part of total (bench/model/unused.py)
+    not_built: list[UnusedWeights] = Field(default_factory=list)
 
 
 class FileDigest(Strict):
