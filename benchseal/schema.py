@@ -226,6 +226,10 @@ class RequestRecord(Strict):
     # Why a request failed, from a closed list (docs/metrics.md, "Request status"); None when ok or
     # when the backend does not classify (the summary then uses the error message's prefix).
     cause: FailureCause | None = None
+    # Several senders (perf --workers N): which one sent it, and for Ray load workers (--ray-address) the
+    # Ray node it ran on. Its times are on that sender's own monotonic clock (docs/metrics.md, "Load workers").
+    worker: int | None = None
+    node_id: str | None = None
 
 
 class Stats(Strict):

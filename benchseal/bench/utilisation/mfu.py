@@ -168,9 +168,14 @@ def _energy(summary: LoadPointSummary, records: list[RequestRecord], telemetry_c
     window = window_of(summary, records)
     if window is None or summary.duration_s <= 0:
         return None
-    from benchseal.hw.telemetry import energy_between
+    if Path(telemetry_csv).is_dir():  # telemetry/<node>.csv of a multi-node run: summed over nodes
+        from benchseal.hw.cluster_telemetry import energy_between_nodes
 
-    result = energy_between(Path(telemetry_csv), window[0], window[1])
+        result = energy_between_nodes(Path(telemetry_csv), window[0], window[1])
+    else:
+        from benchseal.hw.telemetry import energy_between
+
+        result = energy_between(Path(telemetry_csv), window[0], window[1])
     if not result or result.get("energy_j") is None:
         return None
     energy_j = float(result["energy_j"])
@@ -188,6 +193,8 @@ def _energy(summary: LoadPointSummary, records: list[RequestRecord], telemetry_c
         "notes": result.get("notes") or [],
         "window_unix_s": [window[0], window[1]],
         "method": result.get("method", "nvml-energy-counter"),
+        **({"energy_j_per_node": result["energy_j_per_node"], "nodes": result.get("nodes")}
+           if "energy_j_per_node" in result else {}),
     }
 
 

@@ -278,6 +278,13 @@ class VLLMServeBackend:
         )
         return caps
 
+    def clone_spec(self) -> tuple[str, dict[str, Any]]:
+        """The started server's OpenAI client, to build again in a sending process or a Ray load worker
+        (the server stays managed here; remote workers need its address to be reachable from their node)."""
+        if self._client is None:
+            raise ValueError("the vllm-serve backend is not started: its client cannot be cloned yet")
+        return self._client.clone_spec()
+
     # --- one request ----------------------------------------------------------------------------
     async def send(self, request: GenRequest, *, load_point: str, t0: float, timeout_s: float | None) -> RequestRecord:
         client = self._client

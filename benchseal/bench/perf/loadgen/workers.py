@@ -178,6 +178,7 @@ async def _run_workers(backend, plan: LoadPointPlan, on_record, workers: int, pa
             kind, payload = "failed", f"worker {i} exited ({procs[i].exitcode})"
         if kind == "records":
             for rec, text in payload:
+                rec.worker = i
                 take(rec, text)
             return
         if kind == "failed":
