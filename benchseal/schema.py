@@ -92,6 +92,8 @@ class HostInfo(Strict):
     kernel: str | None = None
     python: str | None = None
     packages: dict[str, str | None] = Field(default_factory=dict)  # torch, transformers, vllm, lm_eval, nvidia-ml-py
+    # network interfaces (name, kind ethernet/infiniband, speed_mbps, state) read from /sys; empty where unknown
+    nics: list[dict[str, Any]] = Field(default_factory=list)
 
 
 class ComputeRow(Strict):
@@ -131,6 +133,8 @@ class HardwareReport(Strict):
     nvml_available: bool = False
     nvml_error: str | None = None
     nodes: list[NodeInventory] = Field(default_factory=list)  # filled for multi-node (Ray) inventories
+    # multi-node: nodes, GPUs per node, GPU interconnect per node (NVLink / PCIe from NVML), NICs per node
+    topology: dict[str, Any] | None = None
     microbench: dict[str, Any] | None = None
 
 

@@ -13,6 +13,7 @@ an edge of the energy window by that much and nothing else. Definitions: docs/me
 from __future__ import annotations
 
 import re
+import shutil
 import socket
 import tempfile
 from pathlib import Path
@@ -43,6 +44,7 @@ class NodeSampler:
         self.sampler.__exit__(None, None, None)
         res = self.sampler.result
         text = (self.dir / "telemetry.csv").read_text(encoding="utf-8")
+        shutil.rmtree(self.dir, ignore_errors=True)
         return {"node_id": self.node_id, "hostname": socket.gethostname(), "csv": text,
                 "result": res.to_dict() if res is not None else None}
 
