@@ -12,7 +12,8 @@ class HwStage(Stage):
     evidence = (layout.HARDWARE_JSON,)
 
     def run(self, ctx: RunContext) -> list[str]:
-        from benchseal.hw import probe
+        from benchseal.hw import probe, probe_cluster
 
-        write_json(ctx.out / layout.HARDWARE_JSON, probe())
+        report = probe_cluster(ctx.spec.ray_address) if ctx.spec.ray_address else probe()  # every node, with --ray-address
+        write_json(ctx.out / layout.HARDWARE_JSON, report)
         return [layout.HARDWARE_JSON]

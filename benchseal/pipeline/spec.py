@@ -40,6 +40,9 @@ class RunSpec(Strict):
     safety_max_gen_toks: int | None = None  # tokens per reply in the safety tests (None: 64 refusal, 256 content)
     parity_reference: str | None = None  # a reference bundle (e.g. before migration) for parity
     lightweight_of: str | None = None  # the full model's bundle this (light) run is compared with
+    plan_gpu: str | None = None  # configs/gpus.yaml id: the pre-flight refuses a vLLM layout that cannot fit it
+    ray_address: str | None = None  # an existing Ray cluster: inventory, telemetry and load workers on every node
+    eval_concurrency: int = Field(1, ge=1)  # requests in flight when evaluating through a served endpoint
 
     @property
     def model(self) -> str:

@@ -140,52 +140,81 @@ def engine_args(t: int, p: int, d: int, ep: bool, nodes: int, *, max_model_len: 
     return tuple(args)
 
 
+class _Model:
+    """What the placement arithmetic needs of one model, computed once."""
+
+    def __init__(self, config: dict[str, Any], weights: WeightBytes, kv_cache_dtype: str) -> None:
+        from benchseal.bench.model.rules import moe_shape, text_config
+        from benchseal.bench.utilisation.flops import normalize_dtype
+        from benchseal.errors import UsageError
+
+        self.c = text_config(config)
+        self.kv = KvShape.from_config(config)
+        if kv_cache_dtype not in KV_BYTES:
+            raise UsageError(f"unknown KV-cache dtype '{kv_cache_dtype}'", hint="use auto, bf16, fp16 or fp8")
+        kv_b = KV_BYTES[kv_cache_dtype]
+        if kv_b is None:  # vLLM's "auto": the model's activation dtype (bf16 for FP8 checkpoints)
+            act = normalize_dtype(self.c.get("torch_dtype") or config.get("torch_dtype") or self.c.get("dtype")) or "bf16"
+            kv_b = 4.0 if act == "fp32" else 2.0
+        self.kv_bytes = kv_b
+        experts, _ = moe_shape(config)
+        self.moe = bool(experts and experts > 1 and weights.experts > 0)
+        self.weights = weights
+        self.n_layers = len(self.kv.per_layer)
+
+
+def _evaluate(m: _Model, t: int, p: int, d: int, ep: bool, nodes: int, budget_gib: float, *, max_model_len: int,
+              concurrency: int, utilization: float, kv_cache_dtype: str, max_num_batched_tokens: int) -> Layout:
+    w_ = m.weights
+    stage = math.ceil(m.n_layers / p) / m.n_layers
+    layer_w = w_.layers * stage / t
+    expert_w = w_.experts * stage / (t * d if ep else t)
+    ends = (w_.embedding + w_.lm_head) if p == 1 else max(w_.embedding, w_.lm_head)
+    w = (layer_w + expert_w + ends / t) / GIB
+    kvg = m.kv.bytes_per_gpu(tp=t, pp=p, seqs=math.ceil(concurrency / d), max_model_len=max_model_len,
+                             kv_bytes=m.kv_bytes) / GIB
+    rt = RUNTIME_FIXED_GIB + _activation_bytes(m.c, t, max_num_batched_tokens) / GIB
+    return Layout(t, p, d, ep, nodes, t * p * d, w, kvg, rt, budget_gib,
+                  engine_args(t, p, d, ep, nodes, max_model_len=max_model_len, utilization=utilization,
+                              kv_cache_dtype=kv_cache_dtype))
+
+
+def evaluate_layout(config: dict[str, Any], weights: WeightBytes, memory_bytes: float, *, tensor_parallel_size: int,
+                    pipeline_parallel_size: int = 1, data_parallel_size: int = 1, expert_parallel: bool = False,
+                    max_model_len: int | None = None, concurrency: int = 1,
+                    utilization: float = VLLM_GPU_MEMORY_UTILIZATION, kv_cache_dtype: str = "auto",
+                    max_num_batched_tokens: int = VLLM_MAX_NUM_BATCHED_TOKENS) -> Layout:
+    """One given layout (e.g. a run's backend spec) on GPUs of ``memory_bytes`` each: its per-GPU need
+    against the budget (``Layout.fits``). Memory per GPU does not depend on how GPUs group into nodes."""
+    m = _Model(config, weights, kv_cache_dtype)
+    L = max_model_len or default_max_model_len(config)
+    return _evaluate(m, tensor_parallel_size, pipeline_parallel_size, data_parallel_size, expert_parallel and m.moe, 1,
+                     utilization * memory_bytes / GIB, max_model_len=L, concurrency=concurrency, utilization=utilization,
+                     kv_cache_dtype=kv_cache_dtype, max_num_batched_tokens=max_num_batched_tokens)
+
+
 def layouts(config: dict[str, Any], weights: WeightBytes, cluster: Cluster, *, max_model_len: int,
             concurrency: int = 1, utilization: float = VLLM_GPU_MEMORY_UTILIZATION, kv_cache_dtype: str = "auto",
             max_num_batched_tokens: int = VLLM_MAX_NUM_BATCHED_TOKENS) -> list[Layout]:
     """Every candidate layout on the cluster (fitting or not), ranked (see :func:`rank_key`)."""
-    from benchseal.bench.model.rules import moe_shape, text_config
-    from benchseal.bench.utilisation.flops import normalize_dtype
-
-    c = text_config(config)
-    kv = KvShape.from_config(config)
-    kv_b = KV_BYTES.get(kv_cache_dtype)
-    if kv_cache_dtype not in KV_BYTES:
-        from benchseal.errors import UsageError
-
-        raise UsageError(f"unknown KV-cache dtype '{kv_cache_dtype}'", hint="use auto, bf16, fp16 or fp8")
-    if kv_b is None:  # vLLM's "auto": the model's activation dtype (bf16 for FP8 checkpoints)
-        act = normalize_dtype(c.get("torch_dtype") or config.get("torch_dtype") or c.get("dtype")) or "bf16"
-        kv_b = 4.0 if act == "fp32" else 2.0
-    experts, _ = moe_shape(config)
-    moe = bool(experts and experts > 1 and weights.experts > 0)
-    n_layers = len(kv.per_layer)
+    m = _Model(config, weights, kv_cache_dtype)
     G, N = cluster.gpus_per_node * cluster.nodes, cluster.gpus_per_node
     budget = utilization * cluster.memory_bytes / GIB
     out: list[Layout] = []
     for t in _divisors_pow2(N):
-        if not _tp_ok(t, c, kv):
+        if not _tp_ok(t, m.c, m.kv):
             continue
-        for p in range(1, min(n_layers, G // t) + 1):
+        for p in range(1, min(m.n_layers, G // t) + 1):
             for d in range(1, G // (t * p) + 1):
                 if d > 1 and p > 1:
                     continue  # vLLM's data parallel is used with TP (and EP), not with PP
                 gpus = t * p * d
                 if gpus > N and gpus % N:
                     continue  # a layout across nodes uses whole nodes
-                nodes = math.ceil(gpus / N)
-                for ep in ((False, True) if moe and t * d > 1 else (False,)):
-                    stage = math.ceil(n_layers / p) / n_layers
-                    layer_w = weights.layers * stage / t
-                    expert_w = weights.experts * stage / (t * d if ep else t)
-                    ends = (weights.embedding + weights.lm_head) if p == 1 else max(weights.embedding, weights.lm_head)
-                    w = (layer_w + expert_w + ends / t) / GIB
-                    seqs = math.ceil(concurrency / d)
-                    kvg = kv.bytes_per_gpu(tp=t, pp=p, seqs=seqs, max_model_len=max_model_len, kv_bytes=kv_b) / GIB
-                    rt = RUNTIME_FIXED_GIB + _activation_bytes(c, t, max_num_batched_tokens) / GIB
-                    out.append(Layout(t, p, d, ep, nodes, gpus, w, kvg, rt, budget,
-                                      engine_args(t, p, d, ep, nodes, max_model_len=max_model_len,
-                                                  utilization=utilization, kv_cache_dtype=kv_cache_dtype)))
+                for ep in ((False, True) if m.moe and t * d > 1 else (False,)):
+                    out.append(_evaluate(m, t, p, d, ep, math.ceil(gpus / N), budget, max_model_len=max_model_len,
+                                         concurrency=concurrency, utilization=utilization,
+                                         kv_cache_dtype=kv_cache_dtype, max_num_batched_tokens=max_num_batched_tokens))
     out.sort(key=rank_key)
     return out
 
