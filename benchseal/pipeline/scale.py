@@ -34,7 +34,7 @@ def check_plan(ctx: RunContext) -> dict[str, Any]:
     what vLLM needs to start. The rule: docs/scale-out.md."""
     from benchseal.bench.utilisation.memory import weights_from_checkpoint, weights_from_config
     from benchseal.bench.utilisation.plan import VLLM_GPU_MEMORY_UTILIZATION, cluster_from_spec, evaluate_layout
-    from benchseal.commands.flops import load_model_config
+    from benchseal.bench.model.files import read_config
 
     s = ctx.spec
     b = s.backend
@@ -44,7 +44,7 @@ def check_plan(ctx: RunContext) -> dict[str, Any]:
     root = Path(s.model_path or b.model)
     if not (root / "config.json").is_file():
         raise UsageError("--plan needs the model's config.json", where=str(root), hint="pass --model-path with the model directory")
-    config = load_model_config(root)
+    config = read_config(root / "config.json")
     has_weights = any(root.glob("*.safetensors")) or (root / "model.safetensors.index.json").is_file()
     dtype = getattr(b, "dtype", "auto")
     weights = weights_from_checkpoint(root, config) if has_weights else \
