@@ -114,6 +114,9 @@ def run(a: argparse.Namespace) -> int:
     telemetry = None
     if a.ray_address:
         from benchseal.bundle import TELEMETRY_DIR
+        from benchseal.hw.cluster import connect
+
+        connect(a.ray_address, "Load workers and telemetry on a Ray cluster (--ray-address)")  # fails here, in one sentence
         from benchseal.hw.cluster_telemetry import ClusterTelemetry
 
         telemetry = ClusterTelemetry(a.ray_address, out / TELEMETRY_DIR)
