@@ -46,3 +46,26 @@ def test_nics_from_sys(tmp_path):
                    {"name": "ib0", "kind": "infiniband", "speed_mbps": None, "state": "up"},
                    {"name": "mlx5_0/1", "kind": "infiniband-port", "rate": "400 Gb/sec (4X NDR)", "state": "4: ACTIVE"}]
     assert nics(str(tmp_path / "none"), str(tmp_path / "none")) == []
+
+
+def test_verify_rederives_the_topology(tmp_path):
+    import json
+
+    from benchseal import bundle as layout
+    from benchseal.io import write_json
+    from benchseal.reports.verify import verify_bundle
+    from tests.helpers.bundle_factory import make_sample_bundle
+
+    bundle = make_sample_bundle(tmp_path / "b")
+    write_json(bundle / layout.HARDWARE_JSON, report_from_nodes([_node("a", 8, nvlink_active_links=18),
+                                                                 _node("b", 8, nvlink_active_links=18)]))
+
+    def topo_check():
+        rep = verify_bundle(bundle, public_keys=None, trusted_dir=None, require_signature=False)
+        return next(c for c in rep.checks if c.name == "recompute:topology")
+
+    assert topo_check().ok
+    hw = json.loads((bundle / layout.HARDWARE_JSON).read_text())
+    hw["topology"]["gpus_per_node"] = [8, 16]  # a second node claimed bigger than its inventory
+    (bundle / layout.HARDWARE_JSON).write_text(json.dumps(hw))
+    assert not topo_check().ok
