@@ -92,6 +92,8 @@ class HostInfo(Strict):
     kernel: str | None = None
     python: str | None = None
     packages: dict[str, str | None] = Field(default_factory=dict)  # torch, transformers, vllm, lm_eval, nvidia-ml-py
+    # network interfaces (name, kind ethernet/infiniband, speed_mbps, state) read from /sys; empty where unknown
+    nics: list[dict[str, Any]] = Field(default_factory=list)
 
 
 class ComputeRow(Strict):
@@ -131,6 +133,8 @@ class HardwareReport(Strict):
     nvml_available: bool = False
     nvml_error: str | None = None
     nodes: list[NodeInventory] = Field(default_factory=list)  # filled for multi-node (Ray) inventories
+    # multi-node: nodes, GPUs per node, GPU interconnect per node (NVLink / PCIe from NVML), NICs per node
+    topology: dict[str, Any] | None = None
     microbench: dict[str, Any] | None = None
 
 
@@ -238,6 +242,10 @@ class RequestRecord(Strict):
     # Why a request failed, from a closed list (docs/metrics.md, "Request status"); None when ok or
     # when the backend does not classify (the summary then uses the error message's prefix).
     cause: FailureCause | None = None
+    # Several senders (perf --workers N): which one sent it, and for Ray load workers (--ray-address) the
+    # Ray node it ran on. Its times are on that sender's own monotonic clock (docs/metrics.md, "Load workers").
+    worker: int | None = None
+    node_id: str | None = None
 
 
 class Stats(Strict):

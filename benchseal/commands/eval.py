@@ -25,6 +25,17 @@ def _backend(args: argparse.Namespace):
     return eval_session(spec, Path(args.out))
 
 
+def _concurrency(n: int, backend: str) -> int:
+    from benchseal.errors import UsageError
+
+    if n < 1:
+        raise UsageError(f"--eval-concurrency must be at least 1, got {n}")
+    if n > 1 and backend != "openai":
+        raise UsageError("--eval-concurrency applies to a served endpoint (--backend openai or vllm-serve)",
+                         hint="the hf and vllm backends batch in-process: use --batch-size")
+    return n
+
+
 def _batch(v: str) -> int | str:
     return int(v) if v.isdigit() else v
 
@@ -38,6 +49,9 @@ def register(sub: argparse._SubParsersAction) -> None:
 
     r = esub.add_parser("run", help="run a suite (configs/suites/<name>.yaml or a path)")
     r.add_argument("suite", help="suite name (e.g. demo, mmlu-5shot, songjiang-core) or a suite YAML path")
+    r.add_argument("--eval-concurrency", type=int, default=1, metavar="N",
+                   help="openai / vllm-serve: requests lm-eval keeps in flight to the served endpoint (default 1); "
+                        "documents scored per second go to extra.throughput")
     _backend_args(r)
     r.add_argument("--data-dir", metavar="DIR", help="local data prepared by `benchseal datasets prepare` (demo: built in)")
     r.add_argument("--limit", type=float, help="only N documents per task (a fraction if < 1); the run is then not claim-grade")
@@ -126,7 +140,7 @@ def _run(args: argparse.Namespace) -> int:
             args.suite, model=args.model, backend=backend, out_dir=Path(args.out),
             data_dir=Path(args.data_dir) if args.data_dir else None, limit=args.limit, tokenizer=args.tokenizer,
             batch_size=_batch(args.batch_size), model_digest=args.model_digest, allow_unsafe_code=args.allow_unsafe_code,
-            **opts,
+            concurrency=_concurrency(args.eval_concurrency, backend), **opts,
         )
     if args.origin or args.origin_note:
         report = report.model_copy(update={"extra": {**report.extra, "identity": {"origin": args.origin, "origin_note": args.origin_note}}})

@@ -60,6 +60,15 @@ def register(sub) -> None:
                         "(implies --parity-reference FULL_BUNDLE)")
     p.add_argument("--threshold", action="append", default=[], metavar="CLAIM=VALUE",
                    help="set a claim's threshold (for KPI templates such as chengdu-2025; repeatable)")
+    s = p.add_argument_group("scale (docs/scale-out.md)")
+    s.add_argument("--plan", dest="plan_gpu", metavar="GPU_ID",
+                   help="refuse, before any GPU time is spent, a vLLM layout (--tensor/--pipeline/--data-parallel-size, "
+                        "--enable-expert-parallel) that cannot fit GPUs of this configs/gpus.yaml id")
+    s.add_argument("--ray-address", metavar="ADDR",
+                   help="an existing Ray cluster (benchseal never starts one): inventory and NVML telemetry of every "
+                        "node, vllm-serve's Ray executor joins it, load workers (--workers in the workload) run as Ray actors")
+    s.add_argument("--eval-concurrency", type=int, default=None, metavar="N",
+                   help="requests in flight when evaluating through a served endpoint (default 1)")
     p.add_argument("--key", type=Path, action="append",
                    help="private key (from `benchseal keygen`: ECDSA P-256, Ed25519 or SM2) to sign the bundle; repeat "
                         "it to sign with several keys (one envelope, one signature per key)")
@@ -147,6 +156,9 @@ def spec_from_args(args: argparse.Namespace, **extra):
         parity_reference=parity_reference,
         lightweight_of=lightweight_of,
         server_hardware=getattr(args, "server_hardware", None),
+        plan_gpu=getattr(args, "plan_gpu", None),
+        ray_address=getattr(args, "ray_address", None),
+        **({"eval_concurrency": args.eval_concurrency} if getattr(args, "eval_concurrency", None) is not None else {}),
         **({"content_sample": args.content_sample} if args.content_sample is not None else {}),  # else RunSpec's default
         **extra,
     )

@@ -41,6 +41,9 @@ class RunSpec(Strict):
     parity_reference: str | None = None  # a reference bundle (e.g. before migration) for parity
     lightweight_of: str | None = None  # the full model's bundle this (light) run is compared with
     server_hardware: str | None = None  # external endpoint: the serving host's `benchseal hw --out FILE` (hw/serving.py)
+    plan_gpu: str | None = None  # configs/gpus.yaml id: the pre-flight refuses a vLLM layout that cannot fit it
+    ray_address: str | None = None  # an existing Ray cluster: inventory, telemetry and load workers on every node
+    eval_concurrency: int = Field(1, ge=1)  # requests in flight when evaluating through a served endpoint
 
     @property
     def model(self) -> str:

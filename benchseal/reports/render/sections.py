@@ -129,7 +129,7 @@ class Sections:
 
     def perf_table(self) -> Table:
         heads = ["load point", "completed", "failed", "TTFT p50 ms", "TTFT p99 ms", "TPOT p50 ms", "ITL p99 ms", "E2EL p99 ms",
-                 "req/s", "output tok/s", "MFU", "MBU"]
+                 "req/s", "output tok/s", "output tok/s/GPU", "MFU", "MBU"]
         rows = []
         for lp in (self.view.perf or {}).get("load_points") or []:
             u = lp.get("utilisation") or {}
@@ -138,7 +138,7 @@ class Sections:
 
             rows.append([lp.get("load_point"), lp.get("completed"), lp.get("failed"), st("ttft_ms", "p50"), st("ttft_ms", "p99"),
                          st("tpot_ms", "p50"), st("itl_ms", "p99"), st("e2el_ms", "p99"), lp.get("request_throughput"),
-                         lp.get("output_token_throughput"), u.get("mfu"), u.get("mbu")])
+                         lp.get("output_token_throughput"), u.get("output_tokens_per_s_per_gpu"), u.get("mfu"), u.get("mbu")])
         return heads, rows
 
     def server_table(self) -> Table | None:
