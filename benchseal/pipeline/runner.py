@@ -10,7 +10,6 @@ Adding a stage: write one module with a ``Stage`` subclass (``pipeline.base``) a
 from __future__ import annotations
 
 import os
-import shutil
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
