@@ -173,10 +173,18 @@ def claim_grade(suite: Suite, results: list[EvalResult], *, limit: float | None,
         reasons.append(f"suite '{suite.name}' is a demo suite: it demonstrates the pipeline and backs no claim")
     if manifest is not None and not manifest.get("sha256"):
         reasons.append("no data manifest was recorded")
-    if rules.manifest_pinned:
+    from benchseal.evaluators.suites import unshipped_files
+
+    foreign = unshipped_files(suite) if suite.source_files else []
+    if foreign:
+        reasons.append(f"suite-not-shipped: suite file(s) {', '.join(foreign)} are not the ones shipped with benchseal "
+                       "(an applicant's suite, or a file of the same name from a config folder, backs no claim)")
+    standard_data = any(t.suite_kind == "standard" for t in suite.tasks)
+    if rules.manifest_pinned or standard_data:
         unpinned = [d.name for d in suite.data.datasets if not d.manifest_sha256]
         if unpinned:
-            reasons.append(f"dataset manifests not pinned in the suite: {', '.join(unpinned)}")
+            reasons.append(f"data-not-pinned: dataset manifests not pinned in the suite: {', '.join(unpinned)} (the official "
+                           "item count alone cannot tell the official data from a locally imported copy)")
     standard = standard_benchmarks()
     for t in suite.tasks:
         head = [r for r in results if r.task == t.task and r.headline]
@@ -297,6 +305,7 @@ def run_suite(
             "endpoint": _safe_url(base_url),
             "notes": notes,
             "suite_file": s.path,
+            "suite_files": dict(s.source_files),  # file name -> sha256; claims need the shipped files (claims.gates)
             "task_versions": merged.get("versions", {}),
             "samples_files": sorted(p.name for p in eval_dir.glob("samples_*.jsonl")),
         },
