@@ -42,10 +42,10 @@ def is_blank(text: Any) -> bool:
 
 
 def normalise(text: Any) -> str:
-    """The text two copies of one question share: NFKC, case-folded, and only letters kept
-    (invisible characters, whitespace, punctuation, symbols and digits dropped)."""
+    """The text two copies of one question share: NFKC, case-folded, only letters and digits kept
+    (invisible characters, whitespace, punctuation and symbols dropped)."""
     t = unicodedata.normalize("NFKC", str(text or "")).casefold()
-    return "".join(ch for ch in t if unicodedata.category(ch)[0] == "L")
+    return "".join(ch for ch in t if unicodedata.category(ch)[0] in "LN")
 
 
 # ------------------------------------------------------------------------------------------------
