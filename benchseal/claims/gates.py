@@ -238,8 +238,11 @@ def gate_safety_profile(program: Program, data: Mapping[str, Any]) -> list[Hit]:
             continue
         per_bank = dups if suite == "refusal" else {"content": dups}
         for bank, size in sizes_of(extra).items():
-            d = _dict(per_bank.get(bank))
-            distinct = d.get("distinct", size)
+            d = per_bank.get(bank)
+            if not isinstance(d, dict) or not isinstance(d.get("distinct"), int):
+                hits.append(Hit("duplicates-unchecked", target, f"eval suite {suite!r} records no duplicate check of its {bank} bank"))
+                continue
+            distinct = d["distinct"]
             if d.get("duplicates"):
                 hits.append(Hit("duplicate-items", target, f"the {bank} bank holds {d['duplicates']} duplicate or "
                                                            f"near-duplicate question(s) ({distinct} distinct of {d.get('items', size)})"))

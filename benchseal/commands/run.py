@@ -7,7 +7,7 @@ from pathlib import Path
 
 from benchseal.bench.perf.backends.spec import add_backend_args
 from benchseal.bench.perf.backends.spec import spec_from_args as backend_spec_from_args
-from benchseal.commands._common import add_judge_args, check_judge_args
+from benchseal.commands._common import add_judge_args, add_key_flag, check_judge_args
 from benchseal.errors import UsageError
 
 
@@ -55,8 +55,10 @@ def register(sub) -> None:
                    help="this model is a lightweight variant of the model measured in FULL_BUNDLE (same program, workload "
                         "and suites): compare weights, memory, latency, throughput and accuracy parity with it "
                         "(implies --parity-reference FULL_BUNDLE)")
+    add_key_flag(p, "--reference-key", "the --parity-reference / --lightweight-of bundle")
     p.add_argument("--threshold", action="append", default=[], metavar="CLAIM=VALUE",
-                   help="set a claim's threshold (for KPI templates such as chengdu-2025; repeatable)")
+                   help="set an applicant-set KPI's threshold (template programs such as chengdu-2025, within the floors "
+                        "the program states; a published program's thresholds are refused; repeatable)")
     p.add_argument("--key", type=Path, help="private key (from `benchseal keygen`) to sign the bundle")
     p.add_argument("--passphrase-env", metavar="VAR", help="variable holding the key passphrase (default BENCHSEAL_KEY_PASSPHRASE)")
     p.set_defaults(func=run)
@@ -115,6 +117,11 @@ def spec_from_args(args: argparse.Namespace, **extra):
                              hint="the light model's parity is measured against the full model: give only --lightweight-of")
         parity_reference = lightweight_of
     model_path = args.model_path or (args.model if Path(args.model).exists() else None)
+    if getattr(args, "reference_key", None) and not parity_reference:
+        raise UsageError("--reference-key names the key of a reference bundle, and none was given",
+                         hint="add --parity-reference or --lightweight-of, or drop --reference-key")
+    if "reference_key" in RunSpec.model_fields:  # the pipeline verifies the reference with it (benchseal.pipeline)
+        extra.setdefault("reference_key", [str(k) for k in args.reference_key or []])
     return RunSpec(
         program=args.program,
         backend=backend_spec_from_args(args),
