@@ -519,6 +519,9 @@ class RunManifest(Strict):
     run_id: str
     program: str | None = None
     spec: dict[str, Any] = Field(default_factory=dict)  # resolved run spec (no secrets)
+    # every applicant choice that decides whether a figure can back a claim (benchseal.claims.choices):
+    # program file, thresholds, workload file, suites, config folders, limit, banks, judge, references
+    choices: dict[str, Any] = Field(default_factory=dict)
     started_at: str
     ended_at: str | None = None
     status: Literal["running", "complete", "partial", "failed"]
