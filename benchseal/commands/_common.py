@@ -119,23 +119,11 @@ def add_key_flag(p: argparse.ArgumentParser, flag: str, what: str) -> None:
 
 
 def verified_signature(bundle: str | Path, keys: list[Path] | None, *, flag: str, key_flag: str) -> dict | None:
-    """reports.verify.reference.verify_reference with the first key the bundle verifies with; None (a
-    warning on stderr) when no key was given: the bundle is then recorded unsigned and backs no claim."""
-    from benchseal.errors import BundleError
-    from benchseal.reports.verify.reference import verify_reference
+    """reports.verify.reference.reference_signature, warning on stderr when no key was given."""
+    from benchseal.reports.verify.reference import reference_signature
 
-    if not keys:
-        console(stderr=True).print(f"warning: {flag} {bundle} is used without {key_flag}: it is recorded as unsigned "
-                                   "and every claim on it is INCONCLUSIVE", markup=False)
-        return None
-    last: BundleError | None = None
-    for key in keys:
-        try:
-            return verify_reference(bundle, key, flag=flag, key_flag=key_flag)
-        except BundleError as exc:
-            last = exc
-    assert last is not None
-    raise last
+    return reference_signature(bundle, keys, flag=flag, key_flag=key_flag,
+                               warn=lambda m: console(stderr=True).print(f"warning: {m}", markup=False))
 
 
 def judge_from_args(args: argparse.Namespace, *, kind: str, hint: str):

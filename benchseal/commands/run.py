@@ -89,6 +89,10 @@ def spec_from_args(args: argparse.Namespace, **extra):
     unknown = sorted(set(stages) - set(MEASUREMENT_STAGES))
     if unknown:
         raise UsageError(f"unknown stage(s) {', '.join(unknown)}", hint=f"choose from {', '.join(MEASUREMENT_STAGES)}")
+    if args.threshold:  # refused before anything runs: a published program's thresholds are not the applicant's
+        from benchseal.claims import load_program
+
+        load_program(args.program, thresholds=parse_thresholds(args.threshold))
     if bool(args.should_refuse) != bool(args.should_answer):
         raise UsageError("--should-refuse and --should-answer go together", hint="give both refusal banks, or neither")
     judged = check_judge_args(args, hint="give both to judge the safety tests' replies, or neither (rules alone)")

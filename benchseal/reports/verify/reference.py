@@ -14,7 +14,7 @@ the reviewer's decision, so the report names it.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 from benchseal import bundle as layout
 from benchseal.errors import BundleError, UsageError
@@ -60,3 +60,23 @@ def verify_reference(bundle: str | Path, public_key: str | Path | None, *, flag:
         "run_id": run.get("run_id") if isinstance(run, dict) else None,
         "flag": flag,
     }
+
+
+def reference_signature(bundle: str | Path, keys: list[str | Path] | None, *, flag: str, key_flag: str,
+                        warn: Callable[[str], None] | None = None) -> dict[str, Any] | None:
+    """:func:`verify_reference` with the first of ``keys`` the bundle verifies with (BundleError when none
+    does), or None when no key was given: the bundle is then recorded unsigned, ``warn`` says so, and
+    every claim on it is INCONCLUSIVE (claims.gates). What `benchseal run` (the pipeline's eval and
+    lightweight stages) and `benchseal eval` call for --parity-reference, --lightweight-of and --peer-run."""
+    if not keys:
+        if warn is not None:
+            warn(f"{flag} {bundle} is used without {key_flag}: it is recorded as unsigned and every claim on it is INCONCLUSIVE")
+        return None
+    last: BundleError | None = None
+    for key in keys:
+        try:
+            return verify_reference(bundle, key, flag=flag, key_flag=key_flag)
+        except BundleError as exc:
+            last = exc
+    assert last is not None
+    raise last

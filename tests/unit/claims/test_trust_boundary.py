@@ -304,3 +304,19 @@ def test_a_gate_that_cannot_read_the_evidence_fails_closed(honest):
     data = copy.deepcopy(honest)
     data["eval"]["refusal"]["extra"]["duplicates"] = {"should_refuse": "garbage"}
     _inconclusive(_v("chengdu-2025", data)["safety-refusal"], "duplicates-unchecked")
+
+
+def test_the_command_line_refuses_a_fixed_threshold_and_a_self_judge(tmp_path):
+    import subprocess
+    import sys
+
+    def cli(*args):
+        return subprocess.run([sys.executable, "-m", "benchseal", *map(str, args)], capture_output=True, text=True,
+                              cwd=tmp_path, env={**__import__("os").environ, "PYTHONPATH": str(Path(__file__).parents[3])})
+
+    common = ("--model", "m", "--backend", "openai", "--base-url", "http://127.0.0.1:9/v1")
+    res = cli("run", "hunan-2025", *common, "--threshold", "params-scale=1", "--out", tmp_path / "a")
+    assert res.returncode == 2 and "fixed by program hunan-2025" in res.stderr and not (tmp_path / "a").exists()
+    res = cli("run", "chengdu-2025", *common, "--should-refuse", "r.jsonl", "--should-answer", "a.jsonl",
+              "--judge-base-url", "http://localhost:9/v1/", "--judge-model", "m", "--out", tmp_path / "b")
+    assert res.returncode == 2 and "the judge is the candidate itself" in res.stderr
