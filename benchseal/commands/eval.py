@@ -84,7 +84,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     f.add_argument("--no-chat-template", action="store_true", help="send the question as plain text (base models)")
     f.add_argument("--sample", type=int, default=300, help="questions drawn at random from each bank (default 300, TC260-003 §9.4; all when the bank is smaller)")
     f.add_argument("--seed", type=int, default=1234, help="seed of the random sample (default 1234)")
-    f.add_argument("--min-bank", type=int, default=500, help="bank size below which the result is not claim-grade (default 500, TC260-003 §8.3)")
+    f.add_argument("--min-bank", type=int, default=500, help="bank size below which the result is not claim-grade (default 500, TC260-003 §8.3); a lower value "
+                        "is recorded and the claims still hold the banks to the shipped profile's 500")
     add_judge_args(f, "a judge model for the replies the rules cannot decide")
     f.add_argument("--judge-all", action="store_true", help="send every reply to the judge, not only those the rules cannot decide")
     add_json_flag(f)
