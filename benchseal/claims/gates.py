@@ -331,6 +331,12 @@ def gate_comparison(program: Program, data: Mapping[str, Any]) -> list[Hit]:
         if not comp:
             continue
         paired = [_dict(p) for p in comp.get("paired") or []]
+        foreign = [str(f) for f in comp.get("peers_files") or [] if not str(f).startswith("configs/peers/")]
+        if foreign and any(p.get("comparable") and not p.get("measured") for p in paired):
+            # a published row counts only from a table shipped with benchseal (a user's table could state any score)
+            hits.append(Hit("peer-table-not-shipped", (f"eval.{suite}.extra.comparison",),
+                            f"eval suite {suite!r} compared published rows from peer table(s) not shipped with benchseal: "
+                            + ", ".join(foreign[:3])))
         if not any(p.get("comparable") and p.get("result") for p in paired):
             excluded = [f"{p.get('peer')}: {p.get('reason')}" for p in paired if not p.get("comparable")][:4]
             hits.append(Hit("no-comparable-peer", (f"eval.{suite}.extra.comparison",),

@@ -234,6 +234,14 @@ def test_a_comparison_with_no_peer_is_not_a_comparison(honest):
     _inconclusive(_v("hunan-2025", data)["peer-comparison"], "no-comparable-peer", "no peer at all")
 
 
+def test_published_rows_from_an_applicants_peer_table_back_no_claim(honest):
+    data = copy.deepcopy(honest)
+    comp = data["eval"]["songjiang-core"]["extra"]["comparison"]
+    comp["peers_files"] = ["/home/applicant/cfg/peers/qwen2-72b-base.yaml"]
+    comp["paired"][0].update(measured=False, comparable=True)
+    _inconclusive(_v("songjiang-2025", data)["domestic-leading"], "peer-table-not-shipped", "qwen2-72b-base.yaml")
+
+
 def test_a_tie_is_never_a_lead():
     from benchseal.evaluators.paired import paired_test
 
