@@ -142,3 +142,34 @@ def test_a_reference_is_verified_against_a_named_key(tmp_path, base):
     write_json(ref / layout.PERF_SUMMARY, summary)
     with pytest.raises(BundleError, match="does not verify"):
         verify_reference(ref, keys.public_key_path, flag="--lightweight-of", key_flag="--reference-key")
+
+
+def test_the_run_verifies_its_reference_before_anything_runs(tmp_path, base):
+    """pipeline.claims.verify_reference: with --reference-key the record is kept for the eval and
+    lightweight stages and named in run.json choices; a wrong key stops the run (exit 2); without a key
+    the reference is recorded unsigned (its claims are INCONCLUSIVE) and the log says so."""
+    import shutil
+    from types import SimpleNamespace
+
+    from benchseal.errors import BundleError
+    from benchseal.pipeline.claims import verify_reference
+    from benchseal.reports.seal.statement import sign_bundle
+    from tests.helpers.sign_support import PASSPHRASE, new_keys
+
+    ref = Path(shutil.copytree(base, tmp_path / "ref"))
+    keys, other = new_keys(tmp_path / "k"), new_keys(tmp_path / "k2")
+    sign_bundle(ref, keys.private_key_path, PASSPHRASE.encode())
+
+    def ctx(key):
+        spec = SimpleNamespace(lightweight_of=str(ref), parity_reference=str(ref), reference_key=[str(key)] if key else [])
+        return SimpleNamespace(spec=spec, extras={}, manifest=SimpleNamespace(choices={}), log=logged.append)
+
+    logged: list[str] = []
+    good = ctx(keys.public_key_path)
+    verify_reference(good)
+    assert good.extras["reference_signature"]["verified"] and good.manifest.choices["references"]["signature"]["keyid"]
+    with pytest.raises(BundleError, match="does not verify"):
+        verify_reference(ctx(other.public_key_path))
+    unsigned = ctx(None)
+    verify_reference(unsigned)
+    assert unsigned.extras["reference_signature"] is None and "without --reference-key" in logged[-1]
