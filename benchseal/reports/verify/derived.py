@@ -75,7 +75,7 @@ class ClaimGradeCheck:
                 return why + ["the suite files are not the shipped ones"]
             from benchseal.config import packaged_config_dir
 
-            shipped = load_suite(str(packaged_config_dir() / "suites" / f"{suite}.yaml"))
+            shipped = load_suite(str(packaged_config_dir() / "suites" / next(iter(files))))  # the suite's own file comes first
             manifest = read_json(d / "manifest.json") if (d / "manifest.json").is_file() else None
             limits = {r.limit for r in results}
             why += claim_grade(shipped, results, limit=limits.pop() if len(limits) == 1 else None, backend_notes=[],
