@@ -93,8 +93,10 @@ def test_the_light_run_measures_memory_speed_and_parity_against_the_full_model(l
     assert (light_bundle / "lightweight/reference/model.json").read_bytes() == (full_bundle / layout.MODEL_JSON).read_bytes()
     v = _verdicts(light_bundle)
     assert v["lightweight-memory"]["status"] == "PASS" and v["lightweight-memory"]["observed"] == pytest.approx(lw["memory"]["weights_ratio"])
-    assert v["lightweight-accuracy-parity"]["status"] in ("PASS", "FAIL")
-    assert v["lightweight-accuracy-parity"]["observed"] == pytest.approx(lw["parity"]["min_ratio"])
+    # the demo suite is never claim-grade (and a tiny random model scores 0 on its generation task), so
+    # parity on it is a figure, not a claim (claims.gates: parity-not-claim-grade, parity-zero)
+    acc = v["lightweight-accuracy-parity"]
+    assert acc["status"] == "INCONCLUSIVE" and {"parity-not-claim-grade", "parity-zero"} & set(acc["flags"]), acc
     # demo-cpu is not hunan's workload: the throughput ratio is a figure, not a claim (claims.gates)
     assert v["lightweight-throughput"]["status"] == "INCONCLUSIVE" and "workload-not-program" in v["lightweight-throughput"]["flags"]
     assert lw["reference"]["signature"]["verified"] and lw["reference"]["model_digest"] != json.loads(
