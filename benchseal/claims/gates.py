@@ -345,6 +345,35 @@ def gate_comparison(program: Program, data: Mapping[str, Any]) -> list[Hit]:
     return hits
 
 
+@lru_cache(maxsize=1)
+def _shipped_gpu_peaks() -> dict[str, dict[str, float]]:
+    from benchseal.config import packaged_config_dir
+    from benchseal.hw.specs import load_gpu_specs
+
+    return {k: dict(v.tflops) for k, v in load_gpu_specs(packaged_config_dir() / "gpus.yaml").items()}
+
+
+def gate_gpu_peaks(program: Program, data: Mapping[str, Any]) -> list[Hit]:
+    """The 算力 table counts datasheet peaks only from the gpus.yaml shipped with benchseal: a user's file of
+    the same name (--config-dir) could state any peak."""
+    compute = _dict(_dict(data.get("hardware")).get("compute"))
+    shipped = _shipped_gpu_peaks()
+    bad = []
+    for row in compute.get("rows") or []:
+        row = _dict(row)
+        sid, per_gpu = row.get("spec_id"), _dict(row.get("tflops_per_gpu"))
+        if sid is None:
+            continue
+        ref = shipped.get(str(sid))
+        if ref is None or any(k in ref and abs(float(v) - ref[k]) > 1e-9 * max(1.0, abs(ref[k])) for k, v in per_gpu.items()
+                              if isinstance(v, (int, float))) or any(k not in ref for k in per_gpu):
+            bad.append(str(sid))
+    if not bad:
+        return []
+    return [Hit("gpu-peaks-not-shipped", ("hardware.compute",),
+                f"the 算力 table uses datasheet peaks that are not benchseal's shipped configs/gpus.yaml: {', '.join(sorted(set(bad)))}")]
+
+
 def preload() -> None:
     """Read the shipped configuration the gates compare with (programs, suites, safety profile) once, so
     that a later :func:`benchseal.claims.check` reads no file."""
@@ -353,6 +382,7 @@ def preload() -> None:
     from benchseal.evaluators.suites import shipped_suite_sha256
 
     safety_profile()
+    _shipped_gpu_peaks()
     for p in sorted((packaged_config_dir() / "programs").glob("*.yaml")):
         shipped_program(p.stem)
     for p in sorted((packaged_config_dir() / "suites").glob("*.yaml")):
@@ -361,6 +391,7 @@ def preload() -> None:
 
 GATES: list[Gate] = [
     gate_comparison,
+    gate_gpu_peaks,
     gate_program,
     gate_workload,
     gate_suite_files,

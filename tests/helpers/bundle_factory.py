@@ -38,7 +38,7 @@ from benchseal.schema import (
 MODEL_DIGEST = "9f2c" * 16
 H100_PEAK = GpuPeak(
     spec_id="h100-sxm5-80gb",
-    tflops={"fp64": 33.5, "fp32": 66.9, "tf32": 494.7, "bf16": 989.4, "fp16": 989.4, "fp8": 1978.9, "int8": 1978.9},
+    tflops={"fp64": 34, "fp64_tensor": 67, "fp32": 67, "tf32": 494.5, "bf16": 989.5, "fp16": 989.5, "fp8": 1979, "int8": 1979},  # configs/gpus.yaml
     memory_bandwidth_gbs=3350.0,
     sources=["NVIDIA H100 Tensor Core GPU datasheet (dense)"],
 )

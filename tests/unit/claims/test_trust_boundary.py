@@ -308,6 +308,13 @@ def test_lightweight_needs_another_artefact_of_the_family_at_its_published_dtype
     _inconclusive(_v("hunan-2025", data)["lightweight-memory"], "reference-unsigned")
 
 
+def test_datasheet_peaks_from_an_applicants_gpus_yaml_back_no_compute_claim(honest):
+    data = copy.deepcopy(honest)
+    for row in data["hardware"]["compute"]["rows"]:
+        row["tflops_per_gpu"]["bf16"] = 10 * row["tflops_per_gpu"]["bf16"]
+    _inconclusive(_v("hunan-2025", data)["compute-tflops-bf16"], "gpu-peaks-not-shipped", "h100")
+
+
 def test_a_gate_that_cannot_read_the_evidence_fails_closed(honest):
     data = copy.deepcopy(honest)
     data["eval"]["refusal"]["extra"]["duplicates"] = {"should_refuse": "garbage"}
