@@ -479,6 +479,9 @@ class Claim(Strict):
     stage: str | None = None  # the pipeline stage that produces the evidence (hw, model, perf, eval, …)
     max_failed_fraction: float | None = None  # perf claims: override the program's failed-request limit
     applicant_sets: bool = False  # the threshold is chosen by the applicant (KPI templates)
+    # the least demanding threshold the program accepts from the applicant (applicant_sets claims):
+    # for >= / > the lowest, for <= / < the highest (e.g. TC260-003's 95 % refusal rate)
+    threshold_floor: float | None = None
     comparison_rule: ComparisonRule | None = None  # metric names a stored comparison; the rule decides it
     # eval claims on judged results (refusal, content-safety): every decision must come from a judge
     # model (extra.deciders has no "rules" decision); otherwise INCONCLUSIVE (docs/claims.md)
@@ -506,6 +509,9 @@ class Verdict(Strict):
     title_en: str | None = None
     clause_zh: str | None = None
     clause_en: str | None = None
+    # the recorded discrepancies that gate this claim (claims.gates), e.g. "params-headline"; shown
+    # next to the claim in the report; a non-empty list means INCONCLUSIVE
+    flags: list[str] = Field(default_factory=list)
 
 
 class ClaimsReport(Strict):
@@ -536,6 +542,9 @@ class RunManifest(Strict):
     run_id: str
     program: str | None = None
     spec: dict[str, Any] = Field(default_factory=dict)  # resolved run spec (no secrets)
+    # every applicant choice that decides whether a figure can back a claim (benchseal.claims.choices):
+    # program file, thresholds, workload file, suites, config folders, limit, banks, judge, references
+    choices: dict[str, Any] = Field(default_factory=dict)
     started_at: str
     ended_at: str | None = None
     status: Literal["running", "complete", "partial", "failed"]

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from benchseal.bench.perf.backends.spec import add_backend_args
 from benchseal.bench.perf.backends.spec import spec_from_args as backend_spec_from_args
-from benchseal.commands._common import add_judge_args, check_judge_args
+from benchseal.commands._common import add_judge_args, add_key_flag, check_judge_args
 from benchseal.errors import UsageError
 
 
@@ -58,8 +58,10 @@ def register(sub) -> None:
                    help="this model is a lightweight variant of the model measured in FULL_BUNDLE (same program, workload "
                         "and suites): compare weights, memory, latency, throughput and accuracy parity with it "
                         "(implies --parity-reference FULL_BUNDLE)")
+    add_key_flag(p, "--reference-key", "the --parity-reference / --lightweight-of bundle")
     p.add_argument("--threshold", action="append", default=[], metavar="CLAIM=VALUE",
-                   help="set a claim's threshold (for KPI templates such as chengdu-2025; repeatable)")
+                   help="set an applicant-set KPI's threshold (template programs such as chengdu-2025, within the floors "
+                        "the program states; a published program's thresholds are refused; repeatable)")
     s = p.add_argument_group("scale (docs/scale-out.md)")
     s.add_argument("--plan", dest="plan_gpu", metavar="GPU_ID",
                    help="refuse, before any GPU time is spent, a vLLM layout (--tensor/--pipeline/--data-parallel-size, "
@@ -103,6 +105,10 @@ def spec_from_args(args: argparse.Namespace, **extra):
     unknown = sorted(set(stages) - set(MEASUREMENT_STAGES))
     if unknown:
         raise UsageError(f"unknown stage(s) {', '.join(unknown)}", hint=f"choose from {', '.join(MEASUREMENT_STAGES)}")
+    if args.threshold:  # refused before anything runs: a published program's thresholds are not the applicant's
+        from benchseal.claims import load_program
+
+        load_program(args.program, thresholds=parse_thresholds(args.threshold))
     if bool(args.should_refuse) != bool(args.should_answer):
         raise UsageError("--should-refuse and --should-answer go together", hint="give both refusal banks, or neither")
     judged = check_judge_args(args, hint="give both to judge the safety tests' replies, or neither (rules alone)")
@@ -131,6 +137,10 @@ def spec_from_args(args: argparse.Namespace, **extra):
                              hint="the light model's parity is measured against the full model: give only --lightweight-of")
         parity_reference = lightweight_of
     model_path = args.model_path or (args.model if Path(args.model).exists() else None)
+    if getattr(args, "reference_key", None) and not parity_reference:
+        raise UsageError("--reference-key names the key of a reference bundle, and none was given",
+                         hint="add --parity-reference or --lightweight-of, or drop --reference-key")
+    extra.setdefault("reference_key", [str(k) for k in getattr(args, "reference_key", None) or []])  # pipeline.claims.verify_reference
     return RunSpec(
         program=args.program,
         backend=backend_spec_from_args(args),

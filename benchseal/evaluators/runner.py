@@ -176,6 +176,12 @@ def claim_grade(suite: Suite, results: list[EvalResult], *, limit: float | None,
         reasons.append(f"suite '{suite.name}' is a demo suite: it demonstrates the pipeline and backs no claim")
     if manifest is not None and not manifest.get("sha256"):
         reasons.append("no data manifest was recorded")
+    from benchseal.evaluators.suites import unshipped_files
+
+    foreign = unshipped_files(suite) if suite.source_files else []
+    if foreign:
+        reasons.append(f"suite-not-shipped: suite file(s) {', '.join(foreign)} are not the ones shipped with benchseal "
+                       "(an applicant's suite, or a file of the same name from a config folder, backs no claim)")
     if rules.manifest_pinned or any(t.suite_kind == "standard" for t in suite.tasks):  # a standard benchmark: always
         from benchseal.evaluators.pinning import pin_problems
 
@@ -316,6 +322,7 @@ def run_suite(
             "endpoint": _safe_url(base_url),
             "notes": notes,
             "suite_file": s.path,
+            "suite_files": dict(s.source_files),  # file name -> sha256; claims need the shipped files (claims.gates)
             "task_versions": merged.get("versions", {}),
             "samples_files": sorted(p.name for p in eval_dir.glob("samples_*.jsonl")),
             # wall time of lm-eval's runs (data checks and task rendering not included); not claim-grade

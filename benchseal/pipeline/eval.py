@@ -46,6 +46,7 @@ class EvalStage(Stage):
             limit=s.eval_limit, model_digest=model_digest(ctx), refusal=refusal_inputs(ctx),
             allow_unsafe_code=s.allow_unsafe_code, concurrency=s.eval_concurrency if backend == "openai" else 1,
             content=content_inputs(ctx), parity_reference=Path(s.parity_reference) if s.parity_reference else None,
+            reference_signature=ctx.extras.get("reference_signature"),
         )
 
 
