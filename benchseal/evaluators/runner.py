@@ -187,7 +187,7 @@ def claim_grade(suite: Suite, results: list[EvalResult], *, limit: float | None,
 
         recorded = (manifest or {}).get("datasets") or {}
         for d in suite.data.datasets:
-            reasons += pin_problems(d, (recorded.get(d.name) or {}).get("manifest"))
+            reasons += [f"data-not-pinned: {r}" for r in pin_problems(d, (recorded.get(d.name) or {}).get("manifest"))]
     standard = standard_benchmarks()
     for t in suite.tasks:
         head = [r for r in results if r.task == t.task and r.headline]
