@@ -17,6 +17,7 @@ PERF_SERVER_LOG = "perf/server.log"
 PERF_SERVER_SCRAPES = "perf/server_scrapes.jsonl"  # raw /metrics scrapes, one JSON line each
 PERF_SERVER_METRICS = "perf/server_metrics.json"  # server-side figures derived from them
 TELEMETRY_CSV = "telemetry.csv"
+TELEMETRY_DIR = "telemetry"  # telemetry/<node>.csv and nodes.json of a multi-node (--ray-address) run
 EVAL_DIR = "eval"  # eval/<suite>/results.json, eval/<suite>/samples_<task>.jsonl
 EVAL_RESULTS = "results.json"
 CLAIMS_JSON = "claims.json"

@@ -92,6 +92,8 @@ class HostInfo(Strict):
     kernel: str | None = None
     python: str | None = None
     packages: dict[str, str | None] = Field(default_factory=dict)  # torch, transformers, vllm, lm_eval, nvidia-ml-py
+    # network interfaces (name, kind ethernet/infiniband, speed_mbps, state) read from /sys; empty where unknown
+    nics: list[dict[str, Any]] = Field(default_factory=list)
 
 
 class ComputeRow(Strict):
@@ -131,12 +133,23 @@ class HardwareReport(Strict):
     nvml_available: bool = False
     nvml_error: str | None = None
     nodes: list[NodeInventory] = Field(default_factory=list)  # filled for multi-node (Ray) inventories
+    # multi-node: nodes, GPUs per node, GPU interconnect per node (NVLink / PCIe from NVML), NICs per node
+    topology: dict[str, Any] | None = None
     microbench: dict[str, Any] | None = None
 
 
 # ================================================================================================
 # model (benchseal.bench: params, digests)
 # ================================================================================================
+class UnusedWeights(Strict):
+    """Stored tensors no module of the architecture takes (never counted): one entry per name pattern."""
+
+    name: str  # the tensor name with layer / expert indices written '#'
+    tensors: int
+    elements: BigInt
+    why: str
+
+
 class ParamCount(Strict):
     total: BigInt
     active: BigInt  # per token; equals total for dense models
@@ -155,6 +168,9 @@ class ParamCount(Strict):
     # active per token under each vendor convention (docs/model-inspection.md): all, no_input_embedding,
     # no_embedding_or_head, no_vision_audio. Empty in bundles written before it existed.
     active_by_convention: dict[str, BigInt] = Field(default_factory=dict)
+    # stored tensors the architecture does not build (transformers' ignore patterns, or no module takes them):
+    # their elements are excluded['not_built_by_architecture'], never part of total (bench/model/unused.py)
+    not_built: list[UnusedWeights] = Field(default_factory=list)
 
 
 class FileDigest(Strict):
@@ -226,6 +242,10 @@ class RequestRecord(Strict):
     # Why a request failed, from a closed list (docs/metrics.md, "Request status"); None when ok or
     # when the backend does not classify (the summary then uses the error message's prefix).
     cause: FailureCause | None = None
+    # Several senders (perf --workers N): which one sent it, and for Ray load workers (--ray-address) the
+    # Ray node it ran on. Its times are on that sender's own monotonic clock (docs/metrics.md, "Load workers").
+    worker: int | None = None
+    node_id: str | None = None
 
 
 class Stats(Strict):
@@ -459,10 +479,16 @@ class Claim(Strict):
     stage: str | None = None  # the pipeline stage that produces the evidence (hw, model, perf, eval, …)
     max_failed_fraction: float | None = None  # perf claims: override the program's failed-request limit
     applicant_sets: bool = False  # the threshold is chosen by the applicant (KPI templates)
+    # the least demanding threshold the program accepts from the applicant (applicant_sets claims):
+    # for >= / > the lowest, for <= / < the highest (e.g. TC260-003's 95 % refusal rate)
+    threshold_floor: float | None = None
     comparison_rule: ComparisonRule | None = None  # metric names a stored comparison; the rule decides it
     # eval claims on judged results (refusal, content-safety): every decision must come from a judge
     # model (extra.deciders has no "rules" decision); otherwise INCONCLUSIVE (docs/claims.md)
     requires_judge: bool = False
+    # the figure must come from the applicant's own model: run.json's served_model_identity is "bound" or
+    # "matched", otherwise INCONCLUSIVE (docs/claims.md)
+    requires_model_identity: bool = False
     notes_zh: str | None = None
     notes_en: str | None = None
 
@@ -483,6 +509,9 @@ class Verdict(Strict):
     title_en: str | None = None
     clause_zh: str | None = None
     clause_en: str | None = None
+    # the recorded discrepancies that gate this claim (claims.gates), e.g. "params-headline"; shown
+    # next to the claim in the report; a non-empty list means INCONCLUSIVE
+    flags: list[str] = Field(default_factory=list)
 
 
 class ClaimsReport(Strict):
@@ -513,8 +542,17 @@ class RunManifest(Strict):
     run_id: str
     program: str | None = None
     spec: dict[str, Any] = Field(default_factory=dict)  # resolved run spec (no secrets)
+    # every applicant choice that decides whether a figure can back a claim (benchseal.claims.choices):
+    # program file, thresholds, workload file, suites, config folders, limit, banks, judge, references
+    choices: dict[str, Any] = Field(default_factory=dict)
     started_at: str
     ended_at: str | None = None
     status: Literal["running", "complete", "partial", "failed"]
     stages: dict[str, StageStatus] = Field(default_factory=dict)
     files: list[str] = Field(default_factory=list)
+    # which model served the figures: {status: bound|matched|mismatched|not-established, method, detail, …}
+    # (evaluators/identity.py; docs/bundle.md)
+    served_model_identity: dict[str, Any] | None = None
+    # where the serving hardware inventory comes from: {source: local|ray|server-bundle|none, detail, …}
+    # (hw/serving.py; docs/hardware.md)
+    serving_hardware: dict[str, Any] | None = None

@@ -4,12 +4,15 @@ Order of the gates for one claim (the first that applies decides INCONCLUSIVE):
 
 1. run.json missing, or the claim's stage did not complete (stage status, else run status);
 2. the claim has ``requires_judge`` and a decision in its eval suite was made by rules (or nobody
-   recorded who decided);
+   recorded who decided); the claim has ``requires_model_identity`` and run.json's
+   ``served_model_identity`` is not ``bound`` or ``matched`` (claims/identity_gate.py);
 3. the metric path does not resolve (evidence missing) or fans out without an aggregation;
 4. eval claims: the suite is not claim-grade, or it measured a different model digest;
 5. perf claims: a load point the path reads has no completed request, or a failed-request
    fraction above the limit (the claim's ``max_failed_fraction``, else the program's);
-6. the observed value has the wrong type for the operator.
+6. the observed value has the wrong type for the operator;
+7. a recorded discrepancy touches the claim's evidence (claims.gates: a flag per gate, listed in the
+   verdict's ``flags`` and reason; every hit is listed, also when an earlier gate decided).
 
 Otherwise the operator decides PASS or FAIL, with a margin whose sign says which side of the
 threshold the value is on: >= 0 holds for >=, <=, ==; > 0 holds for the strict >, <.
@@ -22,7 +25,9 @@ from typing import Any, Callable, Mapping
 
 from benchseal.schema import Claim, ClaimsReport, Verdict
 
+from .identity_gate import model_identity_problem
 from .evidence import ABSENT_SECTION_REASONS, SECTION_FILES, Evidence, evidence_from_dict
+from .gates import Hit, hits_for
 from .paths import MetricPath, Resolved, is_number, number, parse, resolve
 from .program import STAGE_OF_ROOT, Program
 
@@ -198,6 +203,9 @@ def _apply_rule(claim: Claim, value: Any) -> tuple[bool, str]:
     rule = claim.comparison_rule
     test = f"{rule.test} at {100 * rule.confidence:g}%, margin {rule.margin_pp:g} pp, decision {rule.decision}"
     detail = "; ".join(f"{o.benchmark}: {o.outcome} ({', '.join(o.peers)})" for o in d.benchmarks if o.outcome)
+    excluded = [f"{o.benchmark}: {x}" for o in d.benchmarks for x in o.excluded]
+    if excluded:  # every exclusion is named, whatever the decision
+        detail += "; excluded: " + " | ".join(excluded)
     if d.value is None:
         raise Inconclusive(f"{d.summary} ({test}); undecided: " + " · ".join(d.reasons))
     return d.value, f"{d.summary} against {rule.peer_origin} peers ({test}): {detail}"
@@ -223,8 +231,15 @@ def _missing_reason(data: Mapping[str, Any], mp: MetricPath, missing: str) -> st
 
 
 # --- one claim --------------------------------------------------------------------------------
-def check_claim(claim: Claim, evidence: Evidence, *, max_failed_fraction: float = 0.01) -> Verdict:
+def _gated(hits: list[Hit]) -> str:
+    return "; ".join(f"[{h.flag}] {h.reason}" for h in hits)
+
+
+def check_claim(claim: Claim, evidence: Evidence, *, max_failed_fraction: float = 0.01,
+                hits: list[Hit] | None = None) -> Verdict:
+    """One claim. ``hits``: what claims.gates found touching it (computed by :func:`check`)."""
     data = evidence.data
+    hits = list(hits or [])
     mp = parse(claim.metric)
     base = dict(
         claim_id=claim.id,
@@ -243,6 +258,8 @@ def check_claim(claim: Claim, evidence: Evidence, *, max_failed_fraction: float 
     try:
         _gate_run(data, stage_of(claim, mp))
         _gate_requires_judge(data, mp, claim)
+        if (why := model_identity_problem(data, claim.requires_model_identity)) is not None:
+            raise Inconclusive(why)
         res = resolve(mp, data)
         if res.error:
             raise Inconclusive(f"cannot evaluate {claim.metric}: {res.error}")
@@ -261,8 +278,14 @@ def check_claim(claim: Claim, evidence: Evidence, *, max_failed_fraction: float 
             raise Inconclusive(f"observed value {_fmt(observed)} is not a number")
         if claim.op == "==" and is_number(threshold) != is_number(observed):
             raise Inconclusive(f"observed value {_fmt(observed)} cannot be compared with {_fmt(threshold)}")
+        if hits:
+            raise Inconclusive(_gated(hits))
     except Inconclusive as exc:
-        return Verdict(status="INCONCLUSIVE", observed=_json_safe(observed), margin=None, reason=str(exc), **base)
+        reason = str(exc)
+        if hits and not reason.startswith(f"[{hits[0].flag}]"):
+            reason += "; also " + _gated(hits)
+        return Verdict(status="INCONCLUSIVE", observed=_json_safe(observed), margin=None, reason=reason,
+                       flags=sorted({h.flag for h in hits}), **base)
     holds, margin_of = OPERATORS[claim.op]
     if claim.comparison_rule is not None:
         ok = bool(holds(observed, threshold))
@@ -286,7 +309,9 @@ def check(program: Program, evidence: Evidence | Mapping[str, Any]) -> ClaimsRep
     """Every claim of ``program`` against ``evidence``. Pure: same input, same output; reads no file."""
     if not isinstance(evidence, Evidence):
         evidence = evidence_from_dict(evidence)
-    verdicts = [check_claim(c, evidence, max_failed_fraction=program.max_failed_fraction) for c in program.claims]
+    gated = hits_for(program, evidence.data)
+    verdicts = [check_claim(c, evidence, max_failed_fraction=program.max_failed_fraction, hits=gated.get(c.id))
+                for c in program.claims]
     counts = {s: sum(v.status == s for v in verdicts) for s in ("PASS", "FAIL", "INCONCLUSIVE")}
     return ClaimsReport(
         program=program.id,

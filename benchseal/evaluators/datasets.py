@@ -158,7 +158,10 @@ def write_mirror(folder: str | os.PathLike, data: dict[str, dict[str, Iterable[d
                     n += 1
             counts.setdefault(cfg, {})[split] = n
     write_text(folder / "README.md", _readme({cfg: set(splits) for cfg, splits in data.items()}))
-    return write_manifest(folder, dataset=dataset, hf_path=hf_path, revision=revision, extra={"rows": counts, **(extra or {})})
+    from benchseal.evaluators.items import row_digests  # every row's content hash, so a pinned manifest pins each item
+
+    return write_manifest(folder, dataset=dataset, hf_path=hf_path, revision=revision,
+                          extra={"rows": counts, "row_digests": row_digests(folder), **(extra or {})})
 
 
 def prepare_dataset(spec: DatasetSpec, configs: dict[str, set[str]], data_dir: Path, *, suite: str) -> dict[str, Any]:
@@ -192,10 +195,17 @@ def prepare_dataset(spec: DatasetSpec, configs: dict[str, set[str]], data_dir: P
             if split not in ds:
                 raise DatasetError(f"'{spec.hf_path}' config '{cfg}' has no split '{split}'", hint="fix 'splits' in the suite YAML")
             data.setdefault(cfg, {})[split] = ds[split]
+    from benchseal.evaluators.pinning import check_source_files, is_commit
+
+    if spec.revision and is_commit(spec.revision) and revision != spec.revision:
+        raise EnvironmentFailure(f"the hub resolved '{spec.hf_path}' revision {spec.revision[:12]}… to {str(revision)[:12]}…",
+                                 hint="prepare again; the suite pins that commit")
+    sources = check_source_files(spec, str(revision)) if spec.source_files else []
     return write_mirror(
         Path(data_dir) / spec.name, data, dataset=spec.name, hf_path=spec.hf_path, revision=revision,
         extra={"prepared_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-               "datasets_version": getattr(datasets, "__version__", None), "licence_note": spec.licence_note},
+               "datasets_version": getattr(datasets, "__version__", None), "licence_note": spec.licence_note,
+               **({"source_files": sources} if sources else {})},
     )
 
 

@@ -40,6 +40,12 @@ class RunSpec(Strict):
     safety_max_gen_toks: int | None = None  # tokens per reply in the safety tests (None: 64 refusal, 256 content)
     parity_reference: str | None = None  # a reference bundle (e.g. before migration) for parity
     lightweight_of: str | None = None  # the full model's bundle this (light) run is compared with
+    server_hardware: str | None = None  # external endpoint: the serving host's `benchseal hw --out FILE` (hw/serving.py)
+    plan_gpu: str | None = None  # configs/gpus.yaml id: the pre-flight refuses a vLLM layout that cannot fit it
+    ray_address: str | None = None  # an existing Ray cluster: inventory, telemetry and load workers on every node
+    eval_concurrency: int = Field(1, ge=1)  # requests in flight when evaluating through a served endpoint
+    # public keys (paths) the parity / lightweight reference must verify with to back a claim (--reference-key)
+    reference_key: list[str] = Field(default_factory=list)
 
     @property
     def model(self) -> str:

@@ -18,6 +18,7 @@ from typing import Any, Iterable, Sequence
 
 from .form import FORM_HEADERS, form_rows
 from .i18n import LABELS, PLOTS_CAPTION, RUN_STATUS, SEVERITY, STATUS, Num, bi, fmt_value, format_columns, requirement
+from .binding import identity_line
 from .sections import VERIFY_CMD, Sections, overall, provenance_rows
 
 CSS = """
@@ -98,7 +99,7 @@ def _banner(s: Sections) -> str:
     return (f'<div class="verdict {v.kind}" role="status"><div class="big">{escape(mark)} — {escape(v.zh)}</div>'
             f'<div class="en">{escape(v.en)}</div>'
             + (f'<div class="counts">{escape(bi("counts"))}: {escape(counts)}</div>' if v.kind != "none" else "")
-            + status_note + "</div>")
+            + status_note + '<div class="counts">' + "<br>".join(escape(x) for x in identity_line(s.run)) + "</div></div>")
 
 
 def _claims(s: Sections) -> str:
@@ -114,7 +115,8 @@ def _claims(s: Sections) -> str:
         if v.get("margin") is not None:
             observed += f"<br><span class=muted>{escape(bi('margin'))}: {escape(fmt_value(v.get('margin')))}</span>"
         rows.append([claim, requirement(v), f'<td class="num">{observed}</td>',
-                     f'<td class="{st}">{escape(bi(st, STATUS))}<br><span class=muted>{escape(bi(v["severity"], SEVERITY))}</span></td>',
+                     f'<td class="{st}">{escape(bi(st, STATUS))}<br><span class=muted>{escape(bi(v["severity"], SEVERITY))}</span>'
+                     + "".join(f"<br><span class=flag>&#9873; {escape(f)}</span>" for f in v.get("flags") or []) + "</td>",
                      v.get("reason", "")])
     heads = [bi("claim"), bi("requirement"), bi("observed"), bi("status"), bi("reason")]
     return _table(heads, rows, widths=CLAIM_COLS, cls="claims")

@@ -7,6 +7,7 @@ from typing import Any, Iterable
 
 from .form import render_form_markdown
 from .i18n import LABELS, PLOTS_CAPTION, RUN_STATUS, SEVERITY, STATUS, bi, fmt_value, format_columns, requirement
+from .binding import identity_line
 from .sections import Sections, overall, provenance_rows
 
 
@@ -31,6 +32,7 @@ def render_markdown(s: Sections, plots: dict[str, Path], skipped: dict[str, str]
         out += ["> ", "> " + bi("counts") + ": " + ", ".join(f"{bi(st, STATUS)}: {n}" for st, n in v.counts.items())]
     if s.run.get("status", "unknown") != "complete":
         out += ["> ", f"> **{bi('run_status')}: {bi(s.run.get('status', 'unknown'), RUN_STATUS)}**"]
+    out += ["> "] + [f"> {line}  " for line in identity_line(s.run)]  # which model served the figures
     out += [""]
     if s.template:
         out += [f"> **{bi('template_note')}**", ""]
@@ -42,7 +44,8 @@ def render_markdown(s: Sections, plots: dict[str, Path], skipped: dict[str, str]
         rows = [[f"**{v['claim_id']}** {v.get('title_zh') or ''} / {v.get('title_en') or ''}",
                  f"{v.get('clause_zh') or ''} — {v.get('clause_en') or ''}", f"`{v['metric']}`", requirement(v),
                  fmt_value(v.get("observed"), v.get("unit")), v.get("margin"), bi(v["severity"], SEVERITY),
-                 f"**{bi(v['status'], STATUS)}**", v.get("reason", "")] for v in s.verdicts]
+                 f"**{bi(v['status'], STATUS)}**" + "".join(f" ⚑ `{f}`" for f in v.get("flags") or []),  # the gates (claims.gates)
+                 v.get("reason", "")] for v in s.verdicts]
         heads = [bi(k) for k in ("claim", "clause", "metric", "requirement", "observed", "margin", "severity", "status", "reason")]
         out += [_table(heads, rows), ""]
     else:
