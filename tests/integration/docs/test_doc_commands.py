@@ -17,7 +17,8 @@ verify) and the shell variables it set (``envelope=…`` in one block, ``"$envel
 ``$BENCHSEAL_KEY_PASSPHRASE``                set, for keygen and sign
 ==========================================  ==================================================
 
-``benchseal`` on PATH runs this checkout (``python -m benchseal``). A command block that cannot run
+``benchseal`` on PATH runs this checkout (``python -m benchseal``); ``python`` and ``python3`` are the
+test's interpreter. A command block that cannot run
 here is marked ``<!-- doc-test: skip REASON -->`` on the line before its fence (one whose documented
 exit status is not 0 on the demo bundle: ``<!-- doc-test: exit N REASON -->``); the marker checks
 (reason given, marker where it takes effect) are in tests/unit/test_doc_markers.py.
@@ -60,6 +61,9 @@ def doc_shims(tmp_path_factory: pytest.TempPathFactory) -> Path:
     shims = tmp_path_factory.mktemp("doc-shims")
     (shims / "benchseal").write_text(f'#!/bin/sh\nexec "{sys.executable}" -m benchseal "$@"\n')
     (shims / "benchseal").chmod(0o755)
+    for name in ("python", "python3"):  # the docs' `python -c …` runs where benchseal and its dependencies are
+        (shims / name).write_text(f'#!/bin/sh\nexec "{sys.executable}" "$@"\n')
+        (shims / name).chmod(0o755)
     return shims
 
 
