@@ -185,6 +185,7 @@ FailureCause = Literal[
     "framing",  # invalid HTTP/1.1 (bad Content-Length, chunk framing, head too large, not HTTP)
     "malformed-event",  # an SSE event that is not JSON, too deep or too large, or a field of the wrong type
     "stream-error",  # the server sent an error event in the stream
+    "no-output",  # [DONE] arrived before any text and without a finish_reason
     "http-status",  # the response status was not 200
     "timeout",  # no complete response within the request timeout
     "connect",  # the connection could not be opened
