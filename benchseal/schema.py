@@ -227,6 +227,10 @@ class RequestRecord(Strict):
     # Why a request failed, from a closed list (docs/metrics.md, "Request status"); None when ok or
     # when the backend does not classify (the summary then uses the error message's prefix).
     cause: FailureCause | None = None
+    # the first event whose text is not whitespace only (the openai backend; None where not recorded:
+    # the first chunk then stands for it). A blank first chunk before the real tokens shows as a gap.
+    first_content_s: float | None = None
+    finish_count: int | None = None  # events that carried a finish_reason (exactly one expected)
 
 
 class Stats(Strict):
@@ -280,6 +284,7 @@ class LoadPointSummary(Strict):
     dominant_failure: DominantFailure | None = None  # the most frequent cause, when any request failed
     schedule_lag_ms: Stats | None = None  # open loop: send time minus scheduled time
     interrupted: bool = False  # the load point was cut short (server died, Ctrl-C)
+    ttfc_ms: Stats | None = None  # time to first content: first non-whitespace text − send (docs/metrics.md)
 
 
 class PerfReport(Strict):
@@ -293,6 +298,16 @@ class PerfReport(Strict):
     status: Literal["complete", "partial"] = "complete"  # partial: server died or run interrupted
     load: dict[str, Any] = Field(default_factory=dict)  # resolved LoadSpec
     capabilities: dict[str, Any] = Field(default_factory=dict)  # what the backend honoured
+    audits: list["PerfAudit"] = Field(default_factory=list)  # audit probes (docs/metrics.md, "Audits")
+
+
+class PerfAudit(Strict):
+    """One audit of a performance run (bench.perf.audits): re-derived by verify from the raw records."""
+
+    name: str  # first-content, output-consistency, cache, accuracy-under-load, prompt-reuse
+    status: Literal["pass", "fail", "not-run"]
+    detail: str  # the numbers behind the status, or why it was not run
+    touches: list[str] = Field(default_factory=list)  # the summary figures a failure makes inconclusive ("*": all)
 
 
 class ServerHistogram(Strict):

@@ -27,6 +27,13 @@ event), ``stall`` (stop sending, keep the connection), ``disconnect`` (close the
 ``die`` (the process exits). Server-wide: ``--fault F --fault-after N`` applies F to every
 request after the first N.
 
+Quirks (server-wide, ``--quirk Q``): servers that answer but cheat, for the audit probes
+(bench.perf.audits): ``cache`` (a prompt seen before is answered at once, every token in the
+same instant: a response cache), ``usage`` (usage reports twice the tokens sent), ``swap`` (after
+the first ``--quirk-after N`` requests the text changes, ``alt<i> ``: another model),
+``blank_first`` (a whitespace-only chunk at once, the tokens on their normal schedule: a gateway
+that hides its TTFT).
+
     python -m benchseal.testing.server --port 0 --ttft-ms 20 --itl-ms 5   # prints {"port": ...}
 """
 
@@ -43,6 +50,7 @@ from dataclasses import dataclass
 
 perf_counter = time.perf_counter
 FAULTS = ("none", "http_error", "error_midstream", "malformed", "stall", "disconnect", "die")
+QUIRKS = ("none", "cache", "usage", "swap", "blank_first")
 _SSE_HEAD = b"HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nCache-Control: no-cache\r\nTransfer-Encoding: chunked\r\n\r\n"
 
 
@@ -57,6 +65,8 @@ class ServerConfig:
     timer_margin_ms: float = 0.5
     metrics: bool = True  # serve /metrics
     per_request_metrics: bool = False  # vLLM's --enable-per-request-metrics
+    quirk: str = "none"  # see QUIRKS
+    quirk_after: int = 0  # swap: requests answered by the first model
 
 
 # vLLM's bucket bounds (vllm/v1/metrics/loggers.py), in seconds
@@ -217,6 +227,7 @@ class TestServer:
         # offsets from t. Lets a test isolate the client's own timestamp error from server lateness.
         self.writes: dict[float, list[float]] = {}
         self.metrics = _ServerMetrics(config.model)
+        self.seen_prompts: set[str] = set()  # the cache quirk
 
     def handle(self, conn: _Handler, method: str, path: str, body: bytes, t: float) -> None:
         path = path.split("?", 1)[0]
@@ -264,6 +275,17 @@ class TestServer:
         itl = float(req.get("x_itl_ms", cfg.itl_ms)) / 1e3
         fault_at = int(req.get("x_fault_at", cfg.fault_at))
         offset = int(req.get("x_usage_offset", 0))
+        word = "tok"
+        if cfg.quirk == "cache":
+            key = json.dumps(req.get("messages") if chat else req.get("prompt"), sort_keys=True)
+            if key in self.seen_prompts:
+                ttft = itl = 0.0
+            elif len(self.seen_prompts) < 100_000:
+                self.seen_prompts.add(key)
+        elif cfg.quirk == "usage":
+            offset += n
+        elif cfg.quirk == "swap" and index >= cfg.quirk_after:
+            word = "alt"
         if chat:
             words = sum(len(str(m.get("content", "")).split()) for m in req.get("messages", []))
         else:
@@ -271,7 +293,7 @@ class TestServer:
         usage = {"prompt_tokens": words, "completion_tokens": n + offset, "total_tokens": words + n + offset}
         rid = f"cmpl-{index}"
         if not req.get("stream"):
-            text = "".join(f"tok{i} " for i in range(n))
+            text = "".join(f"{word}{i} " for i in range(n))
             choice = {"index": 0, "message": {"role": "assistant", "content": text}} if chat else {"index": 0, "text": text}
             obj = {"id": rid, "object": "chat.completion" if chat else "text_completion", "model": cfg.model,
                    "choices": [{**choice, "finish_reason": "length"}], "usage": usage}
@@ -287,12 +309,15 @@ class TestServer:
         own: list[float] = []  # this request's write offsets (for /metrics)
         if n > 0:
             self.metrics.running += 1
+        if cfg.quirk == "blank_first" and n > 0:
+            blank = '"delta":{"content":" "},"finish_reason":null}]}' if chat else '"text":" ","finish_reason":null}]}'
+            conn.write(_event(prefix + blank))
         for i in range(n):
             due = t + ttft + i * itl
             if fault != "none" and i == fault_at:
                 self.at(due, self.fault, conn, fault, prefix)
                 return
-            text = json.dumps(f"tok{i} ")
+            text = json.dumps(f"{word}{i} ")
             piece = ('"delta":{"content":%s},"finish_reason":null}]}' if chat else '"text":%s,"finish_reason":null}]}') % text
             data = _event(prefix + piece)
             if i == n - 1:
@@ -435,12 +460,14 @@ class TestServerProcess:
 
 def spawn(*, model: str = "test-model", ttft_ms: float = 0.0, itl_ms: float = 0.0, fault: str = "none",
           fault_after: int = 0, fault_at: int = 1, port: int = 0, timer_margin_ms: float = 0.5, nice: int = 0,
-          startup_timeout_s: float = 30.0, metrics: bool = True, per_request_metrics: bool = False) -> TestServerProcess:
+          startup_timeout_s: float = 30.0, metrics: bool = True, per_request_metrics: bool = False,
+          quirk: str = "none", quirk_after: int = 0) -> TestServerProcess:
     """Start a test server process on 127.0.0.1 and wait until it listens."""
     cmd = [sys.executable, "-m", "benchseal.testing.server", "--port", str(port), "--model", model,
            "--ttft-ms", str(ttft_ms), "--itl-ms", str(itl_ms), "--fault", fault, "--fault-after", str(fault_after),
            "--fault-at", str(fault_at), "--timer-margin-ms", str(timer_margin_ms), "--nice", str(nice)]
     cmd += ([] if metrics else ["--no-metrics"]) + (["--per-request-metrics"] if per_request_metrics else [])
+    cmd += ["--quirk", quirk, "--quirk-after", str(quirk_after)]
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
     deadline = time.monotonic() + startup_timeout_s
     line = ""
@@ -469,6 +496,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--nice", type=int, default=0, help="try to change the process priority by this much")
     ap.add_argument("--no-metrics", action="store_true", help="answer /metrics with 404")
     ap.add_argument("--per-request-metrics", action="store_true", help="vLLM's per-request metrics in the final usage chunk")
+    ap.add_argument("--quirk", choices=QUIRKS, default="none", help="answer, but cheat (see the module docstring)")
+    ap.add_argument("--quirk-after", type=int, default=0, help="swap: requests answered before the text changes")
     a = ap.parse_args(argv)
     if a.nice:
         try:
@@ -476,7 +505,8 @@ def main(argv: list[str] | None = None) -> int:
         except OSError:
             pass  # not permitted: run at the normal priority
     server = TestServer(ServerConfig(a.model, a.ttft_ms, a.itl_ms, a.fault, a.fault_after, a.fault_at, a.timer_margin_ms,
-                                     metrics=not a.no_metrics, per_request_metrics=a.per_request_metrics))
+                                     metrics=not a.no_metrics, per_request_metrics=a.per_request_metrics,
+                                     quirk=a.quirk, quirk_after=a.quirk_after))
 
     def ready(port: int) -> None:
         print(json.dumps({"port": port}), flush=True)

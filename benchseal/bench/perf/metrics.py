@@ -9,6 +9,7 @@ recompute every summary from ``perf/requests.jsonl``. Definitions (docs/metrics.
 - failure causes: ``cause`` of each failed request (for records without one, the error message's
   prefix, else the status); the dominant failure is the most frequent cause
 - TTFT = first_token_s − send_s; E2EL = end_s − send_s (completed requests)
+- TTFC (time to first content) = first_content_s − send_s (first_token_s where not recorded)
 - TPOT = (E2EL − TTFT) / (output_tokens − 1), per completed request with output_tokens ≥ 2
 - ITL = every gap between consecutive text chunks of a completed request, pooled
 - duration_s = max(end_s) − min(send_s) over counted requests
@@ -27,7 +28,7 @@ from benchseal.redact import scrub as _scrub
 from benchseal.schema import DominantFailure, LoadPointSummary, PerfReport, RequestRecord, Stats
 
 SLO_KEYS = ("ttft_ms", "tpot_ms", "itl_ms", "e2el_ms")
-_NUMERIC = ("scheduled_s", "send_s", "first_token_s", "end_s", "prompt_tokens", "output_tokens",
+_NUMERIC = ("scheduled_s", "send_s", "first_token_s", "first_content_s", "end_s", "prompt_tokens", "output_tokens",
             "prompt_tokens_server", "output_tokens_server", "prompt_tokens_client", "output_tokens_client", "max_tokens")
 LENGTH_TOLERANCE = 0  # output tokens must equal max_tokens exactly when the length was enforced
 
@@ -67,6 +68,7 @@ def records_frame(records: list[RequestRecord]):
         df[c] = pd.to_numeric(df[c]).astype("float64")
     df["ttft_ms"] = (df["first_token_s"] - df["send_s"]) * 1e3
     df["e2el_ms"] = (df["end_s"] - df["send_s"]) * 1e3
+    df["ttfc_ms"] = (df["first_content_s"].fillna(df["first_token_s"]) - df["send_s"]) * 1e3
     out = df["output_tokens"].astype("float64")
     df["tpot_ms"] = (df["e2el_ms"] - df["ttft_ms"]).where(out >= 2) / (out - 1).where(out >= 2)
     df["schedule_lag_ms"] = (df["send_s"] - df["scheduled_s"]) * 1e3
@@ -180,6 +182,7 @@ def summarize_load_point(
     slo: dict[str, float] | None = None,
     ended_at: str | None = None,
     interrupted: bool = False,
+    first_content: bool = True,
 ) -> LoadPointSummary:
     """The summary of one load point from its records (pure; see the module docstring)."""
     import numpy as np
@@ -279,6 +282,7 @@ def summarize_load_point(
         dominant_failure=dominant,
         schedule_lag_ms=lag,
         interrupted=interrupted,
+        ttfc_ms=col("ttfc_ms") if first_content else None,
     )
 
 
@@ -297,6 +301,7 @@ def summarize_like(previous: LoadPointSummary | dict, records: list[RequestRecor
         ended_at=p.get("ended_at"),
         slo=p.get("slo") or None,
         interrupted=bool(p.get("interrupted", False)),
+        first_content=p.get("ttfc_ms") is not None,  # a summary written before TTFC was recorded has none
     )
     return s.model_copy(update={"utilisation": p.get("utilisation"), "energy": p.get("energy")})
 

@@ -21,7 +21,7 @@ from benchseal.bench.perf.metrics import SLO_KEYS, summarize_load_point
 from benchseal import interrupts
 from benchseal.errors import ConfigError, RunInterrupted
 from benchseal.io import JsonlWriter, load_yaml, validate, write_json
-from benchseal.bundle import PERF_REQUESTS, PERF_SUMMARY
+from benchseal.bundle import PERF_AUDITS, PERF_REQUESTS, PERF_SUMMARY
 from benchseal.schema import LoadPointSummary, PerfReport, RequestRecord, Strict
 
 
@@ -160,13 +160,18 @@ def run_perf(
     telemetry_csv: Path | None = None,
     progress: bool = True,
     server_metrics=None,
+    audits=None,
 ) -> PerfReport:
     """Measure every load point of ``load`` (see module docstring). Raises RunInterrupted (exit 3)
     when the server dies or on Ctrl-C, after writing everything measured with status ``partial``.
 
     ``server_metrics`` (:class:`~benchseal.bench.perf.server_metrics.ServerMetricsOptions`; default:
     the ``server_metrics`` attribute a backend built by an HTTP spec carries) scrapes the server's
-    /metrics around and during every load point (perf/server_scrapes.jsonl, perf/server_metrics.json)."""
+    /metrics around and during every load point (perf/server_scrapes.jsonl, perf/server_metrics.json).
+
+    ``audits`` (:class:`~benchseal.bench.perf.audits.probes.AuditOptions`; None: no audits) sends the
+    audit probes, gives each load point prompts no other load point sent, and writes the audits'
+    verdicts into the summary (``audits``) with their raw rows in perf/audits.jsonl."""
     if isinstance(workload, list):
         workload = _PlainWorkload(workload)
     out_dir = Path(out_dir)
@@ -181,6 +186,7 @@ def run_perf(
     )
     runner = _Runner(backend, workload, load, out_dir, report, annotate, progress)
     runner.metrics_options = server_metrics if server_metrics is not None else getattr(backend, "server_metrics", None)
+    runner.audit_options = audits if audits is not None and getattr(audits, "enabled", False) else None
     sampler = _start_telemetry(telemetry_csv, report)
     try:
         interrupts.check("before the measurement started")
@@ -210,6 +216,7 @@ def run_perf(
     report.status = "complete"
     report.notes = [n for n in report.notes if n != "in progress"]
     report.capabilities = _capabilities(backend)
+    runner.derive_audits()
     write_json(out_dir / PERF_SUMMARY, report)
     return report
 
@@ -271,6 +278,10 @@ class _Runner:
         self.lp_records: list[RequestRecord] = []
         self.metrics_options = None
         self.collector = None
+        self.audit_options = None
+        self.audit_writer: JsonlWriter | None = None
+        self.probes = None
+        self.sent_total = 0  # requests sent so far (all load points): where the next load point's prompts start
 
     def start_collector(self) -> None:
         """Server-side metrics (after backend.start(): a managed server's URL is known only then)."""
@@ -319,6 +330,35 @@ class _Runner:
     def close(self) -> None:
         if self.writer is not None:
             self.writer.close()
+        if self.audit_writer is not None:
+            self.audit_writer.close()
+
+    # audits (bench.perf.audits) -----------------------------------------------------------------
+    def open_audits(self) -> None:
+        if self.audit_options is None:
+            return
+        from benchseal.bench.perf.audits.probes import Probes
+
+        self.audit_writer = JsonlWriter(self.out_dir / PERF_AUDITS)
+        self.probes = Probes(self.backend, self.workload, self.audit_options, self.audit_writer.write)
+        self.probes.record_skips()
+
+    def derive_audits(self) -> None:
+        """The audits' verdicts from the files as written (what verify re-derives); never raises."""
+        if self.audit_options is None or self.writer is None:
+            return
+        from benchseal.bench.perf.audits import derive_audits
+        from benchseal.io import iter_jsonl
+
+        try:
+            if self.audit_writer is not None:
+                self.audit_writer.close()
+            self.writer.close()
+            records = [RequestRecord.model_validate(r) for r in iter_jsonl(self.out_dir / PERF_REQUESTS)]
+            rows = list(iter_jsonl(self.out_dir / PERF_AUDITS)) if (self.out_dir / PERF_AUDITS).exists() else []
+            self.report.audits = derive_audits(self.report.model_dump(mode="json"), records, rows)
+        except Exception as exc:  # an audit must never lose the measurement
+            self.report.notes.append(f"audits not derived: {type(exc).__name__}: {exc}")
 
     def on_record(self, rec: RequestRecord) -> None:
         self.writer.write(rec)  # type: ignore[union-attr]
@@ -347,11 +387,16 @@ class _Runner:
         self.report.status = "partial"
         self.report.notes = [n for n in self.report.notes if n != "in progress"] + [f"partial: {why}"]
         self.report.capabilities = _capabilities(self.backend)
+        self.derive_audits()
         write_json(self.out_dir / PERF_SUMMARY, self.report)
 
     def plan(self, lp: str, conc: int | None, rate: float | None) -> LoadPointPlan:
         ld = self.load
-        return LoadPointPlan(load_point=lp, requests=list(self.workload.requests), concurrency=conc, rate=rate,
+        reqs = list(self.workload.requests)
+        if self.audit_options is not None and reqs:  # unique prompts across load points: start where the last one ended
+            k = self.sent_total % len(reqs)
+            reqs = reqs[k:] + reqs[:k]
+        return LoadPointPlan(load_point=lp, requests=reqs, concurrency=conc, rate=rate,
                              burstiness=ld.burstiness, num_requests=ld.num_requests, duration_s=ld.duration_s,
                              warmup=ld.warmup_requests, timeout_s=ld.request_timeout_s, seed=ld.seed)
 
@@ -359,14 +404,23 @@ class _Runner:
         await self.backend.start()
         try:
             self.open()
+            self.open_audits()
+            if self.probes is not None:
+                await self.probes.cache()
+                await self.probes.accuracy_at_rest()
             self.start_collector()
-            for lp, mode, conc, rate in self.load.points():
+            points = self.load.points()
+            for i, (lp, mode, conc, rate) in enumerate(points):
                 self.lp_records = []
                 await self.metrics_begin(lp)
                 self.current = (lp, mode, conc, rate, _now_iso())
                 plan = self.plan(lp, conc, rate)
                 self.progress.begin(lp, plan.total())
-                res = await run_load_point(self.backend, plan, self.on_record, workers=self.load.workers)
+                if self.probes is not None and i == len(points) - 1:
+                    res = await self._load_with_probes(plan)
+                else:
+                    res = await run_load_point(self.backend, plan, self.on_record, workers=self.load.workers)
+                self.sent_total += len(self.lp_records)
                 if res.interrupted:
                     reason = res.reason or "the server stopped answering"
                     exit_note = getattr(self.backend, "exit_note", None)  # a managed server: did its process exit?
@@ -382,9 +436,32 @@ class _Runner:
             await self.metrics_close()
             await self.backend.close()
 
+    async def _load_with_probes(self, plan: LoadPointPlan):
+        """The last load point, with the accuracy probes sent while it runs."""
+        started, done = asyncio.Event(), asyncio.Event()
+
+        def on_record(rec: RequestRecord) -> None:
+            self.on_record(rec)
+            started.set()
+
+        probe = asyncio.ensure_future(self.probes.accuracy_under_load(started, done))
+        try:
+            res = await run_load_point(self.backend, plan, on_record, workers=self.load.workers)
+        except BaseException:
+            probe.cancel()
+            raise
+        finally:
+            done.set()
+        try:
+            await probe
+        except Exception as exc:  # a probe must never lose the measurement
+            self.report.notes.append(f"accuracy probe under load failed: {type(exc).__name__}: {exc}")
+        return res
+
     def offline(self) -> None:
         """An offline backend (vLLM ``LLM``): all requests of the load point submitted at once."""
         self.open()
+        self.open_audits()
         ld = self.load
         reqs = list(self.workload.requests)
         n = ld.num_requests or len(reqs)

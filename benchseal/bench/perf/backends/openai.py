@@ -195,6 +195,17 @@ class OpenAIBackend:
         return self._payloads.get(request)
 
     async def send(self, request: GenRequest, *, load_point: str, t0: float, timeout_s: float | None) -> RequestRecord:
+        return (await self._send(request, load_point, t0, timeout_s))[0]
+
+    async def send_text(self, request: GenRequest, *, load_point: str, t0: float,
+                        timeout_s: float | None) -> tuple[RequestRecord, str]:
+        """One request, with the text it streamed (the audit probes compare answers; the load path
+        keeps no text)."""
+        rec, ex = await self._send(request, load_point, t0, timeout_s)
+        return rec, "".join(ex.texts) if ex is not None else ""
+
+    async def _send(self, request: GenRequest, load_point: str, t0: float,
+                    timeout_s: float | None) -> tuple[RequestRecord, StreamExchange | None]:
         loop = asyncio.get_running_loop()
         fields: dict[str, Any] = {
             "load_point": load_point,
@@ -206,7 +217,7 @@ class OpenAIBackend:
             payload = self._payload(request)
         except ValueError as exc:
             return RequestRecord(send_s=perf_counter() - t0, end_s=perf_counter() - t0, status="error",
-                                 error=self.scrub(f"bad-request: {exc}"), cause="bad-request", **fields)
+                                 error=self.scrub(f"bad-request: {exc}"), cause="bad-request", **fields), None
         ex = StreamExchange(loop, self.endpoint_kind == "chat")
         timeout = timeout_s if timeout_s is not None else self.request_timeout_s
         send_t = perf_counter()
@@ -252,7 +263,7 @@ class OpenAIBackend:
             status = "ok" if ex.cause is None and ex.status == 200 else "error"
             if status == "error" and ex.cause is None:  # not reachable: a non-200 has an error body list
                 ex.cause, ex.error = "http-status", f"http-{ex.status}: unexpected status"
-        return self._record(fields, ex, send_t, t0, status)
+        return self._record(fields, ex, send_t, t0, status), ex
 
     # secrets (one policy: benchseal.redact) ---------------------------------------------------
     def scrub(self, text: str | None) -> str | None:
@@ -294,5 +305,7 @@ class OpenAIBackend:
             finish_reason=None if ex.finish is None else _clip(self.scrub(ex.finish), 64),
             cause=None if status == "ok" else ex.cause,
             server_timing=per_request_timing(ex.metrics) if ex.metrics is not None else None,
+            first_content_s=(ex.first_content - t0) if ex.first_content is not None else None,
+            finish_count=ex.n_finish,
             **fields,
         )

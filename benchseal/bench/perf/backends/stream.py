@@ -125,7 +125,8 @@ class StreamExchange(Exchange):
     connection). Anything else fails with a cause (see ``RequestRecord.cause``)."""
 
     __slots__ = ("done", "status", "headers", "err_body", "err_size", "sse", "chunks", "texts", "usage", "finish",
-                 "error", "cause", "end_t", "n_events", "done_seen", "final", "_chat", "metrics")
+                 "error", "cause", "end_t", "n_events", "done_seen", "final", "_chat", "metrics",
+                 "first_content", "n_finish")
 
     def __init__(self, loop: asyncio.AbstractEventLoop, chat: bool) -> None:
         self.done = loop.create_future()
@@ -139,6 +140,8 @@ class StreamExchange(Exchange):
         self.usage: dict[str, Any] | None = None
         self.metrics: Any = None  # vLLM --enable-per-request-metrics: the final chunk's "metrics" object
         self.finish: str | None = None
+        self.n_finish = 0  # events that carried a finish_reason
+        self.first_content: float | None = None  # the first text that is not whitespace only
         self.error: str | None = None
         self.cause: str | None = None
         self.end_t: float | None = None
@@ -251,8 +254,11 @@ class StreamExchange(Exchange):
         if text:
             self.chunks.append(t)
             self.texts.append(text)
+            if self.first_content is None and not text.isspace():
+                self.first_content = t
         if fin:
             self.finish = fin
+            self.n_finish += 1
 
     def _incomplete(self) -> str:
         ctype = self.headers.get("content-type", "")
