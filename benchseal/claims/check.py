@@ -9,7 +9,8 @@ Order of the gates for one claim (the first that applies decides INCONCLUSIVE):
 4. eval claims: the suite is not claim-grade, or it measured a different model digest;
 5. perf claims: a load point the path reads has no completed request, or a failed-request
    fraction above the limit (the claim's ``max_failed_fraction``, else the program's);
-6. the observed value has the wrong type for the operator.
+6. perf claims: an audit of the run that touches the claim's figure failed (``perf_audits``);
+7. the observed value has the wrong type for the operator.
 
 Otherwise the operator decides PASS or FAIL, with a margin whose sign says which side of the
 threshold the value is on: >= 0 holds for >=, <=, ==; > 0 holds for the strict >, <.
@@ -24,6 +25,7 @@ from benchseal.schema import Claim, ClaimsReport, Verdict
 
 from .evidence import ABSENT_SECTION_REASONS, SECTION_FILES, Evidence, evidence_from_dict
 from .paths import MetricPath, Resolved, is_number, number, parse, resolve
+from .perf_audits import perf_audit_reason
 from .program import STAGE_OF_ROOT, Program
 
 _JS_SAFE = 2**53
@@ -256,6 +258,9 @@ def check_claim(claim: Claim, evidence: Evidence, *, max_failed_fraction: float 
             observed, rule_reason = _apply_rule(claim, res.value)
         limit = claim.max_failed_fraction if claim.max_failed_fraction is not None else max_failed_fraction
         _gate_perf(data, mp, res, limit)
+        audit = perf_audit_reason(data, mp)
+        if audit:
+            raise Inconclusive(audit)
         threshold = number(claim.threshold)
         if claim.op in NUMERIC and not is_number(observed):
             raise Inconclusive(f"observed value {_fmt(observed)} is not a number")

@@ -46,6 +46,7 @@ from benchseal.reports.seal.canonical import diff_values, summarise
 from benchseal.reports.verify.files import safe_relpath
 from benchseal.reports.verify.policy import BundleContext, CheckResult, failed, not_rederived, passed, skipped
 from benchseal.reports.verify.server_metrics import ServerMetricsCheck
+from benchseal.reports.verify.audits import PerfAuditsCheck
 
 REL_TOL = 1e-9
 LM_EVAL_RAW = "lm_eval_results.json"
@@ -652,6 +653,7 @@ RECOMPUTE_CHECKS: tuple[_Recompute, ...] = (
     ModelCountsCheck(),
     PerfSummaryCheck(),
     ServerMetricsCheck(),
+    PerfAuditsCheck(),
     UtilisationCheck(),
     ComputeTableCheck(),
     ModelDigestCheck(),
