@@ -58,6 +58,12 @@ def register(subparsers) -> None:
     ld.add_argument("--workers", type=int, metavar="N", help="sending processes, each with its own event loop (default 1; for many-core hosts)")
     ld.add_argument("--timeout", type=float, metavar="S", help="per-request timeout")
     ld.add_argument("--slo", type=_slo, help="goodput SLOs, e.g. ttft_ms=500,tpot_ms=50")
+    au = p.add_argument_group("audits (docs/metrics.md, Audits)")
+    au.add_argument("--no-audits", action="store_true",
+                    help="make no audits (no probe requests; prompts may repeat across load points); claims then rest on unaudited figures")
+    au.add_argument("--skip-audit", action="append", metavar="NAME[:REASON]",
+                    help="skip one audit, recording the reason (first-content, output-consistency, prompt-reuse, cache, "
+                         "accuracy-under-load); repeatable")
     o = p.add_argument_group("output")
     o.add_argument("--out", required=True, metavar="DIR", help="bundle directory (writes perf/requests.jsonl, perf/summary.json)")
     o.add_argument("--export", choices=("csv", "parquet"), help="also write the request and summary tables")
@@ -96,6 +102,32 @@ def _load_specs(a: argparse.Namespace):
     return validate(WorkloadSpec, w, where="command line"), validate(LoadSpec, load, where="command line")
 
 
+def audit_options(a: argparse.Namespace):
+    """The AuditOptions of ``--no-audits`` / ``--skip-audit`` (None: no audits)."""
+    from benchseal.bench.perf.audits import AUDIT_NAMES
+    from benchseal.bench.perf.audits.probes import AuditOptions
+    from benchseal.errors import UsageError
+
+    if getattr(a, "no_audits", False):
+        return None
+    skip: dict[str, str] = {}
+    for item in getattr(a, "skip_audit", None) or []:
+        name, _, why = item.partition(":")
+        if name.strip() not in AUDIT_NAMES:
+            raise UsageError(f"--skip-audit names an unknown audit '{name.strip()[:60]}'", hint=f"use one of {', '.join(AUDIT_NAMES)}")
+        skip[name.strip()] = why.strip() or "skipped with --skip-audit"
+    return AuditOptions(skip=skip)
+
+
+def prompts_for_unique_load(wspec, load):
+    """The synthetic workload's num_prompts raised to the requests the run sends (warm-up included)
+    when that is known, so no prompt is re-sent across load points (the prompt-reuse audit)."""
+    if wspec.kind != "synthetic" or wspec.allow_repeats or load.num_requests is None:
+        return wspec
+    need = (load.num_requests + load.warmup_requests) * len(load.points())
+    return wspec.model_copy(update={"num_prompts": need}) if need > wspec.num_prompts else wspec
+
+
 def run(a: argparse.Namespace) -> int:
     from benchseal.bench.perf.run import client_token_counter, run_perf
     from benchseal.bench.perf.workload import build_workload
@@ -104,10 +136,13 @@ def run(a: argparse.Namespace) -> int:
     spec = spec_from_args(a)  # refuses a key given instead of a variable name, never echoing it
     out = Path(a.out)
     wspec, load = _load_specs(a)
+    audits = audit_options(a)
+    if audits is not None and a.num_prompts is None:
+        wspec = prompts_for_unique_load(wspec, load)
     tok_source = a.tokenizer or (a.model if Path(a.model).is_dir() else None)
     workload = build_workload(wspec, model_path_or_tokenizer=tok_source)
     report = run_perf(spec.build(out, count_tokens=client_token_counter(workload)), workload, load, out, telemetry_csv=out / TELEMETRY_CSV,
-                      progress=not (a.no_progress or a.json))
+                      progress=not (a.no_progress or a.json), audits=audits)
     if a.export:
         from benchseal.reports.render.tables import export_tables
         from benchseal.reports.render.view import load_view
@@ -149,3 +184,6 @@ def print_table(report) -> None:
     for lp in report.load_points:
         for flag in lp.token_accounting.get("flags", []):
             c.print(f"[yellow]{lp.load_point}: {flag}[/yellow]")
+    style = {"pass": "green", "fail": "red", "not-run": "yellow"}
+    for au in report.audits:
+        c.print(f"audit {au.name}: [{style[au.status]}]{au.status}[/{style[au.status]}] ({au.detail})", highlight=False)

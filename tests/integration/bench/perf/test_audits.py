@@ -81,3 +81,22 @@ def test_prompts_resent_across_load_points_are_caught(spawn_test_server, tmp_pat
                      skip={"cache": "-", "accuracy-under-load": "-"})
     a = audits["prompt-reuse"]
     assert a.status == "fail" and "num_prompts to at least 12" in a.detail
+
+
+def test_cli_writes_audits_and_refuses_an_unknown_one(spawn_test_server, tmp_path, run_cli):
+    import json
+
+    srv = spawn_test_server(itl_ms=2)
+    prompts = tmp_path / "p.jsonl"
+    prompts.write_text("".join(json.dumps({"prompt": f"prompt {i} here", "max_tokens": 6}) + "\n" for i in range(12)))
+    out = tmp_path / "b"
+    code, _, err = run_cli("perf", "--base-url", srv.url, "--model", "test-model", "--prompts", prompts,
+                           "--concurrency", "1,2", "--num-requests", "6", "--skip-audit", "cache:too slow here",
+                           "--out", out, "--no-progress")
+    assert code == 0, err
+    audits = {a["name"]: a for a in read_json(out / "perf" / "summary.json")["audits"]}
+    assert audits["cache"] == {"name": "cache", "status": "not-run", "detail": "too slow here", "touches": []}
+    assert audits["prompt-reuse"]["status"] == "pass" and audits["output-consistency"]["status"] == "pass"
+    code, _, err = run_cli("perf", "--base-url", srv.url, "--model", "test-model", "--prompts", prompts,
+                           "--skip-audit", "bogus", "--out", tmp_path / "c")
+    assert code == 2 and "unknown audit 'bogus'" in err and "Traceback" not in err
