@@ -243,6 +243,9 @@ class Stats(Strict):
     p95: float | None = None
     p99: float | None = None
     max: float | None = None
+    # 95% intervals ([low, high]; None where the sample is too small for that bound) on p50…p99
+    # (order statistics) and the mean (bench.perf.uncertainty; docs/metrics.md "Uncertainty")
+    ci95: dict[str, list[float | None]] | None = None
 
 
 class DominantFailure(Strict):
@@ -285,6 +288,7 @@ class LoadPointSummary(Strict):
     schedule_lag_ms: Stats | None = None  # open loop: send time minus scheduled time
     interrupted: bool = False  # the load point was cut short (server died, Ctrl-C)
     ttfc_ms: Stats | None = None  # time to first content: first non-whitespace text − send (docs/metrics.md)
+    throughput_ci95: dict[str, list[float]] | None = None  # 95% intervals on the three throughputs
 
 
 class PerfReport(Strict):

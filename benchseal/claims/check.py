@@ -10,7 +10,9 @@ Order of the gates for one claim (the first that applies decides INCONCLUSIVE):
 5. perf claims: a load point the path reads has no completed request, or a failed-request
    fraction above the limit (the claim's ``max_failed_fraction``, else the program's);
 6. perf claims: an audit of the run that touches the claim's figure failed (``perf_audits``);
-7. the observed value has the wrong type for the operator.
+7. the observed value has the wrong type for the operator;
+8. perf claims on a percentile, mean or throughput: its 95% interval contains the threshold (or the
+   sample is too small for the bound that would decide it; ``uncertainty``).
 
 Otherwise the operator decides PASS or FAIL, with a margin whose sign says which side of the
 threshold the value is on: >= 0 holds for >=, <=, ==; > 0 holds for the strict >, <.
@@ -26,6 +28,7 @@ from benchseal.schema import Claim, ClaimsReport, Verdict
 from .evidence import ABSENT_SECTION_REASONS, SECTION_FILES, Evidence, evidence_from_dict
 from .paths import MetricPath, Resolved, is_number, number, parse, resolve
 from .perf_audits import perf_audit_reason
+from .uncertainty import interval_reason
 from .program import STAGE_OF_ROOT, Program
 
 _JS_SAFE = 2**53
@@ -266,6 +269,9 @@ def check_claim(claim: Claim, evidence: Evidence, *, max_failed_fraction: float 
             raise Inconclusive(f"observed value {_fmt(observed)} is not a number")
         if claim.op == "==" and is_number(threshold) != is_number(observed):
             raise Inconclusive(f"observed value {_fmt(observed)} cannot be compared with {_fmt(threshold)}")
+        spread = interval_reason(data, mp, claim.op, threshold)
+        if spread:
+            raise Inconclusive(f"observed {_fmt(observed)}; {spread}")
     except Inconclusive as exc:
         return Verdict(status="INCONCLUSIVE", observed=_json_safe(observed), margin=None, reason=str(exc), **base)
     holds, margin_of = OPERATORS[claim.op]

@@ -33,8 +33,9 @@ _NUMERIC = ("scheduled_s", "send_s", "first_token_s", "first_content_s", "end_s"
 LENGTH_TOLERANCE = 0  # output tokens must equal max_tokens exactly when the length was enforced
 
 
-def stats(values: Iterable[float]) -> Stats:
-    """Stats of a sequence (pandas; linear-interpolated percentiles, population stdev)."""
+def stats(values: Iterable[float], intervals: bool = False) -> Stats:
+    """Stats of a sequence (pandas; linear-interpolated percentiles, population stdev); with
+    ``intervals``, the 95% intervals of bench.perf.uncertainty in ``ci95``."""
     import pandas as pd
 
     s = pd.Series(list(values), dtype="float64").dropna()
@@ -42,6 +43,11 @@ def stats(values: Iterable[float]) -> Stats:
     if n == 0:
         return Stats(n=0)
     q = s.quantile([0.5, 0.9, 0.95, 0.99], interpolation="linear")
+    ci = None
+    if intervals:
+        from benchseal.bench.perf.uncertainty import stats_intervals
+
+        ci = stats_intervals(s.to_numpy().tolist(), float(s.mean()), float(s.std(ddof=0)))
     return Stats(
         n=n,
         mean=float(s.mean()),
@@ -52,6 +58,7 @@ def stats(values: Iterable[float]) -> Stats:
         p95=float(q.loc[0.95]),
         p99=float(q.loc[0.99]),
         max=float(s.max()),
+        ci95=ci,
     )
 
 
@@ -183,6 +190,7 @@ def summarize_load_point(
     ended_at: str | None = None,
     interrupted: bool = False,
     first_content: bool = True,
+    intervals: bool = True,
 ) -> LoadPointSummary:
     """The summary of one load point from its records (pure; see the module docstring)."""
     import numpy as np
@@ -252,7 +260,13 @@ def summarize_load_point(
         lag = stats(counted["schedule_lag_ms"])
 
     def col(name: str) -> Stats:
-        return stats(ok[name]) if not ok.empty else Stats(n=0)
+        return stats(ok[name], intervals) if not ok.empty else Stats(n=0)
+
+    tput_ci = None
+    if intervals:
+        from benchseal.bench.perf.uncertainty import throughput_intervals
+
+        tput_ci = throughput_intervals(len(ok), duration, out_tokens, out_tokens + in_tokens)
 
     return LoadPointSummary(
         load_point=load_point,
@@ -268,7 +282,7 @@ def summarize_load_point(
         warmup_excluded=warm,
         ttft_ms=col("ttft_ms"),
         tpot_ms=col("tpot_ms"),
-        itl_ms=stats(itl),
+        itl_ms=stats(itl, intervals),
         e2el_ms=col("e2el_ms"),
         request_throughput=per_s(len(ok)),
         output_token_throughput=per_s(out_tokens),
@@ -283,6 +297,7 @@ def summarize_load_point(
         schedule_lag_ms=lag,
         interrupted=interrupted,
         ttfc_ms=col("ttfc_ms") if first_content else None,
+        throughput_ci95=tput_ci,
     )
 
 
@@ -302,6 +317,7 @@ def summarize_like(previous: LoadPointSummary | dict, records: list[RequestRecor
         slo=p.get("slo") or None,
         interrupted=bool(p.get("interrupted", False)),
         first_content=p.get("ttfc_ms") is not None,  # a summary written before TTFC was recorded has none
+        intervals=p.get("throughput_ci95") is not None or bool((p.get("ttft_ms") or {}).get("ci95")),
     )
     return s.model_copy(update={"utilisation": p.get("utilisation"), "energy": p.get("energy")})
 
