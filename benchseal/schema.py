@@ -289,6 +289,8 @@ class LoadPointSummary(Strict):
     interrupted: bool = False  # the load point was cut short (server died, Ctrl-C)
     ttfc_ms: Stats | None = None  # time to first content: first non-whitespace text − send (docs/metrics.md)
     throughput_ci95: dict[str, list[float]] | None = None  # 95% intervals on the three throughputs
+    repeat: int | None = None  # --repeats: which repeat of its load point this is (1-based)
+    steady_state: dict[str, Any] | None = None  # throughputs in [first counted send, last counted send]
 
 
 class PerfReport(Strict):
@@ -303,6 +305,7 @@ class PerfReport(Strict):
     load: dict[str, Any] = Field(default_factory=dict)  # resolved LoadSpec
     capabilities: dict[str, Any] = Field(default_factory=dict)  # what the backend honoured
     audits: list["PerfAudit"] = Field(default_factory=list)  # audit probes (docs/metrics.md, "Audits")
+    repeat_spread: dict[str, Any] | None = None  # --repeats: run-to-run spread per load point (bench.perf.repeats)
 
 
 class PerfAudit(Strict):

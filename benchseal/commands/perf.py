@@ -56,6 +56,7 @@ def register(subparsers) -> None:
     ld.add_argument("--duration", type=float, metavar="S", help="seconds per load point")
     ld.add_argument("--warmup", type=int, metavar="N", help="warm-up requests per load point (excluded)")
     ld.add_argument("--workers", type=int, metavar="N", help="sending processes, each with its own event loop (default 1; for many-core hosts)")
+    ld.add_argument("--repeats", type=int, metavar="N", help="run every load point N times in a row and report the run-to-run spread")
     ld.add_argument("--timeout", type=float, metavar="S", help="per-request timeout")
     ld.add_argument("--slo", type=_slo, help="goodput SLOs, e.g. ttft_ms=500,tpot_ms=50")
     au = p.add_argument_group("audits (docs/metrics.md, Audits)")
@@ -96,7 +97,7 @@ def _load_specs(a: argparse.Namespace):
     for flag, key in (("concurrency", "concurrency"), ("rate", "rates"), ("burstiness", "burstiness"),
                       ("max_concurrency", "max_concurrency"), ("num_requests", "num_requests"), ("duration", "duration_s"),
                       ("warmup", "warmup_requests"), ("timeout", "request_timeout_s"), ("slo", "slo"), ("seed", "seed"),
-                      ("workers", "workers")):
+                      ("workers", "workers"), ("repeats", "repeats")):
         if getattr(a, flag) is not None:
             load[key] = getattr(a, flag)
     return validate(WorkloadSpec, w, where="command line"), validate(LoadSpec, load, where="command line")

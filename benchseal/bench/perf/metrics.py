@@ -191,6 +191,7 @@ def summarize_load_point(
     interrupted: bool = False,
     first_content: bool = True,
     intervals: bool = True,
+    repeat: int | None = None,
 ) -> LoadPointSummary:
     """The summary of one load point from its records (pure; see the module docstring)."""
     import numpy as np
@@ -267,6 +268,12 @@ def summarize_load_point(
         from benchseal.bench.perf.uncertainty import throughput_intervals
 
         tput_ci = throughput_intervals(len(ok), duration, out_tokens, out_tokens + in_tokens)
+    steady = None
+    if intervals and not counted.empty:  # written with the intervals (summaries from before have neither)
+        from benchseal.bench.perf.repeats import steady_state
+
+        steady = steady_state(ok["send_s"].tolist(), ok["end_s"].tolist(), ok["output_tokens"].fillna(0).tolist(),
+                              counted["send_s"].tolist())
 
     return LoadPointSummary(
         load_point=load_point,
@@ -298,6 +305,8 @@ def summarize_load_point(
         interrupted=interrupted,
         ttfc_ms=col("ttfc_ms") if first_content else None,
         throughput_ci95=tput_ci,
+        repeat=repeat,
+        steady_state=steady,
     )
 
 
@@ -318,6 +327,7 @@ def summarize_like(previous: LoadPointSummary | dict, records: list[RequestRecor
         interrupted=bool(p.get("interrupted", False)),
         first_content=p.get("ttfc_ms") is not None,  # a summary written before TTFC was recorded has none
         intervals=p.get("throughput_ci95") is not None or bool((p.get("ttft_ms") or {}).get("ci95")),
+        repeat=p.get("repeat"),
     )
     return s.model_copy(update={"utilisation": p.get("utilisation"), "energy": p.get("energy")})
 
@@ -327,4 +337,9 @@ def recompute_perf_report(summary: dict, records: list[RequestRecord]) -> PerfRe
     recs = [r if isinstance(r, RequestRecord) else RequestRecord.model_validate(r) for r in records]
     lps = [summarize_like(lp, recs) for lp in summary.get("load_points", [])]
     top = {k: v for k, v in summary.items() if k != "load_points"}
-    return PerfReport.model_validate({**top, "load_points": [lp.model_dump(mode="json") for lp in lps]})
+    fresh = [lp.model_dump(mode="json") for lp in lps]
+    if top.get("repeat_spread") is not None:
+        from benchseal.bench.perf.repeats import repeat_spread
+
+        top["repeat_spread"] = repeat_spread(fresh)
+    return PerfReport.model_validate({**top, "load_points": fresh})

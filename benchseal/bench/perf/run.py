@@ -44,6 +44,7 @@ class LoadSpec(Strict):
     slo: dict[str, float] = Field(default_factory=dict)  # ttft_ms, tpot_ms, itl_ms, e2el_ms
     seed: int = 0
     workers: int = Field(1, ge=1)  # sending processes (each its own event loop); 1 = one event loop
+    repeats: int = Field(1, ge=1)  # run every load point this many times in a row (bench.perf.repeats)
 
     @field_validator("concurrency")
     @classmethod
@@ -71,7 +72,12 @@ class LoadSpec(Strict):
         """(id, mode, concurrency, rate) of every load point, in order."""
         pts: list[tuple[str, str, int | None, float | None]] = [(f"concurrency={c}", "concurrency", c, None) for c in self.concurrency]
         pts += [(f"rate={r:g}", "rate", self.max_concurrency, r) for r in self.rates]
-        return pts or [("concurrency=1", "concurrency", 1, None)]
+        pts = pts or [("concurrency=1", "concurrency", 1, None)]
+        if self.repeats > 1:
+            from benchseal.bench.perf.repeats import repeat_id
+
+            pts = [(repeat_id(i, k), m, c, r) for i, m, c, r in pts for k in range(1, self.repeats + 1)]
+        return pts
 
 
 def load_workload_file(path: str | Path):
@@ -219,6 +225,11 @@ def run_perf(
     runner.derive_audits()
     write_json(out_dir / PERF_SUMMARY, report)
     return report
+
+
+def _repeat_of(load_point: str) -> int:
+    head, _, k = load_point.partition("#")
+    return int(k) if k.isdigit() else 1
 
 
 class _ServerDied(Exception):
@@ -372,10 +383,14 @@ class _Runner:
                                  rate=rate if rate is not None and math.isfinite(rate) else None,
                                  burstiness=self.load.burstiness if mode == "rate" else None,
                                  started_at=started, ended_at=_now_iso(), slo=self.load.slo or None,
-                                 interrupted=interrupted)
+                                 interrupted=interrupted, repeat=_repeat_of(lp) if self.load.repeats > 1 else None)
         if self.annotate is not None:
             s = self.annotate(s, self.lp_records)
         self.report.load_points.append(s)
+        if self.load.repeats > 1:
+            from benchseal.bench.perf.repeats import repeat_spread
+
+            self.report.repeat_spread = repeat_spread([p.model_dump(mode="json") for p in self.report.load_points])
         write_json(self.out_dir / PERF_SUMMARY, self.report)
         self.current = None
 

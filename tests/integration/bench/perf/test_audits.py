@@ -100,3 +100,18 @@ def test_cli_writes_audits_and_refuses_an_unknown_one(spawn_test_server, tmp_pat
     code, _, err = run_cli("perf", "--base-url", srv.url, "--model", "test-model", "--prompts", prompts,
                            "--skip-audit", "bogus", "--out", tmp_path / "c")
     assert code == 2 and "unknown audit 'bogus'" in err and "Traceback" not in err
+
+
+def test_repeats_send_unique_prompts_and_record_their_spread(spawn_test_server, tmp_path):
+    from benchseal.bench.perf.metrics import recompute_perf_report
+
+    srv = spawn_test_server(itl_ms=1)
+    audits, report = _run(srv, tmp_path, prompts=24, load=LoadSpec(concurrency=[2], num_requests=6, repeats=3),
+                          skip={"cache": "-", "accuracy-under-load": "-"})
+    assert [(lp.load_point, lp.repeat) for lp in report.load_points] == [
+        ("concurrency=2", 1), ("concurrency=2#2", 2), ("concurrency=2#3", 3)]
+    assert audits["prompt-reuse"].status == "pass"  # 18 requests, 18 distinct prompts
+    assert report.repeat_spread["concurrency=2"]["request_throughput"]["n"] == 3
+    summary, _ = _rederived(tmp_path)
+    recs = [RequestRecord.model_validate(r) for r in iter_jsonl(tmp_path / "perf" / "requests.jsonl")]
+    assert recompute_perf_report(summary, recs).model_dump(mode="json") == summary
