@@ -306,6 +306,7 @@ class PerfReport(Strict):
     capabilities: dict[str, Any] = Field(default_factory=dict)  # what the backend honoured
     audits: list["PerfAudit"] = Field(default_factory=list)  # audit probes (docs/metrics.md, "Audits")
     repeat_spread: dict[str, Any] | None = None  # --repeats: run-to-run spread per load point (bench.perf.repeats)
+    search: dict[str, Any] | None = None  # --search: the SLA search's probed points and outcome (bench.perf.search)
 
 
 class PerfAudit(Strict):

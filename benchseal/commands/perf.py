@@ -59,6 +59,13 @@ def register(subparsers) -> None:
     ld.add_argument("--repeats", type=int, metavar="N", help="run every load point N times in a row and report the run-to-run spread")
     ld.add_argument("--timeout", type=float, metavar="S", help="per-request timeout")
     ld.add_argument("--slo", type=_slo, help="goodput SLOs, e.g. ttft_ms=500,tpot_ms=50")
+    se = p.add_argument_group("SLA search (docs/metrics.md, SLA search)")
+    se.add_argument("--search", choices=("rate", "concurrency"),
+                    help="find the highest load meeting --slo instead of measuring listed load points; every probed point is kept")
+    se.add_argument("--search-start", type=float, metavar="X", help="first load probed (default 1)")
+    se.add_argument("--search-max", type=float, metavar="X", help="highest load probed (default 1024)")
+    se.add_argument("--slo-attainment", type=float, metavar="F",
+                    help="share of completed requests that must meet every SLO (default 0.99)")
     au = p.add_argument_group("audits (docs/metrics.md, Audits)")
     au.add_argument("--no-audits", action="store_true",
                     help="make no audits (no probe requests; prompts may repeat across load points); claims then rest on unaudited figures")
@@ -100,6 +107,12 @@ def _load_specs(a: argparse.Namespace):
                       ("workers", "workers"), ("repeats", "repeats")):
         if getattr(a, flag) is not None:
             load[key] = getattr(a, flag)
+    if getattr(a, "search", None):
+        search = {"mode": a.search}
+        for flag, key in (("search_start", "start"), ("search_max", "limit"), ("slo_attainment", "attainment")):
+            if getattr(a, flag) is not None:
+                search[key] = getattr(a, flag)
+        load["search"] = search
     return validate(WorkloadSpec, w, where="command line"), validate(LoadSpec, load, where="command line")
 
 
@@ -186,5 +199,7 @@ def print_table(report) -> None:
         for flag in lp.token_accounting.get("flags", []):
             c.print(f"[yellow]{lp.load_point}: {flag}[/yellow]")
     style = {"pass": "green", "fail": "red", "not-run": "yellow"}
+    if report.search:
+        c.print(f"SLA search ({report.search['spec']['mode']}): {report.search['outcome']}", highlight=False)
     for au in report.audits:
         c.print(f"audit {au.name}: [{style[au.status]}]{au.status}[/{style[au.status]}] ({au.detail})", highlight=False)

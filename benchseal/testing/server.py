@@ -32,7 +32,9 @@ Quirks (server-wide, ``--quirk Q``): servers that answer but cheat, for the audi
 same instant: a response cache), ``usage`` (usage reports twice the tokens sent), ``swap`` (after
 the first ``--quirk-after N`` requests the text changes, ``alt<i> ``: another model),
 ``blank_first`` (a whitespace-only chunk at once, the tokens on their normal schedule: a gateway
-that hides its TTFT).
+that hides its TTFT). ``--capacity K`` serves at most K streamed requests at once; the others wait
+in arrival order, and their delays count from when they start (a server with a known knee for the
+SLA search).
 
     python -m benchseal.testing.server --port 0 --ttft-ms 20 --itl-ms 5   # prints {"port": ...}
 """
@@ -67,6 +69,7 @@ class ServerConfig:
     per_request_metrics: bool = False  # vLLM's --enable-per-request-metrics
     quirk: str = "none"  # see QUIRKS
     quirk_after: int = 0  # swap: requests answered by the first model
+    capacity: int = 0  # streamed requests served at once (0: unbounded); the rest queue
 
 
 # vLLM's bucket bounds (vllm/v1/metrics/loggers.py), in seconds
@@ -228,6 +231,8 @@ class TestServer:
         self.writes: dict[float, list[float]] = {}
         self.metrics = _ServerMetrics(config.model)
         self.seen_prompts: set[str] = set()  # the cache quirk
+        self.active = 0  # streamed requests being served (capacity)
+        self.waiting: list[tuple] = []  # (conn, chat, body) queued for capacity
 
     def handle(self, conn: _Handler, method: str, path: str, body: bytes, t: float) -> None:
         path = path.split("?", 1)[0]
@@ -249,6 +254,10 @@ class TestServer:
         elif method == "GET" and path == "/v1/models":
             conn.write(_json_response(200, {"object": "list", "data": [{"id": self.cfg.model, "object": "model"}]}))
         elif method == "POST" and path in ("/v1/completions", "/v1/chat/completions"):
+            if self.cfg.capacity and self.active >= self.cfg.capacity:
+                self.waiting.append((conn, path.endswith("chat/completions"), body))
+                return
+            self.active += 1
             self.generate(conn, path.endswith("chat/completions"), body, t)
         else:
             conn.write(_json_response(404, {"error": {"message": f"no route {method} {path}", "code": 404}}, "Not Found"))
@@ -261,14 +270,17 @@ class TestServer:
             req = json.loads(body)
         except ValueError:
             conn.write(_json_response(400, {"error": {"message": "request body is not JSON", "code": 400}}, "Bad Request"))
+            self.release()
             return
         if req.get("model") != cfg.model:
             msg = f"The model `{req.get('model')}` does not exist."
             conn.write(_json_response(404, {"error": {"message": msg, "type": "NotFoundError", "code": 404}}, "Not Found"))
+            self.release()
             return
         fault = req.get("x_fault") or (cfg.fault if index >= cfg.fault_after else "none")
         if fault == "http_error":
             conn.write(_json_response(500, {"error": {"message": "injected server error", "code": 500}}, "Internal Server Error"))
+            self.release()
             return
         n = int(req.get("max_tokens") or 16)
         ttft = float(req.get("x_ttft_ms", cfg.ttft_ms)) / 1e3
@@ -328,6 +340,7 @@ class TestServer:
                 self.at(due, self._write_logged, conn, data, log, t, own)
         if n == 0:
             conn.write(_event("[DONE]") + b"0\r\n\r\n")
+            self.release()
 
     @staticmethod
     def _write_logged(conn: _Handler, data: bytes, log: list[float] | None, t: float, own: list[float]) -> None:
@@ -353,16 +366,27 @@ class TestServer:
             if self.cfg.per_request_metrics:
                 tail += ',"metrics":%s' % json.dumps(timing)
         conn.write(data + _event(fin + tail + "}") + _event("[DONE]") + b"0\r\n\r\n")
+        self.release()
+
+    def release(self) -> None:
+        """One served request finished: start the next waiting one (capacity)."""
+        self.active = max(0, self.active - 1)
+        if self.waiting and (not self.cfg.capacity or self.active < self.cfg.capacity):
+            conn, chat, body = self.waiting.pop(0)
+            self.active += 1
+            self.generate(conn, chat, body, perf_counter())
 
     def _respond(self, conn: _Handler, obj: dict, t: float, prompt_tokens: int, generation_tokens: int) -> None:
         timing = self.metrics.finished([perf_counter() - t], prompt_tokens, generation_tokens, "length")
         if self.cfg.per_request_metrics:
             obj = {**obj, "metrics": timing}
         conn.write(_json_response(200, obj))
+        self.release()
 
     def fault(self, conn: _Handler, fault: str, prefix: str) -> None:
         if fault != "stall":
             self.metrics.running -= 1
+            self.release()
         if fault == "error_midstream":
             err = {"error": {"message": "injected failure mid-stream", "type": "InternalServerError", "code": 500}}
             conn.write(_event(err) + _event("[DONE]") + b"0\r\n\r\n")
@@ -461,13 +485,13 @@ class TestServerProcess:
 def spawn(*, model: str = "test-model", ttft_ms: float = 0.0, itl_ms: float = 0.0, fault: str = "none",
           fault_after: int = 0, fault_at: int = 1, port: int = 0, timer_margin_ms: float = 0.5, nice: int = 0,
           startup_timeout_s: float = 30.0, metrics: bool = True, per_request_metrics: bool = False,
-          quirk: str = "none", quirk_after: int = 0) -> TestServerProcess:
+          quirk: str = "none", quirk_after: int = 0, capacity: int = 0) -> TestServerProcess:
     """Start a test server process on 127.0.0.1 and wait until it listens."""
     cmd = [sys.executable, "-m", "benchseal.testing.server", "--port", str(port), "--model", model,
            "--ttft-ms", str(ttft_ms), "--itl-ms", str(itl_ms), "--fault", fault, "--fault-after", str(fault_after),
            "--fault-at", str(fault_at), "--timer-margin-ms", str(timer_margin_ms), "--nice", str(nice)]
     cmd += ([] if metrics else ["--no-metrics"]) + (["--per-request-metrics"] if per_request_metrics else [])
-    cmd += ["--quirk", quirk, "--quirk-after", str(quirk_after)]
+    cmd += ["--quirk", quirk, "--quirk-after", str(quirk_after), "--capacity", str(capacity)]
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
     deadline = time.monotonic() + startup_timeout_s
     line = ""
@@ -498,6 +522,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--per-request-metrics", action="store_true", help="vLLM's per-request metrics in the final usage chunk")
     ap.add_argument("--quirk", choices=QUIRKS, default="none", help="answer, but cheat (see the module docstring)")
     ap.add_argument("--quirk-after", type=int, default=0, help="swap: requests answered before the text changes")
+    ap.add_argument("--capacity", type=int, default=0, help="streamed requests served at once (0: unbounded); the rest queue")
     a = ap.parse_args(argv)
     if a.nice:
         try:
@@ -506,7 +531,7 @@ def main(argv: list[str] | None = None) -> int:
             pass  # not permitted: run at the normal priority
     server = TestServer(ServerConfig(a.model, a.ttft_ms, a.itl_ms, a.fault, a.fault_after, a.fault_at, a.timer_margin_ms,
                                      metrics=not a.no_metrics, per_request_metrics=a.per_request_metrics,
-                                     quirk=a.quirk, quirk_after=a.quirk_after))
+                                     quirk=a.quirk, quirk_after=a.quirk_after, capacity=a.capacity))
 
     def ready(port: int) -> None:
         print(json.dumps({"port": port}), flush=True)

@@ -342,4 +342,8 @@ def recompute_perf_report(summary: dict, records: list[RequestRecord]) -> PerfRe
         from benchseal.bench.perf.repeats import repeat_spread
 
         top["repeat_spread"] = repeat_spread(fresh)
+    if isinstance(top.get("search"), dict) and isinstance(top["search"].get("spec"), dict):
+        from benchseal.bench.perf.search import SearchSpec, evaluate
+
+        top["search"] = evaluate(SearchSpec.model_validate(top["search"]["spec"]), fresh)
     return PerfReport.model_validate({**top, "load_points": fresh})

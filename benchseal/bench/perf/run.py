@@ -13,11 +13,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated, Any, Callable
 
-from pydantic import Field, PlainSerializer, field_validator
+from pydantic import Field, PlainSerializer, field_validator, model_validator
 
 from benchseal.bench.perf.backends.base import GenRequest, OfflineBackend, StreamingBackend
 from benchseal.bench.perf.loadgen import LoadPointPlan, run_load_point
 from benchseal.bench.perf.metrics import SLO_KEYS, summarize_load_point
+from benchseal.bench.perf.search import SearchSpec
 from benchseal import interrupts
 from benchseal.errors import ConfigError, RunInterrupted
 from benchseal.io import JsonlWriter, load_yaml, validate, write_json
@@ -45,6 +46,7 @@ class LoadSpec(Strict):
     seed: int = 0
     workers: int = Field(1, ge=1)  # sending processes (each its own event loop); 1 = one event loop
     repeats: int = Field(1, ge=1)  # run every load point this many times in a row (bench.perf.repeats)
+    search: SearchSpec | None = None  # SLA search instead of the listed load points (bench.perf.search)
 
     @field_validator("concurrency")
     @classmethod
@@ -67,6 +69,12 @@ class LoadSpec(Strict):
         if bad:
             raise ValueError(f"unknown SLO keys {bad}; use {', '.join(SLO_KEYS)}")
         return v
+
+    @model_validator(mode="after")
+    def _search_needs_slo(self) -> "LoadSpec":
+        if self.search is not None and not self.slo:
+            raise ValueError("an SLA search needs SLOs to meet: pass --slo, e.g. ttft_ms=500,tpot_ms=50")
+        return self
 
     def points(self) -> list[tuple[str, str, int | None, float | None]]:
         """(id, mode, concurrency, rate) of every load point, in order."""
@@ -424,32 +432,59 @@ class _Runner:
                 await self.probes.cache()
                 await self.probes.accuracy_at_rest()
             self.start_collector()
+            if self.load.search is not None:
+                await self.search(self.load.search)
+                return
             points = self.load.points()
             for i, (lp, mode, conc, rate) in enumerate(points):
-                self.lp_records = []
-                await self.metrics_begin(lp)
-                self.current = (lp, mode, conc, rate, _now_iso())
-                plan = self.plan(lp, conc, rate)
-                self.progress.begin(lp, plan.total())
-                if self.probes is not None and i == len(points) - 1:
-                    res = await self._load_with_probes(plan)
-                else:
-                    res = await run_load_point(self.backend, plan, self.on_record, workers=self.load.workers)
-                self.sent_total += len(self.lp_records)
-                if res.interrupted:
-                    reason = res.reason or "the server stopped answering"
-                    exit_note = getattr(self.backend, "exit_note", None)  # a managed server: did its process exit?
-                    if callable(exit_note):
-                        why = await asyncio.to_thread(exit_note)
-                        reason = f"{reason}: {why}" if why else reason
-                    await self.metrics_end(lp)
-                    self.finish_partial(reason)
-                    raise _ServerDied(f"{reason} during load point {lp}")
-                await self.metrics_end(lp)
-                self.summarize()
+                await self.measure(lp, mode, conc, rate, probe=i == len(points) - 1)
         finally:
             await self.metrics_close()
             await self.backend.close()
+
+    async def measure(self, lp: str, mode: str, conc: int | None, rate: float | None, *, probe: bool) -> None:
+        """One load point: measured, summarised and written (``probe``: with the accuracy probes)."""
+        self.lp_records = []
+        await self.metrics_begin(lp)
+        self.current = (lp, mode, conc, rate, _now_iso())
+        plan = self.plan(lp, conc, rate)
+        self.progress.begin(lp, plan.total())
+        if self.probes is not None and probe:
+            res = await self._load_with_probes(plan)
+        else:
+            res = await run_load_point(self.backend, plan, self.on_record, workers=self.load.workers)
+        self.sent_total += len(self.lp_records)
+        if res.interrupted:
+            reason = res.reason or "the server stopped answering"
+            exit_note = getattr(self.backend, "exit_note", None)  # a managed server: did its process exit?
+            if callable(exit_note):
+                why = await asyncio.to_thread(exit_note)
+                reason = f"{reason}: {why}" if why else reason
+            await self.metrics_end(lp)
+            self.finish_partial(reason)
+            raise _ServerDied(f"{reason} during load point {lp}")
+        await self.metrics_end(lp)
+        self.summarize()
+
+    async def search(self, spec) -> None:
+        """SLA search (bench.perf.search): probe loads until the highest one meeting the SLOs is
+        bracketed one step apart; every probed point is a load point; the accuracy probes run under
+        every probed load."""
+        from benchseal.bench.perf.search import evaluate, level_id, meets, next_level
+
+        history: list[tuple[float, bool]] = []
+        while True:
+            level = next_level(spec, history)
+            if level is None or any(level == h for h, _ in history):
+                break
+            conc = int(level) if spec.mode == "concurrency" else self.load.max_concurrency
+            rate = level if spec.mode == "rate" else None
+            lp = level_id(spec.mode, level)
+            await self.measure(lp, spec.mode, conc, rate, probe=True)
+            ok, _, _ = meets(self.report.load_points[-1].model_dump(mode="json"), spec)
+            history.append((level, ok))
+            self.report.search = evaluate(spec, [p.model_dump(mode="json") for p in self.report.load_points])
+            write_json(self.out_dir / PERF_SUMMARY, self.report)
 
     async def _load_with_probes(self, plan: LoadPointPlan):
         """The last load point, with the accuracy probes sent while it runs."""
