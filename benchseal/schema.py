@@ -291,6 +291,9 @@ class LoadPointSummary(Strict):
     throughput_ci95: dict[str, list[float]] | None = None  # 95% intervals on the three throughputs
     repeat: int | None = None  # --repeats: which repeat of its load point this is (1-based)
     steady_state: dict[str, Any] | None = None  # throughputs in [first counted send, last counted send]
+    client_ceiling: dict[str, Any] | None = None  # the client's own ceiling on a null server (bench.perf.certificate)
+    client_bound_fraction: float | None = None  # request_throughput / the ceiling's
+    client_bound: bool | None = None  # the fraction reached CLIENT_BOUND_FRACTION: no throughput claim
 
 
 class PerfReport(Strict):

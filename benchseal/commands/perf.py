@@ -69,6 +69,8 @@ def register(subparsers) -> None:
     au = p.add_argument_group("audits (docs/metrics.md, Audits)")
     au.add_argument("--no-audits", action="store_true",
                     help="make no audits (no probe requests; prompts may repeat across load points); claims then rest on unaudited figures")
+    au.add_argument("--no-certificate", action="store_true",
+                    help="do not measure the client's own ceiling on a null server before each load point")
     au.add_argument("--skip-audit", action="append", metavar="NAME[:REASON]",
                     help="skip one audit, recording the reason (first-content, output-consistency, prompt-reuse, cache, "
                          "accuracy-under-load); repeatable")
@@ -130,7 +132,7 @@ def audit_options(a: argparse.Namespace):
         if name.strip() not in AUDIT_NAMES:
             raise UsageError(f"--skip-audit names an unknown audit '{name.strip()[:60]}'", hint=f"use one of {', '.join(AUDIT_NAMES)}")
         skip[name.strip()] = why.strip() or "skipped with --skip-audit"
-    return AuditOptions(skip=skip)
+    return AuditOptions(skip=skip, certificate=not getattr(a, "no_certificate", False))
 
 
 def prompts_for_unique_load(wspec, load):

@@ -192,6 +192,7 @@ def summarize_load_point(
     first_content: bool = True,
     intervals: bool = True,
     repeat: int | None = None,
+    client_ceiling: dict[str, Any] | None = None,
 ) -> LoadPointSummary:
     """The summary of one load point from its records (pure; see the module docstring)."""
     import numpy as np
@@ -268,6 +269,9 @@ def summarize_load_point(
         from benchseal.bench.perf.uncertainty import throughput_intervals
 
         tput_ci = throughput_intervals(len(ok), duration, out_tokens, out_tokens + in_tokens)
+    from benchseal.bench.perf.certificate import client_bound
+
+    bound = client_bound(per_s(len(ok)), client_ceiling)
     steady = None
     if intervals and not counted.empty:  # written with the intervals (summaries from before have neither)
         from benchseal.bench.perf.repeats import steady_state
@@ -307,6 +311,9 @@ def summarize_load_point(
         throughput_ci95=tput_ci,
         repeat=repeat,
         steady_state=steady,
+        client_ceiling=client_ceiling,
+        client_bound_fraction=bound[0],
+        client_bound=bound[1],
     )
 
 
@@ -328,6 +335,7 @@ def summarize_like(previous: LoadPointSummary | dict, records: list[RequestRecor
         first_content=p.get("ttfc_ms") is not None,  # a summary written before TTFC was recorded has none
         intervals=p.get("throughput_ci95") is not None or bool((p.get("ttft_ms") or {}).get("ci95")),
         repeat=p.get("repeat"),
+        client_ceiling=p.get("client_ceiling"),
     )
     return s.model_copy(update={"utilisation": p.get("utilisation"), "energy": p.get("energy")})
 

@@ -301,6 +301,7 @@ class _Runner:
         self.audit_writer: JsonlWriter | None = None
         self.probes = None
         self.sent_total = 0  # requests sent so far (all load points): where the next load point's prompts start
+        self.ceiling: dict[str, Any] | None = None  # the client-overhead certificate of the current load point
 
     def start_collector(self) -> None:
         """Server-side metrics (after backend.start(): a managed server's URL is known only then)."""
@@ -391,7 +392,8 @@ class _Runner:
                                  rate=rate if rate is not None and math.isfinite(rate) else None,
                                  burstiness=self.load.burstiness if mode == "rate" else None,
                                  started_at=started, ended_at=_now_iso(), slo=self.load.slo or None,
-                                 interrupted=interrupted, repeat=_repeat_of(lp) if self.load.repeats > 1 else None)
+                                 interrupted=interrupted, repeat=_repeat_of(lp) if self.load.repeats > 1 else None,
+                                 client_ceiling=self.ceiling)
         if self.annotate is not None:
             s = self.annotate(s, self.lp_records)
         self.report.load_points.append(s)
@@ -445,9 +447,10 @@ class _Runner:
     async def measure(self, lp: str, mode: str, conc: int | None, rate: float | None, *, probe: bool) -> None:
         """One load point: measured, summarised and written (``probe``: with the accuracy probes)."""
         self.lp_records = []
+        plan = self.plan(lp, conc, rate)
+        await self.certify(plan, conc)
         await self.metrics_begin(lp)
         self.current = (lp, mode, conc, rate, _now_iso())
-        plan = self.plan(lp, conc, rate)
         self.progress.begin(lp, plan.total())
         if self.probes is not None and probe:
             res = await self._load_with_probes(plan)
@@ -465,6 +468,22 @@ class _Runner:
             raise _ServerDied(f"{reason} during load point {lp}")
         await self.metrics_end(lp)
         self.summarize()
+
+    async def certify(self, plan: LoadPointPlan, conc: int | None) -> None:
+        """The client-overhead certificate of the next load point (bench.perf.certificate)."""
+        self.ceiling = None
+        opts = self.audit_options
+        if opts is None or not getattr(opts, "certificate", False):
+            return
+        if self.load.workers > 1:
+            self.ceiling = {"status": "not-run", "reason": "not measured with --workers above 1"}
+            return
+        from benchseal.bench.perf.certificate import OPEN_LOOP_CONCURRENCY, measure_ceiling
+
+        try:
+            self.ceiling = await measure_ceiling(self.backend, plan.requests, conc or OPEN_LOOP_CONCURRENCY)
+        except Exception as exc:  # the certificate must never lose the measurement
+            self.ceiling = {"status": "not-run", "reason": f"{type(exc).__name__}: {exc}"[:300]}
 
     async def search(self, spec) -> None:
         """SLA search (bench.perf.search): probe loads until the highest one meeting the SLOs is

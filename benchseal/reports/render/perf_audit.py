@@ -15,9 +15,10 @@ LABELS: dict[str, tuple[str, str]] = {
     "audits": ("性能审计", "Performance audits"),
     "audits_note": ("审计未通过时，其涉及的性能指标判定为无法判定（见 docs/metrics.md「Audits」）",
                     "A failed audit makes the claims on the figures it touches INCONCLUSIVE (docs/metrics.md, Audits)"),
-    "intervals": ("95% 置信区间", "95% intervals"),
+    "intervals": ("95% 置信区间与客户端上限", "95% intervals and the client's ceiling"),
     "intervals_note": ("百分位：次序统计量区间；吞吐：泊松计数区间；“—”表示样本量不足以给出该界",
-                       "Percentiles: order-statistic intervals; throughput: Poisson count interval; — where the sample is too small for that bound"),
+                       "Percentiles: order-statistic intervals; throughput: Poisson count interval; — where the sample is too small for that bound; "
+                       "client ceiling: the client's own throughput on a null server at the same concurrency"),
     "REPORTED": ("已报告", "reported"),
 }
 
@@ -51,10 +52,18 @@ def interval_table(view: BundleView) -> Table | None:
     for lp in (view.perf or {}).get("load_points") or []:
         t, e = lp.get("ttft_ms") or {}, lp.get("e2el_ms") or {}
         tci, eci, thr = t.get("ci95") or {}, e.get("ci95") or {}, lp.get("throughput_ci95") or {}
-        if not (tci or thr):
+        ceil = lp.get("client_ceiling") or {}
+        if not (tci or thr or ceil):
             continue
+        if ceil.get("status") == "measured":
+            frac = lp.get("client_bound_fraction") or 0.0
+            cert = f"{ceil.get('request_throughput', 0):.4g} req/s; reached {100 * frac:.0f}%" + (
+                " — client-bound" if lp.get("client_bound") else "")
+        else:
+            cert = f"not measured: {ceil.get('reason')}" if ceil else "—"
         rows.append([lp.get("load_point"), t.get("n"), _iv(tci.get("p50")), _iv(tci.get("p99")), _iv(eci.get("p99")),
-                     _iv(thr.get("request_throughput")), _iv(thr.get("output_token_throughput"))])
+                     _iv(thr.get("request_throughput")), _iv(thr.get("output_token_throughput")), cert])
     if not rows:
         return None
-    return ["load point", "n", "TTFT p50 ms", "TTFT p99 ms", "E2EL p99 ms", "req/s", "output tok/s"], rows
+    return ["load point", "n", "TTFT p50 ms", "TTFT p99 ms", "E2EL p99 ms", "req/s", "output tok/s",
+            "client ceiling (certificate)"], rows

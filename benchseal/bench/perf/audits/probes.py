@@ -36,6 +36,7 @@ class AuditOptions:
     accuracy_items: int = 4
     max_tokens: int = 16
     timeout_s: float = 120.0
+    certificate: bool = True  # measure the client's ceiling before each load point (bench.perf.certificate)
 
 
 def _marked(prompt: Any, marker: str) -> Any:

@@ -115,3 +115,21 @@ def test_repeats_send_unique_prompts_and_record_their_spread(spawn_test_server, 
     summary, _ = _rederived(tmp_path)
     recs = [RequestRecord.model_validate(r) for r in iter_jsonl(tmp_path / "perf" / "requests.jsonl")]
     assert recompute_perf_report(summary, recs).model_dump(mode="json") == summary
+
+
+def test_certificate_before_each_load_point(spawn_test_server, tmp_path):
+    from benchseal.bench.perf.metrics import recompute_perf_report
+
+    srv = spawn_test_server(ttft_ms=20, itl_ms=20)
+    _, report = _run(srv, tmp_path, prompts=16, load=LoadSpec(concurrency=[1, 2], num_requests=4),
+                     skip={"cache": "-", "accuracy-under-load": "-"})
+    for lp in report.load_points:
+        ceil = lp.client_ceiling
+        assert ceil["status"] == "measured" and ceil["concurrency"] == lp.concurrency
+        assert lp.client_bound is False and 0 < lp.client_bound_fraction < CLIENT_BOUND
+    summary, _ = _rederived(tmp_path)
+    recs = [RequestRecord.model_validate(r) for r in iter_jsonl(tmp_path / "perf" / "requests.jsonl")]
+    assert recompute_perf_report(summary, recs).model_dump(mode="json") == summary
+
+
+CLIENT_BOUND = 0.5
