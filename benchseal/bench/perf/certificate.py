@@ -22,8 +22,8 @@ import time
 from typing import Any
 
 from benchseal.bench.perf.backends.base import GenRequest
+from benchseal.bench.perf.client_bound import CLIENT_BOUND_FRACTION, client_bound  # noqa: F401  (re-exported)
 
-CLIENT_BOUND_FRACTION = 0.5
 CEILING_DURATION_S = 1.0
 OPEN_LOOP_CONCURRENCY = 64  # a rate load point without --max-concurrency is certified at this concurrency
 
@@ -152,11 +152,3 @@ async def measure_ceiling(backend: Any, requests: list[GenRequest], concurrency:
     return {"status": "measured", "concurrency": concurrency, "requests": len(ok), "duration_s": span,
             "output_tokens_per_request": max_tokens, "request_throughput": len(ok) / span,
             "output_token_throughput": tokens / span}
-
-
-def client_bound(request_throughput: float, ceiling: dict[str, Any] | None) -> tuple[float | None, bool | None]:
-    """(fraction of the ceiling reached, client-bound) for a load point; (None, None) without a ceiling."""
-    if not isinstance(ceiling, dict) or ceiling.get("status") != "measured" or not ceiling.get("request_throughput"):
-        return None, None
-    frac = request_throughput / float(ceiling["request_throughput"])
-    return frac, frac >= CLIENT_BOUND_FRACTION

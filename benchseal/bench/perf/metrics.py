@@ -269,7 +269,7 @@ def summarize_load_point(
         from benchseal.bench.perf.uncertainty import throughput_intervals
 
         tput_ci = throughput_intervals(len(ok), duration, out_tokens, out_tokens + in_tokens)
-    from benchseal.bench.perf.certificate import client_bound
+    from benchseal.bench.perf.client_bound import client_bound
 
     bound = client_bound(per_s(len(ok)), client_ceiling)
     steady = None
