@@ -18,7 +18,7 @@ from typing import Any, Iterable, Sequence
 
 from .form import FORM_HEADERS, form_rows
 from .i18n import LABELS, PLOTS_CAPTION, RUN_STATUS, SEVERITY, STATUS, bi, fmt_value, requirement
-from .perf_audit import LABELS as PERF_LABELS, audit_table, interval_table, shown_status, status_label
+from .perf_audit import LABELS as PERF_LABELS, audit_table, interval_table, records_table, shown_status, status_label
 from .sections import VERIFY_CMD, Sections, overall, provenance_rows
 
 CSS = """
@@ -170,7 +170,8 @@ def render_html(s: Sections, plots: dict[str, Path], skipped: dict[str, str], *,
     if s.server_table() is not None:
         out += [f"<h3>{escape(bi('server_metrics'))}</h3>", f"<p class=note>{escape(bi('server_metrics_note'))}</p>",
                 _table(*s.server_table())]
-    for key, table in (("audits", audit_table(s.view)), ("intervals", interval_table(s.view))):
+    for key, table in (("audits", audit_table(s.view)), ("intervals", interval_table(s.view)),
+                       ("records", records_table(s.view))):
         if table is not None:
             out += [f"<h3>{escape(bi(key, PERF_LABELS))}</h3>", f"<p class=note>{escape(bi(key + '_note', PERF_LABELS))}</p>",
                     _table(*table)]

@@ -7,7 +7,7 @@ from typing import Any, Iterable
 
 from .form import render_form_markdown
 from .i18n import LABELS, PLOTS_CAPTION, RUN_STATUS, SEVERITY, STATUS, bi, fmt_value, requirement
-from .perf_audit import LABELS as PERF_LABELS, audit_table, interval_table, shown_status, status_label
+from .perf_audit import LABELS as PERF_LABELS, audit_table, interval_table, records_table, shown_status, status_label
 from .sections import Sections, overall, provenance_rows
 
 
@@ -57,7 +57,8 @@ def render_markdown(s: Sections, plots: dict[str, Path], skipped: dict[str, str]
     out += [f"## {bi('perf')}", "", _table(*s.perf_table()), ""]
     if s.server_table() is not None:
         out += [f"### {bi('server_metrics')}", "", bi("server_metrics_note"), "", _table(*s.server_table()), ""]
-    for key, table in (("audits", audit_table(s.view)), ("intervals", interval_table(s.view))):
+    for key, table in (("audits", audit_table(s.view)), ("intervals", interval_table(s.view)),
+                       ("records", records_table(s.view))):
         if table is not None:
             out += [f"### {bi(key, PERF_LABELS)}", "", bi(key + "_note", PERF_LABELS), "", _table(*table), ""]
     out += [f"## {bi('eval')}", "", _table(*s.eval_table()), ""]

@@ -20,6 +20,10 @@ LABELS: dict[str, tuple[str, str]] = {
                        "Percentiles: order-statistic intervals; throughput: Poisson count interval; — where the sample is too small for that bound; "
                        "client ceiling: the client's own throughput on a null server at the same concurrency"),
     "REPORTED": ("已报告", "reported"),
+    "records": ("超过公开纪录的数值（待复核）", "Figures above a published record (for review)"),
+    "records_note": ("同一模型与 GPU 的公开最高吞吐（configs/records/inference.yaml，逐条注明出处）；超过并不等于错误，但须复核",
+                     "The best published throughput for the same model and GPU (configs/records/inference.yaml, each cited); "
+                     "above it is not wrong by itself, but must be reviewed"),
 }
 
 
@@ -67,3 +71,18 @@ def interval_table(view: BundleView) -> Table | None:
         return None
     return ["load point", "n", "TTFT p50 ms", "TTFT p99 ms", "E2EL p99 ms", "req/s", "output tok/s",
             "client ceiling (certificate)"], rows
+
+
+def records_table(view: BundleView) -> Table | None:
+    """Load points whose output-token throughput per GPU exceeds the published record (bench.perf.records)."""
+    from benchseal.bench.perf.records import records_flags
+
+    try:
+        flags = records_flags(view.perf, view.hardware, view.model)
+    except Exception as exc:  # the table is advisory; a broken user table must not stop the report
+        return ["records check"], [[f"not run: {type(exc).__name__}: {exc}"]]
+    if not flags:
+        return None
+    return (["load point", "measured tok/s per GPU", "record tok/s per GPU", "record", "source"],
+            [[f["load_point"], f"{f['measured_per_gpu']:.4g}", f"{f['record_per_gpu']:.4g}", f["record"], f["source"]]
+             for f in flags])
