@@ -38,8 +38,12 @@ class PerfAuditsCheck:
             yield failed(self.name, f"the audits in {layout.PERF_SUMMARY} cannot be re-derived: {missing} is missing")
             return
         records = [validate(RequestRecord, r, where=layout.PERF_REQUESTS) for r in iter_jsonl(ctx.path(layout.PERF_REQUESTS))]
-        rows = list(iter_jsonl(ctx.path(layout.PERF_AUDITS)))
-        fresh = [a.model_dump(mode="json") for a in derive_audits(summary, records, rows)]
+        rows = [r for r in iter_jsonl(ctx.path(layout.PERF_AUDITS)) if isinstance(r, dict)]
+        try:
+            fresh = [a.model_dump(mode="json") for a in derive_audits(summary, records, rows)]
+        except (TypeError, ValueError, KeyError, AttributeError) as exc:
+            yield failed(self.name, f"{layout.PERF_AUDITS} cannot be read as audit rows: {type(exc).__name__}: {exc}"[:300])
+            return
         diffs = diff_values([a.model_dump(mode="json") for a in stored.audits], fresh, f"{layout.PERF_SUMMARY}:audits")
         if diffs:
             yield failed(self.name, f"{len(diffs)} value(s) differ from the recomputation: {summarise(diffs)}")

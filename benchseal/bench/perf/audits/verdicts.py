@@ -25,19 +25,21 @@ ACCURACY_MATCH_MIN = 0.75
 
 def _ok(rows: list[dict[str, Any]], phase: str) -> tuple[list[dict[str, Any]], int]:
     mine = [r for r in rows if r.get("phase") == phase]
-    return [r for r in mine if (r.get("record") or {}).get("status") == "ok"], len(mine)
+    return [r for r in mine if isinstance(r.get("record"), dict) and r["record"].get("status") == "ok"], len(mine)
 
 
 def _decode_ms(rec: dict[str, Any]) -> float | None:
     out, first, end = rec.get("output_tokens"), rec.get("first_token_s"), rec.get("end_s")
-    if not isinstance(out, int) or out < 2 or first is None or end is None:
+    if not isinstance(out, int) or out < 2 or not isinstance(first, (int, float)) or not isinstance(end, (int, float)):
         return None
     return (end - first) * 1e3 / (out - 1)
 
 
 def _ttft_ms(rec: dict[str, Any]) -> float | None:
     first, send = rec.get("first_token_s"), rec.get("send_s")
-    return None if first is None or send is None else (first - send) * 1e3
+    if not isinstance(first, (int, float)) or not isinstance(send, (int, float)):
+        return None
+    return (first - send) * 1e3
 
 
 def _median(vals: list[float | None]) -> float | None:
