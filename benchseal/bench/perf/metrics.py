@@ -333,7 +333,8 @@ def summarize_like(previous: LoadPointSummary | dict, records: list[RequestRecor
         slo=p.get("slo") or None,
         interrupted=bool(p.get("interrupted", False)),
         first_content=p.get("ttfc_ms") is not None,  # a summary written before TTFC was recorded has none
-        intervals=p.get("throughput_ci95") is not None or bool((p.get("ttft_ms") or {}).get("ci95")),
+        intervals=(p.get("throughput_ci95") is not None or p.get("steady_state") is not None
+                   or bool((p.get("ttft_ms") or {}).get("ci95"))),
         repeat=p.get("repeat"),
         client_ceiling=p.get("client_ceiling"),
     )

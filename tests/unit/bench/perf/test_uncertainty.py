@@ -53,3 +53,15 @@ def test_summary_carries_intervals_only_when_asked():
     assert s.ttft_ms.ci95["p99"][1] is None and s.throughput_ci95["request_throughput"][0] > 0
     plain = summarize_load_point(recs, load_point="lp", mode="concurrency", intervals=False)
     assert plain.ttft_ms.ci95 is None and plain.throughput_ci95 is None and stats([1.0, 2.0]).ci95 is None
+
+
+def test_a_load_point_where_every_request_failed_recomputes_identically():
+    from benchseal.bench.perf.metrics import recompute_perf_report
+    from benchseal.schema import PerfReport
+
+    recs = [RequestRecord(load_point="lp", request_id=i, send_s=0.1 * i, end_s=0.1 * i + 0.01, status="error",
+                          error="http-500: no", cause="http-status") for i in range(4)]
+    s = summarize_load_point(recs, load_point="lp", mode="concurrency")
+    assert s.steady_state is not None and s.steady_state["completed"] == 0 and s.throughput_ci95 is None
+    summary = PerfReport(backend="x", model="m", load_points=[s]).model_dump(mode="json")
+    assert recompute_perf_report(summary, recs).model_dump(mode="json") == summary
