@@ -177,6 +177,10 @@ def run(args: argparse.Namespace) -> int:
         load_private_key(args.key, passphrase)
     con = console(stderr=True)
     result = Pipeline(spec, args.out, log=lambda m: con.print(m, markup=False)).run(key=args.key, passphrase=passphrase)
+    if result.preflight_error is not None:  # the input was refused: nothing measured, claimed or signed
+        con.print(f"benchseal run: {result.preflight_error}\nnothing was measured or signed; {result.out}/run.json "
+                  "records the refusal (the directory may be reused for the next run)", markup=False)
+        return result.exit_code
     print_summary(result, con)
     if result.interrupted:
         from benchseal.redact import scrub

@@ -54,18 +54,20 @@ def _run(out, key, *extra, env=None):
                 env=env)
 
 
-def test_missing_model_fails_preflight_with_a_signed_partial_bundle(tmp_path, key):
+def test_missing_model_fails_preflight_with_one_sentence_and_nothing_signed(tmp_path, key):
+    """A usage error found by the pre-flight: exit 2, the sentence last on stderr, no claims, report or
+    signature (an unsigned run.json records the refusal), and the directory can be reused."""
     out = tmp_path / "b"
     res = _run(out, key, "--backend", "hf", "--model", tmp_path / "no-such-model", "--stages", "hw,perf")
     assert res.returncode == 2, res.stderr[-2000:]
     assert "Traceback" not in res.stderr and "model path does not exist" in res.stderr
-    run = _signed_partial(out, key)
-    assert run["stages"]["preflight"]["status"] == "failed"
+    assert "Claims" not in res.stderr  # no table repeating the sentence
+    assert sorted(p.name for p in out.iterdir()) == [layout.PROGRAM_JSON, layout.RUN_JSON]
+    run = json.loads((out / layout.RUN_JSON).read_text())
+    assert run["status"] == "failed" and run["stages"]["preflight"]["status"] == "failed"
     assert run["stages"]["perf"]["status"] == "skipped" and "pre-flight" in run["stages"]["perf"]["error"]
-    assert not (out / layout.PERF_REQUESTS).exists()  # nothing measured
-    claims = json.loads((out / layout.CLAIMS_JSON).read_text())
-    perf = [v for v in claims["verdicts"] if v["metric"].startswith("perf.")]
-    assert perf and all(v["status"] == "INCONCLUSIVE" and "model path does not exist" in v["reason"] for v in perf)
+    res = _run(out, key, "--backend", "hf", "--model", tmp_path / "still-no-model", "--stages", "hw")
+    assert res.returncode == 2 and "not empty" not in res.stderr, res.stderr[-2000:]  # the refused record is replaced
 
 
 def test_dead_server_fails_preflight_exit_3(tmp_path, key, tiny_llama):

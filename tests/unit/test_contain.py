@@ -144,9 +144,9 @@ def test_a_library_error_in_a_stage_is_recorded_and_the_bundle_is_finished(tmp_p
 
     p = _pipeline(tmp_path, ["hw", "perf"])
     register_secret("s3cr3t-value")
-    monkeypatch.setattr(p, "_preflight", lambda: [])
-    monkeypatch.setattr(p, "_hw", lambda: (_ for _ in ()).throw(RuntimeError("logprobs are not supported s3cr3t-value")))
-    monkeypatch.setattr(p, "_perf", lambda: [])
+    monkeypatch.setattr(p.preflight, "run", lambda ctx: [])
+    monkeypatch.setattr(p.stages["hw"], "run", lambda ctx: (_ for _ in ()).throw(RuntimeError("logprobs are not supported s3cr3t-value")))
+    monkeypatch.setattr(p.stages["perf"], "run", lambda ctx: [])
     result = p.run(key=_key(tmp_path), passphrase=b"unit-pass")
     run = json.loads((p.out / layout.RUN_JSON).read_text())
     assert run["stages"]["hw"]["status"] == "failed" and "RuntimeError: logprobs are not supported" in run["stages"]["hw"]["error"]
@@ -159,7 +159,7 @@ def test_a_library_error_in_a_stage_is_recorded_and_the_bundle_is_finished(tmp_p
 
 def test_bad_input_in_a_stage_exits_2(tmp_path, monkeypatch):
     p = _pipeline(tmp_path, ["hw"])
-    monkeypatch.setattr(p, "_preflight", lambda: (_ for _ in ()).throw(UsageError("the model path does not exist")))
+    monkeypatch.setattr(p.preflight, "run", lambda ctx: (_ for _ in ()).throw(UsageError("the model path does not exist")))
     result = p.run()
     assert result.exit_code == 2
     run = json.loads((p.out / layout.RUN_JSON).read_text())
@@ -171,8 +171,8 @@ def test_signal_after_measuring_still_writes_reports_and_signature(tmp_path, mon
     import benchseal.reports.render.write as write_mod
 
     p = _pipeline(tmp_path, ["hw"])
-    monkeypatch.setattr(p, "_preflight", lambda: [])
-    monkeypatch.setattr(p, "_hw", lambda: [])
+    monkeypatch.setattr(p.preflight, "run", lambda ctx: [])
+    monkeypatch.setattr(p.stages["hw"], "run", lambda ctx: [])
     real = write_mod.write_reports
 
     def interrupted_write(*a, **kw):
@@ -189,15 +189,15 @@ def test_signal_after_measuring_still_writes_reports_and_signature(tmp_path, mon
 
 def test_signal_during_a_stage_marks_it_interrupted_and_skips_the_rest(tmp_path, monkeypatch, handlers):
     p = _pipeline(tmp_path, ["hw", "perf"])
-    monkeypatch.setattr(p, "_preflight", lambda: [])
+    monkeypatch.setattr(p.preflight, "run", lambda ctx: [])
 
-    def hw():
+    def hw(ctx):
         os.kill(os.getpid(), signal.SIGTERM)
         for _ in range(10**6):
             pass
         return []
 
-    monkeypatch.setattr(p, "_hw", hw)
+    monkeypatch.setattr(p.stages["hw"], "run", hw)
     result = p.run(key=_key(tmp_path), passphrase=b"unit-pass")
     run = json.loads((p.out / layout.RUN_JSON).read_text())
     assert run["stages"]["hw"]["status"] == "interrupted" and run["stages"]["perf"]["status"] == "skipped"

@@ -17,6 +17,12 @@ pytestmark = pytest.mark.skipif(shutil.which("git") is None, reason="needs git")
 
 
 def _kit():
+    """scripts/gpu_check.py as the shell script runs it: its own folder (with gpu_steps/) first on the path."""
+    import sys
+
+    scripts = str(REPO / "scripts")
+    if scripts not in sys.path:
+        sys.path.insert(0, scripts)
     spec = importlib.util.spec_from_file_location("gpu_check_under_test", REPO / "scripts" / "gpu_check.py")
     mod = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(mod)
@@ -68,7 +74,8 @@ def test_worktree_tree_is_the_commit_tree_of_the_files_on_disk(tmp_path):
 
 
 def test_summary_names_the_code_honestly():
-    kit = _kit()
+    _kit()  # puts scripts/ on the path, as running the script does
+    import gpu_steps.bookkeeping as kit
     same = kit._code_line({"commit": "c" * 40, "worktree_tree": "t" * 40, "worktree_is_commit": True})
     assert "commit " + "c" * 40 in same
     other = kit._code_line({"commit": "4edc475" + "0" * 33, "worktree_tree": "e" * 40, "worktree_is_commit": False,

@@ -70,7 +70,7 @@ def _pipeline(tmp_path: Path, **kw):
 
 def _stop_after_preflight(p, monkeypatch):
     """The pre-flight runs for real; the eval stage itself (a model) is not what these tests are about."""
-    monkeypatch.setattr(p, "_eval", lambda: [])
+    monkeypatch.setattr(p.stages["eval"], "run", lambda ctx: [])
 
 
 def test_a_malformed_content_bank_fails_the_preflight_in_one_sentence(tmp_path, monkeypatch):
