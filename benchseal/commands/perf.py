@@ -135,15 +135,6 @@ def audit_options(a: argparse.Namespace):
     return AuditOptions(skip=skip, certificate=not getattr(a, "no_certificate", False))
 
 
-def prompts_for_unique_load(wspec, load):
-    """The synthetic workload's num_prompts raised to the requests the run sends (warm-up included)
-    when that is known, so no prompt is re-sent across load points (the prompt-reuse audit)."""
-    if wspec.kind != "synthetic" or wspec.allow_repeats or load.num_requests is None:
-        return wspec
-    need = (load.num_requests + load.warmup_requests) * len(load.points())
-    return wspec.model_copy(update={"num_prompts": need}) if need > wspec.num_prompts else wspec
-
-
 def run(a: argparse.Namespace) -> int:
     from benchseal.bench.perf.run import client_token_counter, run_perf
     from benchseal.bench.perf.workload import build_workload
@@ -154,6 +145,8 @@ def run(a: argparse.Namespace) -> int:
     wspec, load = _load_specs(a)
     audits = audit_options(a)
     if audits is not None and a.num_prompts is None:
+        from benchseal.bench.perf.audits import prompts_for_unique_load
+
         wspec = prompts_for_unique_load(wspec, load)
     tok_source = a.tokenizer or (a.model if Path(a.model).is_dir() else None)
     workload = build_workload(wspec, model_path_or_tokenizer=tok_source)

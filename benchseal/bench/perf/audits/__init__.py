@@ -23,6 +23,16 @@ from benchseal.schema import PerfAudit, RequestRecord
 AUDIT_NAMES = ("first-content", "output-consistency", "prompt-reuse", "cache", "accuracy-under-load")
 
 
+def prompts_for_unique_load(wspec: Any, load: Any) -> Any:
+    """The synthetic workload's ``num_prompts`` raised to the requests the run sends (warm-up
+    included, every load point and repeat) when ``num_requests`` fixes that, so no prompt is re-sent
+    (the prompt-reuse audit). Other workloads are returned as they are."""
+    if wspec.kind != "synthetic" or wspec.allow_repeats or load.num_requests is None or load.search is not None:
+        return wspec
+    need = (load.num_requests + load.warmup_requests) * len(load.points())
+    return wspec.model_copy(update={"num_prompts": need}) if need > wspec.num_prompts else wspec
+
+
 def skipped_audits(rows: Iterable[dict[str, Any]]) -> dict[str, str]:
     """{audit name: reason} for every ``{"skip": name, "reason": ...}`` row of perf/audits.jsonl."""
     return {str(r["skip"]): str(r.get("reason") or "skipped") for r in rows if isinstance(r, dict) and r.get("skip")}
