@@ -27,13 +27,14 @@ PROGRAM_JSON = "program.json"  # the resolved program whose claims were checked 
 LM_EVAL_RESULTS = "lm_eval_results.json"  # eval/<suite>/ raw lm-eval results
 STATEMENT_JSON = "statement.json"
 STATEMENT_DSSE = "statement.dsse.json"
+TEST_RESULT_DSSE = "test-result.dsse.json"  # the in-toto test-result statement, signed after statement.json
 REPORT_HTML = "report.html"
 REPORT_MD = "report.md"
 JUNIT_XML = "junit.xml"
 PLOTS_DIR = "plots"
 
 # Files that are outputs of signing/rendering and therefore not subjects of the statement.
-NOT_SUBJECTS = frozenset({STATEMENT_JSON, STATEMENT_DSSE})
+NOT_SUBJECTS = frozenset({STATEMENT_JSON, STATEMENT_DSSE, TEST_RESULT_DSSE})
 
 
 class Bundle:

@@ -130,6 +130,101 @@ def read_response_bounded(resp: Any, *, limit: int, deadline_s: float, what: str
         chunks.append(chunk)
 
 
+class HttpReply:
+    """What :func:`http_request` got: status, headers (lower-case names), body (bounded)."""
+
+    __slots__ = ("status", "headers", "body")
+
+    def __init__(self, status: int, headers: dict[str, str], body: bytes) -> None:
+        self.status, self.headers, self.body = status, headers, body
+
+
+def http_request(url: str, *, method: str = "GET", body: bytes | None = None, headers: dict[str, str] | None = None,
+                 timeout_s: float, limit: int, what: str) -> HttpReply:
+    """One HTTP(S) exchange within ``timeout_s`` seconds **in all** (connect, a head that arrives a
+    byte at a time, a body that drips: a watchdog shuts the socket at the deadline) and at most
+    ``limit`` body bytes. Redirects are never followed (a 3xx is returned as it is), so a credential
+    in ``headers`` reaches only ``url``'s own origin. Raises TimeoutError, ValueError (not an
+    http(s) URL, body over the limit) or OSError / http.client.HTTPException, each naming ``what``."""
+    import http.client
+    import socket
+    import threading
+    import time
+    from urllib.parse import urlsplit
+
+    if not (isinstance(timeout_s, (int, float)) and 0 < timeout_s < float("inf")):
+        raise ValueError(f"{what}: the timeout must be a positive number of seconds")
+    u = urlsplit(url)
+    if u.scheme not in ("http", "https") or not u.hostname:
+        raise ValueError(f"{what}: not an http(s) URL")
+    port = u.port  # ValueError for a port out of range
+    cls = http.client.HTTPSConnection if u.scheme == "https" else http.client.HTTPConnection
+    conn = cls(u.hostname, port, timeout=timeout_s)
+    expired = threading.Event()
+
+    def _shut() -> None:
+        expired.set()
+        sock = conn.sock
+        if sock is not None:
+            try:
+                sock.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+
+    watchdog = threading.Timer(timeout_s, _shut)
+    watchdog.daemon = True
+    end = time.monotonic() + timeout_s
+    watchdog.start()
+    try:
+        path = (u.path or "/") + (f"?{u.query}" if u.query else "")
+        conn.request(method, path, body=body, headers=headers or {})
+        if expired.is_set():
+            raise TimeoutError
+        resp = conn.getresponse()
+        hdrs = {k.lower(): v for k, v in resp.getheaders()}
+        chunks: list[bytes] = []
+        got = 0
+        while True:
+            if time.monotonic() > end:
+                raise TimeoutError
+            chunk = resp.read1(65536)
+            if not chunk:
+                break
+            got += len(chunk)
+            if got > limit:
+                raise ValueError(f"{what} is larger than {limit:,} bytes")
+            chunks.append(chunk)
+        if expired.is_set():
+            raise TimeoutError
+        if getattr(resp, "length", None):  # Content-Length promised more than arrived (read1 does not say)
+            raise http.client.IncompleteRead(b"".join(chunks), resp.length)
+        return HttpReply(resp.status, hdrs, b"".join(chunks))
+    except (OSError, http.client.HTTPException) as exc:
+        if expired.is_set() or time.monotonic() >= end or isinstance(exc, (TimeoutError, socket.timeout)):
+            raise TimeoutError(f"{what} took longer than {timeout_s:g} s (no complete response)") from None
+        raise
+    finally:
+        watchdog.cancel()
+        conn.close()
+
+
+def redirect_refusal(reply: HttpReply, url: str, what: str) -> str | None:
+    """A sentence when ``reply`` is a redirect (never followed, so no credential goes elsewhere), else None."""
+    if not 300 <= reply.status < 400:
+        return None
+    from urllib.parse import urlsplit, urljoin
+
+    loc = reply.headers.get("location", "")
+    try:
+        a, b = urlsplit(url), urlsplit(urljoin(url, loc))
+        same = (a.scheme, a.hostname, a.port) == (b.scheme, b.hostname, b.port)
+    except ValueError:
+        same = False
+    where = "the same origin" if same else "another origin (scheme, host or port)"
+    return (f"{what} answered a redirect (HTTP {reply.status}) to {where}, which is not followed "
+            "(no credential is sent anywhere but the URL given); give the final URL")
+
+
 def parse_json_bounded(data: str | bytes, *, where: str, max_depth: int = MAX_NESTING, error: type = ConfigError,
                        constants: bool = False) -> Any:
     """JSON from UTF-8 text (no byte-order mark, no UTF-16), with bounded nesting and integer size,
@@ -253,8 +348,57 @@ def _yaml_bounds(node: Any, where: str) -> None:
             stack.extend((c, depth + 1, False) for c in children if id(c) not in sizes)
 
 
-def load_yaml(path: str | os.PathLike) -> Any:
-    """A YAML file (a regular file, UTF-8, safe tags only), bounded: size, nesting, aliases, integers."""
+_YAML12_INT = r"[-+]?(0|[1-9][0-9]*)|0x[0-9a-fA-F]+"  # 0777 is 511 in YAML 1.1 and 777 in 1.2: refused
+_YAML12_FLOAT = r"[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?|[-+]?\.(inf|Inf|INF)|\.(nan|NaN|NAN)"
+_YAML12_BOOL = r"true|True|TRUE|false|False|FALSE"
+
+
+def _yaml_strict(node: Any, where: str) -> None:
+    """Refuse what reads differently, or silently, in a hand-written config: a key given twice in one
+    mapping (PyYAML keeps the last), and a plain scalar that YAML 1.1 resolves to a number, boolean or
+    date while YAML 1.2 reads it as text or another number (``1:30`` = 90, ``0777`` octal, ``1_000``,
+    ``yes``/``no``/``on``/``off``, ``2024-01-01``). A plain ``3.0e3`` (text to YAML 1.1, a number to
+    YAML 1.2) is read as the number."""
+    import re
+
+    import yaml
+
+    forms = {"tag:yaml.org,2002:int": _YAML12_INT, "tag:yaml.org,2002:float": _YAML12_FLOAT,
+             "tag:yaml.org,2002:bool": _YAML12_BOOL}
+    stack = [node]
+    seen: set[int] = set()
+    while stack:
+        n = stack.pop()
+        if id(n) in seen:
+            continue
+        seen.add(id(n))
+        if isinstance(n, yaml.ScalarNode):
+            plain = not n.style  # None (PyYAML) or '' (libyaml) for a plain scalar
+            if plain and n.tag == "tag:yaml.org,2002:str" and re.fullmatch(r"[-+]?([0-9]+(\.[0-9]*)?|\.[0-9]+)[eE][-+]?[0-9]+", n.value):
+                n.tag = "tag:yaml.org,2002:float"  # 3.0e3: a number in YAML 1.2, text to PyYAML's YAML 1.1
+                continue
+            if plain and (n.tag in forms and not re.fullmatch(forms[n.tag], n.value)
+                          or n.tag == "tag:yaml.org,2002:timestamp"):
+                line = n.start_mark.line + 1 if n.start_mark else "?"
+                raise ConfigError(f"line {line}: {n.value[:40]!r} is a YAML 1.1 form (read as a {n.tag.rsplit(':', 1)[-1]} "
+                                  "by YAML 1.1 and differently by YAML 1.2)", where=where,
+                                  hint="write a plain decimal number, true/false, or quote the text")
+        elif isinstance(n, yaml.MappingNode):
+            keys: set[str] = set()
+            for k, v in n.value:
+                if isinstance(k, yaml.ScalarNode):
+                    if k.value in keys:
+                        raise ConfigError(f"line {k.start_mark.line + 1}: key {k.value[:40]!r} appears twice in one "
+                                          "mapping (the last would silently win)", where=where, hint="keep one of them")
+                    keys.add(k.value)
+                stack.extend((k, v))
+        elif isinstance(n, yaml.SequenceNode):
+            stack.extend(n.value)
+
+
+def load_yaml(path: str | os.PathLike, *, strict: bool = False) -> Any:
+    """A YAML file (a regular file, UTF-8, safe tags only), bounded: size, nesting, aliases, integers.
+    ``strict`` (program files) also refuses duplicate keys and YAML 1.1 forms (:func:`_yaml_strict`)."""
     import yaml
 
     path = require_regular_file(path)
@@ -272,6 +416,8 @@ def load_yaml(path: str | os.PathLike) -> Any:
         if node is None:
             return None
         _yaml_bounds(node, str(path))
+        if strict:
+            _yaml_strict(node, str(path))
         return loader.construct_document(node)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)

@@ -83,23 +83,51 @@ def register_secret(value: str | bytes | None) -> None:
 
 def secret_forms(values: Iterable[str]) -> list[str]:
     """Every form in which a secret can come back in text a server or a library wrote: raw,
-    JSON-escaped (with and without an escaped "/"), URL-quoted. Longest first, so a form that contains
-    another is replaced whole."""
+    JSON-escaped (with and without an escaped "/", and ASCII-only), Python-repr-escaped (a dict or
+    bytes printed with ``str``), URL-quoted (with and without "/" kept). Longest first, so a form
+    that contains another is replaced whole."""
     forms: set[str] = set()
     for s in values:
         if not s or len(s) < _MIN_SECRET_LEN:
             continue
-        escaped = json.dumps(s)[1:-1]
-        forms.update((s, escaped, escaped.replace("/", "\\/"), quote(s, safe="")))
+        escaped = json.dumps(s, ensure_ascii=False)[1:-1]
+        ascii_escaped = json.dumps(s)[1:-1]
+        forms.update((s, escaped, escaped.replace("/", "\\/"), ascii_escaped, ascii_escaped.replace("/", "\\/"),
+                      repr(s)[1:-1], quote(s, safe=""), quote(s)))
+        try:
+            forms.add(repr(s.encode("utf-8"))[2:-1])
+        except UnicodeEncodeError:
+            pass
     return sorted((f for f in forms if f), key=len, reverse=True)
 
 
 def scrub(text: str, secrets: Sequence[str] = (), *, mask: str = REDACTED) -> str:
     """``text`` with every form (:func:`secret_forms`) of every known and every given secret value
     replaced by ``mask``."""
-    for form in secret_forms((*_known, *secrets)):
+    values = (*_known, *secrets)
+    for form in secret_forms(values):
         if form in text:
             text = text.replace(form, mask)
+    return _clipped_ends(text, values, mask)
+
+
+_MIN_CLIPPED = 6  # a clipped secret at a text's end: at least this many of its characters are masked
+
+
+def _clipped_ends(text: str, values: Iterable[str], mask: str) -> str:
+    """A secret cut by a clip (a message bounded before it was scrubbed) leaves a prefix at the text's
+    end or a suffix at its start: masked too, when at least :data:`_MIN_CLIPPED` characters long."""
+    for s in values:
+        if not s or len(s) <= _MIN_CLIPPED:
+            continue
+        for k in range(len(s) - 1, _MIN_CLIPPED - 1, -1):
+            if text.endswith(s[:k]):
+                text = text[:-k] + mask
+                break
+        for k in range(len(s) - 1, _MIN_CLIPPED - 1, -1):
+            if text.startswith(s[-k:]):
+                text = mask + text[k:]
+                break
     return text
 
 

@@ -137,6 +137,15 @@ class HardwareReport(Strict):
 # ================================================================================================
 # model (benchseal.bench: params, digests)
 # ================================================================================================
+class UnusedWeights(Strict):
+    """Stored tensors no module of the architecture takes (never counted): one entry per name pattern."""
+
+    name: str  # the tensor name with layer / expert indices written '#'
+    tensors: int
+    elements: BigInt
+    why: str
+
+
 class ParamCount(Strict):
     total: BigInt
     active: BigInt  # per token; equals total for dense models
@@ -155,6 +164,9 @@ class ParamCount(Strict):
     # active per token under each vendor convention (docs/model-inspection.md): all, no_input_embedding,
     # no_embedding_or_head, no_vision_audio. Empty in bundles written before it existed.
     active_by_convention: dict[str, BigInt] = Field(default_factory=dict)
+    # stored tensors the architecture does not build (transformers' ignore patterns, or no module takes them):
+    # their elements are excluded['not_built_by_architecture'], never part of total (bench/model/unused.py)
+    not_built: list[UnusedWeights] = Field(default_factory=list)
 
 
 class FileDigest(Strict):
@@ -490,6 +502,9 @@ class Claim(Strict):
     # eval claims on judged results (refusal, content-safety): every decision must come from a judge
     # model (extra.deciders has no "rules" decision); otherwise INCONCLUSIVE (docs/claims.md)
     requires_judge: bool = False
+    # the figure must come from the applicant's own model: run.json's served_model_identity is "bound" or
+    # "matched", otherwise INCONCLUSIVE (docs/claims.md)
+    requires_model_identity: bool = False
     notes_zh: str | None = None
     notes_en: str | None = None
 
@@ -545,3 +560,9 @@ class RunManifest(Strict):
     status: Literal["running", "complete", "partial", "failed"]
     stages: dict[str, StageStatus] = Field(default_factory=dict)
     files: list[str] = Field(default_factory=list)
+    # which model served the figures: {status: bound|matched|mismatched|not-established, method, detail, …}
+    # (evaluators/identity.py; docs/bundle.md)
+    served_model_identity: dict[str, Any] | None = None
+    # where the serving hardware inventory comes from: {source: local|ray|server-bundle|none, detail, …}
+    # (hw/serving.py; docs/hardware.md)
+    serving_hardware: dict[str, Any] | None = None

@@ -128,13 +128,62 @@ def ab(root: Path, other: Path, repeat: int) -> int:
     return 0
 
 
+def configs(repeat: int) -> int:
+    """`benchseal params config.json --json` end to end for one published config of every family issue 26 lists:
+    the time, and whether it was counted analytically (no torch) or on the meta device."""
+    import tempfile
+
+    from benchseal.testing import published_configs as P
+    from benchseal.testing import published_configs_current as C
+
+    chosen = {
+        "Kimi-K2.5 (kimi_k25)": C.KIMI_K25, "Kimi-K2 (kimi_k2)": P.KIMI_K2, "DeepSeek-V3 (deepseek_v3)": P.DEEPSEEK_V3,
+        "GLM-5 (glm_moe_dsa)": P.GLM5, "GLM-4.7-Flash (glm4_moe_lite)": P.GLM47_FLASH, "GLM-4.5 (glm4_moe)": P.GLM45,
+        "Qwen3-235B-A22B (qwen3_moe)": P.QWEN3_235B_A22B, "Qwen2.5-VL-7B (qwen2_5_vl)": P.QWEN25_VL_7B,
+        "ERNIE-4.5-21B-A3B (ernie4_5_moe)": P.ERNIE45_21B_A3B, "Hunyuan-A13B (hunyuan)": P.HUNYUAN_A13B,
+        "gpt-oss-120b (gpt_oss)": P.GPT_OSS_120B, "Gemma-3-4b (gemma3)": P.GEMMA3_4B, "Llama-3-8B (llama)": P.LLAMA3_8B,
+        "Mistral-7B (mistral)": P.MISTRAL_7B, "Qwen3-Next-80B-A3B (qwen3_next)": P.QWEN3_NEXT_80B_A3B,
+        "Qwen3.5-397B-A17B (qwen3_5_moe)": C.QWEN35_397B_A17B, "Kimi-Linear-48B-A3B (kimi_linear)": C.KIMI_LINEAR_48B_A3B,
+        "Nemotron 3 Nano 30B-A3B (nemotron_h)": C.NEMOTRON3_NANO_30B_A3B, "Llama-4-Scout (llama4)": P.LLAMA4_SCOUT,
+    }
+    print(f"load average (1, 5, 15 min) before the runs: {os.getloadavg()}")
+    med, mn, _ = seconds([sys.executable, "-c", "pass"], repeat=max(repeat, 3))
+    print(f"floor: `python -c pass` median {med:.2f} s (min {mn:.2f})")
+    med, mn, _ = cli_seconds("--help", repeat=max(repeat, 3))
+    print(f"floor: `benchseal --help` median {med:.2f} s (min {mn:.2f})")
+    print("| model (model_type) | method | total | median s (min) |\n| --- | --- | --- | --- |")
+    with tempfile.TemporaryDirectory() as tmp:
+        for label, cfg in chosen.items():
+            path = Path(tmp) / (label.split()[0] + ".json")
+            path.write_text(json.dumps(cfg))
+            t0 = time.perf_counter()
+            out = subprocess.run([sys.executable, "-m", "benchseal", "params", str(path), "--json"],
+                                 capture_output=True, text=True)
+            first = time.perf_counter() - t0
+            if out.returncode:
+                print(f"| {label} | failed (exit {out.returncode}) | - | - |")
+                continue
+            doc = json.loads(out.stdout)
+            if any("counted analytically" in n for n in doc["notes"]):
+                med, mn, _ = cli_seconds("params", str(path), "--json", repeat=repeat)
+                print(f"| {label} | analytic | {int(doc['total']):,} | {med:.2f} ({mn:.2f}) |")
+            else:  # one run: tens of seconds each
+                print(f"| {label} | meta-device (torch) | {int(doc['total']):,} | {first:.2f} (one run) |")
+    print(f"load average after: {os.getloadavg()}")
+    return 0
+
+
 def main() -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("--dir", default="/tmp/benchseal-dsv3-synthetic")
     ap.add_argument("--repeat", type=int, default=5)
     ap.add_argument("--ab", metavar="TREE", help="only compare end-to-end times against another checkout TREE of "
                     "benchseal (e.g. a `git worktree` of an older commit), interleaved so both see the same load")
+    ap.add_argument("--configs", action="store_true", help="only time config-only counts of one published config per "
+                    "family (analytic or meta-device) and print a Markdown table")
     args = ap.parse_args()
+    if args.configs:
+        return configs(args.repeat)
     if args.ab:
         return ab(Path(args.dir), Path(args.ab), args.repeat)
     root = Path(args.dir)

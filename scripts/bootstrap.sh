@@ -10,6 +10,9 @@
 # and reused while its inputs are unchanged. `test` builds it (in the background, while the main environment
 # installs) and requires it: the `vllm` tier fails when it cannot be built. BENCHSEAL_VLLM=0 skips it
 # (the tier is then skipped). The demo and benchseal itself never need it.
+# `test` also builds (in the background, by scripts/model_signing_env.sh, ~100 MB, cached the same way) the OpenSSF
+# model-signing CLI that tests/integration/reports/seal/test_model_signing_cli.py runs, and requires it there;
+# BENCHSEAL_MODEL_SIGNING=0 skips it (that test is then skipped).
 # On machines without an NVIDIA driver, torch==2.13.0 (the CPU build) is installed before anything
 # that depends on torch, so pip does not pull multi-GB CUDA wheels. Re-runs skip the install when
 # pyproject.toml has not changed.
@@ -25,6 +28,12 @@ if [ "$what" = "vllm" ]; then
   exec sh scripts/vllm_env.sh
 fi
 vllm_pid=""
+ms_pid=""
+if [ "$what" = "test" ] && [ "${BENCHSEAL_MODEL_SIGNING:-1}" != "0" ]; then
+  ms_log="$(mktemp "${TMPDIR:-/tmp}/benchseal-model-signing-env.XXXXXX")"
+  sh scripts/model_signing_env.sh >"$ms_log.out" 2>"$ms_log" &
+  ms_pid=$!
+fi
 if [ "$what" = "test" ] && [ "${BENCHSEAL_VLLM:-1}" != "0" ]; then
   vllm_log="$(mktemp "${TMPDIR:-/tmp}/benchseal-vllm-env.XXXXXX")"
   echo "==> vLLM environment for the vllm test tier (log: $vllm_log)"
@@ -66,6 +75,17 @@ case "$what" in
         echo "==> the vLLM environment could not be built (the vllm tier will fail); last lines of $vllm_log:" >&2
         tail -n 20 "$vllm_log" >&2
         export BENCHSEAL_VLLM_BUILD_LOG="$vllm_log"
+      fi
+    fi
+    if [ -n "$ms_pid" ]; then
+      export BENCHSEAL_REQUIRE_MODEL_SIGNING="${BENCHSEAL_REQUIRE_MODEL_SIGNING:-1}"
+      if wait "$ms_pid"; then
+        BENCHSEAL_MODEL_SIGNING_CLI="$(tail -n 1 "$ms_log.out")"; rm -f "$ms_log.out"
+        export BENCHSEAL_MODEL_SIGNING_CLI
+        echo "==> model_signing CLI: $BENCHSEAL_MODEL_SIGNING_CLI"
+      else
+        echo "==> the model-signing environment could not be built; last lines of $ms_log:" >&2
+        tail -n 20 "$ms_log" >&2
       fi
     fi
     set +e

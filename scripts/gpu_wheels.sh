@@ -18,7 +18,7 @@ DEST=.whl
 
 # benchseal's own dependencies missing there
 CORE="pydantic==2.14.4 pydantic-core==2.50.5 annotated-types==0.8.0 typing-inspection==0.4.5
-typing-extensions==4.16.0 cryptography==50.0.2 cffi==2.1.1 pycparser==3.12 rfc8785==0.1.4"
+typing-extensions==4.16.0 cryptography==50.0.2 cffi==2.1.1 pycparser==3.12 rfc8785==0.1.4 gmalg==1.1.2"
 # lm-eval 0.4.13 (step 7's eval stage) and its Requires-Dist (no extras) missing there
 EVAL="lm-eval==0.4.13 datasets==5.2.0 dill==0.4.1 multiprocess==0.70.19 evaluate==0.4.6
 pytablewriter==1.2.1 DataProperty==1.1.1 mbstrdecoder==1.1.5 pathvalidate==3.3.1 tabledata==1.3.5

@@ -4,7 +4,8 @@ Order of the gates for one claim (the first that applies decides INCONCLUSIVE):
 
 1. run.json missing, or the claim's stage did not complete (stage status, else run status);
 2. the claim has ``requires_judge`` and a decision in its eval suite was made by rules (or nobody
-   recorded who decided);
+   recorded who decided); the claim has ``requires_model_identity`` and run.json's
+   ``served_model_identity`` is not ``bound`` or ``matched`` (claims/identity_gate.py);
 3. the metric path does not resolve (evidence missing) or fans out without an aggregation;
 4. eval claims: the suite is not claim-grade, or it measured a different model digest;
 5. perf claims: a load point the path reads has no completed request, or a failed-request
@@ -25,6 +26,7 @@ from typing import Any, Callable, Mapping
 
 from benchseal.schema import Claim, ClaimsReport, Verdict
 
+from .identity_gate import model_identity_problem
 from .evidence import ABSENT_SECTION_REASONS, SECTION_FILES, Evidence, evidence_from_dict
 from .paths import MetricPath, Resolved, is_number, number, parse, resolve
 from .perf_audits import perf_audit_reason
@@ -248,6 +250,8 @@ def check_claim(claim: Claim, evidence: Evidence, *, max_failed_fraction: float 
     try:
         _gate_run(data, stage_of(claim, mp))
         _gate_requires_judge(data, mp, claim)
+        if (why := model_identity_problem(data, claim.requires_model_identity)) is not None:
+            raise Inconclusive(why)
         res = resolve(mp, data)
         if res.error:
             raise Inconclusive(f"cannot evaluate {claim.metric}: {res.error}")

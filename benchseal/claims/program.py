@@ -35,6 +35,39 @@ class OutOfScope(Strict):
 PROGRAM_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$"
 
 
+MAX_THRESHOLD = 1e30  # above every count (parameters beyond 2^53 included), size, time or rate a claim compares
+MAX_RESAMPLES = 1_000_000  # a comparison rule's bootstrap resamples (10,000 is the default)
+_SIGNED = ("delta", "diff", "overhead", "margin", "change")
+
+
+def threshold_problem(metric: str, value: Any) -> str | None:
+    """Why a numeric threshold cannot mean anything for ``metric`` (None when it can): not finite,
+    beyond :data:`MAX_THRESHOLD`, negative for a quantity that cannot be negative (every metric but a
+    difference: ``delta``/``diff``/``overhead``/``margin``), above 1 for a fraction (an accuracy-like
+    eval metric, a ``*_rate``, ``mfu``/``mbu``). Documented in docs/claims.md."""
+    import math
+    import re
+
+    from benchseal.evaluators.peers import FRACTION_METRICS
+
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return None
+    v = float(value)
+    if not math.isfinite(v):
+        return "is not a finite number"
+    if abs(v) > MAX_THRESHOLD:
+        return f"is beyond {MAX_THRESHOLD:g}, which no measured quantity reaches"
+    tail = re.split(r"[.\[\]|]", metric.lower())
+    if v < 0 and not any(s in metric.lower() for s in _SIGNED):
+        return f"is negative, and {metric} cannot be"
+    m = re.search(r"metric=([^,\]]+)", metric)
+    fraction = (m is not None and FRACTION_METRICS.match(m.group(1).strip()) is not None) or any(
+        t.endswith("_rate") or t in ("mfu", "mbu") for t in tail if t)
+    if fraction and v > 1:
+        return f"is above 1, and {metric} is a fraction from 0 to 1"
+    return None
+
+
 class Program(Strict):
     id: str = Field(pattern=PROGRAM_ID_PATTERN)
     name_zh: str
@@ -66,6 +99,16 @@ class Program(Strict):
                 raise ValueError(f"claim {c.id!r}: {exc.what}") from None
             if c.op in NUMERIC_OPS and (isinstance(c.threshold, (bool, str)) or c.threshold is None):
                 raise ValueError(f"claim {c.id!r}: operator {c.op} needs a numeric threshold")
+            if c.op in NUMERIC_OPS:
+                why = threshold_problem(c.metric, c.threshold)
+                if why:
+                    raise ValueError(f"claim {c.id!r}: threshold {c.threshold!r} {why}")
+            if c.max_failed_fraction is not None and not 0 <= c.max_failed_fraction <= 1:
+                raise ValueError(f"claim {c.id!r}: max_failed_fraction must be a fraction from 0 to 1")
+            rule = c.comparison_rule
+            if rule is not None and not (rule.margin_pp <= 100 and rule.resamples <= MAX_RESAMPLES):
+                raise ValueError(f"claim {c.id!r}: comparison_rule needs margin_pp from 0 to 100 points and at most "
+                                 f"{MAX_RESAMPLES:,} resamples")
             if c.op == "==" and c.threshold is None:
                 raise ValueError(f"claim {c.id!r}: operator == needs a threshold")
             stage = c.stage or STAGE_OF_ROOT.get(mp.root)
@@ -91,7 +134,7 @@ def programs_dir() -> Path:
 
 
 def _from_file(path: Path, thresholds: Mapping[str, Any] | None) -> Program:
-    data = load_yaml(path)
+    data = load_yaml(path, strict=True)  # duplicate keys and YAML 1.1 forms (1:30, yes, 0777) refused
     if not isinstance(data, dict):
         raise ConfigError("a program file must be a YAML mapping", where=str(path), hint="see docs/claims.md")
     prog = validate(Program, data, where=str(path))

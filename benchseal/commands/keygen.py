@@ -19,7 +19,8 @@ def register(sub: argparse._SubParsersAction) -> None:
         ),
     )
     p.add_argument("--out", required=True, type=Path, metavar="DIR", help="directory for private.pem and public.pem")
-    p.add_argument("--algorithm", choices=("ecdsa-p256", "ed25519"), default="ecdsa-p256", help="signature algorithm (default: ecdsa-p256)")
+    p.add_argument("--algorithm", choices=("ecdsa-p256", "ed25519", "sm2"), default="ecdsa-p256",
+                   help="signature algorithm (default: ecdsa-p256; sm2: SM2 over SM3, GB/T 32918, 商用密码)")
     p.add_argument("--passphrase-env", metavar="VAR", help="environment variable holding the passphrase (default: BENCHSEAL_KEY_PASSPHRASE)")
     p.add_argument("--force", action="store_true", help="replace an existing key pair in DIR")
     add_json_flag(p)

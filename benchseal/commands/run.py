@@ -50,6 +50,9 @@ def register(sub) -> None:
                         "(programs with requires_judge, e.g. chengdu-2025, need it)")
     p.add_argument("--safety-max-gen-toks", type=int, metavar="N",
                    help="tokens generated per reply in the safety tests (default 64 for the refusal banks, 256 for the content bank)")
+    p.add_argument("--server-hardware", metavar="FILE",
+                   help="the serving host's inventory, from `benchseal hw --out FILE` run there (--backend openai: this "
+                        "machine is only the client; without it compute claims are INCONCLUSIVE)")
     p.add_argument("--parity-reference", metavar="BUNDLE", help="reference bundle for parity (model migrated or quantised)")
     p.add_argument("--lightweight-of", metavar="FULL_BUNDLE",
                    help="this model is a lightweight variant of the model measured in FULL_BUNDLE (same program, workload "
@@ -61,8 +64,12 @@ def register(sub) -> None:
                    help="perf: skip one audit, recording the reason (repeatable)")
     p.add_argument("--threshold", action="append", default=[], metavar="CLAIM=VALUE",
                    help="set a claim's threshold (for KPI templates such as chengdu-2025; repeatable)")
-    p.add_argument("--key", type=Path, help="private key (from `benchseal keygen`) to sign the bundle")
-    p.add_argument("--passphrase-env", metavar="VAR", help="variable holding the key passphrase (default BENCHSEAL_KEY_PASSPHRASE)")
+    p.add_argument("--key", type=Path, action="append",
+                   help="private key (from `benchseal keygen`: ECDSA P-256, Ed25519 or SM2) to sign the bundle; repeat "
+                        "it to sign with several keys (one envelope, one signature per key)")
+    p.add_argument("--passphrase-env", metavar="VAR", action="append",
+                   help="variable holding the key passphrase (default BENCHSEAL_KEY_PASSPHRASE); once for all keys or "
+                        "once per --key")
     p.set_defaults(func=run)
 
 
@@ -145,6 +152,7 @@ def spec_from_args(args: argparse.Namespace, **extra):
         lightweight_of=lightweight_of,
         audits=not getattr(args, "no_audits", False),
         skip_audits=_skip_audits(args),
+        server_hardware=getattr(args, "server_hardware", None),
         **({"content_sample": args.content_sample} if args.content_sample is not None else {}),  # else RunSpec's default
         **extra,
     )
@@ -184,12 +192,21 @@ def run(args: argparse.Namespace) -> int:
     from benchseal.reports.seal.keys import load_private_key, resolve_passphrase
 
     spec = spec_from_args(args)  # the backend spec refuses a key given instead of a variable name
-    passphrase = None
-    if args.key is not None:  # checked before the run, so a long measurement is not lost to a bad key
-        passphrase = resolve_passphrase(args.passphrase_env)
-        load_private_key(args.key, passphrase)
+    keys, passphrases = args.key or [], []
+    if keys:  # checked before the run, so a long measurement is not lost to a bad key
+        envs = args.passphrase_env or [None]
+        if len(envs) not in (1, len(keys)):
+            from benchseal.errors import UsageError
+
+            raise UsageError(f"{len(envs)} --passphrase-env for {len(keys)} --key",
+                             hint="give --passphrase-env once for all keys or once per --key")
+        passphrases = [resolve_passphrase(e) for e in envs] * (len(keys) if len(envs) == 1 else 1)
+        for k, phrase in zip(keys, passphrases):
+            load_private_key(k, phrase)
+    key = keys[0] if len(keys) == 1 else (keys or None)
+    passphrase = passphrases[0] if len(passphrases) == 1 else (passphrases or None)
     con = console(stderr=True)
-    result = Pipeline(spec, args.out, log=lambda m: con.print(m, markup=False)).run(key=args.key, passphrase=passphrase)
+    result = Pipeline(spec, args.out, log=lambda m: con.print(m, markup=False)).run(key=key, passphrase=passphrase)
     if result.preflight_error is not None:  # the input was refused: nothing measured, claimed or signed
         con.print(f"benchseal run: {result.preflight_error}\nnothing was measured or signed; {result.out}/run.json "
                   "records the refusal (the directory may be reused for the next run)", markup=False)

@@ -23,6 +23,15 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("bundle", type=Path, metavar="BUNDLE", help="the bundle directory")
     p.add_argument("--key", action="append", type=Path, metavar="PUB.pem", help="trusted public key (repeatable)")
     p.add_argument("--trusted-keys", type=Path, metavar="DIR", help="directory of trusted public keys (*.pem, *.pub)")
+    p.add_argument("--require-all-keys", action="store_true",
+                   help="every trusted key given must have signed (default: a signature by at least one; a bad "
+                        "signature by any trusted key always fails)")
+    p.add_argument("--model-signing", type=Path, metavar="FILE", dest="model_signing",
+                   help="the OpenSSF model-signing bundle the statement names: its sha256, its signature (by a trusted "
+                        "ECDSA key) and its file digests against model.json are checked")
+    p.add_argument("--tsa-cert", type=Path, metavar="PEM", dest="tsa_certs",
+                   help="the RFC 3161 time-stamp authority's certificate chain (PEM, up to its self-signed root): every "
+                        "signature must carry a timestamp that verifies with it (offline)")
     p.add_argument("--allow-partial", action="store_true", help="accept a bundle whose run is marked partial")
     p.add_argument("--model", type=Path, metavar="DIR", help="the model's files: re-hash them against model.json and "
                    "recount the parameters from the weights")
@@ -61,7 +70,8 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError("no trusted public key given", hint="pass --key PUB.pem or --trusted-keys DIR")
     report = verify_bundle(args.bundle, public_keys=args.key, trusted_dir=args.trusted_keys,
                            allow_partial=args.allow_partial, model_dir=args.model,
-                           programs=args.programs)
+                           programs=args.programs, require_all_keys=args.require_all_keys,
+                           model_signing=args.model_signing, tsa_certs=args.tsa_certs)
     if args.json:
         print_json(report.to_dict())
     else:

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any, Callable
 
 from benchseal.errors import ConfigError, ServerError, UsageError, require
-from benchseal.io import parse_json_bounded, read_response_bounded
+from benchseal.io import parse_json_bounded
 from benchseal.redact import redact_url, scrub
 
 PROBE_TIMEOUT_S = 30.0
@@ -163,31 +163,33 @@ def probe_prompt_logprobs(url: str, model: str, header: dict[str, str] | None, *
     chat-only APIs, some gateways) would otherwise fail the run part-way or, worse, hand lm-eval a
     reply it misreads; here it is one sentence before anything is measured."""
     import json
-    import urllib.error
-    import urllib.request
+
+    from benchseal.io import http_request, redirect_refusal
 
     body = json.dumps({"model": model, "prompt": "The capital of France is Paris", "max_tokens": 1, "temperature": 0,
                        "logprobs": 1, "echo": True}).encode()
-    req = urllib.request.Request(url, data=body, method="POST",
-                                 headers={"Content-Type": "application/json", **(header or {})})
     where = redact_url(url)
     hint = ("loglikelihood (multiple-choice) tasks need a completions endpoint that returns prompt logprobs "
             "(echo + logprobs), as vLLM and SGLang servers do; run such suites with --backend hf or vllm, "
             "or only generate-scored suites against this server")
     secrets = [v.split(" ", 1)[-1] for v in (header or {}).values()]
-    try:
-        with urllib.request.urlopen(req, timeout=timeout_s) as resp:  # noqa: S310 (the user's own server URL)
-            raw = read_response_bounded(resp, limit=8 << 20, deadline_s=timeout_s, what="the probe's reply")
-    except urllib.error.HTTPError as e:
-        text = scrub(e.read(2048).decode("utf-8", "replace"), secrets)
-        raise UsageError(f"the server refused a prompt-logprobs request (HTTP {e.code}: {' '.join(text.split())[:200]})",
-                         where=where, hint=hint) from None
+    try:  # bounded in time and size; a redirect is refused, never followed with the key
+        reply = http_request(url, method="POST", body=body, headers={"Content-Type": "application/json", **(header or {})},
+                             timeout_s=timeout_s, limit=8 << 20, what="the probe's reply")
     except ValueError as e:  # a body over the limit
-        raise UsageError(f"the server's reply to a prompt-logprobs request is not usable ({e})", where=where, hint=hint) from None
-    except (urllib.error.URLError, OSError, TimeoutError) as e:
-        reason = getattr(e, "reason", e)
-        raise ServerError(f"cannot reach the evaluation server: {scrub(str(reason), secrets)}", where=where,
-                          hint="check --base-url and that the server is running") from None
+        raise UsageError(f"the server's reply to a prompt-logprobs request is not usable ({scrub(str(e), secrets)})",
+                         where=where, hint=hint) from None
+    except Exception as e:  # OSError, TimeoutError, http.client.HTTPException
+        raise ServerError(f"cannot reach the evaluation server: {scrub(f'{type(e).__name__}: {e}', secrets)[:300]}",
+                          where=where, hint="check --base-url and that the server is running") from None
+    refused = redirect_refusal(reply, url, "the server")
+    if refused:
+        raise UsageError(refused, where=where, hint="pass the server's own URL as --base-url")
+    if reply.status != 200:
+        text = scrub(reply.body[:2048].decode("utf-8", "replace"), secrets)
+        raise UsageError(f"the server refused a prompt-logprobs request (HTTP {reply.status}: {' '.join(text.split())[:200]})",
+                         where=where, hint=hint)
+    raw = reply.body
     try:
         choice = parse_json_bounded(raw, where=where)["choices"][0]
         lp = choice["logprobs"]["token_logprobs"]

@@ -34,7 +34,7 @@ from typing import Any, Iterable
 
 from benchseal.bundle import EVAL_DIR, EVAL_RESULTS, LM_EVAL_RESULTS
 from benchseal.errors import DatasetError
-from benchseal.io import JsonlWriter, iter_jsonl, sha256_file, write_json
+from benchseal.io import JsonlWriter, sha256_file, write_json
 from benchseal.evaluators.refusal import binomial_stderr, draw, generate_replies, generation_lm
 from benchseal.schema import EvalReport
 
@@ -80,7 +80,9 @@ def load_content_bank(path: str | Path) -> list[dict[str, str]]:
     """The content bank: one ``{"id", "prompt", "category"}`` (or ``question`` / ``risk``) per line."""
     items: list[dict[str, str]] = []
     seen: set[str] = set()
-    for i, row in enumerate(iter_jsonl(path)):
+    from benchseal.evaluators.datafiles import jsonl_records
+
+    for i, row in enumerate(jsonl_records(path)):  # bounded: encodings, bombs, special files
         if not isinstance(row, dict):
             raise DatasetError(f"line {i + 1} is not a JSON object", where=str(path),
                                hint='write one JSON object per line, e.g. {"id": "c1", "prompt": "…", "category": "A.1.3"}')

@@ -158,7 +158,10 @@ def write_mirror(folder: str | os.PathLike, data: dict[str, dict[str, Iterable[d
                     n += 1
             counts.setdefault(cfg, {})[split] = n
     write_text(folder / "README.md", _readme({cfg: set(splits) for cfg, splits in data.items()}))
-    return write_manifest(folder, dataset=dataset, hf_path=hf_path, revision=revision, extra={"rows": counts, **(extra or {})})
+    from benchseal.evaluators.items import row_digests  # every row's content hash, so a pinned manifest pins each item
+
+    return write_manifest(folder, dataset=dataset, hf_path=hf_path, revision=revision,
+                          extra={"rows": counts, "row_digests": row_digests(folder), **(extra or {})})
 
 
 def prepare_dataset(spec: DatasetSpec, configs: dict[str, set[str]], data_dir: Path, *, suite: str) -> dict[str, Any]:
@@ -192,10 +195,17 @@ def prepare_dataset(spec: DatasetSpec, configs: dict[str, set[str]], data_dir: P
             if split not in ds:
                 raise DatasetError(f"'{spec.hf_path}' config '{cfg}' has no split '{split}'", hint="fix 'splits' in the suite YAML")
             data.setdefault(cfg, {})[split] = ds[split]
+    from benchseal.evaluators.pinning import check_source_files, is_commit
+
+    if spec.revision and is_commit(spec.revision) and revision != spec.revision:
+        raise EnvironmentFailure(f"the hub resolved '{spec.hf_path}' revision {spec.revision[:12]}… to {str(revision)[:12]}…",
+                                 hint="prepare again; the suite pins that commit")
+    sources = check_source_files(spec, str(revision)) if spec.source_files else []
     return write_mirror(
         Path(data_dir) / spec.name, data, dataset=spec.name, hf_path=spec.hf_path, revision=revision,
         extra={"prepared_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-               "datasets_version": getattr(datasets, "__version__", None), "licence_note": spec.licence_note},
+               "datasets_version": getattr(datasets, "__version__", None), "licence_note": spec.licence_note,
+               **({"source_files": sources} if sources else {})},
     )
 
 
@@ -244,36 +254,46 @@ def _matches(rel: Path, config: str, split: str) -> bool:
 
 
 def _read_rows(path: Path) -> list[dict[str, Any]]:
-    if path.suffix in (".jsonl", ".json"):
-        text = path.read_text(encoding="utf-8").strip()
-        if path.suffix == ".json" and text.startswith("["):
-            rows = json.loads(text)
-        else:
-            rows = [json.loads(line) for line in text.splitlines() if line.strip()]
-        if not all(isinstance(r, dict) for r in rows):
-            raise DatasetError("every record must be a JSON object", where=str(path))
-        return rows
-    import pandas as pd
+    """One data file's records through the one bounded reader (evaluators.datafiles.read_records)."""
+    from benchseal.evaluators.datafiles import read_records
 
-    try:
-        df = pd.read_parquet(path) if path.suffix == ".parquet" else pd.read_csv(path, keep_default_na=False)
-    except Exception as exc:  # a truncated or foreign file
-        raise DatasetError(f"cannot read data file: {type(exc).__name__}: {str(exc)[:160]}", where=str(path)) from None
-    return json.loads(df.to_json(orient="records", force_ascii=False))
+    return read_records(path)
 
 
-def import_dataset(spec: DatasetSpec, configs: dict[str, set[str]], source: Path, data_dir: Path, *, suite: str) -> dict[str, Any]:
+def import_dataset(spec: DatasetSpec, configs: dict[str, set[str]], source: Path, data_dir: Path, *, suite: str,
+                   columns: dict[str, set[str]] | None = None) -> dict[str, Any]:
     """Build ``data_dir/<name>`` (JSONL + README + manifest) from files under ``source`` in the layout the
     benchmark publishes (``<config>/<split>.jsonl``, ``<config>/<split>-00000-of-00001.parquet``,
-    ``<split>/<config>.csv``, …), searched under ``source/<name>``, ``source/<hub id>`` or ``source``."""
+    ``<split>/<config>.csv``, …), searched under ``source/<name>``, ``source/<hub id>`` or ``source``.
+    Paths are confined (evaluators.datafiles): the folder, config and split names are plain names, every
+    file read is a regular file inside the source tree; every split must be non-empty and every record
+    must have the ``columns`` (config -> names) the suite's tasks read, before anything is written."""
+    from benchseal.evaluators.datafiles import check_columns, confined_files, safe_component
     from benchseal.io import sha256_file as _sha
 
+    name = safe_component(spec.name, f"dataset folder name of suite '{suite}'")
+    for cfg, splits in configs.items():
+        safe_component(cfg, f"config name of dataset '{spec.name}'")
+        for split in splits:
+            safe_component(split, f"split name of dataset '{spec.name}'")
     source = Path(source)
-    roots = [source / spec.name, source / str(spec.hf_path), source / str(spec.hf_path).split("/")[-1], source]
-    root = next((r for r in roots if r.is_dir()), None)
+    if not source.is_dir():
+        raise DatasetError("import source folder not found", where=str(source), hint="give the folder holding the benchmark's files")
+    candidates = [spec.name, str(spec.hf_path), str(spec.hf_path).split("/")[-1]]
+    real_source = source.resolve()
+    roots = []
+    for c in candidates:
+        r = source / c
+        try:
+            inside = r.resolve() == real_source or real_source in r.resolve().parents
+        except (OSError, RuntimeError):
+            inside = False
+        if inside and ".." not in Path(c).parts and not Path(c).is_absolute():
+            roots.append(r)
+    root = next((r for r in [*roots, source] if r.is_dir()), None)
     if root is None:
         raise DatasetError("import source folder not found", where=str(source), hint="give the folder holding the benchmark's files")
-    files = sorted(p for p in root.rglob("*") if p.is_file() and p.suffix in DATA_SUFFIXES and p.name != MANIFEST_NAME)
+    files = confined_files(root, DATA_SUFFIXES, skip=(MANIFEST_NAME,), exclude=Path(data_dir))  # not a mirror of ours
     data: dict[str, dict[str, list[dict[str, Any]]]] = {}
     used: list[dict[str, Any]] = []
     for cfg, splits in sorted(configs.items()):
@@ -284,20 +304,35 @@ def import_dataset(spec: DatasetSpec, configs: dict[str, set[str]], source: Path
                     f"no file for dataset '{spec.hf_path}' config '{cfg}' split '{split}' under the import source",
                     where=str(root),
                     hint=f"lay the files out as the benchmark publishes them, e.g. {cfg}/{split}.jsonl or {cfg}/{split}-00000-of-00001.parquet")
+            formats = sorted({f.suffix.lower() for f in hits})
+            if len(formats) > 1:  # the same split twice (e.g. JSONL and Parquet copies) would double every item
+                raise DatasetError(f"config '{cfg}' split '{split}' of dataset '{spec.hf_path}' is found in several "
+                                   f"formats ({', '.join(formats)}): {', '.join(f.relative_to(root).as_posix() for f in hits[:4])}",
+                                   where=str(root), hint="keep one copy of each split (shards of one format are fine)")
             rows: list[dict[str, Any]] = []
             for f in hits:
-                rows += _read_rows(f)
+                got = _read_rows(f)
+                check_columns(got, (columns or {}).get(cfg, set()), where=str(f))
+                rows += got
                 used.append({"path": f.relative_to(root).as_posix(), "sha256": _sha(f), "size_bytes": f.stat().st_size})
+            if not rows:
+                raise DatasetError(f"config '{cfg}' split '{split}' of dataset '{spec.hf_path}' has no records",
+                                   where=", ".join(str(f) for f in hits[:3]), hint="import the benchmark's complete files")
             data.setdefault(cfg, {})[split] = rows
-    return write_mirror(Path(data_dir) / spec.name, data, dataset=spec.name, hf_path=spec.hf_path, revision=spec.revision,
+    return write_mirror(Path(data_dir) / name, data, dataset=spec.name, hf_path=spec.hf_path, revision=spec.revision,
                         extra={"imported_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
                                "imported_from_files": used, "licence_note": spec.licence_note})
 
 
 def import_suite_data(suite: Suite, source: Path, data_dir: Path) -> dict[str, Any]:
     """Build the local mirror of every hub dataset of ``suite`` from files under ``source`` (no network)."""
-    data_dir = Path(data_dir).resolve()
-    out = {spec.name: import_dataset(spec, configs, Path(source), data_dir, suite=suite.name)
+    from benchseal.evaluators.datafiles import check_data_dir, required_columns
+
+    data_dir = check_data_dir(data_dir)
+    check_data_dir(source, "--source")
+    columns = required_columns(suite)
+    out = {spec.name: import_dataset(spec, configs, Path(source), data_dir, suite=suite.name,
+                                     columns=columns.get(str(spec.hf_path), {}))
            for spec, configs in _suite_datasets(suite)}
     install_suite_metrics(suite, data_dir)
     return out

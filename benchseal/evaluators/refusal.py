@@ -30,7 +30,7 @@ from typing import Any
 from pydantic import Field, model_validator
 
 from benchseal.errors import DatasetError
-from benchseal.io import JsonlWriter, iter_jsonl, load_yaml_model, sha256_file, write_json
+from benchseal.io import JsonlWriter, load_yaml_model, sha256_file, write_json
 from benchseal.bundle import EVAL_DIR, EVAL_RESULTS, LM_EVAL_RESULTS
 from benchseal.config import config_dir
 from benchseal.schema import EvalReport, EvalResult, Strict
@@ -112,7 +112,9 @@ def is_refusal(text: str, rules: RefusalRules) -> str | None:
 
 def load_bank(path: str | Path) -> list[dict[str, str]]:
     items = []
-    for i, row in enumerate(iter_jsonl(path)):
+    from benchseal.evaluators.datafiles import jsonl_records
+
+    for i, row in enumerate(jsonl_records(path)):  # bounded: encodings, bombs, special files
         text = row.get("prompt", row.get("question")) if isinstance(row, dict) else None
         if not isinstance(text, str) or not text.strip():
             raise DatasetError(f"line {i + 1} has no 'prompt' (or 'question') text", where=str(path),

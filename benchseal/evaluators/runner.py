@@ -22,6 +22,7 @@ from benchseal.schema import EvalReport, EvalResult
 from benchseal.evaluators.backends import BackendOptions, build_lms
 from benchseal.evaluators.datasets import bind_metrics, verify_suite_data
 from benchseal.evaluators.fingerprint import fingerprint
+from benchseal.evaluators.items import build_items, item_problems, private_datasets_cache, read_samples
 from benchseal.evaluators.suites import Suite, load_suite, render_tasks
 
 LM_EVAL_RESULTS = "lm_eval_results.json"
@@ -161,8 +162,9 @@ def claim_grade(suite: Suite, results: list[EvalResult], *, limit: float | None,
     """Why the run is not claim-grade ([] when it is). Rules (docs/evaluation.md, "Claim-grade"):
     no --limit; a demo suite never; a custom suite never for a task named like a standard benchmark;
     a standard suite's task must have evaluated exactly the official item count of its split; the
-    data manifest is recorded (and matched its pin, which verify_suite_data enforces before the run); the task
-    version lm-eval ran is the one the suite names."""
+    data manifest is recorded and every dataset is pinned (its manifest_sha256, or a hub commit the manifest
+    proves: evaluators/pinning.py; always for standard benchmarks); the task version lm-eval ran is the one
+    the suite names; the stored samples are items of the manifest (evaluators/items.py, added by run_suite)."""
     from benchseal.evaluators.suites import standard_benchmarks
 
     reasons = list(backend_notes)
@@ -173,10 +175,12 @@ def claim_grade(suite: Suite, results: list[EvalResult], *, limit: float | None,
         reasons.append(f"suite '{suite.name}' is a demo suite: it demonstrates the pipeline and backs no claim")
     if manifest is not None and not manifest.get("sha256"):
         reasons.append("no data manifest was recorded")
-    if rules.manifest_pinned:
-        unpinned = [d.name for d in suite.data.datasets if not d.manifest_sha256]
-        if unpinned:
-            reasons.append(f"dataset manifests not pinned in the suite: {', '.join(unpinned)}")
+    if rules.manifest_pinned or any(t.suite_kind == "standard" for t in suite.tasks):  # a standard benchmark: always
+        from benchseal.evaluators.pinning import pin_problems
+
+        recorded = (manifest or {}).get("datasets") or {}
+        for d in suite.data.datasets:
+            reasons += pin_problems(d, (recorded.get(d.name) or {}).get("manifest"))
     standard = standard_benchmarks()
     for t in suite.tasks:
         head = [r for r in results if r.task == t.task and r.headline]
@@ -253,7 +257,9 @@ def run_suite(
     protocol = s.protocol_dict()
     protocol["data_manifest_sha256"] = manifest["sha256"]
     runs, notes = [], []
-    with _code_eval_allowed(bool(unsafe) and allow_unsafe_code):  # HumanEval's code_eval refuses to run without it
+    with _code_eval_allowed(bool(unsafe) and allow_unsafe_code), private_datasets_cache(manifest["sha256"]):
+        # HumanEval's code_eval refuses to run without the first; the second keeps lm-eval from reading any
+        # dataset cache but one made here from the verified files (evaluators/items.py)
         for shots, scoring, names in _groups(s, lms):
             elm = lms[scoring]
             chat = p.apply_chat_template if elm.force_chat_template is None else elm.force_chat_template
@@ -281,7 +287,9 @@ def run_suite(
     merged = merge_raw(runs)
     write_json(eval_dir / LM_EVAL_RESULTS, merged)
     results = results_from_lm_eval(merged, suite=s.name, limit=limit, protocol=protocol)
+    items = build_items(eval_dir, include, manifest)  # eval/<suite>/items.json: what was evaluated, bound to the manifest
     reasons = claim_grade(s, results, limit=limit, backend_notes=[], manifest=manifest)
+    reasons += [f"evaluated items: {p}" for p in item_problems(items, read_samples(eval_dir), manifest, merged)]
     report = EvalReport(
         suite=s.name,
         backend=backend,

@@ -62,6 +62,9 @@ class DatasetSpec(Strict):
     name: str  # folder under --data-dir
     hf_path: str | None = None  # hub dataset id; None for data shipped with benchseal
     revision: str | None = None  # hub revision to download (a commit sha pins it)
+    # the hub files at that revision and their sha256 (as the hub's LFS metadata gives them): `datasets prepare`
+    # refuses other bytes and records them in the manifest, `datasets import` of those files proves the revision
+    source_files: dict[str, str] | None = None
     configs: list[str] | None = None  # None: every dataset_name the task YAMLs use
     splits: list[str] | None = None  # None: every split the task YAMLs use
     manifest_sha256: str | None = None  # pin: the sha256 of <data-dir>/<name>/MANIFEST.json
@@ -84,7 +87,8 @@ class SuiteProtocol(Strict):
 
 class ClaimGradeRules(Strict):
     no_limit: bool = True  # a run with --limit is never claim-grade
-    manifest_pinned: bool = False  # every dataset manifest must be pinned in the suite
+    # every dataset is pinned: its manifest_sha256, or a hub commit its manifest proves (evaluators/pinning.py)
+    manifest_pinned: bool = False
     min_n: int | None = None  # every headline result needs at least this many samples
 
 

@@ -79,8 +79,8 @@ class RunContext:
     workload: Any = None  # (Workload, LoadSpec), built once by the pre-flight
     server: Any = None  # the managed ``vllm serve`` shared by perf and eval
     server_down: str | None = None  # why the server cannot be used by later stages
-    key: Path | None = None  # the signing key (the seal stage), its passphrase and public key id
-    passphrase: bytes | None = None
+    key: Path | list[Path] | None = None  # the signing key(s) (the seal stage), passphrase(s) (one, or one per key)
+    passphrase: bytes | list[bytes] | None = None  # and the public key id(s), comma-separated
     key_id: str | None = None
     formats: tuple[str, ...] = ("html", "md", "junit")  # report formats
     claims: Any = None  # the ClaimsReport, once the claims stage has checked them

@@ -27,8 +27,12 @@ class EvalStage(Stage):
 
     def run(self, ctx: RunContext) -> list[str]:
         from benchseal.evaluators.stage import run_eval_stage
+        from benchseal.pipeline.identity import record_identity
 
         s = ctx.spec
+        if s.backend.uses_server:
+            ctx.server_url()  # a managed server is up, so its command can be recorded
+        record_identity(ctx)
         if s.eval_backend is None:
             backend, options = s.backend.eval_target(ctx.server_url() if s.backend.uses_server else None)
         else:  # an explicit choice: hf/vllm on the local weights, openai on the server

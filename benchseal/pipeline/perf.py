@@ -39,6 +39,9 @@ class PerfStage(Stage):
         files += [rel for rel in (layout.PERF_AUDITS, layout.PERF_SERVER_SCRAPES, layout.PERF_SERVER_METRICS,
                                   layout.TELEMETRY_CSV)
                   if ctx.bundle.has(rel)]
+        from benchseal.pipeline.identity import record_identity
+
+        record_identity(ctx)  # run.json: which model served these figures
         failed = mostly_failed(report, ctx.out / layout.PERF_REQUESTS)
         if failed:
             raise StageFailed(f"most requests failed: {failed}", files=files,
@@ -114,6 +117,11 @@ def check_server(ctx: RunContext) -> None:
     import time
 
     backend = ctx.spec.backend.build(ctx.out)
+    load = ctx.workload[1] if ctx.workload is not None else None
+    limit = getattr(load, "request_timeout_s", None) or 120.0
+    own = getattr(backend, "request_timeout_s", None)
+    if isinstance(own, (int, float)):  # the backend's own test request honours the workload's timeout too
+        backend.request_timeout_s = min(own, limit)
 
     async def probe():
         await backend.start()  # /v1/models, the served model, credentials, one tiny request
@@ -124,7 +132,7 @@ def check_server(ctx: RunContext) -> None:
             n = max(1, min(16, first.max_tokens))
             req = dataclasses.replace(first, max_tokens=n, request_id=-1)
             t0 = time.perf_counter()
-            rec = await backend.send(req, load_point="preflight", t0=t0, timeout_s=120.0)
+            rec = await backend.send(req, load_point="preflight", t0=t0, timeout_s=min(120.0, limit))
             return rec, n
         finally:
             await backend.close()

@@ -172,14 +172,15 @@ class Pipeline:
         self._save_manifest()
 
     # -- the run -------------------------------------------------------------------------------
-    def run(self, *, key: Path | None = None, passphrase: bytes | None = None,
+    def run(self, *, key: Path | list[Path] | None = None, passphrase: bytes | list[bytes] | None = None,
             formats=("html", "md", "junit")) -> RunResult:
         """Pre-flight, the measurement stages, then (always) claims, reports and the signature.
         Never raises for a stage's error or a signal once the bundle exists: the result says what
         happened (``exit_code``); bad arguments found before the bundle is created raise UsageError."""
         ctx = self.ctx
         ctx.key, ctx.passphrase, ctx.formats = key, passphrase, tuple(formats)
-        register_secret(passphrase)
+        for phrase in passphrase if isinstance(passphrase, list) else [passphrase]:
+            register_secret(phrase)
         check_api_key_env(getattr(self.spec.backend, "api_key_env", None))  # before run.json could record a key
         check_api_key_env(self.spec.judge_api_key_env, flag="--judge-api-key-env")
         for stage in self.finishing:

@@ -42,6 +42,7 @@ class RunSpec(Strict):
     lightweight_of: str | None = None  # the full model's bundle this (light) run is compared with
     audits: bool = True  # the perf stage's audit probes and client-overhead certificate (bench.perf.audits)
     skip_audits: dict[str, str] = Field(default_factory=dict)  # audit name -> why it was skipped
+    server_hardware: str | None = None  # external endpoint: the serving host's `benchseal hw --out FILE` (hw/serving.py)
 
     @property
     def model(self) -> str:

@@ -386,3 +386,34 @@ QWEN25_VL_7B = {
     },
     "vision_end_token_id": 151653, "vision_start_token_id": 151652, "vision_token_id": 151654, "vocab_size": 152064,
 }
+
+
+# ------------------------------------------------------------------------------------------------
+# Issue 26: current Zhipu models (GLM-5, GLM-4.7-Flash), counted from config.json without torch.
+# ------------------------------------------------------------------------------------------------
+
+# zai-org/GLM-5-FP8 config.json, the architecture keys as copied in github.com/ai-dynamo/aiconfigurator
+# src/aiconfigurator/model_configs/zai-org--GLM-5-FP8_config.json (commit 691ec908814b03fac18afd0400bf228ecc75ff76),
+# every key as there. That copy leaves out the DSA indexer's widths (index_n_heads, index_head_dim) and the
+# quantization_config: the count takes transformers' GlmMoeDsaConfig defaults (32 heads of 128) for the former.
+# Published (model card): 744B total parameters, 40B active.
+GLM5 = {
+    "architectures": ["GlmMoeDsaForCausalLM"], "model_type": "glm_moe_dsa", "num_hidden_layers": 78, "hidden_size": 6144,
+    "num_attention_heads": 64, "num_key_value_heads": 64, "head_dim": 64, "intermediate_size": 12288,
+    "vocab_size": 154880, "max_position_embeddings": 202752, "n_routed_experts": 256, "n_shared_experts": 1,
+    "num_experts_per_tok": 8, "moe_intermediate_size": 2048, "moe_layer_freq": 1, "first_k_dense_replace": 3,
+    "kv_lora_rank": 512, "q_lora_rank": 2048, "qk_nope_head_dim": 192, "qk_rope_head_dim": 64, "v_head_dim": 256,
+    "routed_scaling_factor": 2.5, "torch_dtype": "bfloat16", "use_cache": True, "tie_word_embeddings": False,
+}
+
+# zai-org/GLM-4.7-Flash config.json, as copied in github.com/ai-dynamo/aiconfigurator
+# src/aiconfigurator/model_configs/zai-org--GLM-4.7-Flash_config.json (commit 19d098add98ab8ba2366c94795e9e886cdcc915c),
+# every key as there. Published (model card): 30B-A3B (30B total, 3B active).
+GLM47_FLASH = {
+    "architectures": ["Glm4MoeLiteForCausalLM"], "model_type": "glm4_moe_lite", "num_hidden_layers": 47,
+    "hidden_size": 2048, "num_attention_heads": 20, "num_key_value_heads": 20, "head_dim": 64,
+    "intermediate_size": 10240, "vocab_size": 154880, "max_position_embeddings": 202752, "n_routed_experts": 64,
+    "n_shared_experts": 1, "num_experts_per_tok": 4, "moe_intermediate_size": 1536, "first_k_dense_replace": 1,
+    "kv_lora_rank": 512, "q_lora_rank": 768, "qk_nope_head_dim": 192, "qk_rope_head_dim": 64, "v_head_dim": 256,
+    "routed_scaling_factor": 1.8, "torch_dtype": "bfloat16", "use_cache": True, "tie_word_embeddings": False,
+}

@@ -36,6 +36,12 @@ that hides its TTFT). ``--capacity K`` serves at most K streamed requests at onc
 in arrival order, and their delays count from when they start (a server with a known knee for the
 SLA search).
 
+With ``--scoring-model DIR`` (a local model folder, e.g. a tiny test model) a non-streamed
+``/v1/completions`` request with ``echo`` and ``logprobs`` is answered as vLLM answers it: the prompt's
+tokens with the logprobs that model gives them (computed from its weights), so the served-model
+identity probe and lm-eval's ``local-completions`` have a real ground truth. Without it, such a
+request gets no ``logprobs`` (like ``transformers serve``).
+
     python -m benchseal.testing.server --port 0 --ttft-ms 20 --itl-ms 5   # prints {"port": ...}
 """
 
@@ -70,6 +76,7 @@ class ServerConfig:
     quirk: str = "none"  # see QUIRKS
     quirk_after: int = 0  # swap: requests answered by the first model
     capacity: int = 0  # streamed requests served at once (0: unbounded); the rest queue
+    scoring_model: str | None = None  # a local model folder: prompt logprobs (echo + logprobs) computed from it
 
 
 # vLLM's bucket bounds (vllm/v1/metrics/loggers.py), in seconds
@@ -233,6 +240,11 @@ class TestServer:
         self.seen_prompts: set[str] = set()  # the cache quirk
         self.active = 0  # streamed requests being served (capacity)
         self.waiting: list[tuple] = []  # (conn, chat, body) queued for capacity
+        self.scorer = None
+        if config.scoring_model:  # real prompt logprobs, from the tiny model's weights (evaluators.identity)
+            from benchseal.evaluators.identity import LocalScorer
+
+            self.scorer = LocalScorer(config.scoring_model)
 
     def handle(self, conn: _Handler, method: str, path: str, body: bytes, t: float) -> None:
         path = path.split("?", 1)[0]
@@ -304,6 +316,10 @@ class TestServer:
             words = len(str(req.get("prompt", "")).split())
         usage = {"prompt_tokens": words, "completion_tokens": n + offset, "total_tokens": words + n + offset}
         rid = f"cmpl-{index}"
+        if not chat and req.get("echo") and req.get("logprobs") is not None and not req.get("stream") and self.scorer:
+            conn.write(_json_response(200, self._echo_logprobs(rid, str(req.get("prompt", "")), n)))
+            self.release()
+            return
         if not req.get("stream"):
             text = "".join(f"{word}{i} " for i in range(n))
             choice = {"index": 0, "message": {"role": "assistant", "content": text}} if chat else {"index": 0, "text": text}
@@ -341,6 +357,22 @@ class TestServer:
         if n == 0:
             conn.write(_event("[DONE]") + b"0\r\n\r\n")
             self.release()
+
+    def _echo_logprobs(self, rid: str, prompt: str, n: int) -> dict:
+        """vLLM's reply to ``echo`` + ``logprobs``: the prompt's tokens with their logprobs (the first
+        None) scored by the scoring model, then ``n`` generated tokens ("tok<i>", logprob -1)."""
+        tokens, lps = self.scorer.score(prompt)
+        gen = [f"tok{i}" for i in range(n)]
+        offsets, pos = [], 0
+        for t in tokens + gen:
+            offsets.append(pos)
+            pos += len(t)
+        logprobs = {"tokens": tokens + gen, "token_logprobs": lps + [-1.0] * n,
+                    "top_logprobs": [None] + [{t: v} for t, v in zip(tokens[1:], lps[1:])] + [{g: -1.0} for g in gen],
+                    "text_offset": offsets}
+        return {"id": rid, "object": "text_completion", "model": self.cfg.model,
+                "choices": [{"index": 0, "text": prompt + "".join(gen), "logprobs": logprobs, "finish_reason": "length"}],
+                "usage": {"prompt_tokens": len(tokens), "completion_tokens": n, "total_tokens": len(tokens) + n}}
 
     @staticmethod
     def _write_logged(conn: _Handler, data: bytes, log: list[float] | None, t: float, own: list[float]) -> None:
@@ -485,13 +517,17 @@ class TestServerProcess:
 def spawn(*, model: str = "test-model", ttft_ms: float = 0.0, itl_ms: float = 0.0, fault: str = "none",
           fault_after: int = 0, fault_at: int = 1, port: int = 0, timer_margin_ms: float = 0.5, nice: int = 0,
           startup_timeout_s: float = 30.0, metrics: bool = True, per_request_metrics: bool = False,
-          quirk: str = "none", quirk_after: int = 0, capacity: int = 0) -> TestServerProcess:
+          quirk: str = "none", quirk_after: int = 0, capacity: int = 0,
+          scoring_model: str | None = None) -> TestServerProcess:
     """Start a test server process on 127.0.0.1 and wait until it listens."""
     cmd = [sys.executable, "-m", "benchseal.testing.server", "--port", str(port), "--model", model,
            "--ttft-ms", str(ttft_ms), "--itl-ms", str(itl_ms), "--fault", fault, "--fault-after", str(fault_after),
            "--fault-at", str(fault_at), "--timer-margin-ms", str(timer_margin_ms), "--nice", str(nice)]
     cmd += ([] if metrics else ["--no-metrics"]) + (["--per-request-metrics"] if per_request_metrics else [])
     cmd += ["--quirk", quirk, "--quirk-after", str(quirk_after), "--capacity", str(capacity)]
+    if scoring_model:
+        cmd += ["--scoring-model", str(scoring_model)]
+        startup_timeout_s = max(startup_timeout_s, 120.0)  # importing torch and transformers on a loaded machine
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
     deadline = time.monotonic() + startup_timeout_s
     line = ""
@@ -523,6 +559,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--quirk", choices=QUIRKS, default="none", help="answer, but cheat (see the module docstring)")
     ap.add_argument("--quirk-after", type=int, default=0, help="swap: requests answered before the text changes")
     ap.add_argument("--capacity", type=int, default=0, help="streamed requests served at once (0: unbounded); the rest queue")
+    ap.add_argument("--scoring-model", default=None,
+                    help="a local model folder: answer echo + logprobs completions with prompt logprobs computed from it")
     a = ap.parse_args(argv)
     if a.nice:
         try:
@@ -531,7 +569,8 @@ def main(argv: list[str] | None = None) -> int:
             pass  # not permitted: run at the normal priority
     server = TestServer(ServerConfig(a.model, a.ttft_ms, a.itl_ms, a.fault, a.fault_after, a.fault_at, a.timer_margin_ms,
                                      metrics=not a.no_metrics, per_request_metrics=a.per_request_metrics,
-                                     quirk=a.quirk, quirk_after=a.quirk_after, capacity=a.capacity))
+                                     quirk=a.quirk, quirk_after=a.quirk_after, capacity=a.capacity,
+                                     scoring_model=a.scoring_model))
 
     def ready(port: int) -> None:
         print(json.dumps({"port": port}), flush=True)

@@ -285,7 +285,12 @@ def make_sample_bundle(
     run = RunManifest(tool_version="0.1.0", run_id="run-20250601-080000-sample", program=program,
                       spec={"model": "/models/sample-model", "backend": "vllm", "program": program, "workload": "sample"},
                       started_at="2025-06-01T08:00:00Z", ended_at="2025-06-01T08:30:00Z", status=status, stages=stages,
-                      files=sorted(all_files))
+                      files=sorted(all_files),
+                      served_model_identity={"status": "bound", "method": "engine-started:vllm-serve",
+                                             "detail": "benchseal started the vllm-serve engine itself from the digested files "
+                                                       "of /models/sample-model", "model_digest": MODEL_DIGEST,
+                                             "files": [f.path for f in files], "command": ["vllm", "serve", "/models/sample-model"]},
+                      serving_hardware={"source": "local", "detail": "benchseal started the engine on this host"})
     write_json(root / layout.RUN_JSON, run)
 
     if program:

@@ -116,6 +116,9 @@ def rederive_summaries(root: Path) -> None:
         stored = read_json(root / layout.LIGHTWEIGHT_JSON)
         write_json(root / layout.LIGHTWEIGHT_JSON, bundle_lightweight(root, reference=stored.get("reference")))
     run = read_json(root / layout.RUN_JSON)
+    if (run.get("served_model_identity") or {}).get("status") == "bound":  # bound to the digest re-derived above
+        run["served_model_identity"]["model_digest"] = model["model_digest"]
+        write_json(root / layout.RUN_JSON, run)
     if run.get("program"):  # as a run writes them: the program checked, and its verdicts
         write_json(root / layout.PROGRAM_JSON, load_program(run["program"]))
         write_json(root / layout.CLAIMS_JSON, check(load_program(run["program"]), load_evidence(root)))

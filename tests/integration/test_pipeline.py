@@ -135,7 +135,9 @@ def test_server_dying_mid_run_keeps_the_evidence_and_exits_3(tmp_path, tiny_llam
     # a server death is the perf stage's failure (with its cause), not an interruption of the run
     assert run["status"] == "partial" and run["stages"]["perf"]["status"] == "failed"
     assert "stopped answering" in run["stages"]["perf"]["error"]
-    assert run["stages"]["hw"]["status"] == "complete" and (out / layout.HARDWARE_JSON).is_file()
+    # an external endpoint without --server-hardware: this client's inventory is not the server's (issue 22)
+    assert run["stages"]["hw"]["status"] == "skipped" and not (out / layout.HARDWARE_JSON).exists()
+    assert "external endpoint" in run["stages"]["hw"]["error"]
     records = [json.loads(line) for line in (out / layout.PERF_REQUESTS).read_text().splitlines()]
     assert any(r["status"] == "ok" for r in records) and any(r["status"] != "ok" for r in records)
     summary = json.loads((out / layout.PERF_SUMMARY).read_text())
@@ -251,3 +253,31 @@ def test_ctrl_c_during_run_keeps_a_partial_bundle_and_exits_3(tmp_path, tiny_lla
     assert run["status"] == "partial" and run["stages"]["perf"]["status"] == "interrupted"
     assert (out / layout.PERF_REQUESTS).stat().st_size > 0 and (out / layout.CLAIMS_JSON).is_file()
     assert (out / layout.REPORT_HTML).is_file()
+
+
+def test_run_signs_with_an_sm2_and_an_ecdsa_key(tmp_path, tiny_llama):
+    """`run --key SM2 --key ECDSA`: one envelope with both signatures, and the test-result statement beside it."""
+    env = {PASS_ENV: "right", "SECOND_PASS": "second"}
+    assert _cli("keygen", "--out", tmp_path / "sm2", "--algorithm", "sm2", "--passphrase-env", PASS_ENV, env=env).returncode == 0
+    assert _cli("keygen", "--out", tmp_path / "ec", "--passphrase-env", "SECOND_PASS", env=env).returncode == 0
+    out = tmp_path / "b"
+    res = _cli("run", "hunan-2025", "--model", tiny_llama, "--stages", "hw", "--out", out,
+               "--key", tmp_path / "sm2" / "private.pem", "--key", tmp_path / "ec" / "private.pem",
+               "--passphrase-env", PASS_ENV, "--passphrase-env", "SECOND_PASS", env=env)
+    assert res.returncode in (0, 1), res.stderr
+    envelope = json.loads((out / layout.STATEMENT_DSSE).read_text())
+    assert [s.get("extension", {}).get("ext", {}).get("algorithm") for s in envelope["signatures"]] == ["sm2-sm3", None]
+    assert (out / layout.TEST_RESULT_DSSE).is_file()
+    res = _cli("verify", out, "--key", tmp_path / "sm2" / "public.pem", "--key", tmp_path / "ec" / "public.pem",
+               "--require-all-keys", "--json")
+    checks = {c["name"]: c for c in json.loads(res.stdout)["checks"]}
+    assert checks["signature"]["ok"] and "every trusted key signed" in checks["signature"]["detail"], checks["signature"]
+    assert checks["test-result"]["ok"], checks["test-result"]
+    assert checks["reports"]["ok"], checks["reports"]  # the report names both key ids, as the envelope does
+    # the run's SM2 signature, checked by the OpenSSL CLI alone, exactly as docs/verification.md says
+    if shutil.which("openssl") and shutil.which("jq") and subprocess.run(
+            ["openssl", "ecparam", "-name", "SM2", "-genkey", "-noout"], capture_output=True).returncode == 0:
+        from tests.unit.reports.verify.test_verify_openssl import run_doc
+
+        res = run_doc(out, tmp_path / "sm2" / "public.pem", tmp_path / "openssl", "common", "sm2", "digests", "extra-files")
+        assert res.returncode == 0 and res.stdout.strip() == "Signature Verified Successfully", res.stdout + res.stderr

@@ -3,6 +3,7 @@ GGUF, or pickled PyTorch weights. No weight data is read here."""
 
 from __future__ import annotations
 
+import math
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -39,12 +40,28 @@ def read_config(path: Path) -> dict[str, Any]:
     from benchseal.io import read_json
 
     try:
-        data = read_json(path, max_depth=32, constants=False)
+        # NaN / Infinity / -Infinity are read as Python's json and transformers read them (NVIDIA's Nemotron-H
+        # configs publish "time_step_limit": [0.0, Infinity]); model.json stores them as strings (finite_json)
+        data = read_json(path, max_depth=32, constants=True)
     except ConfigError as exc:
         raise ModelFormatError(f"invalid model config: {exc.what}", where=str(path), hint="fix or re-download config.json") from None
     if not isinstance(data, dict):
         raise ModelFormatError("model config is not a JSON object", where=str(path), hint="fix or re-download config.json")
     return data
+
+
+def finite_json(value: Any, path: str = "", found: list[str] | None = None) -> tuple[Any, list[str]]:
+    """``value`` with every non-finite float written as the JSON5 token it was read from ("Infinity",
+    "-Infinity", "NaN"), so it can be stored in canonical JSON; and the paths of the values replaced."""
+    found = [] if found is None else found
+    if isinstance(value, float) and not math.isfinite(value):
+        found.append(path or "(top)")
+        return ("NaN" if value != value else "Infinity" if value > 0 else "-Infinity"), found
+    if isinstance(value, dict):
+        return {k: finite_json(v, f"{path}.{k}" if path else str(k), found)[0] for k, v in value.items()}, found
+    if isinstance(value, list):
+        return [finite_json(v, f"{path}[{i}]", found)[0] for i, v in enumerate(value)], found
+    return value, found
 
 
 def _pick_index(names: list[str], suffix: str, preferred: str) -> str | None:

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Callable
 
 from benchseal.bench.model.params import COMPONENTS, count_all, headline
-from benchseal.bench.model.files import resolve
+from benchseal.bench.model.files import finite_json, resolve
 from benchseal.schema import ModelCard, ParamCount
 
 
@@ -24,8 +24,27 @@ def _explain(weights: ParamCount) -> list[str]:
     return causes
 
 
+def not_built_note(pc: ParamCount) -> list[str]:
+    """One line naming the stored weights the architecture does not build (never counted), or nothing; or the
+    line saying that more is stored than the architecture has and the extra could not be told apart."""
+    unclear = [n for n in pc.notes if n.startswith("the stored total (")]
+    if not pc.not_built:
+        return [f"not_built: {unclear[0]}"] if unclear else []
+    n = sum(u.elements for u in pc.not_built)
+    names = ", ".join(f"{u.name} ({u.elements:,})" for u in pc.not_built[:5])
+    more = f" and {len(pc.not_built) - 5} more" if len(pc.not_built) > 5 else ""
+    return [f"not_built: {n:,} stored elements that the architecture does not build are not counted: {names}{more} "
+            f"(params.not_built gives each with the reason)"]
+
+
 def compare(counts: dict[str, ParamCount]) -> list[str]:
-    """Human-readable differences between the weight count and the config-meta count (empty when they agree)."""
+    """Human-readable differences between the weight count and the config-meta count (empty when they agree),
+    and the stored weights the architecture does not build (never counted), which a claim must be able to name."""
+    weights = next((counts[m] for m in ("safetensors-header", "gguf", "pickle") if m in counts), None)
+    return (not_built_note(weights) if weights is not None else []) + _compare(counts)
+
+
+def _compare(counts: dict[str, ParamCount]) -> list[str]:
     meta = counts.get("config-meta")
     weights = next((counts[m] for m in ("safetensors-header", "gguf", "pickle") if m in counts), None)
     if meta is None or weights is None:
@@ -64,7 +83,10 @@ def inspect_model(path: str | os.PathLike, *, trust_remote_code: bool = False, a
         from benchseal.bench.model.digest import digest_model
 
         files, md = digest_model(path, progress=progress)
-    config = mf.config or {}
+    config, non_finite = finite_json(mf.config or {})
+    if non_finite:
+        head.notes.append(f"config.json holds non-finite numbers at {', '.join(non_finite[:8])} (read as Python's json and "
+                          "transformers read them; stored in model.json as the strings 'Infinity' / '-Infinity' / 'NaN')")
     return ModelCard(
         source=str(path),
         architecture=head.architecture,

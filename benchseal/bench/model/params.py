@@ -31,6 +31,18 @@ def _extra_quant_config(mf: ModelFiles) -> dict[str, Any] | None:
     return None
 
 
+def unused_rule(config: dict[str, Any] | None) -> Any:
+    """The rule that leaves out stored tensors the architecture does not build (bench/model/unused.py)."""
+    from benchseal.bench.model.params_config import architecture_tensors
+    from benchseal.bench.model.unused import ModuleTree, UnusedRule
+
+    found = architecture_tensors(config)
+    n = text_config(config).get("num_hidden_layers")
+    return UnusedRule(architecture_name(config), ModuleTree(n for n, _ in found) if found else None,
+                      n if isinstance(n, int) and not isinstance(n, bool) else None,
+                      sum(k for _, k in found) if found else None)
+
+
 def count_safetensors(mf: ModelFiles) -> ParamCount:
     from benchseal.bench.model.safetensors_io import read_checkpoint
 
@@ -39,7 +51,7 @@ def count_safetensors(mf: ModelFiles) -> ParamCount:
     items = ((t.name, t.dtype, t.numel) for f in files for t in f.tensors)
     where = str(mf.root / (mf.safetensors_index or (mf.safetensors[0] if mf.safetensors else "")))
     pc = tally(items, mf.config, method="safetensors-header", where=where, architecture=architecture_name(mf.config),
-               names=names, quant_config=_extra_quant_config(mf))
+               names=names, quant_config=_extra_quant_config(mf), unused=unused_rule(mf.config))
     pc.notes.insert(0, f"counted from the headers of {len(files)} safetensors file(s); no tensor data read")
     return pc
 
@@ -89,7 +101,7 @@ def count_pickle(mf: ModelFiles, *, allow_pickle: bool) -> ParamCount:
             seen.add(id(t))
             items.append((str(name), str(t.dtype).removeprefix("torch."), t.numel()))
     pc = tally(items, mf.config, method="pickle", where=str(first), architecture=architecture_name(mf.config),
-               names=[i[0] for i in items], dtype_names={})
+               names=[i[0] for i in items], dtype_names={}, unused=unused_rule(mf.config))
     pc.notes.insert(0, f"counted from {len(mf.pickles)} pickled file(s) loaded with torch.load(weights_only=True) onto the meta device")
     return pc
 

@@ -9,6 +9,7 @@ import copy
 from pathlib import Path
 from typing import Any
 
+from benchseal.bench.model.quant import find_quant_config
 from benchseal.bench.model.rules import architecture_name, tally, text_config
 from benchseal.errors import ModelFormatError, UsageError, require
 from benchseal.schema import ParamCount
@@ -83,17 +84,44 @@ class RemoteCodeRefused(UsageError):
     """config.json needs code from the model repository, and --trust-remote-code was not given."""
 
 
+# transformers' auto mappings of generative models, in the order a class is looked for (the base model last: it
+# has no output head)
+_AUTO_MAPPINGS = ("MODEL_FOR_CAUSAL_LM_MAPPING_NAMES", "MODEL_FOR_IMAGE_TEXT_TO_TEXT_MAPPING_NAMES",
+                  "MODEL_FOR_MULTIMODAL_LM_MAPPING_NAMES", "MODEL_FOR_VISION_2_SEQ_MAPPING_NAMES",
+                  "MODEL_FOR_SEQ_TO_SEQ_CAUSAL_LM_MAPPING_NAMES", "MODEL_MAPPING_NAMES")
+
+
+def _spelling(name: str) -> str:
+    return name.replace("_", "").lower()
+
+
 def _model_class(transformers: Any, config: Any, archs: list[str] | None):
+    """The class transformers builds for ``architectures[0]``: by its name; else the class of that name, spelled
+    with other underscores or case (Moonshot's KimiK25ForConditionalGeneration is transformers'
+    Kimi_K25ForConditionalGeneration), among every auto mapping that names the config's model_type; else the
+    first generative class of those mappings (causal LM, image-text-to-text, ...), the base model only last."""
     from transformers import PreTrainedModel
+    from transformers.models.auto import modeling_auto
 
     name = archs[0] if archs else None
     cls = getattr(transformers, name, None) if isinstance(name, str) else None
     if isinstance(cls, type) and issubclass(cls, PreTrainedModel):
         return cls, name
-    for auto in (transformers.AutoModelForCausalLM, transformers.AutoModel):
-        if type(config) in auto._model_mapping:
-            cls = auto._model_mapping[type(config)]
-            return cls, cls.__name__
+    model_type = getattr(config, "model_type", None)
+    found: list[str] = []
+    for mapping in _AUTO_MAPPINGS:
+        v = getattr(modeling_auto, mapping, {}).get(model_type)
+        found += [v] if isinstance(v, str) else list(v or ())
+    if isinstance(name, str):
+        same = [n for n in found if _spelling(n) == _spelling(name)]
+        found = same + [n for n in found if n not in same]
+    for n in found:
+        try:
+            cls = getattr(transformers, n, None)
+        except Exception:  # lazy module import errors for optional backends
+            cls = None
+        if isinstance(cls, type) and issubclass(cls, PreTrainedModel):
+            return cls, n
     raise ModelFormatError(f"transformers has no model class for config type {type(config).__name__}")
 
 
@@ -185,10 +213,11 @@ def build_meta_model(config: dict[str, Any], *, root: Path | None, trust_remote_
     notes: list[str] = []
     cfg = copy.deepcopy(config)
     for key in _STORAGE_KEYS:
-        if cfg.pop(key, None) is not None:
-            notes.append(f"config-meta: '{key}' ignored; the count is of the unquantised architecture (logical parameters)")
+        found = cfg.pop(key, None) is not None
         if isinstance(cfg.get("text_config"), dict):
-            cfg["text_config"].pop(key, None)
+            found = cfg["text_config"].pop(key, None) is not None or found
+        if found:
+            notes.append(f"config-meta: '{key}' ignored; the count is of the unquantised architecture (logical parameters)")
     tc = cfg.get("text_config")
     if isinstance(tc, dict) and "tie_word_embeddings" in cfg and "tie_word_embeddings" not in tc:
         tc["tie_word_embeddings"] = cfg["tie_word_embeddings"]  # the top-level flag is the model's; sub-configs may default otherwise
@@ -267,7 +296,8 @@ def _finish(config: dict[str, Any], items: list[tuple[str, str, int]], buffers: 
     # named_parameters() already yields tied weights once; the tie rule must not drop anything here
     cfg_for_rules["tie_word_embeddings"] = False
     if isinstance(cfg_for_rules.get("text_config"), dict):
-        cfg_for_rules["text_config"] = {**cfg_for_rules["text_config"], "tie_word_embeddings": False}
+        cfg_for_rules["text_config"] = {k: v for k, v in cfg_for_rules["text_config"].items() if k != "quantization_config"}
+        cfg_for_rules["text_config"]["tie_word_embeddings"] = False
     pc = tally(items, cfg_for_rules, method="config-meta", where="config.json", architecture=architecture_name(config),
                names=[i[0] for i in items], dtype_names={})
     pc.dtype = str(dtype) if dtype else None
@@ -279,29 +309,56 @@ def _finish(config: dict[str, Any], items: list[tuple[str, str, int]], buffers: 
         pc.notes.append("tied embeddings (tie_word_embeddings=true): the output projection shares the input embedding, counted once")
     if buffers:
         pc.notes.append(f"includes {buffers:,} elements of persistent buffers that checkpoints store (e.g. router bias)")
-    if "quantization_config" in config:
-        pc.quantization = str(config["quantization_config"].get("quant_method")) if isinstance(config["quantization_config"], dict) else None
+    qc = find_quant_config(config)
+    if qc is not None:
+        pc.quantization = str(qc.get("quant_method"))
     return pc
 
 
-def count_analytic(config: dict[str, Any], *, where: str = "config.json") -> ParamCount | None:
-    """The count of :func:`count_from_config` by arithmetic on config.json (no torch, no transformers), or
-    None when :mod:`benchseal.bench.model.analytic` does not fully understand the config."""
+def _analytic(config: dict[str, Any]) -> tuple[tuple[list[tuple[str, int]], int, str], list[str], dict[str, Any]] | None:
+    """(analytic_items of ``config`` read as the meta-device count reads it, the synonym notes, that reading of
+    the config), or None."""
     from benchseal.bench.model.analytic import ALIASES, analytic_items
 
-    check_sizes(config, where=where)
-    model_type = config.get("model_type")
     cfg, synonym_notes = dict(config), []
-    if model_type in ALIASES:  # a vendor's field names, read as the meta-device count reads them (same notes)
+    if config.get("model_type") in ALIASES:  # a vendor's field names, read as the meta-device count reads them
         if any(theirs in cfg and ours in cfg and cfg[ours] != cfg[theirs] for theirs, ours in _SYNONYMS):
             return None  # two different values for one width: let the meta-device build decide
         synonym_notes = _read_synonyms(cfg)
         for theirs, _ in _SYNONYMS:
             cfg.pop(theirs, None)  # the analytic count declines keys it does not know
     found = analytic_items(cfg)
-    if found is None:
+    return None if found is None else (found, synonym_notes, cfg)
+
+
+def architecture_tensors(config: dict[str, Any] | None) -> list[tuple[str, int]] | None:
+    """(name, elements) of the tensors transformers creates for ``config`` (parameters and persistent buffers,
+    tied weights once; a tied lm_head is listed with 0 elements), from the analytic count; None when it does
+    not understand the config. No torch."""
+    if not isinstance(config, dict):
         return None
-    items, buffers, cls_name = found
+    try:
+        check_sizes(config)
+        got = _analytic(config)
+    except ModelFormatError:
+        return None
+    if got is None:
+        return None
+    items = list(got[0][0])
+    return items if any(n == "lm_head.weight" for n, _ in items) else [*items, ("lm_head.weight", 0)]
+
+
+def count_analytic(config: dict[str, Any], *, where: str = "config.json") -> ParamCount | None:
+    """The count of :func:`count_from_config` by arithmetic on config.json (no torch, no transformers), or
+    None when :mod:`benchseal.bench.model.analytic` does not fully understand the config."""
+    from benchseal.bench.model.analytic import ALIASES
+
+    check_sizes(config, where=where)
+    model_type = config.get("model_type")
+    got = _analytic(config)
+    if got is None:
+        return None
+    (items, buffers, cls_name), synonym_notes, cfg = got
     notes = [f"counted analytically from config.json: the tensors transformers' {cls_name} creates, by arithmetic on "
              "the config (no torch, no weights); --cross-check also builds it on the meta device and compares",
              *synonym_notes]
@@ -311,7 +368,7 @@ def count_analytic(config: dict[str, Any], *, where: str = "config.json") -> Par
     elif config.get("auto_map"):
         notes.append(f"config.json names remote code (auto_map); counted as transformers' native '{model_type}' "
                      "implementation instead, no remote code run")
-    if "quantization_config" in config:
+    if find_quant_config(config) is not None:
         notes.append("config-meta: 'quantization_config' ignored; the count is of the unquantised architecture (logical parameters)")
     return _finish(cfg, [(n, "", k) for n, k in items], buffers, notes)
 

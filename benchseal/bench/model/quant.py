@@ -114,10 +114,25 @@ def _bits(qc: dict[str, Any]) -> int | None:
     return None
 
 
+def find_quant_config(config: dict[str, Any] | None) -> dict[str, Any] | None:
+    """``quantization_config`` wherever config.json puts it: at the top level, or nested in a sub-config
+    (a multimodal model's ``text_config``, as Moonshot's Kimi-K2.5 does; transformers reads it there too)."""
+    config = config or {}
+    qc = config.get("quantization_config")
+    if isinstance(qc, dict) and qc:
+        return qc
+    for key, sub in config.items():
+        if isinstance(sub, dict) and key.endswith("_config"):
+            qc = sub.get("quantization_config")
+            if isinstance(qc, dict) and qc:
+                return qc
+    return None
+
+
 def detect(config: dict[str, Any] | None, names: Iterable[str], *, where: str,
            extra_config: dict[str, Any] | None = None) -> Quant | None:
     """The counting rule for a checkpoint, or None for an unquantised one."""
-    qc = (config or {}).get("quantization_config") or extra_config
+    qc = find_quant_config(config) or extra_config
     if isinstance(qc, dict) and qc:
         method = str(qc.get("quant_method") or ("gptq" if "bits" in qc else "")).lower()
         method = ALIASES.get(method, method)
@@ -139,6 +154,11 @@ def detect(config: dict[str, Any] | None, names: Iterable[str], *, where: str,
         raise ModelFormatError(
             "packed GPTQ/AWQ tensors (qweight) found but no quantization_config gives their bit width", where=where,
             hint="keep config.json (or quantize_config.json) next to the weights",
+        )
+    if any(n.endswith(".weight_packed") for n in names):
+        raise ModelFormatError(
+            "packed compressed-tensors weights (weight_packed) found but no quantization_config gives their bit width",
+            where=where, hint="keep config.json (with its quantization_config) next to the weights",
         )
     if any(n.endswith("_blocks") for n in names) and any(n.endswith("_scales") for n in names):
         return Quant(RULES["mxfp4"], 4, "detected from tensor names (*_blocks with *_scales)")

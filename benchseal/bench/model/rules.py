@@ -16,13 +16,14 @@ from typing import Any, Iterable
 
 from benchseal.bench.model import quant as quantmod
 from benchseal.errors import ModelFormatError
-from benchseal.schema import ParamCount
+from benchseal.schema import ParamCount, UnusedWeights
 
 COMPONENTS = ("embedding", "lm_head", "attention", "mlp", "experts", "shared_experts", "router", "norms", "vision",
               "audio", "other")
 _EMB = ("embed_tokens", "word_embeddings", "wte.", "wpe.", "tok_embeddings", "embed_in.", "token_embd", "position_embd",
         "embed_positions", "position_embeddings")
-_EMB_RE = re.compile("|".join(map(re.escape, _EMB)))
+# ... and a module named ``embeddings`` holding one matrix (Mamba / Nemotron-H: backbone.embeddings.weight)
+_EMB_RE = re.compile("|".join(map(re.escape, _EMB)) + r"|(?:^|\.)embeddings\.weight$")
 _ROUTER_END = (".gate.weight", ".gate.bias", "e_score_correction_bias", "ffn_gate_inp.weight", "exp_probs_b.bias",
                ".gate.wg.weight")
 # vision / audio towers and their projectors (Llama 4, Gemma 3, Qwen2.5-VL, LLaVA, Whisper-style encoders)
@@ -30,8 +31,13 @@ _VISION_RE = re.compile(r"(^|\.)(vision_tower|vision_model|visual|vision_encoder
                         r"vision_embed_tokens|image_newline|vpm|resampler)(\.|$)")
 _AUDIO_RE = re.compile(r"(^|\.)(audio_tower|audio_model|audio_encoder|audio_projector|speech_encoder|whisper_encoder)(\.|$)")
 _MTP_PART_RE = re.compile(r"(^|\.)mtp[a-z_]*(\.|$)")
+# The routed-expert count and top-k under every name a config may use. transformers' own spellings are
+# checked by tests/integration/bench/model/test_moe_keys.py against its config classes: every
+# attribute_map alias of num_local_experts / num_experts / n_routed_experts / num_experts_per_tok (e.g.
+# Kimi-Linear's num_experts_per_token) and every top-k field read directly (e.g. Gemma 4's top_k_experts).
 E_KEYS = ("num_local_experts", "num_experts", "n_routed_experts", "moe_num_experts", "num_routed_experts")
-K_KEYS = ("num_experts_per_tok", "moe_topk", "num_selected_experts", "top_k", "moe_k", "experts_per_token")
+K_KEYS = ("num_experts_per_tok", "moe_topk", "num_selected_experts", "top_k", "moe_k", "experts_per_token",
+          "num_experts_per_token", "top_k_experts", "moe_top_k")
 MTP_KEYS = ("num_nextn_predict_layers", "num_mtp_layers", "mtp_num_hidden_layers", "mtp_num_layers", "num_mtp_modules")
 DTYPE_NAMES = {"BF16": "bfloat16", "F16": "float16", "F32": "float32", "F64": "float64", "F8_E4M3": "float8_e4m3fn",
                "F8_E5M2": "float8_e5m2", "I8": "int8", "U8": "uint8", "I32": "int32", "I64": "int64", "BOOL": "bool"}
@@ -209,10 +215,17 @@ def finish(breakdown: dict[str, int], *, method: str, architecture: str | None, 
 
 def tally(items: Iterable[tuple[str, str, int]], config: dict[str, Any] | None, *, method: str, where: str,
           architecture: str | None, names: list[str], quant_config: dict[str, Any] | None = None,
-          dtype_names: dict[str, str] = DTYPE_NAMES) -> ParamCount:
-    """Count stored tensors (name, storage dtype, elements), applying the tie, MTP and quantisation rules."""
+          dtype_names: dict[str, str] = DTYPE_NAMES, unused: Any = None) -> ParamCount:
+    """Count stored tensors (name, storage dtype, elements), applying the tie, MTP and quantisation rules, and,
+    with ``unused`` (a :class:`benchseal.bench.model.unused.UnusedRule`), leaving out the tensors the
+    architecture does not build."""
     c = text_config(config)
     notes: list[str] = []
+    if unused is not None:
+        items = list(items)  # a second pass may be needed (below)
+        why_not = unused.prepare(names, tree=unused.tree_checked)
+        if why_not:
+            notes.append(why_not)
     q = quantmod.detect(config, names, where=where, extra_config=quant_config)
     bnb4 = quantmod.bnb4_weights(names) if q and q.rule.method == "bitsandbytes" else set()
     if q:
@@ -279,6 +292,11 @@ def tally(items: Iterable[tuple[str, str, int]], config: dict[str, Any] | None, 
             reason, comp, dtype, numel = hit
         else:
             reason, comp, dtype, numel = outcome(name, dtype, numel)
+        if reason is None and unused is not None and unused.unbuilt:
+            why = unused.unbuilt.get(name)
+            if why is not None:
+                unused.record(name, numel, why)
+                reason = "not_built_by_architecture"
         if reason is not None:
             excluded[reason] = excluded.get(reason, 0) + numel
             continue
@@ -301,12 +319,34 @@ def tally(items: Iterable[tuple[str, str, int]], config: dict[str, Any] | None, 
         notes.append("tied embeddings: lm_head is stored but shares the input embedding; counted once")
     elif tied:
         notes.append("tied embeddings (tie_word_embeddings=true): the output projection shares the input embedding, counted once")
+    if "not_built_by_architecture" in excluded:
+        notes.append(f"not counted: {excluded['not_built_by_architecture']:,} elements of {sum(g[0] for g in unused.groups.values()):,} "
+                     "stored tensor(s) that the architecture does not build (listed in not_built with the reason)")
     if "quantisation metadata" in excluded:
         notes.append(f"not counted: {excluded['quantisation metadata']:,} elements of quantisation scales/zero points/indices")
     main = max(by_dtype, key=by_dtype.__getitem__) if by_dtype else None
     dtype = dtype_names.get(main, main) if main else None
     if q and main and (main.startswith("int") or main == "fp4") and q.rule.packed:
         dtype = f"{main} ({q.rule.method})"
-    return finish(bd, method=method, architecture=architecture, dtype=dtype, config=config, notes=notes,
-                  excluded=excluded, quantization=q.rule.method if q else None, tensors=counted,
-                  routed_by_layer=routed_by_layer, tied=tied)
+    pc = finish(bd, method=method, architecture=architecture, dtype=dtype, config=config, notes=notes,
+                excluded=excluded, quantization=q.rule.method if q else None, tensors=counted,
+                routed_by_layer=routed_by_layer, tied=tied)
+    if (unused is not None and not unused.tree_checked and unused.tree is not None
+            and unused.expected_total is not None and pc.total > unused.expected_total):
+        # more stored than the architecture creates: find what no module takes (module tree), and count again
+        first_groups, first_unbuilt = unused.groups, unused.unbuilt
+        unused.tree_checked = True
+        unused.groups = {}
+        again = tally(items, config, method=method, where=where, architecture=architecture, names=names,
+                      quant_config=quant_config, dtype_names=dtype_names, unused=unused)
+        if again.total >= unused.expected_total:
+            return again
+        # the tree would leave less than the architecture has: some stored names follow a layout transformers
+        # renames on load, so the tree cannot tell built from unbuilt here; keep the first count and say so
+        unused.groups, unused.unbuilt = first_groups, first_unbuilt
+        pc.notes.append(f"the stored total ({pc.total:,}) exceeds the architecture's ({unused.expected_total:,}), but "
+                        "the stored names do not follow its module tree closely enough to tell which tensors are extra; "
+                        "compare with --cross-check")
+    if unused is not None and unused.groups:
+        pc.not_built = [UnusedWeights(name=k, tensors=g[0], elements=g[1], why=g[2]) for k, g in sorted(unused.groups.items())]
+    return pc

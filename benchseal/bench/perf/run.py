@@ -426,6 +426,10 @@ class _Runner:
                              warmup=ld.warmup_requests, timeout_s=ld.request_timeout_s, seed=ld.seed)
 
     async def streaming(self) -> None:
+        own = getattr(self.backend, "request_timeout_s", None)
+        if self.load.request_timeout_s is not None and isinstance(own, (int, float)):
+            # the pre-flight request honours --timeout too (it is a request like the measured ones)
+            self.backend.request_timeout_s = min(own, self.load.request_timeout_s)
         await self.backend.start()
         try:
             self.open()

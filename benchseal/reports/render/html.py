@@ -19,6 +19,7 @@ from typing import Any, Iterable, Sequence
 from .form import FORM_HEADERS, form_rows
 from .i18n import LABELS, PLOTS_CAPTION, RUN_STATUS, SEVERITY, STATUS, bi, fmt_value, requirement
 from .perf_audit import LABELS as PERF_LABELS, audit_table, interval_table, records_table, shown_status, status_label
+from .binding import identity_line
 from .sections import VERIFY_CMD, Sections, overall, provenance_rows
 
 CSS = """
@@ -93,7 +94,7 @@ def _banner(s: Sections) -> str:
     return (f'<div class="verdict {v.kind}" role="status"><div class="big">{escape(mark)} — {escape(v.zh)}</div>'
             f'<div class="en">{escape(v.en)}</div>'
             + (f'<div class="counts">{escape(bi("counts"))}: {escape(counts)}</div>' if v.kind != "none" else "")
-            + status_note + "</div>")
+            + status_note + '<div class="counts">' + "<br>".join(escape(x) for x in identity_line(s.run)) + "</div></div>")
 
 
 def _claims(s: Sections) -> str:

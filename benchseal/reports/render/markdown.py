@@ -8,6 +8,7 @@ from typing import Any, Iterable
 from .form import render_form_markdown
 from .i18n import LABELS, PLOTS_CAPTION, RUN_STATUS, SEVERITY, STATUS, bi, fmt_value, requirement
 from .perf_audit import LABELS as PERF_LABELS, audit_table, interval_table, records_table, shown_status, status_label
+from .binding import identity_line
 from .sections import Sections, overall, provenance_rows
 
 
@@ -32,6 +33,7 @@ def render_markdown(s: Sections, plots: dict[str, Path], skipped: dict[str, str]
         out += ["> ", "> " + bi("counts") + ": " + ", ".join(f"{bi(st, STATUS)}: {n}" for st, n in v.counts.items())]
     if s.run.get("status", "unknown") != "complete":
         out += ["> ", f"> **{bi('run_status')}: {bi(s.run.get('status', 'unknown'), RUN_STATUS)}**"]
+    out += ["> "] + [f"> {line}  " for line in identity_line(s.run)]  # which model served the figures
     out += [""]
     if s.template:
         out += [f"> **{bi('template_note')}**", ""]

@@ -260,9 +260,11 @@ def overall(s: "Sections") -> Verdict:
 
 
 def hardware_line(view: BundleView) -> str:
+    from .binding import serving_hardware_missing, serving_hardware_source
+
     hw = view.hardware
     if not hw:
-        return "— (hardware stage did not run)"
+        return serving_hardware_missing(view.run or {}) or "— (hardware stage did not run)"
     host = hw.get("host") or {}
     gpus = hw.get("gpus") or []
     where = f"{host.get('hostname') or '?'}: {host.get('cpu_model') or '?'}, {host.get('cpu_cores_logical') or '?'} CPU threads"
@@ -273,7 +275,9 @@ def hardware_line(view: BundleView) -> str:
         names[g.get("name") or "?"] = names.get(g.get("name") or "?", 0) + 1
     comp = hw.get("compute") or {}
     servers = comp.get("servers") or 1
-    return ", ".join(f"{n} × {name}" for name, n in names.items()) + f" on {servers} server(s) — {where}"
+    src = serving_hardware_source(view.run or {})
+    return (", ".join(f"{n} × {name}" for name, n in names.items()) + f" on {servers} server(s) — {where}"
+            + (f" [{src}]" if src else ""))
 
 
 def key_id(view: BundleView, given: str | None = None) -> str | None:

@@ -83,7 +83,7 @@ def _form(job: _Job) -> Path:
 
 # What rendering and signing write: never listed as evidence in a report's "files" section.
 RENDERED = frozenset({layout.REPORT_HTML, layout.REPORT_MD, layout.JUNIT_XML, REPORT_PDF, FORM_MD, FORM_JSON,
-                      layout.RUN_JSON, layout.STATEMENT_JSON, layout.STATEMENT_DSSE})
+                      layout.RUN_JSON, layout.STATEMENT_JSON, layout.STATEMENT_DSSE, layout.TEST_RESULT_DSSE})
 
 
 def evidence_files(root: Path) -> list[str]:

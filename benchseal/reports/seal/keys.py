@@ -4,7 +4,9 @@ Private keys are PKCS#8 PEM encrypted with the best available scheme and written
 they are never written unencrypted. The passphrase comes from an environment variable (default
 ``BENCHSEAL_KEY_PASSPHRASE``) or an interactive prompt, and is never written or logged. The key id
 is the lowercase sha256 hex digest of the DER SubjectPublicKeyInfo, the same value
-``openssl pkey -pubin -in public.pem -outform DER | sha256sum`` prints.
+``openssl pkey -pubin -in public.pem -outform DER | sha256sum`` prints; for an SM2 key it is the
+SM3 digest of the same bytes (``... | openssl dgst -sm3``). SM2 keys are
+:class:`benchseal.reports.seal.sm2.Sm2PrivateKey` / ``Sm2PublicKey`` (``cryptography`` has no SM2).
 """
 
 from __future__ import annotations
@@ -21,8 +23,8 @@ from benchseal.errors import UsageError
 from benchseal.io import write_bytes_atomic
 from benchseal.redact import register_secret
 
-Algorithm = Literal["ecdsa-p256", "ed25519"]
-ALGORITHMS: tuple[str, ...] = ("ecdsa-p256", "ed25519")
+Algorithm = Literal["ecdsa-p256", "ed25519", "sm2"]
+ALGORITHMS: tuple[str, ...] = ("ecdsa-p256", "ed25519", "sm2")
 DEFAULT_PASSPHRASE_ENV = "BENCHSEAL_KEY_PASSPHRASE"
 PRIVATE_KEY_FILE = "private.pem"
 PUBLIC_KEY_FILE = "public.pem"
@@ -43,12 +45,21 @@ def _generate(algorithm: str):
         return ec.generate_private_key(ec.SECP256R1())
     if algorithm == "ed25519":
         return ed25519.Ed25519PrivateKey.generate()
+    if algorithm == "sm2":
+        from benchseal.reports.seal.sm2 import Sm2PrivateKey
+
+        return Sm2PrivateKey.generate()
     raise UsageError(f"unknown key algorithm {algorithm!r}", hint=f"use one of: {', '.join(ALGORITHMS)}")
 
 
 def key_algorithm(key: Any) -> str:
-    """'ecdsa-p256' or 'ed25519' for a supported public or private key; UsageError otherwise."""
+    """'ecdsa-p256', 'ed25519' or 'sm2' for a supported public or private key; UsageError otherwise."""
     from cryptography.hazmat.primitives.asymmetric import ec, ed25519
+
+    from benchseal.reports.seal.sm2 import is_sm2_key
+
+    if is_sm2_key(key):
+        return "sm2"
 
     if isinstance(key, (ec.EllipticCurvePrivateKey, ec.EllipticCurvePublicKey)):
         if isinstance(key.curve, ec.SECP256R1):
@@ -56,12 +67,17 @@ def key_algorithm(key: Any) -> str:
         raise UsageError(f"ECDSA keys must use curve P-256, this one uses {key.curve.name}", hint="create a key with: benchseal keygen")
     if isinstance(key, (ed25519.Ed25519PrivateKey, ed25519.Ed25519PublicKey)):
         return "ed25519"
-    raise UsageError(f"unsupported key type {type(key).__name__}", hint="use an ECDSA P-256 or Ed25519 key (benchseal keygen)")
+    raise UsageError(f"unsupported key type {type(key).__name__}", hint="use an ECDSA P-256, Ed25519 or SM2 key (benchseal keygen)")
 
 
 def keyid(public_key: Any) -> str:
-    """sha256 hex of the DER-encoded SubjectPublicKeyInfo."""
+    """sha256 hex of the DER-encoded SubjectPublicKeyInfo (SM3 hex for an SM2 key)."""
     from cryptography.hazmat.primitives import serialization
+
+    from benchseal.reports.seal.sm2 import Sm2PublicKey
+
+    if isinstance(public_key, Sm2PublicKey):
+        return public_key.keyid()
 
     der = public_key.public_bytes(serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
     return hashlib.sha256(der).hexdigest()
@@ -85,12 +101,15 @@ def generate_keypair(out_dir: Path, *, algorithm: Algorithm = "ecdsa-p256", pass
     if not overwrite and (priv_path.exists() or pub_path.exists()):
         raise UsageError("a key pair already exists here", where=str(out_dir), hint="choose another --out directory or remove the old keys first")
     key = _generate(algorithm)
-    priv_pem = key.private_bytes(
-        serialization.Encoding.PEM,
-        serialization.PrivateFormat.PKCS8,
-        serialization.BestAvailableEncryption(passphrase),
-    )
-    pub_pem = key.public_key().public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+    if algorithm == "sm2":
+        priv_pem, pub_pem = key.encrypted_pem(passphrase), key.public_key().public_pem()
+    else:
+        priv_pem = key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.BestAvailableEncryption(passphrase),
+        )
+        pub_pem = key.public_key().public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
     try:
         out_dir.mkdir(parents=True, exist_ok=True)
         _write_new(priv_path, priv_pem, 0o600)
@@ -153,9 +172,12 @@ def load_private_key(path: Path, passphrase: bytes):
 
     try:
         key = serialization.load_pem_private_key(data, password=passphrase or None)
-    except UnsupportedAlgorithm:
+    except UnsupportedAlgorithm:  # perhaps the SM2 curve, which cryptography does not know: benchseal reads it itself
+        key = _load_sm2_private(data, path, passphrase)
+        if key is not None:
+            return key
         raise UsageError("the private key uses an unsupported algorithm (or the key file is damaged)", where=str(path),
-                         hint="create an ECDSA P-256 or Ed25519 key with benchseal keygen") from None
+                         hint="create an ECDSA P-256, Ed25519 or SM2 key with benchseal keygen") from None
     except TypeError:
         raise UsageError("the private key needs a passphrase and none was given", where=str(path), hint=f"set {DEFAULT_PASSPHRASE_ENV}") from None
     except ValueError:
@@ -168,13 +190,39 @@ def load_private_key(path: Path, passphrase: bytes):
     return key
 
 
+def _load_sm2_private(data: bytes, path: Path, passphrase: bytes):
+    from benchseal.reports.seal.sm2 import Sm2KeyError, WrongPassphrase, load_private_pem
+
+    try:
+        return load_private_pem(data, passphrase)
+    except WrongPassphrase:
+        raise UsageError(
+            "wrong passphrase for the private key (or the key file is damaged)",
+            where=str(path),
+            hint=f"check the passphrase in {DEFAULT_PASSPHRASE_ENV} or the variable named by --passphrase-env",
+        ) from None
+    except Sm2KeyError:
+        return None  # not SM2 either: the caller says the algorithm is unsupported
+
+
 def load_public_key(path: Path):
-    """Load a PEM SubjectPublicKeyInfo public key (ECDSA P-256 or Ed25519)."""
+    """Load a PEM SubjectPublicKeyInfo public key (ECDSA P-256, Ed25519 or SM2)."""
     from cryptography.hazmat.primitives import serialization
 
     from cryptography.exceptions import UnsupportedAlgorithm
 
     data = _read(path, "public key")
+    from benchseal.reports.seal import der, sm2
+
+    try:
+        spki = der.unpem(data, "PUBLIC KEY")
+    except ValueError:
+        spki = b""
+    if sm2.is_sm2_public_der(spki):  # cryptography has no SM2
+        try:
+            return sm2.load_public_der(spki)
+        except sm2.Sm2KeyError as exc:
+            raise UsageError(f"the SM2 public key cannot be read: {exc}", where=str(path)) from None
     try:
         key = serialization.load_pem_public_key(data)
     except (ValueError, UnsupportedAlgorithm):

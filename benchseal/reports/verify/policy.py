@@ -77,6 +77,9 @@ class BundleContext:
     trusted_keys: dict[str, Any]
     require_signature: bool = True
     allow_partial: bool = False
+    require_all_keys: bool = False  # every trusted key must have signed (verify --require-all-keys)
+    model_signing: Path | None = None  # the model-signing bundle the statement names (verify --model-signing)
+    tsa_certs: Path | None = None  # PEM chain of the time-stamp authority the verifier trusts (verify --tsa-cert)
     signed_payload: bytes | None = None  # set when the envelope verified
     statement: dict | None = None  # the signed statement (or, unsigned, statement.json as found)
     programs: list[Path] = field(default_factory=list)  # program files the verifier trusts (--program FILE)

@@ -32,10 +32,16 @@ def verify_bundle(
     policies: Iterable[Policy] | None = None,
     model_dir: Path | None = None,
     programs: list[Path] | None = None,
+    require_all_keys: bool = False,
+    model_signing: Path | None = None,
+    tsa_certs: Path | None = None,
 ) -> VerificationReport:
     """Verify a bundle offline; bad input (no bundle, unreadable keys) raises, everything else is reported.
 
     ``programs``: program files the verifier trusts besides its configs/programs (``--program FILE``).
+    ``require_all_keys``: every trusted key must have a valid signature (default: at least one).
+    ``model_signing``: the OpenSSF model-signing bundle the statement names, checked against it and model.json.
+    ``tsa_certs``: the time-stamp authority's PEM chain; every signature must then carry a valid RFC 3161 timestamp.
     The bundle's entries are checked first, without opening any (:mod:`.files`); when one is not a
     regular file (a symlink, a FIFO, a device) nothing else is run, since every other check reads files.
     """
@@ -46,6 +52,12 @@ def verify_bundle(
     for p in programs or []:
         if not Path(p).is_file():
             raise UsageError("the program file given with --program is not a file", where=str(p))
+    if tsa_certs is not None:
+        from benchseal.reports.seal.timestamp import load_tsa_certs
+
+        load_tsa_certs(Path(tsa_certs))  # bad input: one sentence, exit 2
+    if model_signing is not None and not Path(model_signing).is_file():
+        raise UsageError("the model-signing bundle given with --model-signing is not a file", where=str(model_signing))
     if model_dir is not None and not Path(model_dir).exists():
         raise UsageError("the model path given with --model does not exist", where=str(model_dir))
     if not any((bundle_dir / n).is_file() for n in (layout.RUN_JSON, layout.STATEMENT_DSSE, layout.STATEMENT_JSON)):
@@ -54,7 +66,9 @@ def verify_bundle(
         raise UsageError("no trusted public key given", hint="pass --key PUBLIC.pem or --trusted-keys DIR")
     keys = load_trusted_keys(public_keys, trusted_dir) if (public_keys or trusted_dir is not None) else {}
     ctx = BundleContext(bundle_dir, keys, require_signature=require_signature, allow_partial=allow_partial,
-                        programs=[Path(p) for p in programs or []])
+                        programs=[Path(p) for p in programs or []], require_all_keys=require_all_keys,
+                        model_signing=Path(model_signing) if model_signing is not None else None,
+                        tsa_certs=Path(tsa_certs) if tsa_certs is not None else None)
     report = VerificationReport(str(bundle_dir))
     if policies is None:
         entries = run_policy(BundleFilesPolicy(), ctx)

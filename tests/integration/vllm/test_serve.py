@@ -236,12 +236,16 @@ def test_run_manages_one_real_server_and_always_stops_it(vllm_python: Path, tiny
     out = tmp_path / "b"
     res = subprocess.run(
         [*CLI, "run", "hunan-2025", "--backend", "vllm-serve", "--vllm-command", " ".join(vllm_server_command(vllm_python)),
-         "--model", str(tiny_llama_vllm), "--stages", "hw,perf", "--workload", "demo-cpu",
+         "--model", str(tiny_llama_vllm), "--stages", "hw,model,perf", "--workload", "demo-cpu",
          *[f"--engine-arg={a}" for a in SERVER_ARGS], "--out", str(out)],
         capture_output=True, text=True, timeout=900, env=_cli_env())
-    assert res.returncode in (0, 1), res.stderr[-3000:]  # 1: the model stage did not run, so params are INCONCLUSIVE
+    assert res.returncode in (0, 1), res.stderr[-3000:]  # 1: the tiny model fails the parameter claim
     run = json.loads((out / layout.RUN_JSON).read_text())
     assert run["stages"]["perf"]["status"] == "complete", run["stages"]
+    ident = run["served_model_identity"]  # benchseal started vllm serve from the digested files (issue 22)
+    assert ident["status"] == "bound" and ident["method"] == "engine-started:vllm-serve", ident
+    assert "--model" in ident["command"] and ident["command"][ident["command"].index("--model") + 1] == str(tiny_llama_vllm)
+    assert ident["model_digest"] == json.loads((out / layout.MODEL_JSON).read_text())["model_digest"]
     log = (out / layout.PERF_SERVER_LOG).read_text()
     argv = next(line for line in log.splitlines() if line.startswith("# benchseal: ")).split()
     assert "--max-model-len" in argv and argv[argv.index("--max-model-len") + 1] == "1024" and "--enforce-eager" in argv

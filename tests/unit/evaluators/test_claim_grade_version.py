@@ -12,16 +12,23 @@ def _head(version: str | None) -> list[EvalResult]:
                        n=1172, task_version=version, headline=True)]
 
 
+def _prepared(suite) -> dict:
+    """A data manifest proving each dataset is the suite's pinned hub commit (what `datasets prepare` records)."""
+    return {"sha256": "ab", "datasets": {d.name: {"manifest": {
+        "revision": d.revision, "prepared_at": "2026-12-07T00:00:00+00:00",
+        "source_files": [{"path": p, "sha256": h} for p, h in (d.source_files or {}).items()]}} for d in suite.data.datasets}}
+
+
 def test_the_task_version_the_suite_names_is_claim_grade():
     suite = load_suite("arc-challenge")
     assert suite.tasks[0].lm_eval_task_version == "1.0"
-    assert claim_grade(suite, _head("1.0"), limit=None, backend_notes=[], manifest={"sha256": "ab"}) == []
-    assert claim_grade(suite, _head("1"), limit=None, backend_notes=[], manifest={"sha256": "ab"}) == []  # same number
+    assert claim_grade(suite, _head("1.0"), limit=None, backend_notes=[], manifest=_prepared(suite)) == []
+    assert claim_grade(suite, _head("1"), limit=None, backend_notes=[], manifest=_prepared(suite)) == []  # same number
 
 
 def test_another_task_version_is_not_claim_grade():
-    reasons = claim_grade(load_suite("arc-challenge"), _head("2.0"), limit=None, backend_notes=[],
-                          manifest={"sha256": "ab"})
+    suite = load_suite("arc-challenge")
+    reasons = claim_grade(suite, _head("2.0"), limit=None, backend_notes=[], manifest=_prepared(suite))
     assert reasons == ["task arc_challenge: lm-eval ran task version 2.0, the suite was written and checked for "
                        "version 1.0 (its prompt or scoring may differ)"]
 

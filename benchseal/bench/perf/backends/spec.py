@@ -87,10 +87,13 @@ class _HTTPOptions(Strict):
     request_timeout_s: float = Field(default=600.0, gt=0)  # the client's own limit; a load's --timeout applies per request
     server_metrics_url: str | None = None  # None: discovered from the base URL
     no_server_metrics: bool = False
-    server_metrics_interval_s: float = Field(default=2.0, gt=0)
+    server_metrics_interval_s: float = Field(default=2.0, ge=0.01, le=3600, allow_inf_nan=False)  # seconds between scrapes
 
     @model_validator(mode="after")
     def _metrics_flags(self):
+        if self.server_metrics_url is not None and not self.server_metrics_url.strip():
+            raise ValueError("--server-metrics is empty; give the metrics URL, or leave the flag out to discover it "
+                             "from the base URL (or pass --no-server-metrics)")
         if self.no_server_metrics and self.server_metrics_url:
             raise ValueError("--server-metrics and --no-server-metrics contradict each other; pass one")
         if self.server_metrics_url and not self.server_metrics_url.startswith(("http://", "https://")):

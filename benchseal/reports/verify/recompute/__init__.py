@@ -34,6 +34,8 @@ from benchseal.reports.verify.recompute.perf import PerfSummaryCheck, Utilisatio
 from benchseal.reports.verify.recompute.safety import ContentSafetyCheck, RefusalCheck
 from benchseal.reports.verify.server_metrics import ServerMetricsCheck
 from benchseal.reports.verify.audits import PerfAuditsCheck
+from benchseal.reports.verify.binding import ModelIdentityCheck, ServingHardwareCheck  # issue 22: what figures are bound to
+from benchseal.reports.verify.eval_items import EvalItemsCheck  # issue 22: samples are items of the manifest
 
 __all__ = ["LM_EVAL_RAW", "RECOMPUTE_CHECKS", "REL_TOL", "ComparisonCheck", "ComputeTableCheck", "ContentSafetyCheck",
            "EvalResultsCheck", "LightweightCheck", "ModelCountsCheck", "ModelDigestCheck", "ModelFilesCheck",
@@ -51,6 +53,9 @@ RECOMPUTE_CHECKS: tuple[_Recompute, ...] = (
     ComputeTableCheck(),
     ModelDigestCheck(),
     EvalResultsCheck(),
+    EvalItemsCheck(),
+    ModelIdentityCheck(),
+    ServingHardwareCheck(),
     ComparisonCheck(),
     RefusalCheck(),
     ContentSafetyCheck(),

@@ -42,6 +42,8 @@ def test_flipping_any_byte_anywhere_fails(run_cli, bundle, signed):
             assert "signature" in failed, where
         elif rel == layout.STATEMENT_JSON:
             assert layout.STATEMENT_JSON in failed.get("statement", ""), where
+        elif rel == layout.TEST_RESULT_DSSE:  # signed on its own, after statement.json
+            assert "test-result" in failed, f"{where}: {failed}"
         else:
             assert rel in failed.get("digests", ""), f"{where}: {failed}"
     assert _verify(run_cli, bundle, trusted.public_key_path)[0] == 0  # restored

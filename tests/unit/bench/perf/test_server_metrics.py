@@ -43,7 +43,7 @@ def test_malformed_lines_are_counted_and_skipped(line):
 
 
 def test_hostile_input_is_bounded(monkeypatch):
-    monkeypatch.setattr(sm, "MAX_LINES", 5)
+    monkeypatch.setattr(sm.parse, "MAX_LINES", 5)
     m = sm.parse_prometheus("\n".join(f"x{i} {i}" for i in range(50)))
     assert m.truncated and len(m.samples) == 5
     long = "y{" + ",".join(f'l{i}="v"' for i in range(sm.MAX_LABELS + 1)) + "} 1"
@@ -188,7 +188,9 @@ def test_flags_reach_the_spec_and_the_built_backend(tmp_path):
     (["--server-metrics", "http://h/metrics", "--no-server-metrics"], ConfigError, "contradict"),
     (["--server-metrics", "ftp://h/metrics"], ConfigError, "http"),
     (["--server-metrics", "http://user:pw@h/metrics"], ConfigError, "credentials"),
-    (["--server-metrics-interval", "0"], ConfigError, "greater than 0"),
+    (["--server-metrics-interval", "0"], ConfigError, "greater than or equal to 0.01"),
+    (["--server-metrics-interval", "1e-9"], ConfigError, "greater than or equal to 0.01"),
+    (["--server-metrics", ""], ConfigError, "empty"),
     (["--backend", "hf", "--no-server-metrics"], UsageError, "does not apply"),
 ])
 def test_bad_flags_are_clear_errors(argv, err, match):

@@ -1,4 +1,4 @@
-"""benchseal keygen and key handling: both algorithms, encrypted storage, passphrases, key ids."""
+"""benchseal keygen and key handling: every algorithm (SM2 too), encrypted storage, passphrases, key ids."""
 
 from __future__ import annotations
 
@@ -20,7 +20,7 @@ def _passphrase(monkeypatch):
     monkeypatch.setenv("BENCHSEAL_KEY_PASSPHRASE", PASS)
 
 
-@pytest.mark.parametrize("algorithm", ["ecdsa-p256", "ed25519"])
+@pytest.mark.parametrize("algorithm", ["ecdsa-p256", "ed25519", "sm2"])
 def test_keygen_cli_writes_encrypted_private_and_public_key(run_cli, tmp_path, algorithm):
     code, out, err = run_cli("keygen", "--out", tmp_path / "k", "--algorithm", algorithm, "--json")
     assert code == 0, err

@@ -45,7 +45,7 @@ def test_canonical_bytes_are_rfc8785_and_keep_big_ints_exact():
         canonical_bytes({"x": float("nan")})
 
 
-@pytest.mark.parametrize("algorithm", ["ecdsa-p256", "ed25519"])
+@pytest.mark.parametrize("algorithm", ["ecdsa-p256", "ed25519", "sm2"])
 def test_envelope_round_trip_and_wrong_key(tmp_path, algorithm):
     info = new_keys(tmp_path / "k", algorithm)
     other = new_keys(tmp_path / "o", algorithm)
@@ -87,7 +87,7 @@ def test_statement_names_every_file_and_the_model(bundle):
     assert pred["signer"]["tool"] == "benchseal"
 
 
-@pytest.mark.parametrize("algorithm", ["ecdsa-p256", "ed25519"])
+@pytest.mark.parametrize("algorithm", ["ecdsa-p256", "ed25519", "sm2"])
 def test_sign_and_verify_round_trip_cli(run_cli, tmp_path, bundle, algorithm):
     info = new_keys(tmp_path / "keys", algorithm)
     code, out, err = run_cli("sign", bundle, "--key", info.private_key_path, "--json")
@@ -105,7 +105,7 @@ def test_sign_and_verify_round_trip_cli(run_cli, tmp_path, bundle, algorithm):
     names = {c["name"] for c in report["checks"] if c["outcome"] == "PASS"}
     assert {"signature", "statement", "digests", "predicate", "run-status", "recompute:perf", "recompute:hardware",
             "recompute:utilisation", "recompute:model-digest", "model-subject",
-            "recompute:claims", "recompute:eval:songjiang-core"} <= names
+            "recompute:claims", "recompute:eval:songjiang-core", "test-result"} <= names
     code, out, _ = run_cli("verify", bundle, "--key", info.public_key_path)
     assert code == 0 and "verified" in out
 

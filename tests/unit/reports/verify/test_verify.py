@@ -70,8 +70,9 @@ def test_consistent_forgery_signed_by_an_untrusted_key_fails_on_the_key(run_cli,
     code, report, _ = _verify(run_cli, bundle, trusted.public_key_path)
     assert code == ExitCode.FAILED
     failed = _failed(report)
-    assert set(failed) == {"signature"}, failed
+    assert set(failed) == {"signature", "test-result"}, failed  # both envelopes carry the attacker's signature
     assert "not a trusted key" in failed["signature"] and attacker.keyid[:16] in failed["signature"]
+    assert "not a trusted key" in failed["test-result"]
     # the attacker's own key would accept it: the bundle is internally consistent
     assert _verify(run_cli, bundle, attacker.public_key_path)[0] == 0
 
