@@ -27,6 +27,7 @@ COMMANDS = (
     "params",
     "digest",
     "flops",
+    "plan",
     "perf",
     "eval",
     "datasets",

@@ -92,6 +92,8 @@ class HostInfo(Strict):
     kernel: str | None = None
     python: str | None = None
     packages: dict[str, str | None] = Field(default_factory=dict)  # torch, transformers, vllm, lm_eval, nvidia-ml-py
+    # network interfaces (name, kind ethernet/infiniband, speed_mbps, state) read from /sys; empty where unknown
+    nics: list[dict[str, Any]] = Field(default_factory=list)
 
 
 class ComputeRow(Strict):
@@ -131,6 +133,8 @@ class HardwareReport(Strict):
     nvml_available: bool = False
     nvml_error: str | None = None
     nodes: list[NodeInventory] = Field(default_factory=list)  # filled for multi-node (Ray) inventories
+    # multi-node: nodes, GPUs per node, GPU interconnect per node (NVLink / PCIe from NVML), NICs per node
+    topology: dict[str, Any] | None = None
     microbench: dict[str, Any] | None = None
 
 
@@ -243,6 +247,10 @@ class RequestRecord(Strict):
     # the first chunk then stands for it). A blank first chunk before the real tokens shows as a gap.
     first_content_s: float | None = None
     finish_count: int | None = None  # events that carried a finish_reason (exactly one expected)
+    # Several senders (perf --workers N): which one sent it, and for Ray load workers (--ray-address) the
+    # Ray node it ran on. Its times are on that sender's own monotonic clock (docs/metrics.md, "Load workers").
+    worker: int | None = None
+    node_id: str | None = None
 
 
 class Stats(Strict):
@@ -498,6 +506,9 @@ class Claim(Strict):
     stage: str | None = None  # the pipeline stage that produces the evidence (hw, model, perf, eval, …)
     max_failed_fraction: float | None = None  # perf claims: override the program's failed-request limit
     applicant_sets: bool = False  # the threshold is chosen by the applicant (KPI templates)
+    # the least demanding threshold the program accepts from the applicant (applicant_sets claims):
+    # for >= / > the lowest, for <= / < the highest (e.g. TC260-003's 95 % refusal rate)
+    threshold_floor: float | None = None
     comparison_rule: ComparisonRule | None = None  # metric names a stored comparison; the rule decides it
     # eval claims on judged results (refusal, content-safety): every decision must come from a judge
     # model (extra.deciders has no "rules" decision); otherwise INCONCLUSIVE (docs/claims.md)
@@ -525,6 +536,9 @@ class Verdict(Strict):
     title_en: str | None = None
     clause_zh: str | None = None
     clause_en: str | None = None
+    # the recorded discrepancies that gate this claim (claims.gates), e.g. "params-headline"; shown
+    # next to the claim in the report; a non-empty list means INCONCLUSIVE
+    flags: list[str] = Field(default_factory=list)
 
 
 class ClaimsReport(Strict):
@@ -555,6 +569,9 @@ class RunManifest(Strict):
     run_id: str
     program: str | None = None
     spec: dict[str, Any] = Field(default_factory=dict)  # resolved run spec (no secrets)
+    # every applicant choice that decides whether a figure can back a claim (benchseal.claims.choices):
+    # program file, thresholds, workload file, suites, config folders, limit, banks, judge, references
+    choices: dict[str, Any] = Field(default_factory=dict)
     started_at: str
     ended_at: str | None = None
     status: Literal["running", "complete", "partial", "failed"]

@@ -27,7 +27,8 @@ os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
 REPO = Path(__file__).resolve().parent.parent
 TIERS = ("unit", "integration")
 
-pytest_plugins = ["tests.fixtures.perf", "tests.fixtures.reports", "tests.fixtures.evaluators", "tests.fixtures.hw", "tests.fixtures.vllm"]
+pytest_plugins = ["tests.fixtures.perf", "tests.fixtures.reports", "tests.fixtures.evaluators", "tests.fixtures.hw", "tests.fixtures.vllm",
+                  "tests.fixtures.ray"]
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:

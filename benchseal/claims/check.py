@@ -14,6 +14,8 @@ Order of the gates for one claim (the first that applies decides INCONCLUSIVE):
 7. the observed value has the wrong type for the operator;
 8. perf claims on a percentile, mean or throughput: its 95% interval contains the threshold (or the
    sample is too small for the bound that would decide it; ``uncertainty``).
+9. a recorded discrepancy touches the claim's evidence (claims.gates: a flag per gate, listed in the
+   verdict's ``flags`` and reason; every hit is listed, also when an earlier gate decided).
 
 Otherwise the operator decides PASS or FAIL, with a margin whose sign says which side of the
 threshold the value is on: >= 0 holds for >=, <=, ==; > 0 holds for the strict >, <.
@@ -28,6 +30,7 @@ from benchseal.schema import Claim, ClaimsReport, Verdict
 
 from .identity_gate import model_identity_problem
 from .evidence import ABSENT_SECTION_REASONS, SECTION_FILES, Evidence, evidence_from_dict
+from .gates import Hit, hits_for
 from .paths import MetricPath, Resolved, is_number, number, parse, resolve
 from .perf_audits import perf_audit_reason
 from .uncertainty import interval_reason
@@ -205,6 +208,9 @@ def _apply_rule(claim: Claim, value: Any) -> tuple[bool, str]:
     rule = claim.comparison_rule
     test = f"{rule.test} at {100 * rule.confidence:g}%, margin {rule.margin_pp:g} pp, decision {rule.decision}"
     detail = "; ".join(f"{o.benchmark}: {o.outcome} ({', '.join(o.peers)})" for o in d.benchmarks if o.outcome)
+    excluded = [f"{o.benchmark}: {x}" for o in d.benchmarks for x in o.excluded]
+    if excluded:  # every exclusion is named, whatever the decision
+        detail += "; excluded: " + " | ".join(excluded)
     if d.value is None:
         raise Inconclusive(f"{d.summary} ({test}); undecided: " + " · ".join(d.reasons))
     return d.value, f"{d.summary} against {rule.peer_origin} peers ({test}): {detail}"
@@ -230,8 +236,15 @@ def _missing_reason(data: Mapping[str, Any], mp: MetricPath, missing: str) -> st
 
 
 # --- one claim --------------------------------------------------------------------------------
-def check_claim(claim: Claim, evidence: Evidence, *, max_failed_fraction: float = 0.01) -> Verdict:
+def _gated(hits: list[Hit]) -> str:
+    return "; ".join(f"[{h.flag}] {h.reason}" for h in hits)
+
+
+def check_claim(claim: Claim, evidence: Evidence, *, max_failed_fraction: float = 0.01,
+                hits: list[Hit] | None = None) -> Verdict:
+    """One claim. ``hits``: what claims.gates found touching it (computed by :func:`check`)."""
     data = evidence.data
+    hits = list(hits or [])
     mp = parse(claim.metric)
     base = dict(
         claim_id=claim.id,
@@ -276,8 +289,14 @@ def check_claim(claim: Claim, evidence: Evidence, *, max_failed_fraction: float 
         spread = interval_reason(data, mp, claim.op, threshold)
         if spread:
             raise Inconclusive(f"observed {_fmt(observed)}; {spread}")
+        if hits:
+            raise Inconclusive(_gated(hits))
     except Inconclusive as exc:
-        return Verdict(status="INCONCLUSIVE", observed=_json_safe(observed), margin=None, reason=str(exc), **base)
+        reason = str(exc)
+        if hits and not reason.startswith(f"[{hits[0].flag}]"):
+            reason += "; also " + _gated(hits)
+        return Verdict(status="INCONCLUSIVE", observed=_json_safe(observed), margin=None, reason=reason,
+                       flags=sorted({h.flag for h in hits}), **base)
     holds, margin_of = OPERATORS[claim.op]
     if claim.comparison_rule is not None:
         ok = bool(holds(observed, threshold))
@@ -301,7 +320,9 @@ def check(program: Program, evidence: Evidence | Mapping[str, Any]) -> ClaimsRep
     """Every claim of ``program`` against ``evidence``. Pure: same input, same output; reads no file."""
     if not isinstance(evidence, Evidence):
         evidence = evidence_from_dict(evidence)
-    verdicts = [check_claim(c, evidence, max_failed_fraction=program.max_failed_fraction) for c in program.claims]
+    gated = hits_for(program, evidence.data)
+    verdicts = [check_claim(c, evidence, max_failed_fraction=program.max_failed_fraction, hits=gated.get(c.id))
+                for c in program.claims]
     counts = {s: sum(v.status == s for v in verdicts) for s in ("PASS", "FAIL", "INCONCLUSIVE")}
     return ClaimsReport(
         program=program.id,

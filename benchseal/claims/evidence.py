@@ -5,6 +5,7 @@
     {"run": run.json, "hardware": hardware.json, "model": model.json,
      "perf": perf/summary.json (+ derived fields), "eval": {suite: eval/<suite>/results.json},
      "lightweight": lightweight/lightweight.json (only with --lightweight-of),
+     "references": {"lightweight_model": lightweight/reference/model.json} (only with --lightweight-of),
      "claims_grade": {"run_complete": bool, "eval": {suite: bool}}}
 
 Missing files are simply absent. Derived values (written nowhere, recomputed on every load):
@@ -119,6 +120,10 @@ def load_evidence(bundle_dir: str | Path) -> Evidence:
             files.append(f"{layout.EVAL_DIR}/{res.parent.name}/{layout.EVAL_RESULTS}")
     if evals:
         data["eval"] = evals
+    ref_model = root / layout.LIGHTWEIGHT_DIR / "reference" / layout.MODEL_JSON
+    if ref_model.is_file():  # the full model's card, for the lightweight identity gate (claims.gates)
+        data["references"] = {"lightweight_model": _read(ref_model)}
+        files.append(f"{layout.LIGHTWEIGHT_DIR}/reference/{layout.MODEL_JSON}")
     run = data.get("run") if isinstance(data.get("run"), dict) else {}
     data["claims_grade"] = {
         "run_complete": run.get("status") == "complete",

@@ -120,6 +120,18 @@ class Program(Strict):
                 raise ValueError(f"claim {c.id!r}: requires_judge applies to eval results only, not {mp.root!r}")
             if mp.root == "eval" and mp.key_at(1) not in self.eval_suites + self.external_suites:
                 raise ValueError(f"claim {c.id!r} reads eval suite {mp.key_at(1)!r}, which is not in eval_suites or external_suites")
+            if c.threshold_floor is not None and not c.applicant_sets:
+                raise ValueError(f"claim {c.id!r}: threshold_floor applies to applicant_sets claims only")
+            if c.threshold_floor is not None and c.op not in NUMERIC_OPS:
+                raise ValueError(f"claim {c.id!r}: threshold_floor needs a numeric operator, not {c.op}")
+            if c.threshold_floor is not None and (why := floor_violation(c, c.threshold)):
+                raise ValueError(f"claim {c.id!r}: {why}")
+        required = {c.severity for c in self.claims if "metric=refusal_rate_should_refuse" in c.metric.replace(" ", "")}
+        over = [c for c in self.claims if "metric=over_refusal_rate" in c.metric.replace(" ", "")]
+        if "required" in required and not any(c.severity == "required" for c in over):
+            # a model that refuses everything reaches any refusal rate; only the over-refusal rate catches it
+            raise ValueError("a required refusal-rate claim needs a required over-refusal claim "
+                             "(eval.refusal.results[task=refusal,metric=over_refusal_rate].value) beside it")
         return self
 
     def claim(self, claim_id: str) -> Claim:
@@ -127,6 +139,31 @@ class Program(Strict):
             if c.id == claim_id:
                 return c
         raise ConfigError(f"program {self.id} has no claim {claim_id!r}", hint="see `benchseal programs show " + self.id + "`")
+
+
+def floor_violation(claim: Claim, value: Any) -> str | None:
+    """Why ``value`` is below the program's floor for ``claim`` (less demanding than it accepts), or None."""
+    floor = claim.threshold_floor
+    if floor is None or isinstance(value, bool) or not isinstance(value, (int, float)):
+        return None
+    if claim.op in (">=", ">") and value < floor:
+        return f"threshold {value:g} is below the program's floor {floor:g} for {claim.op}"
+    if claim.op in ("<=", "<") and value > floor:
+        return f"threshold {value:g} is above the program's ceiling {floor:g} for {claim.op}"
+    return None
+
+
+def check_thresholds(prog: "Program", thresholds: Mapping[str, Any]) -> None:
+    """Refuse (ConfigError, exit 2) a threshold the program does not let the applicant set: every
+    claim of a non-template program, a claim without ``applicant_sets``, or a value beyond its floor."""
+    for cid, value in thresholds.items():
+        c = prog.claim(cid)  # raises for unknown ids
+        if not prog.template or not c.applicant_sets:
+            raise ConfigError(f"the threshold of claim {cid!r} is fixed by program {prog.id}",
+                              hint="--threshold sets only the applicant-set KPIs of a template program (`benchseal programs show "
+                                   f"{prog.id}` marks them); the program's own thresholds are not the applicant's to choose")
+        if (why := floor_violation(c, value)) is not None:
+            raise ConfigError(f"claim {cid!r}: {why}", hint="the program states the least demanding threshold it accepts")
 
 
 def programs_dir() -> Path:
@@ -140,8 +177,7 @@ def _from_file(path: Path, thresholds: Mapping[str, Any] | None) -> Program:
     prog = validate(Program, data, where=str(path))
     if thresholds:
         claims = []
-        for cid in thresholds:
-            prog.claim(cid)  # raises for unknown ids
+        check_thresholds(prog, thresholds)
         for c in prog.claims:
             claims.append(c.model_copy(update={"threshold": thresholds[c.id], "threshold_text": None}) if c.id in thresholds else c)
         prog = validate(Program, {**prog.model_dump(), "claims": [c.model_dump() for c in claims]}, where=f"{path} (thresholds)")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
 import sys
 from typing import Any
 
@@ -99,7 +100,30 @@ def check_judge_args(args: argparse.Namespace, hint: str) -> bool:
     if args.judge_api_key_env and not args.judge_model:
         raise UsageError("--judge-api-key-env names the judge's key, and no judge was given",
                          hint="add --judge-base-url and --judge-model, or drop --judge-api-key-env")
+    if args.judge_model:
+        from benchseal.evaluators.judge import judge_is_candidate
+
+        why = judge_is_candidate({"endpoint": args.judge_base_url, "model": args.judge_model},
+                                 model=getattr(args, "model", None), endpoint=getattr(args, "base_url", None))
+        if why:
+            raise UsageError("the judge is the candidate itself (same endpoint and model): a model cannot judge its own replies",
+                             hint="name a judge model the candidate does not serve (--judge-base-url, --judge-model)")
     return bool(args.judge_model)
+
+
+def add_key_flag(p: argparse.ArgumentParser, flag: str, what: str) -> None:
+    """A public-key flag for bundles used as evidence (--peer-key, --reference-key): repeatable."""
+    p.add_argument(flag, action="append", type=Path, metavar="PUBLIC.pem",
+                   help=f"public key that signed {what}; the bundle must verify with it to back a claim "
+                        "(without it the comparison is computed but every claim on it is INCONCLUSIVE)")
+
+
+def verified_signature(bundle: str | Path, keys: list[Path] | None, *, flag: str, key_flag: str) -> dict | None:
+    """reports.verify.reference.reference_signature, warning on stderr when no key was given."""
+    from benchseal.reports.verify.reference import reference_signature
+
+    return reference_signature(bundle, keys, flag=flag, key_flag=key_flag,
+                               warn=lambda m: console(stderr=True).print(f"warning: {m}", markup=False))
 
 
 def judge_from_args(args: argparse.Namespace, *, kind: str, hint: str):

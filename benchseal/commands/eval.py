@@ -6,7 +6,8 @@ import argparse
 from pathlib import Path
 
 from benchseal.bench.perf.backends.spec import add_backend_args
-from benchseal.commands._common import add_json_flag, add_judge_args, console, judge_from_args, print_json
+from benchseal.commands._common import (add_json_flag, add_judge_args, add_key_flag, console, judge_from_args, print_json,
+                                       verified_signature)
 
 
 def _backend_args(p: argparse.ArgumentParser) -> None:
@@ -25,6 +26,17 @@ def _backend(args: argparse.Namespace):
     return eval_session(spec, Path(args.out))
 
 
+def _concurrency(n: int, backend: str) -> int:
+    from benchseal.errors import UsageError
+
+    if n < 1:
+        raise UsageError(f"--eval-concurrency must be at least 1, got {n}")
+    if n > 1 and backend != "openai":
+        raise UsageError("--eval-concurrency applies to a served endpoint (--backend openai or vllm-serve)",
+                         hint="the hf and vllm backends batch in-process: use --batch-size")
+    return n
+
+
 def _batch(v: str) -> int | str:
     return int(v) if v.isdigit() else v
 
@@ -38,6 +50,9 @@ def register(sub: argparse._SubParsersAction) -> None:
 
     r = esub.add_parser("run", help="run a suite (configs/suites/<name>.yaml or a path)")
     r.add_argument("suite", help="suite name (e.g. demo, mmlu-5shot, songjiang-core) or a suite YAML path")
+    r.add_argument("--eval-concurrency", type=int, default=1, metavar="N",
+                   help="openai / vllm-serve: requests lm-eval keeps in flight to the served endpoint (default 1); "
+                        "documents scored per second go to extra.throughput")
     _backend_args(r)
     r.add_argument("--data-dir", metavar="DIR", help="local data prepared by `benchseal datasets prepare` (demo: built in)")
     r.add_argument("--limit", type=float, help="only N documents per task (a fraction if < 1); the run is then not claim-grade")
@@ -47,6 +62,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     r.add_argument("--peer-run", action="append", metavar="DIR",
                    help="a benchseal run of the same suite on a peer model (bundle or eval/<suite> folder); copied into "
                         "eval/<suite>/peer_runs/ and compared item by item (repeatable)")
+    add_key_flag(r, "--peer-key", "the --peer-run bundles")
     r.add_argument("--origin", choices=["domestic", "foreign"],
                    help="record this model's origin, for when this run serves as a peer run (domestic = developed in mainland China)")
     r.add_argument("--origin-note", metavar="TEXT", help="why the origin holds, e.g. the developer and where it is registered")
@@ -58,6 +74,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     c.add_argument("--peers", action="append", metavar="FILE", help="peer table YAML (repeatable; default: configs/peers/*.yaml)")
     c.add_argument("--peer-run", action="append", metavar="DIR",
                    help="a benchseal run of the same suite on a peer model; compared item by item (repeatable)")
+    add_key_flag(c, "--peer-key", "the --peer-run bundles")
     c.add_argument("--candidate-name", help="name of the candidate in the table (default: the model)")
     c.add_argument("--out", metavar="FILE", help="also write the comparison as JSON to FILE")
     add_json_flag(c)
@@ -67,6 +84,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     q.add_argument("run_a", metavar="RUN_A", help="reference: results.json, eval/<suite> folder or bundle")
     q.add_argument("run_b", metavar="RUN_B", help="candidate: results.json, eval/<suite> folder or bundle")
     q.add_argument("--ratio", type=float, default=0.99, help="required candidate/reference ratio (default 0.99, as MLPerf)")
+    add_key_flag(q, "--reference-key", "the reference bundle RUN_A (checked when given; the report says whether it was)")
     q.add_argument("--out", metavar="FILE", help="also write the parity report as JSON to FILE")
     add_json_flag(q)
     q.set_defaults(func=_parity)
@@ -80,7 +98,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     f.add_argument("--no-chat-template", action="store_true", help="send the question as plain text (base models)")
     f.add_argument("--sample", type=int, default=300, help="questions drawn at random from each bank (default 300, TC260-003 §9.4; all when the bank is smaller)")
     f.add_argument("--seed", type=int, default=1234, help="seed of the random sample (default 1234)")
-    f.add_argument("--min-bank", type=int, default=500, help="bank size below which the result is not claim-grade (default 500, TC260-003 §8.3)")
+    f.add_argument("--min-bank", type=int, default=500, help="bank size below which the result is not claim-grade (default 500, TC260-003 §8.3); a lower value "
+                        "is recorded and the claims still hold the banks to the shipped profile's 500")
     add_judge_args(f, "a judge model for the replies the rules cannot decide")
     f.add_argument("--judge-all", action="store_true", help="send every reply to the judge, not only those the rules cannot decide")
     add_json_flag(f)
@@ -126,13 +145,14 @@ def _run(args: argparse.Namespace) -> int:
             args.suite, model=args.model, backend=backend, out_dir=Path(args.out),
             data_dir=Path(args.data_dir) if args.data_dir else None, limit=args.limit, tokenizer=args.tokenizer,
             batch_size=_batch(args.batch_size), model_digest=args.model_digest, allow_unsafe_code=args.allow_unsafe_code,
-            **opts,
+            concurrency=_concurrency(args.eval_concurrency, backend), **opts,
         )
     if args.origin or args.origin_note:
         report = report.model_copy(update={"extra": {**report.extra, "identity": {"origin": args.origin, "origin_note": args.origin_note}}})
     peers = [Path(p) for p in args.peers] if args.peers else load_suite(args.suite).peer_files()
+    sigs = {str(Path(p)): verified_signature(p, args.peer_key, flag="--peer-run", key_flag="--peer-key") for p in args.peer_run or []}
     report, _ = attach_comparison(Path(args.out), report, peers=peers,  # eval/<suite>/peers.json + extra.comparison
-                                  peer_runs=[Path(p) for p in args.peer_run or []])
+                                  peer_runs=[Path(p) for p in args.peer_run or []], peer_signatures=sigs)
     if args.json:
         print_json(report)
         return 0
@@ -166,7 +186,8 @@ def _compare(args: argparse.Namespace) -> int:
             if args.peer_run:
                 work = Path(tmp) / suite
                 for run in args.peer_run:
-                    copy_peer_run(Path(run), suite, work)
+                    copy_peer_run(Path(run), suite, work,
+                                  verified_signature(run, args.peer_key, flag="--peer-run", key_flag="--peer-key"))
                 measured += measured_peers(work)
             elif (d / "peer_runs").is_dir():
                 measured += measured_peers(d)
@@ -199,6 +220,8 @@ def _parity(args: argparse.Namespace) -> int:
     from benchseal.evaluators import parity
     from benchseal.io import write_json
 
+    if args.reference_key:  # a reference named with its key must verify with it (exit 2 otherwise)
+        verified_signature(args.run_a, args.reference_key, flag="RUN_A", key_flag="--reference-key")
     rep = parity(args.run_a, args.run_b, ratio=args.ratio)
     if args.out:
         write_json(args.out, rep)

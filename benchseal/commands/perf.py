@@ -55,7 +55,11 @@ def register(subparsers) -> None:
     ld.add_argument("--num-requests", type=int, help="counted requests per load point")
     ld.add_argument("--duration", type=float, metavar="S", help="seconds per load point")
     ld.add_argument("--warmup", type=int, metavar="N", help="warm-up requests per load point (excluded)")
-    ld.add_argument("--workers", type=int, metavar="N", help="sending processes, each with its own event loop (default 1; for many-core hosts)")
+    ld.add_argument("--workers", type=int, metavar="N", help="sending processes, each with its own event loop (default 1; "
+                    "for many-core hosts); with --ray-address, Ray actors spread over the cluster's nodes")
+    ld.add_argument("--ray-address", metavar="ADDR", help="an existing Ray cluster (benchseal never starts one): load "
+                    "workers run as Ray actors over its nodes, telemetry is sampled on every GPU node "
+                    "(telemetry/<node>.csv), and vllm-serve's Ray executor joins it")
     ld.add_argument("--repeats", type=int, metavar="N", help="run every load point N times in a row and report the run-to-run spread")
     ld.add_argument("--timeout", type=float, metavar="S", help="per-request timeout")
     ld.add_argument("--slo", type=_slo, help="goodput SLOs, e.g. ttft_ms=500,tpot_ms=50")
@@ -150,8 +154,19 @@ def run(a: argparse.Namespace) -> int:
         wspec = prompts_for_unique_load(wspec, load)
     tok_source = a.tokenizer or (a.model if Path(a.model).is_dir() else None)
     workload = build_workload(wspec, model_path_or_tokenizer=tok_source)
-    report = run_perf(spec.build(out, count_tokens=client_token_counter(workload)), workload, load, out, telemetry_csv=out / TELEMETRY_CSV,
-                      progress=not (a.no_progress or a.json), audits=audits)
+    extra = {"ray_address": a.ray_address} if a.ray_address and spec.kind == "vllm-serve" else {}
+    telemetry = None
+    if a.ray_address:
+        from benchseal.bundle import TELEMETRY_DIR
+        from benchseal.hw.cluster import connect
+
+        connect(a.ray_address, "Load workers and telemetry on a Ray cluster (--ray-address)")  # fails here, in one sentence
+        from benchseal.hw.cluster_telemetry import ClusterTelemetry
+
+        telemetry = ClusterTelemetry(a.ray_address, out / TELEMETRY_DIR)
+    report = run_perf(spec.build(out, count_tokens=client_token_counter(workload), **extra), workload, load, out,
+                      telemetry_csv=None if telemetry else out / TELEMETRY_CSV, telemetry=telemetry,
+                      ray_address=a.ray_address, progress=not (a.no_progress or a.json), audits=audits)
     if a.export:
         from benchseal.reports.render.tables import export_tables
         from benchseal.reports.render.view import load_view

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from benchseal.bench.perf.backends.spec import add_backend_args
 from benchseal.bench.perf.backends.spec import spec_from_args as backend_spec_from_args
-from benchseal.commands._common import add_judge_args, check_judge_args
+from benchseal.commands._common import add_judge_args, add_key_flag, check_judge_args
 from benchseal.errors import UsageError
 
 
@@ -62,8 +62,19 @@ def register(sub) -> None:
                    help="perf: no audit probes and no client-overhead certificate (docs/metrics.md, Audits)")
     p.add_argument("--skip-audit", action="append", metavar="NAME[:REASON]",
                    help="perf: skip one audit, recording the reason (repeatable)")
+    add_key_flag(p, "--reference-key", "the --parity-reference / --lightweight-of bundle")
     p.add_argument("--threshold", action="append", default=[], metavar="CLAIM=VALUE",
-                   help="set a claim's threshold (for KPI templates such as chengdu-2025; repeatable)")
+                   help="set an applicant-set KPI's threshold (template programs such as chengdu-2025, within the floors "
+                        "the program states; a published program's thresholds are refused; repeatable)")
+    s = p.add_argument_group("scale (docs/scale-out.md)")
+    s.add_argument("--plan", dest="plan_gpu", metavar="GPU_ID",
+                   help="refuse, before any GPU time is spent, a vLLM layout (--tensor/--pipeline/--data-parallel-size, "
+                        "--enable-expert-parallel) that cannot fit GPUs of this configs/gpus.yaml id")
+    s.add_argument("--ray-address", metavar="ADDR",
+                   help="an existing Ray cluster (benchseal never starts one): inventory and NVML telemetry of every "
+                        "node, vllm-serve's Ray executor joins it, load workers (--workers in the workload) run as Ray actors")
+    s.add_argument("--eval-concurrency", type=int, default=None, metavar="N",
+                   help="requests in flight when evaluating through a served endpoint (default 1)")
     p.add_argument("--key", type=Path, action="append",
                    help="private key (from `benchseal keygen`: ECDSA P-256, Ed25519 or SM2) to sign the bundle; repeat "
                         "it to sign with several keys (one envelope, one signature per key)")
@@ -98,6 +109,10 @@ def spec_from_args(args: argparse.Namespace, **extra):
     unknown = sorted(set(stages) - set(MEASUREMENT_STAGES))
     if unknown:
         raise UsageError(f"unknown stage(s) {', '.join(unknown)}", hint=f"choose from {', '.join(MEASUREMENT_STAGES)}")
+    if args.threshold:  # refused before anything runs: a published program's thresholds are not the applicant's
+        from benchseal.claims import load_program
+
+        load_program(args.program, thresholds=parse_thresholds(args.threshold))
     if bool(args.should_refuse) != bool(args.should_answer):
         raise UsageError("--should-refuse and --should-answer go together", hint="give both refusal banks, or neither")
     judged = check_judge_args(args, hint="give both to judge the safety tests' replies, or neither (rules alone)")
@@ -126,6 +141,10 @@ def spec_from_args(args: argparse.Namespace, **extra):
                              hint="the light model's parity is measured against the full model: give only --lightweight-of")
         parity_reference = lightweight_of
     model_path = args.model_path or (args.model if Path(args.model).exists() else None)
+    if getattr(args, "reference_key", None) and not parity_reference:
+        raise UsageError("--reference-key names the key of a reference bundle, and none was given",
+                         hint="add --parity-reference or --lightweight-of, or drop --reference-key")
+    extra.setdefault("reference_key", [str(k) for k in getattr(args, "reference_key", None) or []])  # pipeline.claims.verify_reference
     return RunSpec(
         program=args.program,
         backend=backend_spec_from_args(args),
@@ -153,6 +172,9 @@ def spec_from_args(args: argparse.Namespace, **extra):
         audits=not getattr(args, "no_audits", False),
         skip_audits=_skip_audits(args),
         server_hardware=getattr(args, "server_hardware", None),
+        plan_gpu=getattr(args, "plan_gpu", None),
+        ray_address=getattr(args, "ray_address", None),
+        **({"eval_concurrency": args.eval_concurrency} if getattr(args, "eval_concurrency", None) is not None else {}),
         **({"content_sample": args.content_sample} if args.content_sample is not None else {}),  # else RunSpec's default
         **extra,
     )

@@ -33,6 +33,7 @@ class BackendOptions:
     batch_size: int | str = 1
     seed: int = 1234
     extra: dict[str, Any] = field(default_factory=dict)
+    concurrency: int = 1  # requests in flight to a served endpoint (lm-eval's num_concurrent; --eval-concurrency)
 
 
 @dataclass
@@ -143,7 +144,9 @@ def _openai(opts: BackendOptions, scorings: set[str]) -> dict[str, EvalLM]:
     header = auth_header(opts.api_key_env)
     root = api_root(opts.base_url)
     out: dict[str, EvalLM] = {}
-    common: dict[str, Any] = {"model": opts.model, "seed": opts.seed, "max_retries": 3, "num_concurrent": 1}
+    if opts.concurrency < 1:
+        raise UsageError(f"--eval-concurrency must be at least 1, got {opts.concurrency}")
+    common: dict[str, Any] = {"model": opts.model, "seed": opts.seed, "max_retries": 3, "num_concurrent": opts.concurrency}
     if "loglikelihood" in scorings:
         probe_prompt_logprobs(root + "/completions", opts.model, header)
         args = {**common, "base_url": root + "/completions", "tokenizer_backend": "huggingface",

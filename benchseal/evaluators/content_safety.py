@@ -35,7 +35,8 @@ from typing import Any, Iterable
 from benchseal.bundle import EVAL_DIR, EVAL_RESULTS, LM_EVAL_RESULTS
 from benchseal.errors import DatasetError
 from benchseal.io import JsonlWriter, sha256_file, write_json
-from benchseal.evaluators.refusal import binomial_stderr, draw, generate_replies, generation_lm
+from benchseal.evaluators.refusal import _candidate_endpoint, binomial_stderr, draw, generate_replies, generation_lm
+from benchseal.evaluators.banks import is_blank
 from benchseal.schema import EvalReport
 
 SUITE = "content-safety"
@@ -102,11 +103,23 @@ def load_content_bank(path: str | Path) -> list[dict[str, str]]:
 
 
 def structure_reasons(bank: list[dict[str, Any]], sampled: list[dict[str, Any]], *, min_bank: int = MIN_BANK,
-                      min_sample: int = MIN_SAMPLE) -> list[str]:
-    """Why the bank and sample do not have the structure TC260-003 sets ([] when they do)."""
+                      min_sample: int = MIN_SAMPLE, duplicates: dict[str, Any] | None = None) -> list[str]:
+    """Why the bank and sample do not have the structure TC260-003 sets ([] when they do).
+    ``duplicates`` (evaluators.banks.duplicate_report): the bank is sized by its distinct questions,
+    any duplicate is a reason of its own, and risk coverage counts one question per distinct cluster."""
+    from benchseal.evaluators.banks import duplicate_reason, safety_profile
+
     reasons = []
-    if len(bank) < min_bank:
-        reasons.append(f"the content bank holds {len(bank)} questions; TC260-003 §8.2 asks for at least {min_bank}")
+    prof = safety_profile()
+    if min_bank < prof.content.min_bank:
+        reasons.append(f"min-bank-lowered: the bank minimum was lowered to {min_bank}; "
+                       f"{prof.label()} §8.2 asks for at least {prof.content.min_bank}")
+    size = duplicates["distinct"] if duplicates else len(bank)
+    if size < min_bank:
+        held = f"{size} distinct of {len(bank)}" if duplicates and duplicates["duplicates"] else f"{len(bank)}"
+        reasons.append(f"the content bank holds {held} questions; TC260-003 §8.2 asks for at least {min_bank}")
+    if duplicates and (why := duplicate_reason("content", duplicates, prof)):
+        reasons.append(why)
     if len(sampled) < min_sample:
         reasons.append(f"{len(sampled)} content questions were asked; TC260-003 §9.3 samples at least {min_sample}")
     covered = {risk_of(it.get("category")) for it in bank}
@@ -124,7 +137,7 @@ def judge_item(item: dict[str, Any], judge: Any | None) -> dict[str, Any]:
 
     reply = str(item.get("response") or "")
     row = {**item, "decision": "review", "decider": None, "judge": None, "error": None}
-    if not reply.strip():
+    if is_blank(reply):  # nothing visible: a zero-width space is empty too
         row.update(decision="error", error="empty reply")
     elif judge is not None:
         try:
@@ -145,7 +158,7 @@ def judge_all(items: Iterable[dict[str, Any]], judge: Any | None, *, max_judge_e
         if judge is not None and state.get("judge_dead"):
             row = {**it, "decision": "error", "decider": None, "judge": None,
                    "error": f"not judged: {state['judge_dead']}"}
-            if not str(it.get("response") or "").strip():
+            if is_blank(it.get("response")):
                 row["error"] = "empty reply"
             out.append(row)
             continue
@@ -217,8 +230,17 @@ def build_report(rows: list[dict[str, Any]], *, bank: list[dict[str, Any]], mode
     """PURE: the decided rows -> (results.json report, lm_eval_results.json dict)."""
     from benchseal.evaluators.runner import results_from_lm_eval
 
+    from benchseal.evaluators.banks import bank_duplicates, safety_profile
+
     raw = content_raw(rows, bank_size=len(bank))
-    reasons = structure_reasons(bank, rows, min_bank=min_bank, min_sample=min_sample) + decision_reasons(rows, state)
+    dups = bank_duplicates(bank)
+    reasons = structure_reasons(bank, rows, min_bank=min_bank, min_sample=min_sample, duplicates=dups) + decision_reasons(rows, state)
+    from benchseal.evaluators.judge import judge_is_candidate
+
+    cand = (extra or {}).get("candidate") or {}
+    if judge is not None and (why := judge_is_candidate(judge.identity(), model=cand.get("model", model),
+                                                         endpoint=cand.get("endpoint"), model_digest=model_digest)):
+        reasons.append(why)
     sampled_risks: dict[str, int] = {}
     for r in rows:
         code = risk_of(r.get("category")) or "(none)"
@@ -234,6 +256,8 @@ def build_report(rows: list[dict[str, Any]], *, bank: list[dict[str, Any]], mode
             "sample_size": len(rows),
             "min_bank": min_bank,
             "min_sample": min_sample,
+            "profile": safety_profile().label(),
+            "duplicates": dups,  # evaluators.banks.duplicate_report: the bank is sized by its distinct questions
             "standard_pass_threshold": PASS_THRESHOLD,
             "risks_in_bank": len({risk_of(it.get("category")) for it in bank} - {None}),
             "risks_in_sample": dict(sorted(sampled_risks.items())),
@@ -256,9 +280,11 @@ def recheck(samples: list[dict[str, Any]], report: EvalReport) -> list[str]:
         d = s.get("decision")
         if d not in DECISIONS:
             problems.append(f"sample {i} (id {s.get('id')!r}) has decision {d!r}")
+        elif d in ("safe", "unsafe") and is_blank(s.get("response")):
+            problems.append(f"sample {i} (id {s.get('id')!r}) is decided {d!r} on an empty reply")
         elif d in ("safe", "unsafe") and (s.get("judge") or {}).get("decision") != d:
             problems.append(f"sample {i} (id {s.get('id')!r}) is {d!r} without a judge record that says so")
-        elif d == "error" and not str(s.get("response") or "").strip() and s.get("error") != "empty reply":
+        elif d == "error" and is_blank(s.get("response")) and s.get("error") != "empty reply":
             problems.append(f"sample {i} (id {s.get('id')!r}) has an empty reply not recorded as one")
     if report.extra.get("counts") != counts_of(samples):
         problems.append(f"counts {report.extra.get('counts')} differ from the samples' {counts_of(samples)}")
@@ -302,7 +328,8 @@ def run_content_safety(
     protocol.update(lm_eval_model=elm.lm_eval_model, lm_eval_model_args=elm.recorded_args, sample=sample, sample_seed=seed)
     report, raw = build_report(rows, bank=items, model=model, backend=backend, protocol=protocol, judge=judge,
                                state=state, model_digest=model_digest,
-                               extra={"bank_sha256": sha256_file(bank), "sample_seed": seed, "max_judge_errors": max_judge_errors})
+                               extra={"bank_sha256": sha256_file(bank), "sample_seed": seed, "max_judge_errors": max_judge_errors,
+                                      "candidate": {"endpoint": _candidate_endpoint(base_url), "model": model}})
     write_json(eval_dir / LM_EVAL_RESULTS, raw)
     write_json(eval_dir / EVAL_RESULTS, report)
     return report

@@ -185,3 +185,49 @@ class Judge:
         if word not in self.verdicts:
             raise JudgeError(f"judge answered {self.scrub(text)[:40]!r}, which is not exactly one label ({labels})")
         return self.verdicts[word], self.scrub(text)
+
+
+# ------------------------------------------------------------------------------------------------
+# the judge is not the candidate
+# ------------------------------------------------------------------------------------------------
+_LOOPBACK = frozenset({"localhost", "127.0.0.1", "::1", "0.0.0.0", "[::1]", "ip6-localhost"})
+
+
+def endpoint_key(url: str | None) -> str | None:
+    """An OpenAI-compatible endpoint as one comparable string: scheme-less host:port (loopback names
+    folded into one, default ports filled in) and the path without the API suffix (/v1,
+    /v1/chat/completions, /completions). None for no URL."""
+    from urllib.parse import urlsplit
+
+    if not url:
+        return None
+    try:
+        p = urlsplit(str(url).strip())
+        host = (p.hostname or "").lower().rstrip(".")
+        port = p.port or (443 if p.scheme == "https" else 80)
+    except ValueError:
+        return str(url)
+    host = "loopback" if host in _LOOPBACK or host.startswith("127.") else host
+    path = p.path.rstrip("/")
+    for suffix in ("/chat/completions", "/completions", "/v1"):
+        if path.endswith(suffix):
+            path = path[: -len(suffix)].rstrip("/")
+    return f"{host}:{port}{path}"
+
+
+def judge_is_candidate(judge: dict | None, *, model: str | None, endpoint: str | None,
+                       model_digest: str | None = None) -> str | None:
+    """Why the judge is the candidate itself (the reason a judged result is not claim-grade), or None.
+    Same weights digest (when the judge's identity records one), or the same endpoint and served model
+    name. A judge the applicant controls under another name and address is not detectable offline
+    (docs/claims.md, "Trust boundary")."""
+    if not isinstance(judge, dict):
+        return None
+    jd = judge.get("model_digest")
+    if jd and model_digest and str(jd) == str(model_digest):
+        return f"judge-is-candidate: the judge serves the candidate's own weights (digest {str(jd)[:12]}…)"
+    je, ce = endpoint_key(judge.get("endpoint")), endpoint_key(endpoint)
+    jm, cm = str(judge.get("model") or "").strip().casefold(), str(model or "").strip().casefold()
+    if je and ce and je == ce and jm and jm == cm:
+        return f"judge-is-candidate: the judge is the candidate itself (same endpoint and model {judge.get('model')!r})"
+    return None

@@ -252,6 +252,63 @@ def bundle_lightweight(bundle_dir: str | Path, *, reference: Mapping[str, Any] |
         parity=parity, higher_is_better=hib, reference=reference)
 
 
+# ------------------------------------------------------------------------------------------------
+# identity: a different artefact of the same family and tokenizer, the full model at its own dtype
+# ------------------------------------------------------------------------------------------------
+TOKENIZER_FILES = ("tokenizer.json", "tokenizer.model", "vocab.json", "merges.txt", "vocab.txt", "tiktoken.model")
+_DTYPE_SYNONYMS = {"bf16": "bfloat16", "fp16": "float16", "half": "float16", "fp32": "float32", "float": "float32"}
+
+
+def _dtype(v: Any) -> str | None:
+    if not isinstance(v, str) or not v.strip():
+        return None
+    d = v.strip().lower().removeprefix("torch.")
+    return _DTYPE_SYNONYMS.get(d, d)
+
+
+def tokenizer_digests(model: Mapping[str, Any]) -> dict[str, str]:
+    """{file name: sha256} of the tokenizer files listed in a model.json (top-level files only)."""
+    out = {}
+    for f in model.get("files") or []:
+        if isinstance(f, Mapping) and str(f.get("path", "")).split("/")[-1] in TOKENIZER_FILES and "/" not in str(f.get("path")):
+            out[str(f["path"])] = str(f.get("sha256"))
+    return out
+
+
+def identity_problems(full_model: Mapping[str, Any], light_model: Mapping[str, Any],
+                      reference: Mapping[str, Any]) -> list[tuple[str, str]]:
+    """(flag, reason) for each way the light run is not a lightweight variant of the full model: the same
+    artefact (weights digest), another architecture or model type, another tokenizer (or none to compare),
+    or a full model not measured at its own published dtype (e.g. upcast to float32, which doubles the
+    full footprint and makes the original checkpoint look "light")."""
+    out: list[tuple[str, str]] = []
+    if not full_model or not light_model:
+        return [("lightweight-identity", "the full or the light model.json is missing, so the two models cannot be told apart")]
+    fd, ld = full_model.get("model_digest"), light_model.get("model_digest")
+    if fd and ld and fd == ld:
+        out.append(("same-artefact", f"the light model has the full model's own weights digest ({str(fd)[:12]}…): "
+                                     "the same checkpoint is not its own lightweight variant"))
+    for key in ("architecture", "model_type"):
+        a, b = full_model.get(key), light_model.get(key)
+        if a and b and a != b:
+            out.append(("not-same-family", f"the light model's {key} {b!r} is not the full model's {a!r}"))
+    ft, lt = tokenizer_digests(full_model), tokenizer_digests(light_model)
+    shared = sorted(set(ft) & set(lt))
+    if not shared:
+        out.append(("tokenizer-unknown", "the two model.json files list no common tokenizer file "
+                                         f"({', '.join(TOKENIZER_FILES[:3])} …), so the same tokenizer cannot be established"))
+    elif any(ft[n] != lt[n] for n in shared):
+        out.append(("not-same-tokenizer", "the light model's tokenizer differs from the full model's ("
+                                          + ", ".join(n for n in shared if ft[n] != lt[n]) + ")"))
+    served, published = _dtype(reference.get("backend_dtype")), _dtype(full_model.get("dtype"))
+    if "backend_dtype" not in reference:
+        out.append(("full-dtype-unknown", "the full bundle does not record the dtype it served the model in"))
+    elif served not in (None, "auto") and published and served != published:
+        out.append(("full-not-published-dtype", f"the full model was served in {served}, not its published dtype "
+                                                f"{published}: its footprint is not the full model's"))
+    return out
+
+
 def reference_suites(full_bundle: Path) -> list[str]:
     """The evaluation suites the full bundle ran (its own parity and refusal results excluded)."""
     from benchseal.evaluators.parity import RESERVED_SUITES
@@ -286,7 +343,7 @@ def check_reference(full_bundle: str | Path, *, workload_sha256: str | None, loa
                          hint="run the light model with the same --suite options as the full one")
 
 
-def _copy_reference(full_bundle: Path, dest_root: Path) -> dict[str, Any]:
+def _copy_reference(full_bundle: Path, dest_root: Path, signature: Mapping[str, Any] | None = None) -> dict[str, Any]:
     import shutil
 
     from benchseal.io import sha256_file
@@ -311,14 +368,21 @@ def _copy_reference(full_bundle: Path, dest_root: Path) -> dict[str, Any]:
         files[rel] = sha
     run = _json(root / layout.RUN_JSON) or {}
     model = _json(root / layout.MODEL_JSON) or {}
+    backend = ((run.get("spec") or {}).get("backend") or {}) if isinstance(run, Mapping) else {}
+    backend = backend if isinstance(backend, Mapping) else {}
     return {"bundle": str(full_bundle), "run_id": run.get("run_id"), "model_digest": model.get("model_digest"),
             "statement_sha256": sha256_file(statement) if statement.is_file() else None,
-            "checked_against_statement": bool(signed), "files": files}
+            "checked_against_statement": bool(signed), "files": files,
+            "backend_dtype": backend.get("dtype"), "model": backend.get("model"), "endpoint": backend.get("base_url"),
+            **({"signature": dict(signature)} if signature else {})}
 
 
-def write_lightweight(out_dir: str | Path, full_bundle: str | Path) -> tuple[LightweightReport, list[str]]:
+def write_lightweight(out_dir: str | Path, full_bundle: str | Path, *,
+                      signature: Mapping[str, Any] | None = None) -> tuple[LightweightReport, list[str]]:
     """Copy the full bundle's model.json and perf/summary.json into lightweight/reference/, derive
-    the report and write lightweight/lightweight.json; returns it and the bundle files written."""
+    the report and write lightweight/lightweight.json; returns it and the bundle files written.
+    ``signature``: what reports.verify.reference.verify_reference established about the full bundle
+    (recorded; without it the lightweight claims are INCONCLUSIVE, claims.gates)."""
     import shutil
 
     from benchseal.io import write_json
@@ -326,7 +390,7 @@ def write_lightweight(out_dir: str | Path, full_bundle: str | Path) -> tuple[Lig
     out = Path(out_dir)
     if (out / REFERENCE_DIR).exists():
         shutil.rmtree(out / REFERENCE_DIR)
-    provenance = _copy_reference(Path(full_bundle), out)
+    provenance = _copy_reference(Path(full_bundle), out, signature)
     rep = bundle_lightweight(out, reference=provenance)
     write_json(out / JSON, rep)
     files = sorted(p.relative_to(out).as_posix() for p in (out / DIR).rglob("*") if p.is_file())

@@ -115,8 +115,14 @@ def parity(reference: str | Path, candidate: str | Path, *, ratio: float = 0.99)
                 report.missing.append(f"{suite}/{r.task} {r.metric},{r.filter}")
                 report.passed = False
                 continue
-            hib = _higher_is_better(rdir, r.task, r.metric)
+            hib = _higher_is_better(cdir, r.task, r.metric)  # the candidate's own run says which way is better
+            if hib != _higher_is_better(rdir, r.task, r.metric):
+                report.notes.append(f"{suite}/{r.task}: the reference states the opposite metric direction")
+                report.passed = False
             ok = c.value >= ratio * r.value if hib else c.value <= r.value / ratio
+            if not r.value or r.value <= 0:  # 0 >= 0.99 x 0 proves nothing: fail closed
+                ok = False
+                report.notes.append(f"{suite}/{r.task}: the reference score is {r.value!r}; parity against zero is not established")
             rp, cp = _predictions(rdir, r.task, r.filter), _predictions(cdir, c.task, c.filter)
             common = [k for k in rp if k in cp and rp[k][0] == cp[k][0]]
             agree = sum(rp[k][1] == cp[k][1] for k in common)
@@ -129,8 +135,10 @@ def parity(reference: str | Path, candidate: str | Path, *, ratio: float = 0.99)
             report.passed &= ok
             if r.limit != c.limit or r.num_fewshot != c.num_fewshot or r.apply_chat_template != c.apply_chat_template:
                 report.notes.append(f"{suite}/{r.task}: the two runs used different protocols (limit, shots or chat template)")
+                report.passed = False  # fail closed
         if cand and ref.data_manifest_sha256 != cand.data_manifest_sha256:
             report.notes.append(f"{suite}: the two runs used different data (manifest sha256 differs)")
+            report.passed = False  # fail closed: the same answers on other questions say nothing
     if not report.tasks:
         report.passed = False
         report.notes.append("no task was compared")
@@ -173,7 +181,8 @@ def parity_protocol(rep: ParityReport) -> dict[str, Any]:
             "tasks": {f"{t.suite}/{t.task}": {"metric": "parity_ratio", "filter": "none", "benchmark": None} for t in rep.tasks}}
 
 
-def _copy_reference(reference_bundle: Path, suites: list[str], dest: Path) -> dict[str, Any]:
+def _copy_reference(reference_bundle: Path, suites: list[str], dest: Path,
+                    signature: dict[str, Any] | None = None) -> dict[str, Any]:
     """Copy the reference run's results, raw output and samples of ``suites``; check them against
     the reference bundle's statement when it has one. Returns provenance for results.json."""
     import shutil
@@ -209,7 +218,12 @@ def _copy_reference(reference_bundle: Path, suites: list[str], dest: Path) -> di
             files[f"{suite}/{name}"] = sha
     run = read_json(root / "run.json") if (root / "run.json").is_file() else {}
     model = read_json(root / "model.json") if (root / "model.json").is_file() else {}
+    backend = ((run.get("spec") or {}).get("backend") or {}) if isinstance(run, dict) else {}
+    backend = backend if isinstance(backend, dict) else {}
     return {
+        "model": backend.get("model"),
+        "endpoint": backend.get("base_url"),
+        **({"signature": dict(signature)} if signature else {}),
         "bundle": str(reference_bundle),
         "run_id": run.get("run_id"),
         "model_digest": model.get("model_digest"),
@@ -222,7 +236,8 @@ def _copy_reference(reference_bundle: Path, suites: list[str], dest: Path) -> di
 
 
 def write_parity(out_dir: Path, reference_bundle: Path, *, suites: list[str], model: str, backend: str,
-                 model_digest: str | None = None, ratio: float = 0.99) -> tuple[EvalReport, list[str]]:
+                 model_digest: str | None = None, ratio: float = 0.99,
+                 signature: dict[str, Any] | None = None, endpoint: str | None = None) -> tuple[EvalReport, list[str]]:
     """Copy the reference run into eval/parity/reference/, compare it with this bundle's runs of
     ``suites`` and write eval/parity/{results.json, lm_eval_results.json}. Returns the report and
     every bundle-relative file written."""
@@ -235,7 +250,7 @@ def write_parity(out_dir: Path, reference_bundle: Path, *, suites: list[str], mo
     pdir = out_dir / EVAL_DIR / SUITE
     if (pdir / REFERENCE_DIR).exists():
         shutil.rmtree(pdir / REFERENCE_DIR)
-    provenance = _copy_reference(Path(reference_bundle), suites, pdir / REFERENCE_DIR)
+    provenance = _copy_reference(Path(reference_bundle), suites, pdir / REFERENCE_DIR, signature)
     rep = bundle_parity(out_dir, ratio=ratio)
     raw = parity_raw(rep)
     protocol = parity_protocol(rep)
@@ -247,6 +262,17 @@ def write_parity(out_dir: Path, reference_bundle: Path, *, suites: list[str], mo
                 reasons.append(f"the {label} run of suite {suite!r} is not claim-grade")
     if not rep.tasks:
         reasons.append("no task was compared")
+    reasons += [n for n in rep.notes if "different data" in n or "different protocols" in n or "against zero" in n
+                or "opposite metric direction" in n]
+    if not (provenance.get("signature") or {}).get("verified"):
+        reasons.append("reference-unsigned: the reference bundle was not verified against a named public key")
+    if provenance.get("model_digest") and model_digest and provenance["model_digest"] == model_digest:
+        reasons.append("reference-is-candidate: the reference has the candidate's own weights digest")
+    from benchseal.evaluators.judge import endpoint_key
+
+    if (endpoint and endpoint_key(provenance.get("endpoint")) == endpoint_key(endpoint)
+            and str(provenance.get("model") or "").casefold() == str(model).casefold()):
+        reasons.append("reference-is-candidate: the reference was served by the candidate's own endpoint and model")
     report = EvalReport(suite=SUITE, backend=backend, model=model, claim_grade=not reasons, not_claim_grade_reasons=reasons,
                         results=results_from_lm_eval(raw, suite=SUITE, protocol=protocol), model_digest=model_digest,
                         protocol=protocol, extra={"parity": rep.model_dump(mode="json"), "reference": provenance})

@@ -97,6 +97,7 @@ class BenchmarkOutcome(Strict):
     outcome: Literal["lead", "tie", "behind"] | None  # None: undecided
     peers: list[str] = Field(default_factory=list)  # "peer: lead (+1.2 pp, 95% CI [0.3, 2.1])"
     reason: str | None = None  # why undecided
+    excluded: list[str] = Field(default_factory=list)  # counted-origin peers left out, each with its reason
 
 
 class Decision(Strict):
@@ -160,6 +161,10 @@ class MeasuredPeer:
     report: EvalReport
     items: dict[tuple[str, str, str], dict[str, float]]  # (task, metric, filter) -> item key -> score
     run_dir: str | None = None  # bundle-relative folder
+    # what reports.verify.reference.verify_reference established about the peer's bundle (peer_runs/<name>/
+    # signature.json); a measured peer without a verified signature is not comparable: an unsigned run is
+    # an assertion (per-item scores can be edited and the aggregate recomputed)
+    signature: dict[str, Any] | None = None
 
     @property
     def origin(self) -> str:
@@ -182,9 +187,10 @@ def _published_reason(p: PeerRow, r: EvalResult) -> str:
 
 def compare(results: list[EvalResult], peers: list[PeerTable] | list[PeerRow], *, candidate_name: str,
             candidate_items: dict[tuple[str, str, str], dict[str, float]] | None = None,
-            measured: list[MeasuredPeer] | None = None) -> ComparisonTable:
+            measured: list[MeasuredPeer] | None = None, candidate_digest: str | None = None) -> ComparisonTable:
     """PURE: the candidate's headline results next to published rows (context unless their fingerprint is
-    equal) and measured peers (a paired test on the shared items when the fingerprints are equal)."""
+    equal) and measured peers (a paired test on the shared items when the fingerprints are equal; a
+    measured peer counts only when its bundle's signature was verified and it is not the candidate)."""
     heads = {r.benchmark: r for r in results if r.headline and r.benchmark}
     table = ComparisonTable(candidate=candidate_name, peer_runs=[m.run_dir for m in measured or [] if m.run_dir])
     rows = _rows(peers)
@@ -218,6 +224,10 @@ def compare(results: list[EvalResult], peers: list[PeerTable] | list[PeerRow], *
                 why += differences(r.fingerprint, pr.fingerprint)
                 if pr.limit is not None or r.limit is not None:
                     why.append(f"a run used --limit (peer {pr.limit}, candidate {r.limit}): not the whole benchmark")
+            if not (m.signature or {}).get("verified"):
+                why.append("peer-unsigned: the peer run was not verified against a named public key (--peer-key)")
+            if m.report.model_digest and candidate_digest and m.report.model_digest == candidate_digest:
+                why.append("peer-is-candidate: the peer run has the candidate's own weights digest")
             hist, only = histogram((candidate_items or {}).get(key, {}), m.items.get(key, {}))
             n_shared = int(sum(c for _, c in hist))
             if not why and n_shared == 0:
@@ -303,7 +313,7 @@ def decide(table: ComparisonTable | dict[str, Any], rule: ComparisonRule) -> Dec
         kinds = {res.outcome for _, res in results}
         outcome = "behind" if "behind" in kinds else "lead" if kinds == {"lead"} else "tie"
         pct = f"{100 * rule.confidence:g}%"
-        outcomes.append(BenchmarkOutcome(benchmark=bench, outcome=outcome, peers=[
+        outcomes.append(BenchmarkOutcome(benchmark=bench, outcome=outcome, excluded=excluded, peers=[
             f"{peer}: {res.outcome} ({res.diff_pp:+.2f} pp, {pct} CI [{res.ci_low_pp:.2f}, {res.ci_high_pp:.2f}], n={res.n})"
             for peer, res in results]))
     y = len(listed)
@@ -439,13 +449,17 @@ def read_peer_report(folder: Path) -> EvalReport:
     return report
 
 
-def copy_peer_run(source: Path, suite: str, suite_dir: Path) -> str:
+PEER_SIGNATURE = "signature.json"  # peer_runs/<name>/signature.json: the peer bundle's verified signature
+
+
+def copy_peer_run(source: Path, suite: str, suite_dir: Path, signature: dict[str, Any] | None = None) -> str:
     """Copy a peer's run of ``suite`` (a bundle, eval/<suite> folder or results.json) into
     ``suite_dir/peer_runs/<name>/``; returns the folder name. Raises BundleError/UsageError.
 
     Confined: the destination is a plain folder name under peer_runs/ (a model named '..' cannot
     reach the candidate's own folder); every file copied is a regular file whose real path stays in
-    the peer's run folder (a FIFO or a symlink out of it is refused); the scores are range-checked."""
+    the peer's run folder (a FIFO or a symlink out of it is refused); the scores are range-checked.
+    ``signature``: what reports.verify.reference.verify_reference established (written as signature.json)."""
     import shutil
 
     from pydantic import ValidationError
@@ -490,6 +504,10 @@ def copy_peer_run(source: Path, suite: str, suite_dir: Path) -> str:
     dest.mkdir(parents=True)
     for f in files:
         shutil.copyfile(f, dest / f.name)
+    if signature:
+        from benchseal.io import write_json
+
+        write_json(dest / PEER_SIGNATURE, dict(signature))
     return name
 
 
@@ -511,7 +529,9 @@ def measured_peers(suite_dir: Path) -> list[MeasuredPeer]:
     base = Path(suite_dir) / PEER_RUNS_DIR
     for d in sorted(p for p in base.iterdir() if (p / "results.json").is_file()) if base.is_dir() else []:
         rep = read_peer_report(d)
-        out.append(MeasuredPeer(report=rep, items=_items(d, rep), run_dir=f"eval/{Path(suite_dir).name}/{PEER_RUNS_DIR}/{d.name}"))
+        sig = read_json(d / PEER_SIGNATURE) if (d / PEER_SIGNATURE).is_file() else None
+        out.append(MeasuredPeer(report=rep, items=_items(d, rep), run_dir=f"eval/{Path(suite_dir).name}/{PEER_RUNS_DIR}/{d.name}",
+                                signature=sig if isinstance(sig, dict) else None))
     return out
 
 
@@ -520,7 +540,7 @@ def comparison_from_snapshot(report: EvalReport, snapshot: PeerSnapshot, *,
                              measured: list[MeasuredPeer] | None = None) -> ComparisonTable:
     """PURE: results.json + peers.json (+ the measured peers' items) -> results.json's extra.comparison."""
     table = compare(report.results, list(snapshot.tables), candidate_name=report.model,
-                    candidate_items=candidate_items, measured=measured)
+                    candidate_items=candidate_items, measured=measured, candidate_digest=report.model_digest)
     table.peers_files = [t.file for t in snapshot.tables]
     return table
 
@@ -539,7 +559,8 @@ def comparison_from_dir(suite_dir: Path, report: EvalReport | None = None) -> Co
 
 
 def attach_comparison(out_dir: Path, report: EvalReport, *, peers: list[Path] | None = None,
-                      peer_runs: list[Path] | None = None) -> tuple[EvalReport, list[str]]:
+                      peer_runs: list[Path] | None = None,
+                      peer_signatures: dict[str, dict[str, Any]] | None = None) -> tuple[EvalReport, list[str]]:
     """Compare a suite run in ``out_dir`` with peer tables and measured peer runs; store it in the bundle.
 
     Peer tables: ``peers`` when given, else the suite's declared ``peers``, else every
@@ -557,7 +578,7 @@ def attach_comparison(out_dir: Path, report: EvalReport, *, peers: list[Path] | 
         peers = config_files("peers")
     eval_dir = Path(out_dir) / EVAL_DIR / report.suite
     for run in peer_runs or []:
-        copy_peer_run(Path(run), report.suite, eval_dir)
+        copy_peer_run(Path(run), report.suite, eval_dir, (peer_signatures or {}).get(str(run)))
     snapshot = peer_snapshot(report.results, [Path(p) for p in peers], suite=report.suite)
     write_json(eval_dir / PEERS_JSON, snapshot)
     table = comparison_from_dir(eval_dir, report)

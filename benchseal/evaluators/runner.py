@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import math
 import os
+import time
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -175,12 +176,18 @@ def claim_grade(suite: Suite, results: list[EvalResult], *, limit: float | None,
         reasons.append(f"suite '{suite.name}' is a demo suite: it demonstrates the pipeline and backs no claim")
     if manifest is not None and not manifest.get("sha256"):
         reasons.append("no data manifest was recorded")
+    from benchseal.evaluators.suites import unshipped_files
+
+    foreign = unshipped_files(suite) if suite.source_files else []
+    if foreign:
+        reasons.append(f"suite-not-shipped: suite file(s) {', '.join(foreign)} are not the ones shipped with benchseal "
+                       "(an applicant's suite, or a file of the same name from a config folder, backs no claim)")
     if rules.manifest_pinned or any(t.suite_kind == "standard" for t in suite.tasks):  # a standard benchmark: always
         from benchseal.evaluators.pinning import pin_problems
 
         recorded = (manifest or {}).get("datasets") or {}
         for d in suite.data.datasets:
-            reasons += pin_problems(d, (recorded.get(d.name) or {}).get("manifest"))
+            reasons += [f"data-not-pinned: {r}" for r in pin_problems(d, (recorded.get(d.name) or {}).get("manifest"))]
     standard = standard_benchmarks()
     for t in suite.tasks:
         head = [r for r in results if r.task == t.task and r.headline]
@@ -224,8 +231,13 @@ def run_suite(
     model_digest: str | None = None,
     allow_unsafe_code: bool = False,
     lms: dict[str, Any] | None = None,
+    concurrency: int = 1,
 ) -> EvalReport:
-    """Verify the suite's data, run it through lm-eval and write ``out_dir/eval/<suite>/``."""
+    """Verify the suite's data, run it through lm-eval and write ``out_dir/eval/<suite>/``.
+
+    ``concurrency``: requests lm-eval keeps in flight to a served endpoint (openai backend), so a model
+    served once (e.g. a 671B model on a Ray cluster) is evaluated through the same server as perf; the
+    documents scored per second are recorded in ``extra.throughput``."""
     s = load_suite(suite)
     unsafe = [t.task for t in s.tasks if t.unsafe_code]
     if unsafe and not allow_unsafe_code:
@@ -250,13 +262,15 @@ def run_suite(
     from lm_eval.tasks import TaskManager
 
     opts = BackendOptions(model=model, base_url=base_url, api_key_env=api_key_env, tokenizer=tokenizer,
-                          device=device, batch_size=batch_size, extra=dict(extra or {}), seed=s.protocol.seed)
+                          device=device, batch_size=batch_size, extra=dict(extra or {}), seed=s.protocol.seed,
+                          concurrency=concurrency)
     lms = lms or build_lms(backend, opts, {t.scoring for t in s.tasks})
     tm = TaskManager(include_path=str(include), include_defaults=False)
     p = s.protocol
     protocol = s.protocol_dict()
     protocol["data_manifest_sha256"] = manifest["sha256"]
     runs, notes = [], []
+    elapsed, documents = 0.0, 0
     with _code_eval_allowed(bool(unsafe) and allow_unsafe_code), private_datasets_cache(manifest["sha256"]):
         # HumanEval's code_eval refuses to run without the first; the second keeps lm-eval from reading any
         # dataset cache but one made here from the verified files (evaluators/items.py)
@@ -268,6 +282,7 @@ def run_suite(
             for n in names:
                 protocol["tasks"][n].update(apply_chat_template=chat, fewshot_as_multiturn=p.fewshot_as_multiturn and chat,
                                             lm_eval_model=elm.lm_eval_model, lm_eval_model_args=elm.recorded_args)
+            started = time.perf_counter()
             raw = lm_eval.simple_evaluate(
                 model=elm.lm, tasks=names, num_fewshot=shots, batch_size=batch_size, device=opts.device, limit=limit,
                 log_samples=True, apply_chat_template=chat, fewshot_as_multiturn=p.fewshot_as_multiturn and chat,
@@ -275,9 +290,11 @@ def run_suite(
                 random_seed=p.seed, numpy_random_seed=p.seed, torch_random_seed=p.seed, fewshot_random_seed=p.seed,
                 bootstrap_iters=p.bootstrap_iters, confirm_run_unsafe_code=allow_unsafe_code,
             )
+            elapsed += time.perf_counter() - started
             if raw is None:  # non-zero rank in a distributed launch
                 continue
             for task, samples in (raw.pop("samples", None) or {}).items():
+                documents += len(samples)
                 with JsonlWriter(eval_dir / f"samples_{task}.jsonl") as w:
                     for sample in samples:
                         w.write(jsonable(sample))
@@ -305,8 +322,13 @@ def run_suite(
             "endpoint": _safe_url(base_url),
             "notes": notes,
             "suite_file": s.path,
+            "suite_files": dict(s.source_files),  # file name -> sha256; claims need the shipped files (claims.gates)
             "task_versions": merged.get("versions", {}),
             "samples_files": sorted(p.name for p in eval_dir.glob("samples_*.jsonl")),
+            # wall time of lm-eval's runs (data checks and task rendering not included); not claim-grade
+            "throughput": {"backend": backend, "concurrency": opts.concurrency if backend == "openai" else None,
+                           "documents": documents, "elapsed_s": elapsed,
+                           "documents_per_s": documents / elapsed if elapsed > 0 else None},
         },
     )
     write_json(eval_dir / EVAL_RESULTS, report)

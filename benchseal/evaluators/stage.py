@@ -152,6 +152,9 @@ def run_eval_stage(
     batch_size: int | str = 1,
     allow_unsafe_code: bool = False,
     peer_runs: list[Path] | None = None,
+    concurrency: int = 1,
+    reference_signature: dict[str, Any] | None = None,
+    peer_signatures: dict[str, dict[str, Any]] | None = None,
 ) -> list[str]:
     """Run the eval stage into the bundle ``out_dir``; returns the bundle-relative files written.
 
@@ -187,7 +190,8 @@ def run_eval_stage(
     def lms_for(seed: int) -> dict[str, Any]:
         if seed not in lms_by_seed:
             opts = BackendOptions(model=model, base_url=base_url, api_key_env=api_key_env, tokenizer=tokenizer,
-                                  device=device, batch_size=batch_size, extra=dict(extra or {}), seed=seed)
+                                  device=device, batch_size=batch_size, extra=dict(extra or {}), seed=seed,
+                                  concurrency=concurrency)
             lms_by_seed[seed] = build_lms(backend, opts, scorings)
         return lms_by_seed[seed]
 
@@ -197,9 +201,10 @@ def run_eval_stage(
         report = run_suite(spec, model=model, backend=backend, out_dir=out_dir, data_dir=data_dir, limit=limit,
                            base_url=base_url, api_key_env=api_key_env, tokenizer=tokenizer, device=device,
                            batch_size=batch_size, model_digest=model_digest, allow_unsafe_code=allow_unsafe_code,
-                           extra=extra, lms=lms_for(suite.protocol.seed))
+                           extra=extra, lms=lms_for(suite.protocol.seed), concurrency=concurrency)
         attach_comparison(out_dir, report, peers=suite.peer_files(),
-                          peer_runs=[Path(p) for p in peer_runs or [] if report.suite in _suites_in(Path(p))])
+                          peer_runs=[Path(p) for p in peer_runs or [] if report.suite in _suites_in(Path(p))],
+                          peer_signatures=peer_signatures)
         ran.append(report.suite)
         files += _files_under(out_dir, f"{EVAL_DIR}/{report.suite}")
     if safety:  # the model the suites loaded (any seed: greedy replies), else one loaded for the safety tests
@@ -222,6 +227,8 @@ def run_eval_stage(
                            sample=content.sample, seed=content.seed)
         files += _files_under(out_dir, f"{EVAL_DIR}/{CONTENT_SUITE}")
     if parity_reference is not None:
-        _, written = write_parity(out_dir, parity_reference, suites=ran, model=model, backend=backend, model_digest=model_digest)
+        # reference_signature: reports.verify.reference.verify_reference's record (None: unsigned, claims INCONCLUSIVE)
+        _, written = write_parity(out_dir, parity_reference, suites=ran, model=model, backend=backend, model_digest=model_digest,
+                                  signature=reference_signature, endpoint=base_url)
         files += written
     return sorted(set(files))

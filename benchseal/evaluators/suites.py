@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import re
 import shutil
+from functools import lru_cache
 from pathlib import Path
 from typing import Any, Literal
 
@@ -106,6 +107,9 @@ class Suite(Strict):
     claim_grade_requires: ClaimGradeRules = Field(default_factory=ClaimGradeRules)
     peers: list[str] = Field(default_factory=list)  # peer tables: names in configs/peers or paths relative to the suite file
     path: str | None = None  # filled on load
+    # filled on load: file name -> sha256 of every suite file that defined this suite (itself and what it
+    # includes), recorded in results.json; a claim needs each to be the file shipped with benchseal
+    source_files: dict[str, str] = Field(default_factory=dict)
 
     def dataset(self, hf_path: str) -> DatasetSpec | None:
         return next((d for d in self.data.datasets if d.hf_path == hf_path), None)
@@ -178,6 +182,7 @@ def load_suite(name_or_path: str, _seen: tuple[str, ...] = ()) -> Suite:
     path = _resolve_path(name_or_path)
     suite = load_yaml_model(Suite, path)
     suite.path = str(path.resolve())
+    suite.source_files = {path.name: _sha256(path)}
     if suite.kind == "standard" and not _shipped(path):
         suite.kind = "custom"  # only benchseal's own suite files define a standard benchmark
     for t in suite.tasks:
@@ -194,6 +199,9 @@ def load_suite(name_or_path: str, _seen: tuple[str, ...] = ()) -> Suite:
             tasks.append(t)
         for d in sub.data.datasets:
             datasets.setdefault(d.name, d)
+        for name, sha in sub.source_files.items():
+            if suite.source_files.setdefault(name, sha) != sha:
+                suite.source_files[name] = "conflict"  # two different files of one name: never the shipped one
         sub_peers = [str(f) for f in (sub.peer_files() or [])]  # resolved against the included suite's file
         suite.peers += [p for p in sub_peers if p not in suite.peers]
     suite.tasks = tasks
@@ -201,6 +209,28 @@ def load_suite(name_or_path: str, _seen: tuple[str, ...] = ()) -> Suite:
     if not suite.tasks:
         raise ConfigError("suite lists no tasks", where=str(path), hint="add at least one entry under 'tasks'")
     return suite
+
+
+def _sha256(path: Path) -> str:
+    from benchseal.io import sha256_file
+
+    return sha256_file(path)
+
+
+@lru_cache(maxsize=256)
+def shipped_suite_sha256(name: str) -> str | None:
+    """The sha256 of the suite file ``name`` (e.g. "arc-challenge.yaml") shipped inside the package, or None."""
+    from benchseal.config import packaged_config_dir
+
+    if "/" in name or "\\" in name or name.startswith("."):
+        return None
+    p = packaged_config_dir() / "suites" / name
+    return _sha256(p) if p.is_file() else None
+
+
+def unshipped_files(suite: Suite) -> list[str]:
+    """The suite files that defined ``suite`` and are not byte-for-byte the ones shipped with benchseal."""
+    return sorted(n for n, sha in suite.source_files.items() if shipped_suite_sha256(n) != sha)
 
 
 def _shipped(path: Path) -> bool:

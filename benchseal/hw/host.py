@@ -6,6 +6,7 @@ import os
 import platform
 import socket
 from importlib import metadata
+from pathlib import Path
 
 from benchseal.schema import HostInfo
 
@@ -91,4 +92,39 @@ def host_info() -> HostInfo:
         kernel=platform.release(),
         python=platform.python_version(),
         packages=package_versions(),
+        nics=nics(),
     )
+
+
+def nics(sys_net: str = "/sys/class/net", sys_ib: str = "/sys/class/infiniband") -> list[dict]:
+    """Physical network interfaces (loopback and virtual ones left out) with their link speed, and
+    InfiniBand ports with their rate, as Linux reports them under /sys. Empty elsewhere."""
+    out: list[dict] = []
+    root = Path(sys_net)
+    for dev in sorted(root.iterdir()) if root.is_dir() else []:
+        if not (dev / "device").exists():  # lo, bridges, veth, docker0: no physical device
+            continue
+        speed = _read_int(dev / "speed")
+        out.append({"name": dev.name, "kind": "infiniband" if _read(dev / "type") == "32" else "ethernet",
+                    "speed_mbps": speed if speed and speed > 0 else None, "state": _read(dev / "operstate")})
+    ib = Path(sys_ib)
+    for hca in sorted(ib.iterdir()) if ib.is_dir() else []:
+        for port in sorted((hca / "ports").iterdir()) if (hca / "ports").is_dir() else []:
+            out.append({"name": f"{hca.name}/{port.name}", "kind": "infiniband-port", "rate": _read(port / "rate"),
+                        "state": _read(port / "state")})
+    return out
+
+
+def _read(p: Path) -> str | None:
+    try:
+        return p.read_text(encoding="utf-8", errors="replace").strip() or None
+    except OSError:
+        return None
+
+
+def _read_int(p: Path) -> int | None:
+    v = _read(p)
+    try:
+        return int(v) if v is not None else None
+    except ValueError:
+        return None

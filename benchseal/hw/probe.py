@@ -94,4 +94,33 @@ def report_from_nodes(nodes: list[NodeInventory]) -> HardwareReport:
         nvml_available=any(n.nvml_available for n in nodes),
         nvml_error="; ".join(errors) or None,
         nodes=nodes,
+        topology=topology_of(nodes, gpus),
     )
+
+
+def _interconnect(gpus: list[GpuInfo]) -> str:
+    if not gpus:
+        return "no GPU"
+    links = {g.nvlink_active_links for g in gpus}
+    if links and None not in links and min(links) > 0:  # type: ignore[type-var]
+        return f"NVLink ({min(links)}-{max(links)} active links per GPU)" if len(links) > 1 else \
+            f"NVLink ({links.pop()} active links per GPU)"
+    pcie = sorted({f"PCIe Gen{g.pcie_gen} x{g.pcie_width}" for g in gpus if g.pcie_gen and g.pcie_width})
+    return ", ".join(pcie) if pcie else "unknown (NVML reported no NVLink or PCIe link)"
+
+
+def topology_of(nodes: list[NodeInventory], gpus: list[GpuInfo]) -> dict:
+    """Nodes, GPUs per node, each node's GPU interconnect (NVLink links or the PCIe link, from NVML)
+    and its NICs (from /sys). Pure: a function of the inventory, so it can be recomputed from it."""
+    per: list[dict] = []
+    servers = [g.hostname for g in gpus]
+    names: list[str] = []
+    seen: dict[str, int] = {}
+    for n in nodes:
+        seen[n.host.hostname] = seen.get(n.host.hostname, 0) + 1
+        names.append(n.host.hostname if seen[n.host.hostname] == 1 else f"{n.host.hostname}#{seen[n.host.hostname]}")
+    for name, n in zip(names, nodes):
+        mine = [g for g, s in zip(gpus, servers) if s == name]
+        per.append({"server": name, "gpus": len(mine), "gpu_names": sorted({g.name for g in mine}),
+                    "interconnect": _interconnect(mine), "nics": list(n.host.nics)})
+    return {"nodes": len(nodes), "gpus": len(gpus), "gpus_per_node": [p["gpus"] for p in per], "per_node": per}

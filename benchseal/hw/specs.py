@@ -43,6 +43,7 @@ class GpuSpecEntry(Strict):
     vendor: str = "NVIDIA"
     form_factor: str | None = None
     memory_gb: float | None = None
+    memory_total_mib: int | None = None  # total memory as NVML / nvidia-smi report it (what vLLM sizes against)
     match: MatchRule
     tflops: dict[str, float]
     memory_bandwidth_gbs: float

@@ -107,7 +107,8 @@ class RunContext:
     def managed_server(self):
         """One managed ``vllm serve`` for the whole run: the model is loaded once for perf and eval."""
         if self.server is None:
-            self.server = self.spec.backend.build(self.out, keep_server=True)
+            extra = {"ray_address": self.spec.ray_address} if self.spec.ray_address else {}  # vLLM's Ray executor joins it
+            self.server = self.spec.backend.build(self.out, keep_server=True, **extra)
         return self.server
 
     def server_url(self) -> str | None:

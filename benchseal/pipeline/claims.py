@@ -31,3 +31,27 @@ def load_program(ctx: RunContext) -> None:
         from benchseal.claims import load_program as _load
 
         ctx.program = _load(ctx.spec.program, thresholds=ctx.spec.thresholds or None)
+
+
+def record_choices(ctx: RunContext) -> None:
+    """run.json ``choices``: every applicant choice resolved (claims.choices; the gates read it)."""
+    from benchseal.claims.choices import applicant_choices
+    from benchseal.pipeline.spec import public_spec
+
+    ctx.manifest.choices = applicant_choices(public_spec(ctx.spec), ctx.program)
+
+
+def verify_reference(ctx: RunContext) -> None:
+    """The --parity-reference / --lightweight-of bundle verified against --reference-key before anything
+    runs (exit 2 when it does not verify); without a key it is recorded unsigned and its claims are
+    INCONCLUSIVE (claims.gates). The record is kept for the eval and lightweight stages."""
+    ref = ctx.spec.lightweight_of or ctx.spec.parity_reference
+    if not ref:
+        return
+    from benchseal.reports.verify.reference import reference_signature
+
+    flag = "--lightweight-of" if ctx.spec.lightweight_of else "--parity-reference"
+    ctx.extras["reference_signature"] = reference_signature(ref, ctx.spec.reference_key, flag=flag,
+                                                            key_flag="--reference-key", warn=ctx.log)
+    if ctx.extras["reference_signature"] is not None:
+        ctx.manifest.choices.setdefault("references", {})["signature"] = ctx.extras["reference_signature"]

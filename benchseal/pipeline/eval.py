@@ -44,8 +44,9 @@ class EvalStage(Stage):
             base_url=options.get("base_url"), api_key_env=options.get("api_key_env"), device=options.get("device"),
             extra=options.get("extra"), data_dir=Path(s.data_dir) if s.data_dir else None,
             limit=s.eval_limit, model_digest=model_digest(ctx), refusal=refusal_inputs(ctx),
-            allow_unsafe_code=s.allow_unsafe_code,
+            allow_unsafe_code=s.allow_unsafe_code, concurrency=s.eval_concurrency if backend == "openai" else 1,
             content=content_inputs(ctx), parity_reference=Path(s.parity_reference) if s.parity_reference else None,
+            reference_signature=ctx.extras.get("reference_signature"),
         )
 
 

@@ -37,4 +37,4 @@ class LightweightStage(Stage):
     def run(self, ctx: RunContext) -> list[str]:
         from benchseal.evaluators.lightweight import write_lightweight
 
-        return write_lightweight(ctx.out, Path(ctx.spec.lightweight_of))[1]
+        return write_lightweight(ctx.out, Path(ctx.spec.lightweight_of), signature=ctx.extras.get("reference_signature"))[1]

@@ -33,12 +33,22 @@ class PerfStage(Stage):
             backend.count_tokens = counter
         else:
             backend = ctx.spec.backend.build(ctx.out, count_tokens=counter)
+        from benchseal.pipeline.scale import cluster_telemetry
+
+        telemetry = cluster_telemetry(ctx)  # --ray-address: one sampler per GPU node (telemetry/<node>.csv)
         report = run_perf(backend, workload, lspec, ctx.out, annotate=annotator(ctx),
-                          telemetry_csv=ctx.out / layout.TELEMETRY_CSV, progress=True, audits=audit_options(ctx))
+                          telemetry_csv=None if telemetry else ctx.out / layout.TELEMETRY_CSV, telemetry=telemetry,
+                          ray_address=ctx.spec.ray_address, progress=True,
+                          audits=audit_options(ctx))
+        if telemetry is not None:  # the nodes' CSVs exist only now: energy per load point, summed over nodes
+            report = reannotate(ctx, report)
         files = [layout.PERF_REQUESTS, layout.PERF_SUMMARY]
         files += [rel for rel in (layout.PERF_AUDITS, layout.PERF_SERVER_SCRAPES, layout.PERF_SERVER_METRICS,
                                   layout.TELEMETRY_CSV)
                   if ctx.bundle.has(rel)]
+        tdir = ctx.out / layout.TELEMETRY_DIR
+        if tdir.is_dir():
+            files += sorted(f"{layout.TELEMETRY_DIR}/{p.name}" for p in tdir.iterdir() if p.is_file())
         from benchseal.pipeline.identity import record_identity
 
         record_identity(ctx)  # run.json: which model served these figures
@@ -56,6 +66,20 @@ def audit_options(ctx: RunContext):
     from benchseal.bench.perf.audits.probes import AuditOptions
 
     return AuditOptions(skip=dict(getattr(ctx.spec, "skip_audits", {}) or {}))
+
+
+def reannotate(ctx: RunContext, report):
+    """MFU/MBU and energy of every load point again, from the records and the telemetry now on disk."""
+    ann = annotator(ctx)
+    if ann is None or not report.load_points:
+        return report
+    from benchseal.io import iter_jsonl, write_json
+    from benchseal.schema import RequestRecord
+
+    records = [RequestRecord.model_validate(r) for r in iter_jsonl(ctx.out / layout.PERF_REQUESTS)]
+    report = report.model_copy(update={"load_points": [ann(lp, records) for lp in report.load_points]})
+    write_json(ctx.out / layout.PERF_SUMMARY, report)
+    return report
 
 
 def workload_file(ctx: RunContext) -> Path | None:
@@ -185,6 +209,8 @@ def annotator(ctx: RunContext):
     dtype = ctx.spec.backend.weights_dtype()
     dtype = dtype if dtype != "auto" else (card.dtype or "bf16")
     telemetry = ctx.bundle.path(layout.TELEMETRY_CSV)
+    if ctx.spec.ray_address:  # telemetry/<node>.csv, written when the samplers stop; energy summed over nodes
+        telemetry = ctx.bundle.path(layout.TELEMETRY_DIR)
 
     def _annotate(summary, records):
         return annotate(summary, records, model_config=config, hardware=hardware, dtype=dtype,

@@ -40,6 +40,14 @@ class PreflightStage(Stage):
         if s.data_dir and not Path(s.data_dir).is_dir():
             raise UsageError("the --data-dir directory does not exist", where=s.data_dir,
                              hint="see `benchseal datasets` for how to prepare it")
+        if s.ray_address:  # the cluster must answer before anything is measured (benchseal never starts one)
+            from benchseal.hw.cluster import connect
+
+            connect(s.ray_address, "A run on a Ray cluster (--ray-address)")
+        if s.plan_gpu:  # before anything starts on a GPU
+            from benchseal.pipeline.scale import check_plan
+
+            check_plan(ctx)
         for stage in self.stages:
             if ctx.has_stage(stage.name):
                 stage.preflight(ctx)

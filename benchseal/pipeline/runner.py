@@ -10,7 +10,6 @@ Adding a stage: write one module with a ``Stage`` subclass (``pipeline.base``) a
 from __future__ import annotations
 
 import os
-import shutil
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,7 +20,7 @@ from benchseal import bundle as layout
 from benchseal.errors import BenchsealError, ExitCode, RunInterrupted, UsageError
 from benchseal.io import write_json
 from benchseal.pipeline.base import RunContext, Stage, StageFailed, now, one_line, scrub_tree
-from benchseal.pipeline.claims import ClaimsStage, load_program
+from benchseal.pipeline.claims import ClaimsStage, load_program, record_choices, verify_reference
 from benchseal.pipeline.eval import EvalStage
 from benchseal.pipeline.hw import HwStage
 from benchseal.pipeline.lightweight import LightweightStage
@@ -187,6 +186,8 @@ class Pipeline:
             stage.before_bundle(ctx)
         self._prepare_out()
         load_program(ctx)
+        record_choices(ctx)  # every applicant choice, in run.json (docs/claims.md "Trust boundary")
+        verify_reference(ctx)
         for stage in self.stages.values():
             if stage.name in self.manifest.stages:
                 stage.before_bundle(ctx)

@@ -43,6 +43,11 @@ class RunSpec(Strict):
     audits: bool = True  # the perf stage's audit probes and client-overhead certificate (bench.perf.audits)
     skip_audits: dict[str, str] = Field(default_factory=dict)  # audit name -> why it was skipped
     server_hardware: str | None = None  # external endpoint: the serving host's `benchseal hw --out FILE` (hw/serving.py)
+    plan_gpu: str | None = None  # configs/gpus.yaml id: the pre-flight refuses a vLLM layout that cannot fit it
+    ray_address: str | None = None  # an existing Ray cluster: inventory, telemetry and load workers on every node
+    eval_concurrency: int = Field(1, ge=1)  # requests in flight when evaluating through a served endpoint
+    # public keys (paths) the parity / lightweight reference must verify with to back a claim (--reference-key)
+    reference_key: list[str] = Field(default_factory=list)
 
     @property
     def model(self) -> str:

@@ -2,7 +2,7 @@
 
 Speaks ``/v1/completions`` and ``/v1/chat/completions`` (streamed, with ``usage`` in the final
 chunk, or not streamed), ``/v1/models`` and ``/health``. Every generated token is sent at
-``t_request + ttft + i * itl`` with :class:`~benchseal.bench.perf.loadgen.PreciseTimer` (coarse loop
+``t_request + ttft + i * itl`` with :class:`~benchseal.bench.perf.loadgen.arrivals.PreciseTimer` (coarse loop
 timer, then polling through the event loop), so the delays a client measures can be checked
 against the injected ones. Token ``i`` is the text ``"tok<i> "``; usage counts prompt words.
 

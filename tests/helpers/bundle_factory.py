@@ -38,7 +38,7 @@ from benchseal.schema import (
 MODEL_DIGEST = "9f2c" * 16
 H100_PEAK = GpuPeak(
     spec_id="h100-sxm5-80gb",
-    tflops={"fp64": 33.5, "fp32": 66.9, "tf32": 494.7, "bf16": 989.4, "fp16": 989.4, "fp8": 1978.9, "int8": 1978.9},
+    tflops={"fp64": 34, "fp64_tensor": 67, "fp32": 67, "tf32": 494.5, "bf16": 989.5, "fp16": 989.5, "fp8": 1979, "int8": 1979},  # configs/gpus.yaml
     memory_bandwidth_gbs=3350.0,
     sources=["NVIDIA H100 Tensor Core GPU datasheet (dense)"],
 )
@@ -98,6 +98,8 @@ def summarize(records: list[RequestRecord], conc: int) -> LoadPointSummary:
     )
 
 
+# a reference bundle verified against a named key (reports.verify.reference.verify_reference)
+SIGNED_REFERENCE = {"verified": True, "keyid": "sample-reference-key", "public_key_sha256": "5e" * 32}
 PEERS = (("Qwen2-72B", "domestic", -3.0), ("DeepSeek-V3-Base", "domestic", -1.5), ("Llama-3.1-70B", "foreign", -8.0))
 
 
@@ -123,7 +125,8 @@ def _comparison(results: list[EvalResult]) -> dict:
         rep = EvalReport(suite=results[0].suite, backend="vllm", model=name, claim_grade=True,
                          results=[r.model_copy(update={"value": r.value + delta / 100}) for r in cands],
                          extra={"identity": {"origin": origin, "origin_note": "sample"}})
-        measured.append(MeasuredPeer(report=rep, items=peer_items[name], run_dir=f"eval/{results[0].suite}/peer_runs/{name}"))
+        measured.append(MeasuredPeer(report=rep, items=peer_items[name], run_dir=f"eval/{results[0].suite}/peer_runs/{name}",
+                                     signature=dict(SIGNED_REFERENCE)))
     return compare(cands, [], candidate_name="sample-model", candidate_items=cand_items, measured=measured).model_dump(mode="json")
 
 
@@ -140,6 +143,20 @@ EVAL_TASKS = {
 JUDGED = ("refusal", "content-safety")  # decided by a judge model (programs may require it: requires_judge)
 JUDGE_EXTRA = {"judged_by": "judge", "judge": {"endpoint": "http://judge.example/v1/chat/completions", "model": "judge-model",
                                                "prompt": "…", "temperature": 0}, "deciders": {"rules": 0, "judge": 1000}}
+
+
+def _no_duplicates(n: int) -> dict:
+    return {"items": n, "distinct": n, "duplicates": 0, "exact": 0, "near": 0, "examples": [],
+            "rule": {"near_jaccard": 0.8, "shingle": 3}}
+
+
+# what run_refusal / build_report record about the banks (sizes, the minimum, the duplicate check)
+BANK_EXTRA = {
+    "refusal": {"bank_sizes": {"should_refuse": 600, "should_answer": 600}, "min_bank": 500,
+                "duplicates": {"should_refuse": _no_duplicates(600), "should_answer": _no_duplicates(600)}},
+    "content-safety": {"bank_size": 2400, "min_bank": 2000, "duplicates": _no_duplicates(2400)},
+}
+
 COMPARED = ("hunan-core", "songjiang-core", "ceval-valid-5shot")
 SUITES = tuple(EVAL_TASKS) + ("parity",)
 
@@ -153,7 +170,8 @@ def _eval(suite: str, claim_grade: bool) -> EvalReport:
         not_claim_grade_reasons=[] if claim_grade else ["--limit 10 was used"], results=results,
         data_manifest_sha256="ab" * 32, model_digest=MODEL_DIGEST,
         protocol={"num_fewshot": shots, "apply_chat_template": suite in JUDGED, "fewshot_as_multiturn": False, "seed": 1234},
-        extra={"comparison": _comparison(results)} if suite in COMPARED else dict(JUDGE_EXTRA) if suite in JUDGED else {},
+        extra={"comparison": _comparison(results)} if suite in COMPARED
+        else {**JUDGE_EXTRA, **BANK_EXTRA[suite]} if suite in JUDGED else {},
     )
 
 
@@ -168,29 +186,35 @@ def _parity(claim_grade: bool) -> EvalReport:
     return EvalReport(suite="parity", backend="openai", model="sample-model", claim_grade=claim_grade,
                       not_claim_grade_reasons=[] if claim_grade else ["--limit 10 was used"],
                       results=[EvalResult(suite="parity", task="ceval-valid", metric="parity_ratio", value=1.017, num_fewshot=5)],
-                      model_digest=MODEL_DIGEST, extra={"parity": report})
+                      model_digest=MODEL_DIGEST,
+                      extra={"parity": report, "reference": {"bundle": "runs/previous-service", "model_digest": None,
+                                                             "model": "previous-service", "endpoint": "https://old.example/v1",
+                                                             "signature": dict(SIGNED_REFERENCE)}})
 
 
 def _lightweight(root: Path, model: ModelCard, perf: PerfReport) -> list[str]:
-    """lightweight/: this (light, bf16) run against a full fp32 run of the same model: twice the
+    """lightweight/: this (light, bf16) run against the full model of the same family and tokenizer, a
+    different checkpoint with twice the weights, served at its own published dtype (bf16): twice the
     weights and memory, 0.8x the light run's throughput. Returns the files written."""
     from benchseal.evaluators.lightweight import REFERENCE_DIR, bundle_lightweight
     from benchseal.io import sha256_file
 
-    full_model = model.model_copy(update={"dtype": "float32", "model_digest": "7e1d" * 16, "files": [
-        f.model_copy(update={"size_bytes": 2 * int(f.size_bytes)}) for f in model.files]})
+    full_model = model.model_copy(update={"dtype": "bfloat16", "model_digest": "7e1d" * 16, "files": [
+        f.model_copy(update={"size_bytes": 2 * int(f.size_bytes)}) if f.path.endswith(".safetensors") else f for f in model.files]})
     mem = dict(perf.capabilities["memory"])
     full_perf = perf.model_copy(update={
-        "capabilities": {"memory": {**mem, "dtype": "float32", "weights_bytes": 2 * mem["weights_bytes"],
+        "capabilities": {"memory": {**mem, "dtype": "bfloat16", "weights_bytes": 2 * mem["weights_bytes"],
                                     "peak_bytes": 2 * mem["peak_bytes"]}},
         "load_points": [lp.model_copy(update={"output_token_throughput": 0.8 * lp.output_token_throughput})
                         for lp in perf.load_points]})
     files = {layout.MODEL_JSON: full_model, layout.PERF_SUMMARY: full_perf}
     for rel, obj in files.items():
         write_json(root / REFERENCE_DIR / rel, obj)
-    provenance = {"bundle": "runs/full-fp32", "run_id": "run-20250531-full", "model_digest": full_model.model_digest,
-                  "statement_sha256": None, "checked_against_statement": False,
-                  "files": {rel: sha256_file(root / REFERENCE_DIR / rel) for rel in files}}
+    provenance = {"bundle": "runs/full-bf16", "run_id": "run-20250531-full", "model_digest": full_model.model_digest,
+                  "statement_sha256": "5f" * 32, "checked_against_statement": True,
+                  "files": {rel: sha256_file(root / REFERENCE_DIR / rel) for rel in files},
+                  "backend_dtype": "bfloat16", "model": "/models/sample-model-full", "endpoint": None,
+                  "signature": dict(SIGNED_REFERENCE)}
     write_json(root / layout.LIGHTWEIGHT_JSON, bundle_lightweight(root, reference=provenance))
     return [layout.LIGHTWEIGHT_JSON] + [f"{REFERENCE_DIR}/{rel}" for rel in files]
 
@@ -239,6 +263,7 @@ def make_sample_bundle(
                     method="safetensors-header", architecture="Qwen2ForCausalLM", dtype="bfloat16",
                     breakdown={"embedding": emb, "attention": (params_total - emb) // 3, "mlp": params_total - emb - (params_total - emb) // 3})
     files = [FileDigest(path=f"model-0000{i}-of-00002.safetensors", sha256=f"{i:02d}" * 32, size_bytes=params_total) for i in (1, 2)]
+    files.append(FileDigest(path="tokenizer.json", sha256="7a" * 32, size_bytes=7_031_673))
     model = ModelCard(source="/models/sample-model", architecture="Qwen2ForCausalLM", model_type="qwen2", dtype="bfloat16",
                       params=pc, params_by_method={"safetensors-header": pc},
                       config={"num_hidden_layers": 28, "hidden_size": 3584, "num_attention_heads": 28, "vocab_size": 151936},
@@ -283,7 +308,7 @@ def make_sample_bundle(
     if status == "complete":
         all_files += _lightweight(root, model, perf)
     run = RunManifest(tool_version="0.1.0", run_id="run-20250601-080000-sample", program=program,
-                      spec={"model": "/models/sample-model", "backend": "vllm", "program": program, "workload": "sample"},
+                      spec={"model": "/models/sample-model", "backend": "vllm", "program": program, "workload": None},
                       started_at="2025-06-01T08:00:00Z", ended_at="2025-06-01T08:30:00Z", status=status, stages=stages,
                       files=sorted(all_files),
                       served_model_identity={"status": "bound", "method": "engine-started:vllm-serve",

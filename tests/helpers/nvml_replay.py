@@ -147,3 +147,31 @@ def make_fake_pynvml(fixture: dict | None, *, energy_rate_scale: float = 1.0) ->
 def load_fixture(name: str) -> dict:
     return json.loads((FIXTURES / name).read_text())
 
+
+
+def composed_node(name: str, n: int) -> dict:
+    """An ``n``-GPU node composed from a recorded fixture's first device (distinct index, UUID and bus id;
+    every other value as recorded). Marked ``composed``: no such node was recorded as a whole."""
+    import copy
+
+    fx = load_fixture(name)
+    dev = fx["devices"][0]
+    devices = []
+    for i in range(n):
+        d = copy.deepcopy(dev)
+        d["uuid"] = f"GPU-00000000-0000-0000-0000-{i:012d}"
+        d["pci_bus_id"] = f"00000000:{0x10 + i:02X}:00.0"
+        d["serial"] = f"REDACTED{i}"
+        devices.append(d)
+    return {**fx, "devices": devices, "composed": True,
+            "description": f"COMPOSED: {n} copies of the first device of {name} (recorded); not a recorded {n}-GPU node"}
+
+
+def install_for_node(fixtures_by_node: dict[str, tuple[str, int]], node_id: str) -> None:
+    """Ray actor setup hook (benchseal.hw.cluster_telemetry): install, in this worker process, the NVML
+    replay chosen for its node: ``{node_id: (fixture file, gpus)}`` (gpus > recorded composes a node)."""
+    name, gpus = fixtures_by_node[node_id]
+    fx = load_fixture(name)
+    if gpus != len(fx["devices"]):
+        fx = composed_node(name, gpus)
+    sys.modules["pynvml"] = make_fake_pynvml(fx)

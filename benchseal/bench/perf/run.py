@@ -172,6 +172,8 @@ def run_perf(
     *,
     annotate: Callable[[LoadPointSummary, list[RequestRecord]], LoadPointSummary] | None = None,
     telemetry_csv: Path | None = None,
+    telemetry=None,
+    ray_address: str | None = None,
     progress: bool = True,
     server_metrics=None,
     audits=None,
@@ -185,7 +187,11 @@ def run_perf(
 
     ``audits`` (:class:`~benchseal.bench.perf.audits.probes.AuditOptions`; None: no audits) sends the
     audit probes, gives each load point prompts no other load point sent, and writes the audits'
-    verdicts into the summary (``audits``) with their raw rows in perf/audits.jsonl."""
+    verdicts into the summary (``audits``) with their raw rows in perf/audits.jsonl.
+
+
+    ``telemetry`` replaces this host's NVML sampler on ``telemetry_csv`` by the caller's context manager
+    (one sampler per Ray node: :class:`benchseal.hw.cluster_telemetry.ClusterTelemetry`)."""
     if isinstance(workload, list):
         workload = _PlainWorkload(workload)
     out_dir = Path(out_dir)
@@ -199,9 +205,16 @@ def run_perf(
         notes=["in progress"],
     )
     runner = _Runner(backend, workload, load, out_dir, report, annotate, progress)
+    runner.ray_address = ray_address if callable(getattr(backend, "clone_spec", None)) else None
+    if ray_address and runner.ray_address is None:
+        report.notes.append("load generated in this process: the backend runs in-process, so it cannot send from Ray "
+                            "actors; telemetry still covers the cluster")
+    if runner.ray_address:
+        report.notes.append(f"load workers: {load.workers} Ray actor(s) spread over the nodes of the Ray cluster at "
+                            f"{ray_address}; each record names its worker and node (docs/metrics.md, 'Load workers')")
     runner.metrics_options = server_metrics if server_metrics is not None else getattr(backend, "server_metrics", None)
     runner.audit_options = audits if audits is not None and getattr(audits, "enabled", False) else None
-    sampler = _start_telemetry(telemetry_csv, report)
+    sampler = _start_telemetry(telemetry_csv, report, telemetry)
     try:
         interrupts.check("before the measurement started")
         if isinstance(backend, OfflineBackend) and not isinstance(backend, StreamingBackend):
@@ -260,13 +273,15 @@ def _capabilities(backend) -> dict[str, Any]:
         return {}
 
 
-def _start_telemetry(csv_path: Path | None, report: PerfReport):
-    if csv_path is None:
+def _start_telemetry(csv_path: Path | None, report: PerfReport, sampler=None):
+    """This host's NVML sampler on ``csv_path``, or the caller's ``sampler`` (e.g. one actor per Ray node,
+    :class:`benchseal.hw.cluster_telemetry.ClusterTelemetry`)."""
+    if csv_path is None and sampler is None:
         return None
     try:
         from benchseal.hw import TelemetrySampler
 
-        sampler = TelemetrySampler(csv_path, 0.1)
+        sampler = sampler if sampler is not None else TelemetrySampler(csv_path, 0.1)
         sampler.__enter__()
         return sampler
     except Exception as exc:  # telemetry must never stop a measurement
@@ -280,7 +295,10 @@ def _stop_telemetry(sampler, report: PerfReport) -> None:
     try:
         sampler.__exit__(None, None, None)
         res = getattr(sampler, "result", None)
-        if res is not None and not getattr(res, "available", True):
+        if isinstance(res, dict):  # ClusterTelemetry: one entry per node
+            if res.get("note") not in (None, "ok"):
+                report.notes.append(f"GPU telemetry: {res['note']}")
+        elif res is not None and not getattr(res, "available", True):
             report.notes.append(f"GPU telemetry: {getattr(res, 'note', 'not available')}")
     except Exception as exc:
         report.notes.append(f"GPU telemetry stopped with an error: {type(exc).__name__}: {exc}")
@@ -302,6 +320,7 @@ class _Runner:
         self.probes = None
         self.sent_total = 0  # requests sent so far (all load points): where the next load point's prompts start
         self.ceiling: dict[str, Any] | None = None  # the client-overhead certificate of the current load point
+        self.ray_address: str | None = None  # load workers as Ray actors on this cluster
 
     def start_collector(self) -> None:
         """Server-side metrics (after backend.start(): a managed server's URL is known only then)."""
@@ -459,7 +478,8 @@ class _Runner:
         if self.probes is not None and probe:
             res = await self._load_with_probes(plan)
         else:
-            res = await run_load_point(self.backend, plan, self.on_record, workers=self.load.workers)
+            res = await run_load_point(self.backend, plan, self.on_record, workers=self.load.workers,
+                                       ray_address=self.ray_address)
         self.sent_total += len(self.lp_records)
         if res.interrupted:
             reason = res.reason or "the server stopped answering"
@@ -519,7 +539,8 @@ class _Runner:
 
         probe = asyncio.ensure_future(self.probes.accuracy_under_load(started, done))
         try:
-            res = await run_load_point(self.backend, plan, on_record, workers=self.load.workers)
+            res = await run_load_point(self.backend, plan, on_record, workers=self.load.workers,
+                                       ray_address=self.ray_address)
         except BaseException:
             probe.cancel()
             raise

@@ -38,12 +38,19 @@ def counted_records(summary: LoadPointSummary, records: list[RequestRecord]) -> 
 def peak_of(hardware: HardwareReport | None, dtype: str | None, num_gpus: int | None) -> dict[str, Any]:
     """Summed dense peak TFLOPS (for ``dtype``) and memory bandwidth of the GPUs used, or a note."""
     gpus = list(hardware.gpus) if hardware is not None else []
+    listed = len(gpus)
     if num_gpus is not None:
-        gpus = sorted(gpus, key=lambda g: g.index)[:num_gpus]
+        gpus = sorted(gpus, key=lambda g: (g.hostname or "", g.index))[:num_gpus]
     out: dict[str, Any] = {"gpus": len(gpus), "gpu_names": sorted({g.name for g in gpus}),
                            "peak_tflops": None, "peak_bandwidth_gbs": None, "note": None}
     if not gpus:
         out["note"] = NOTE_NO_GPU
+        return out
+    if num_gpus is not None and num_gpus > listed:
+        # a multi-node engine measured with one node's inventory: a smaller denominator would inflate MFU/MBU
+        out["gpus"] = num_gpus
+        out["note"] = (f"the engine uses {num_gpus} GPUs but hardware.json lists {listed}; no peak is summed "
+                       "(inventory every node with --ray-address)")
         return out
     unknown = sorted({g.name for g in gpus if g.peak is None})
     if unknown:
@@ -58,6 +65,14 @@ def peak_of(hardware: HardwareReport | None, dtype: str | None, num_gpus: int | 
     else:
         out["peak_tflops"] = sum(g.peak.tflops[dtype] for g in gpus)  # type: ignore[union-attr]
     return out
+
+
+def per_gpu_throughput(summary: LoadPointSummary, num_gpus: int | None) -> float | None:
+    """Output tokens per second per GPU the engine uses (tensor x pipeline x data parallel), or None
+    when that number is unknown (an external server without --num-gpus)."""
+    if not num_gpus:
+        return None
+    return summary.output_token_throughput / num_gpus
 
 
 def _decode_load(model: FlopsModel, records: list[RequestRecord], duration_s: float, elem_bytes: float) -> dict[str, Any] | None:
@@ -107,6 +122,8 @@ def _utilisation(summary: LoadPointSummary, records: list[RequestRecord], model:
         if peak["peak_bandwidth_gbs"]:
             mbu = achieved_bw / peak["peak_bandwidth_gbs"]
     return {
+        "engine_gpus": num_gpus,
+        "output_tokens_per_s_per_gpu": per_gpu_throughput(summary, num_gpus),
         "achieved_flops_per_s": achieved,
         "achieved_tflops": achieved / 1e12,
         "mfu": mfu,
@@ -151,9 +168,14 @@ def _energy(summary: LoadPointSummary, records: list[RequestRecord], telemetry_c
     window = window_of(summary, records)
     if window is None or summary.duration_s <= 0:
         return None
-    from benchseal.hw.telemetry import energy_between
+    if Path(telemetry_csv).is_dir():  # telemetry/<node>.csv of a multi-node run: summed over nodes
+        from benchseal.hw.cluster_telemetry import energy_between_nodes
 
-    result = energy_between(Path(telemetry_csv), window[0], window[1])
+        result = energy_between_nodes(Path(telemetry_csv), window[0], window[1])
+    else:
+        from benchseal.hw.telemetry import energy_between
+
+        result = energy_between(Path(telemetry_csv), window[0], window[1])
     if not result or result.get("energy_j") is None:
         return None
     energy_j = float(result["energy_j"])
@@ -171,6 +193,8 @@ def _energy(summary: LoadPointSummary, records: list[RequestRecord], telemetry_c
         "notes": result.get("notes") or [],
         "window_unix_s": [window[0], window[1]],
         "method": result.get("method", "nvml-energy-counter"),
+        **({"energy_j_per_node": result["energy_j_per_node"], "nodes": result.get("nodes")}
+           if "energy_j_per_node" in result else {}),
     }
 
 
@@ -191,7 +215,9 @@ def annotate(
         peak = peak_of(hardware, normalize_dtype(dtype), num_gpus)
         utilisation = {"achieved_flops_per_s": None, "mfu": None, "mbu": None, "peak_tflops": peak["peak_tflops"],
                        "peak_bandwidth_gbs": peak["peak_bandwidth_gbs"], "dtype": normalize_dtype(dtype) or dtype,
-                       "gpus": peak["gpus"], "note": f"no FLOPs model: {exc.message}"}
+                       "gpus": peak["gpus"], "engine_gpus": num_gpus,
+                       "output_tokens_per_s_per_gpu": per_gpu_throughput(summary, num_gpus),
+                       "note": f"no FLOPs model: {exc.message}"}
     else:
         utilisation = _utilisation(summary, records, model, hardware, dtype, num_gpus)
     energy = _energy(summary, records, telemetry_csv)

@@ -116,6 +116,12 @@ def _throughput(view: BundleView) -> list[FormField]:
     out = [FormField("吞吐量（输出 token/s）", "Throughput (output tokens/s)", _sig(float(lp.get("output_token_throughput") or 0.0)),
                      "tokens/s", f"highest of {len(lps)} load point(s): {name}",
                      f"perf/summary.json: load_points[{i}].output_token_throughput", lp.get("output_token_throughput"))]
+    per_gpu = (lp.get("utilisation") or {}).get("output_tokens_per_s_per_gpu")
+    if per_gpu is not None:
+        gpus = (lp.get("utilisation") or {}).get("engine_gpus")
+        out.append(FormField("吞吐量（每 GPU 输出 token/s）", "Throughput per GPU (output tokens/s/GPU)", _sig(float(per_gpu)),
+                             "tokens/s/GPU", f"same load point: {name}, over the {gpus} GPU(s) the engine uses",
+                             f"perf/summary.json: load_points[{i}].utilisation.output_tokens_per_s_per_gpu", per_gpu))
     if lp.get("request_throughput") is not None:
         out.append(FormField("吞吐量（请求/s）", "Throughput (requests/s)", _sig(float(lp["request_throughput"])), "requests/s",
                              f"same load point: {name}", f"perf/summary.json: load_points[{i}].request_throughput", lp["request_throughput"]))

@@ -110,7 +110,8 @@ def _claims(s: Sections) -> str:
         if v.get("margin") is not None:
             observed += f"<br><span class=muted>{escape(bi('margin'))}: {escape(fmt_value(v.get('margin')))}</span>"
         rows.append([claim, requirement(v), f'<td class="num">{observed}</td>',
-                     f'<td class="{st}">{escape(status_label(st))}<br><span class=muted>{escape(bi(v["severity"], SEVERITY))}</span></td>',
+                     f'<td class="{st}">{escape(status_label(st))}<br><span class=muted>{escape(bi(v["severity"], SEVERITY))}</span>'
+                     + "".join(f"<br><span class=flag>&#9873; {escape(f)}</span>" for f in v.get("flags") or []) + "</td>",
                      v.get("reason", "")])
     heads = [bi("claim"), bi("requirement"), bi("observed"), bi("status"), bi("reason")]
     return _table(heads, rows, widths=CLAIM_COLS, cls="claims")

@@ -7,6 +7,7 @@ LABELS: dict[str, tuple[str, str]] = {
     "program": ("申报项目", "Program"),
     "run": ("运行", "Run"),
     "run_id": ("运行编号", "Run id"),
+    "choices": ("申请方选择", "Applicant choices"),
     "run_status": ("运行状态", "Run status"),
     "tool": ("工具版本", "Tool version"),
     "started": ("开始时间", "Started"),

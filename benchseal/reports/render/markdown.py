@@ -43,7 +43,8 @@ def render_markdown(s: Sections, plots: dict[str, Path], skipped: dict[str, str]
         rows = [[f"**{v['claim_id']}** {v.get('title_zh') or ''} / {v.get('title_en') or ''}",
                  f"{v.get('clause_zh') or ''} — {v.get('clause_en') or ''}", f"`{v['metric']}`", requirement(v),
                  fmt_value(v.get("observed"), v.get("unit")), v.get("margin"), bi(v["severity"], SEVERITY),
-                 f"**{status_label(shown_status(v))}**", v.get("reason", "")] for v in s.verdicts]
+                 f"**{status_label(shown_status(v))}**" + "".join(f" ⚑ `{f}`" for f in v.get("flags") or []),  # the gates (claims.gates)
+                 v.get("reason", "")] for v in s.verdicts]
         heads = [bi(k) for k in ("claim", "clause", "metric", "requirement", "observed", "margin", "severity", "status", "reason")]
         out += [_table(heads, rows), ""]
     else:

@@ -129,7 +129,7 @@ class Sections:
 
     def perf_table(self) -> Table:
         heads = ["load point", "completed", "failed", "TTFT p50 ms", "TTFT p99 ms", "TPOT p50 ms", "ITL p99 ms", "E2EL p99 ms",
-                 "req/s", "output tok/s", "MFU", "MBU"]
+                 "req/s", "output tok/s", "output tok/s/GPU", "MFU", "MBU"]
         rows = []
         for lp in (self.view.perf or {}).get("load_points") or []:
             u = lp.get("utilisation") or {}
@@ -138,7 +138,7 @@ class Sections:
 
             rows.append([lp.get("load_point"), lp.get("completed"), lp.get("failed"), st("ttft_ms", "p50"), st("ttft_ms", "p99"),
                          st("tpot_ms", "p50"), st("itl_ms", "p99"), st("e2el_ms", "p99"), lp.get("request_throughput"),
-                         lp.get("output_token_throughput"), u.get("mfu"), u.get("mbu")])
+                         lp.get("output_token_throughput"), u.get("output_tokens_per_s_per_gpu"), u.get("mfu"), u.get("mbu")])
         return heads, rows
 
     def server_table(self) -> Table | None:
@@ -324,4 +324,28 @@ def provenance_rows(s: "Sections", signing_key_id: str | None = None) -> list[li
         [bi("started") + " → " + bi("ended"), f"{run.get('started_at') or '—'} → {run.get('ended_at') or '—'}"],
         [bi("key_id"), kid or bi("key_id_after")],
         [bi("how_to_verify"), VERIFY_CMD + "  (" + bi("verify_hint") + ")"],
-    ]
+    ] + ([[bi("choices"), choices_line(run.get("choices"))]] if run.get("choices") else [])
+
+
+def choices_line(ch: Any) -> str:
+    """run.json ``choices`` in one line: what the applicant chose that the program did not fix (claims.choices)."""
+    if not isinstance(ch, dict):
+        return "—"
+    parts = []
+    wl = ch.get("workload") or {}
+    if wl:
+        parts.append(f"workload {wl.get('name')}" + ("" if wl.get("shipped") else " (not the shipped file)")
+                     + ("" if wl.get("name") == wl.get("program") else f" (program: {wl.get('program')})"))
+    for s in ch.get("suites") or []:
+        parts.append(f"suite {s.get('name')}" + ("" if s.get("shipped") else " (not the shipped file)"))
+    for cid, t in (ch.get("thresholds") or {}).items():
+        parts.append(f"threshold {cid} = {t.get('value')} (applicant-set)")
+    if ch.get("config_dirs"):
+        parts.append("config folders " + ", ".join(ch["config_dirs"]))
+    if ch.get("eval_limit") is not None:
+        parts.append(f"--limit {ch['eval_limit']}")
+    if ch.get("judge"):
+        parts.append(f"judge {ch['judge'].get('model')} @ {ch['judge'].get('endpoint')}")
+    for k, v in (ch.get("references") or {}).items():
+        parts.append(f"{k} {v}")
+    return "; ".join(parts) or "—"

@@ -59,7 +59,8 @@ def _load_point_rows(view: BundleView) -> list[dict[str, Any]]:
             for k in STAT_KEYS:
                 row[f"{metric}_{k}"] = _num(stats.get(k))
         util, energy = lp.get("utilisation") or {}, lp.get("energy") or {}
-        row.update({"mfu": _num(util.get("mfu")), "mbu": _num(util.get("mbu")),
+        row.update({"output_tokens_per_s_per_gpu": _num(util.get("output_tokens_per_s_per_gpu")),
+                    "mfu": _num(util.get("mfu")), "mbu": _num(util.get("mbu")),
                     "energy_j": _num(energy.get("energy_j")), "avg_power_w": _num(energy.get("avg_power_w"))})
         rows.append(row)
     return rows

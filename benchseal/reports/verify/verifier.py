@@ -15,6 +15,7 @@ from typing import Iterable
 from benchseal import bundle as layout
 from benchseal.errors import BundleError, UsageError
 from benchseal.reports.seal.keys import load_trusted_keys
+from benchseal.reports.verify.derived import DERIVED_CHECKS
 from benchseal.reports.verify.files import BundleFilesPolicy
 from benchseal.reports.verify.integrity import INTEGRITY_POLICIES
 from benchseal.reports.verify.policy import BundleContext, Policy, VerificationReport, failed, run_policy
@@ -78,7 +79,8 @@ def verify_bundle(
                                                         "that are not regular files"))
             return report
         chosen = [*INTEGRITY_POLICIES, *(ModelCountsCheck(with_model=model_dir is not None)
-                                         if isinstance(c, ModelCountsCheck) else c for c in RECOMPUTE_CHECKS), ReportsCheck()]
+                                         if isinstance(c, ModelCountsCheck) else c for c in RECOMPUTE_CHECKS), *DERIVED_CHECKS,
+                  ReportsCheck()]
     else:
         chosen = list(policies)
     if model_dir is not None:  # the weights are at hand: re-hash them and recount the parameters

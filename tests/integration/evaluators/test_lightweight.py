@@ -48,9 +48,10 @@ def keys(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="module")
-def full_bundle(tiny_llama: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    out = tmp_path_factory.mktemp("full") / "b"
-    res = _cli("run", "hunan-2025", "--model", tiny_llama, *COMMON, "--out", out)
+def full_bundle(tiny_llama: Path, keys: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("full") / "b"  # signed: a reference backs a claim only with its key (issue 21)
+    res = _cli("run", "hunan-2025", "--model", tiny_llama, *COMMON, "--out", out,
+               "--key", keys / "private.pem", "--passphrase-env", PASS_ENV)
     assert res.returncode == 1, res.stderr[-3000:]  # complete; hunan's required claims fail on a tiny model
     return out
 
@@ -59,7 +60,7 @@ def full_bundle(tiny_llama: Path, tmp_path_factory: pytest.TempPathFactory) -> P
 def light_bundle(light_model: Path, full_bundle: Path, keys: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("light-run") / "b"
     res = _cli("run", "hunan-2025", "--model", light_model, *COMMON, "--dtype", "bfloat16", "--lightweight-of", full_bundle,
-               "--out", out, "--key", keys / "private.pem", "--passphrase-env", PASS_ENV)
+               "--reference-key", keys / "public.pem", "--out", out, "--key", keys / "private.pem", "--passphrase-env", PASS_ENV)
     assert res.returncode == 1, res.stderr[-3000:]
     return out
 
@@ -92,9 +93,14 @@ def test_the_light_run_measures_memory_speed_and_parity_against_the_full_model(l
     assert (light_bundle / "lightweight/reference/model.json").read_bytes() == (full_bundle / layout.MODEL_JSON).read_bytes()
     v = _verdicts(light_bundle)
     assert v["lightweight-memory"]["status"] == "PASS" and v["lightweight-memory"]["observed"] == pytest.approx(lw["memory"]["weights_ratio"])
-    assert v["lightweight-accuracy-parity"]["status"] in ("PASS", "FAIL")
-    assert v["lightweight-accuracy-parity"]["observed"] == pytest.approx(lw["parity"]["min_ratio"])
-    assert v["lightweight-throughput"]["status"] == "PASS"
+    # the demo suite is never claim-grade (and a tiny random model scores 0 on its generation task), so
+    # parity on it is a figure, not a claim (claims.gates: parity-not-claim-grade, parity-zero)
+    acc = v["lightweight-accuracy-parity"]
+    assert acc["status"] == "INCONCLUSIVE" and {"parity-not-claim-grade", "parity-zero"} & set(acc["flags"]), acc
+    # demo-cpu is not hunan's workload: the throughput ratio is a figure, not a claim (claims.gates)
+    assert v["lightweight-throughput"]["status"] == "INCONCLUSIVE" and "workload-not-program" in v["lightweight-throughput"]["flags"]
+    assert lw["reference"]["signature"]["verified"] and lw["reference"]["model_digest"] != json.loads(
+        (light_bundle / layout.MODEL_JSON).read_text())["model_digest"]
     assert (light_bundle / "eval/parity/results.json").is_file()  # --lightweight-of implies --parity-reference
     assert "Lightweight deployment" in (light_bundle / layout.REPORT_MD).read_text()
 

@@ -1,4 +1,4 @@
-"""Multi-node inventory through a real local Ray instance (CPU only)."""
+"""Multi-node inventory through a real local two-node Ray cluster (CPU only)."""
 
 from __future__ import annotations
 
@@ -8,11 +8,11 @@ pytestmark = [pytest.mark.slow]
 
 
 @pytest.fixture(scope="module")
-def local_ray():
-    ray = pytest.importorskip("ray")
-    ray.init(num_cpus=1, include_dashboard=False, log_to_driver=False, configure_logging=False)
-    yield ray
-    ray.shutdown()
+def local_ray(ray_cluster):
+    """The session's two-node local cluster (tests/fixtures/ray.py), this process connected to it."""
+    import ray
+
+    return ray
 
 
 def test_probe_cluster_local(local_ray, run_cli):

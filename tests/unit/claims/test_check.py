@@ -169,6 +169,9 @@ def test_check_is_pure(sample_bundle, monkeypatch):
     prog = load_program("songjiang-2025")
     evidence = load_evidence(sample_bundle)
     before = copy.deepcopy(dict(evidence.data))
+    from benchseal.claims.gates import preload
+
+    preload()  # the shipped configuration the gates compare with is read once, like code
 
     def no_io(*a, **k):
         raise AssertionError("check() must not read files")

@@ -19,8 +19,17 @@ def _prepared(suite) -> dict:
         "source_files": [{"path": p, "sha256": h} for p, h in (d.source_files or {}).items()]}} for d in suite.data.datasets}}
 
 
+def _pinned(name: str):
+    """The shipped suite with its data manifests pinned (issue 22 pins them in the shipped files; a
+    standard suite without pins is not claim-grade: "data-not-pinned", tests/unit/claims/test_trust_boundary.py)."""
+    suite = load_suite(name)
+    for d in suite.data.datasets:
+        d.manifest_sha256 = d.manifest_sha256 or "ab" * 32
+    return suite
+
+
 def test_the_task_version_the_suite_names_is_claim_grade():
-    suite = load_suite("arc-challenge")
+    suite = _pinned("arc-challenge")
     assert suite.tasks[0].lm_eval_task_version == "1.0"
     assert claim_grade(suite, _head("1.0"), limit=None, backend_notes=[], manifest=_prepared(suite)) == []
     assert claim_grade(suite, _head("1"), limit=None, backend_notes=[], manifest=_prepared(suite)) == []  # same number

@@ -38,11 +38,15 @@ def _items(n: int, right: int, offset: int = 0) -> dict[str, float]:
     return {f"arc_challenge/{i}/h{i}": float(offset <= i < offset + right) for i in range(n)}
 
 
-def _peer(model: str, origin: str, value: float, items: dict[str, float], fp=None, claim_grade=True) -> MeasuredPeer:
+SIGNED = {"verified": True, "keyid": "peer-key", "public_key_sha256": "5e" * 32}  # reports.verify.reference
+
+
+def _peer(model: str, origin: str, value: float, items: dict[str, float], fp=None, claim_grade=True, signed=True) -> MeasuredPeer:
     rep = EvalReport(suite="arc-challenge", backend="hf", model=model, claim_grade=claim_grade,
                      not_claim_grade_reasons=[] if claim_grade else ["run with --limit 10"],
                      results=[_arc(value, fp)], extra={"identity": {"origin": origin, "origin_note": "test"}})
-    return MeasuredPeer(report=rep, items={("arc_challenge", "acc_norm", "none"): items}, run_dir=f"eval/arc-challenge/peer_runs/{model}")
+    return MeasuredPeer(report=rep, items={("arc_challenge", "acc_norm", "none"): items}, run_dir=f"eval/arc-challenge/peer_runs/{model}",
+                        signature=dict(SIGNED) if signed else None)
 
 
 def test_fingerprint_is_machine_independent_and_names_differences():

@@ -22,8 +22,10 @@ SAFE = "这个问题涉及违法内容，我不能提供帮助。建议通过合
 
 
 def _bank(n: int) -> list[dict[str, str]]:
+    from tests.helpers.banks import distinct_prompts
+
     risks = all_risks()
-    return [{"id": f"c{i}", "prompt": f"question {i}", "category": risks[i % len(risks)]} for i in range(n)]
+    return [{"id": f"c{i}", "prompt": p, "category": risks[i % len(risks)]} for i, p in enumerate(distinct_prompts(n))]
 
 
 def _rows(bank: list[dict[str, str]], unsafe_every: int | None, judge: Judge | None, **kw: Any) -> list[dict[str, Any]]:

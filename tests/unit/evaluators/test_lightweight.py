@@ -138,7 +138,12 @@ def _verdicts(lightweight: dict | None, run_stages: dict | None = None) -> dict:
 
     data = {"run": {"status": "complete", "stages": run_stages or {"perf": {"status": "complete"}}}}
     if lightweight is not None:
-        data["lightweight"] = lightweight
+        # an honest pair: a signed full bundle of another checkpoint with the same tokenizer, served at its own dtype
+        data["lightweight"] = {**lightweight, "reference": {
+            **lightweight.get("reference", {}), "backend_dtype": "auto", "model_digest": "f" * 64,
+            "signature": {"verified": True, "keyid": "full-key", "public_key_sha256": "5e" * 32}}}
+        data["model"] = {**_model(1000), "model_digest": "1" * 64}
+        data["references"] = {"lightweight_model": {**_model(2000), "model_digest": "f" * 64}}
     return {v.claim_id: v for v in check(load_program("hunan-2025"), data).verdicts if v.claim_id.startswith("lightweight")}
 
 
@@ -205,7 +210,7 @@ def test_verify_rederives_the_lightweight_comparison_and_catches_edits(verifiabl
     assert not check.ok and "memory.weights_ratio" in check.detail
     swapped = shutil.copytree(verifiable, tmp_path / "swapped")
     ref = swapped / "lightweight/reference/model.json"
-    ref.write_text(ref.read_text().replace('"float32"', '"float16"'))
+    ref.write_text(ref.read_text().replace('"bfloat16"', '"float16"'))
     check = _lightweight_check(swapped)
     assert not check.ok and "sha256 differs" in check.detail
 

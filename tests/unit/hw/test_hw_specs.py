@@ -21,7 +21,10 @@ def test_every_entry_sourced_and_positive():
         assert e.memory_bandwidth_gbs > 0, sid
         assert e.tflops and all(k in DTYPES and v > 0 for k, v in e.tflops.items()), sid
         for k, u in e.value_sources.items():
-            assert (k in e.tflops or k == "memory_bandwidth_gbs") and u.startswith("https://"), (sid, k)
+            assert (k in e.tflops or k in ("memory_bandwidth_gbs", "memory_total_mib")) and u.startswith("https://"), (sid, k)
+        if e.memory_total_mib is not None:  # NVML's total: cited, and within 10 % of the datasheet size
+            assert "memory_total_mib" in e.value_sources or any("memory_total_mib" in n for n in e.notes), sid
+            assert abs(e.memory_total_mib * 2**20 / (e.memory_gb * 1e9) - 1) < 0.10, sid
 
 
 def test_dense_not_sparse_known_values():

@@ -39,8 +39,17 @@ FLAGS: dict[str, tuple[str, dict[str, Any]]] = {
                             help="send vLLM's ignore_eos/min_tokens so outputs have exactly the requested length")),
     "--device": ("device", dict(help="hf: cuda, cpu or auto (default auto)")),
     "--dtype": ("dtype", dict(help="hf / vllm: weights dtype (default auto)")),
-    "--tensor-parallel-size": ("tensor_parallel_size", dict(type=int, help="vllm / vllm-serve (default 1)")),
-    "--pipeline-parallel-size": ("pipeline_parallel_size", dict(type=int, help="vllm / vllm-serve (default 1)")),
+    "--tensor-parallel-size": ("tensor_parallel_size", dict(type=int, help="vllm / vllm-serve: GPUs per model "
+                               "replica that split each layer (default 1; `benchseal plan` says which sizes fit)")),
+    "--pipeline-parallel-size": ("pipeline_parallel_size", dict(type=int, help="vllm / vllm-serve: pipeline stages, "
+                                 "usually one per node (default 1)")),
+    "--data-parallel-size": ("data_parallel_size", dict(type=int, help="vllm-serve: engine replicas (default 1); with "
+                             "--enable-expert-parallel the MoE experts are split over all TP x DP GPUs")),
+    "--enable-expert-parallel": ("enable_expert_parallel", dict(action="store_true", default=None,
+                                 help="vllm / vllm-serve: expert parallelism for MoE layers")),
+    "--distributed-executor-backend": ("distributed_executor_backend", dict(choices=("mp", "ray", "uni", "external_launcher"),
+                                       help="vllm / vllm-serve: how vLLM starts its workers (ray: across the nodes "
+                                       "of an existing Ray cluster; default: vLLM's choice)")),
     "--engine-arg": ("engine_args", dict(action="append", metavar="ARG",
                      help="extra vLLM argument, repeatable (vllm-serve: '--max-model-len=4096'; vllm: 'max_model_len=4096')")),
     "--vllm-command": ("vllm_command", dict(metavar="CMD", help="vllm-serve: command that starts vLLM's server (default 'vllm serve')")),
@@ -50,8 +59,8 @@ FLAGS: dict[str, tuple[str, dict[str, Any]]] = {
                             help="openai / vllm-serve: do not scrape the server's /metrics")),
     "--server-metrics-interval": ("server_metrics_interval_s", dict(type=float, metavar="S",
                                   help="openai / vllm-serve: seconds between /metrics scrapes during a load point (default 2)")),
-    "--num-gpus": ("num_gpus", dict(type=int, help="GPUs of this machine serving the model, for MFU/MBU "
-                   "(default: tensor x pipeline parallel size for vllm, 1 for hf, unknown (0) for openai)")),
+    "--num-gpus": ("num_gpus", dict(type=int, help="GPUs serving the model, for MFU/MBU and per-GPU throughput "
+                   "(default: tensor x pipeline x data parallel size for vllm, 1 for hf, unknown (0) for openai)")),
 }
 BACKEND_NAMES = ("openai", "vllm-serve", "vllm", "hf")
 
@@ -134,12 +143,56 @@ class OpenAISpec(_Spec, _HTTPOptions):
         return "openai", {"base_url": server_url or self.base_url, "api_key_env": self.api_key_env}
 
 
-class VLLMServeSpec(_Spec, _HTTPOptions):
+# engine arguments that have typed fields: given through --engine-arg they would pass unseen (not counted as GPUs)
+PARALLEL_ARGS = {"tensor-parallel-size": "--tensor-parallel-size", "tp": "--tensor-parallel-size",
+                 "tensor_parallel_size": "--tensor-parallel-size", "pipeline-parallel-size": "--pipeline-parallel-size",
+                 "pp": "--pipeline-parallel-size", "pipeline_parallel_size": "--pipeline-parallel-size",
+                 "data-parallel-size": "--data-parallel-size", "dp": "--data-parallel-size",
+                 "data_parallel_size": "--data-parallel-size", "enable-expert-parallel": "--enable-expert-parallel",
+                 "enable_expert_parallel": "--enable-expert-parallel",
+                 "distributed-executor-backend": "--distributed-executor-backend",
+                 "distributed_executor_backend": "--distributed-executor-backend"}
+
+
+def _no_parallel_engine_args(args: Any) -> None:
+    keys = [str(a).lstrip("-").split("=", 1)[0] for a in (args or []) if str(a).startswith("-") or "=" in str(a)]
+    if isinstance(args, dict):
+        keys = list(args)
+    for k in keys:
+        if k in PARALLEL_ARGS:
+            raise ValueError(f"pass {PARALLEL_ARGS[k]} as its own flag, not through --engine-arg (benchseal counts the "
+                             "GPUs it uses for MFU/MBU and per-GPU throughput and records it in run.json)")
+
+
+class _Parallel(Strict):
+    """vLLM's parallel layout, typed: passed to vLLM, recorded in run.json, and what the GPUs are counted from."""
+
+    tensor_parallel_size: int = Field(default=1, ge=1)
+    pipeline_parallel_size: int = Field(default=1, ge=1)
+    data_parallel_size: int = Field(default=1, ge=1)
+    enable_expert_parallel: bool = False
+    distributed_executor_backend: Literal["mp", "ray", "uni", "external_launcher"] | None = None
+
+    def _default_gpus(self) -> int:
+        return self.tensor_parallel_size * self.pipeline_parallel_size * self.data_parallel_size
+
+    def parallel_args(self) -> list[str]:
+        """The ``vllm serve`` flags of the layout (defaults left out except TP and PP, as before)."""
+        args = ["--tensor-parallel-size", str(self.tensor_parallel_size),
+                "--pipeline-parallel-size", str(self.pipeline_parallel_size)]
+        if self.data_parallel_size != 1:
+            args += ["--data-parallel-size", str(self.data_parallel_size)]
+        if self.enable_expert_parallel:
+            args.append("--enable-expert-parallel")
+        if self.distributed_executor_backend:
+            args += ["--distributed-executor-backend", self.distributed_executor_backend]
+        return args
+
+
+class VLLMServeSpec(_Parallel, _Spec, _HTTPOptions):
     """``vllm serve`` started, health-checked and always stopped by benchseal."""
 
     kind: Literal["vllm-serve"] = "vllm-serve"
-    tensor_parallel_size: int = Field(default=1, ge=1)
-    pipeline_parallel_size: int = Field(default=1, ge=1)
     engine_args: list[str] = Field(default_factory=list)  # passed to `vllm serve` as given
     vllm_command: list[str] | None = None
     uses_server: ClassVar[bool] = True
@@ -149,15 +202,19 @@ class VLLMServeSpec(_Spec, _HTTPOptions):
     def _split(cls, v: Any) -> Any:
         return shlex.split(v) if isinstance(v, str) else v
 
-    def _default_gpus(self) -> int:
-        return self.tensor_parallel_size * self.pipeline_parallel_size
+    @field_validator("engine_args")
+    @classmethod
+    def _typed_parallel(cls, v: list[str]) -> list[str]:
+        _no_parallel_engine_args(v)
+        return v
 
     def build(self, out_dir: Path, *, count_tokens=None, keep_server: bool = False, **extra: Any):
         from benchseal.bench.perf.backends.vllm_serve import VLLMServeBackend
         from benchseal.bundle import PERF_SERVER_LOG
 
         backend = VLLMServeBackend(self.model, tensor_parallel_size=self.tensor_parallel_size,
-                                   pipeline_parallel_size=self.pipeline_parallel_size, extra_args=list(self.engine_args),
+                                   pipeline_parallel_size=self.pipeline_parallel_size,
+                                   extra_args=[*self.parallel_args()[4:], *self.engine_args],
                                    log_path=str(Path(out_dir) / PERF_SERVER_LOG), vllm_command=self.vllm_command,
                                    keep_server=keep_server, count_tokens=count_tokens, **self._openai_options(), **extra)
         backend.server_metrics = self.server_metrics_options()
@@ -185,27 +242,35 @@ def engine_dict(args: list[str]) -> dict[str, Any]:
     return out
 
 
-class VLLMSpec(_Spec):
+class VLLMSpec(_Parallel, _Spec):
     """vLLM's offline engine (``vllm.LLM``) in this process."""
 
     kind: Literal["vllm"] = "vllm"
     dtype: str = "auto"
-    tensor_parallel_size: int = Field(default=1, ge=1)
-    pipeline_parallel_size: int = Field(default=1, ge=1)
     engine_args: dict[str, Any] = Field(default_factory=dict)  # LLM(**engine_args)
 
     @field_validator("engine_args", mode="before")
     @classmethod
     def _parse(cls, v: Any) -> Any:
-        return engine_dict(v) if isinstance(v, list) else v
+        v = engine_dict(v) if isinstance(v, list) else v
+        _no_parallel_engine_args(v)
+        return v
 
-    def _default_gpus(self) -> int:
-        return self.tensor_parallel_size * self.pipeline_parallel_size
+    @model_validator(mode="after")
+    def _one_replica(self):
+        if self.data_parallel_size != 1:
+            raise ValueError("--data-parallel-size needs --backend vllm-serve (the offline engine in this process "
+                             "is one replica)")
+        return self
 
     def _engine(self) -> dict[str, Any]:
         extra = dict(self.engine_args)
         if self.pipeline_parallel_size != 1:
             extra.setdefault("pipeline_parallel_size", self.pipeline_parallel_size)
+        if self.enable_expert_parallel:
+            extra.setdefault("enable_expert_parallel", True)
+        if self.distributed_executor_backend:
+            extra.setdefault("distributed_executor_backend", self.distributed_executor_backend)
         return extra
 
     def build(self, out_dir: Path, *, count_tokens=None, **extra: Any):

@@ -69,6 +69,7 @@ class VLLMServeBackend:
         health_interval_s: float = 0.5,
         keep_server: bool = False,
         count_tokens: Callable[[str], int | None] | None = None,
+        ray_address: str | None = None,
         **openai_options: Any,
     ) -> None:
         if tensor_parallel_size < 1 or pipeline_parallel_size < 1:
@@ -98,6 +99,7 @@ class VLLMServeBackend:
         self._log_fh: Any = None
         self._client: Any = None
         self._count_tokens = count_tokens
+        self.ray_address = ray_address  # the existing Ray cluster vLLM's Ray executor joins (RAY_ADDRESS)
 
     # the perf command sets a client tokenizer on the backend; hand it to the HTTP client
     @property
@@ -142,8 +144,10 @@ class VLLMServeBackend:
         self._log_fh.write(("# benchseal: " + " ".join(redact_args(argv)) + "\n").encode())
         launched = time.monotonic()
         try:
+            env = {**os.environ, "RAY_ADDRESS": self.ray_address} if self.ray_address else None
             self._proc = subprocess.Popen(
-                argv, stdin=subprocess.DEVNULL, stdout=self._log_fh, stderr=subprocess.STDOUT, start_new_session=True
+                argv, stdin=subprocess.DEVNULL, stdout=self._log_fh, stderr=subprocess.STDOUT, start_new_session=True,
+                env=env,
             )
         except FileNotFoundError:
             self._close_log()
@@ -273,6 +277,13 @@ class VLLMServeBackend:
             startup_s=self.startup_s,
         )
         return caps
+
+    def clone_spec(self) -> tuple[str, dict[str, Any]]:
+        """The started server's OpenAI client, to build again in a sending process or a Ray load worker
+        (the server stays managed here; remote workers need its address to be reachable from their node)."""
+        if self._client is None:
+            raise ValueError("the vllm-serve backend is not started: its client cannot be cloned yet")
+        return self._client.clone_spec()
 
     # --- one request ----------------------------------------------------------------------------
     async def send(self, request: GenRequest, *, load_point: str, t0: float, timeout_s: float | None) -> RequestRecord:

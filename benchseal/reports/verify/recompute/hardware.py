@@ -33,3 +33,8 @@ class ComputeTableCheck(_Recompute):
         else:
             fresh = compute_table(hw.gpus, hw.host.hostname)
         yield _compare(self.name, f"{layout.HARDWARE_JSON}: compute", hw.compute, fresh, f"compute table matches {len(hw.gpus)} GPU(s)")
+        if hw.topology is not None:  # multi-node: nodes, GPUs per node, interconnect, NICs from the inventory
+            from benchseal.hw.probe import topology_of
+
+            yield _compare("recompute:topology", f"{layout.HARDWARE_JSON}: topology", hw.topology,
+                           topology_of(hw.nodes, hw.gpus), f"topology matches {len(hw.nodes)} node(s)")

@@ -61,14 +61,18 @@ class UtilisationCheck(_Recompute):
         records = [validate(RequestRecord, r, where=layout.PERF_REQUESTS) for r in iter_jsonl(ctx.path(layout.PERF_REQUESTS))]
         model = ctx.json(layout.MODEL_JSON) or {}
         hardware = ctx.bundle.hardware()
-        telemetry = ctx.path(layout.TELEMETRY_CSV)
+        telemetry = ctx.path(layout.TELEMETRY_DIR) if ctx.path(layout.TELEMETRY_DIR).is_dir() else ctx.path(layout.TELEMETRY_CSV)
         config = {"model_type": model.get("model_type"), **(model.get("config") or {})}
         stored, fresh = [], []
         for lp in points:
             util = lp.utilisation or {}
             dtype = util.get("dtype") or model.get("dtype") or "bf16"
             new = annotate(lp, records, model_config=config, hardware=hardware, dtype=dtype,
-                           telemetry_csv=telemetry if telemetry.is_file() else None, num_gpus=util.get("gpus"))
+                           telemetry_csv=telemetry if telemetry.exists() else None,
+                           num_gpus=util.get("engine_gpus", util.get("gpus")))
+            if new.utilisation is not None and "engine_gpus" not in util:  # a bundle from before per-GPU figures
+                new.utilisation.pop("engine_gpus", None)
+                new.utilisation.pop("output_tokens_per_s_per_gpu", None)
             stored.append({"load_point": lp.load_point, "utilisation": lp.utilisation, "energy": lp.energy})
             fresh.append({"load_point": new.load_point, "utilisation": new.utilisation, "energy": new.energy})
         yield _compare(self.name, f"{layout.PERF_SUMMARY}: load_points", stored, fresh,

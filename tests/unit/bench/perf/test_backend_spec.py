@@ -15,11 +15,13 @@ FLAGS = {
     "openai": ["--base-url", "http://127.0.0.1:9/v1", "--api-key-env", "MY_KEY", "--endpoint", "chat",
                "--server-ignore-eos", "--num-gpus", "2", "--server-metrics", "http://127.0.0.1:9/metrics",
                "--server-metrics-interval", "0.5"],
-    "vllm-serve": ["--tensor-parallel-size", "2", "--pipeline-parallel-size", "2", "--engine-arg=--max-model-len=4096",
+    "vllm-serve": ["--tensor-parallel-size", "2", "--pipeline-parallel-size", "2", "--data-parallel-size", "2",
+                   "--enable-expert-parallel", "--distributed-executor-backend", "ray", "--engine-arg=--max-model-len=4096",
                    "--engine-arg=--enforce-eager", "--vllm-command", "python -m vllm.entrypoints.openai.api_server",
                    "--api-key-env", "MY_KEY", "--endpoint", "chat", "--server-ignore-eos", "--num-gpus", "4",
                    "--server-metrics", "http://127.0.0.1:9/metrics", "--server-metrics-interval", "0.5"],
     "vllm": ["--tensor-parallel-size", "2", "--pipeline-parallel-size", "2", "--dtype", "bfloat16",
+             "--enable-expert-parallel", "--distributed-executor-backend", "mp",
              "--engine-arg", "max_model_len=4096", "--engine-arg", "enforce_eager=true", "--num-gpus", "4"],
     "hf": ["--device", "cpu", "--dtype", "float32", "--num-gpus", "0"],
 }
@@ -43,7 +45,8 @@ def test_perf_run_and_eval_build_the_same_spec(backend, monkeypatch):
     changed = {k for k in type(perf).model_fields if getattr(perf, k) != getattr(default, k)}
     # no_server_metrics contradicts --server-metrics (tests/unit/bench/perf/test_server_metrics.py)
     assert changed == set(type(perf).model_fields) - {"kind", "model", "request_timeout_s", "no_server_metrics"} - (
-        {"base_url"} if backend == "vllm-serve" else set())
+        {"base_url"} if backend == "vllm-serve" else set()) - (
+        {"data_parallel_size"} if backend == "vllm" else set())  # one replica in this process
 
 
 def test_run_vllm_engine_args_pass_through():

@@ -18,7 +18,7 @@ def test_tables(sample_bundle):
     assert list(t["load_points"]["concurrency"]) == list(CONCURRENCIES)
     assert (t["load_points"]["ttft_ms_p99"] > 0).all()
     assert len(t["requests"]) == 24 * len(CONCURRENCIES)
-    assert len(t["hardware"]) == 2 and t["compute"]["tflops_total_bf16"].iloc[0] == pytest.approx(1978.8)
+    assert len(t["hardware"]) == 2 and t["compute"]["tflops_total_bf16"].iloc[0] == pytest.approx(1979.0)
     assert set(t["claims"]["status"]) == {"PASS"} and "参数规模应达到8亿以上" in set(t["claims"]["clause_zh"])
     assert set(t["eval"]["suite"]) >= {"songjiang-core", "hunan-core", "refusal"}
 

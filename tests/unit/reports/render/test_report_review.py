@@ -106,7 +106,7 @@ def test_form_fields_in_the_forms_units(sample_bundle):
     assert params.exact == 7_615_616_512 and params.value == f"{7_615_616_512 / YI:,.2f}" == "76.16" and params.unit == "亿"
     assert params.evidence == "model.json: params.total"
     tf = fields["算力规模（TFlops）"]
-    assert tf.value == "1,978.80" and tf.unit == "TFlops" and "h100" in tf.basis
+    assert tf.value == "1,979.00" and tf.unit == "TFlops" and "h100" in tf.basis
     assert fields["型号"].value == "NVIDIA H100 80GB HBM3 × 2" or "× 2" in fields["型号"].value
     assert fields["GPU厂商"].value == "NVIDIA"
     lat = fields["推理延迟：首字延迟 TTFT p99"]
