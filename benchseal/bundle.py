@@ -16,6 +16,7 @@ PERF_SUMMARY = "perf/summary.json"
 PERF_SERVER_LOG = "perf/server.log"
 PERF_SERVER_SCRAPES = "perf/server_scrapes.jsonl"  # raw /metrics scrapes, one JSON line each
 PERF_SERVER_METRICS = "perf/server_metrics.json"  # server-side figures derived from them
+PERF_AUDITS = "perf/audits.jsonl"  # audit probe rows and skipped audits (bench.perf.audits)
 TELEMETRY_CSV = "telemetry.csv"
 TELEMETRY_DIR = "telemetry"  # telemetry/<node>.csv and nodes.json of a multi-node (--ray-address) run
 EVAL_DIR = "eval"  # eval/<suite>/results.json, eval/<suite>/samples_<task>.jsonl

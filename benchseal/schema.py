@@ -201,6 +201,7 @@ FailureCause = Literal[
     "framing",  # invalid HTTP/1.1 (bad Content-Length, chunk framing, head too large, not HTTP)
     "malformed-event",  # an SSE event that is not JSON, too deep or too large, or a field of the wrong type
     "stream-error",  # the server sent an error event in the stream
+    "no-output",  # [DONE] arrived before any text and without a finish_reason
     "http-status",  # the response status was not 200
     "timeout",  # no complete response within the request timeout
     "connect",  # the connection could not be opened
@@ -242,6 +243,10 @@ class RequestRecord(Strict):
     # Why a request failed, from a closed list (docs/metrics.md, "Request status"); None when ok or
     # when the backend does not classify (the summary then uses the error message's prefix).
     cause: FailureCause | None = None
+    # the first event whose text is not whitespace only (the openai backend; None where not recorded:
+    # the first chunk then stands for it). A blank first chunk before the real tokens shows as a gap.
+    first_content_s: float | None = None
+    finish_count: int | None = None  # events that carried a finish_reason (exactly one expected)
     # Several senders (perf --workers N): which one sent it, and for Ray load workers (--ray-address) the
     # Ray node it ran on. Its times are on that sender's own monotonic clock (docs/metrics.md, "Load workers").
     worker: int | None = None
@@ -258,6 +263,9 @@ class Stats(Strict):
     p95: float | None = None
     p99: float | None = None
     max: float | None = None
+    # 95% intervals ([low, high]; None where the sample is too small for that bound) on p50…p99
+    # (order statistics) and the mean (bench.perf.uncertainty; docs/metrics.md "Uncertainty")
+    ci95: dict[str, list[float | None]] | None = None
 
 
 class DominantFailure(Strict):
@@ -299,6 +307,13 @@ class LoadPointSummary(Strict):
     dominant_failure: DominantFailure | None = None  # the most frequent cause, when any request failed
     schedule_lag_ms: Stats | None = None  # open loop: send time minus scheduled time
     interrupted: bool = False  # the load point was cut short (server died, Ctrl-C)
+    ttfc_ms: Stats | None = None  # time to first content: first non-whitespace text − send (docs/metrics.md)
+    throughput_ci95: dict[str, list[float]] | None = None  # 95% intervals on the three throughputs
+    repeat: int | None = None  # --repeats: which repeat of its load point this is (1-based)
+    steady_state: dict[str, Any] | None = None  # throughputs in [first counted send, last counted send]
+    client_ceiling: dict[str, Any] | None = None  # the client's own ceiling on a null server (bench.perf.certificate)
+    client_bound_fraction: float | None = None  # request_throughput / the ceiling's
+    client_bound: bool | None = None  # the fraction reached CLIENT_BOUND_FRACTION: no throughput claim
 
 
 class PerfReport(Strict):
@@ -312,6 +327,18 @@ class PerfReport(Strict):
     status: Literal["complete", "partial"] = "complete"  # partial: server died or run interrupted
     load: dict[str, Any] = Field(default_factory=dict)  # resolved LoadSpec
     capabilities: dict[str, Any] = Field(default_factory=dict)  # what the backend honoured
+    audits: list["PerfAudit"] = Field(default_factory=list)  # audit probes (docs/metrics.md, "Audits")
+    repeat_spread: dict[str, Any] | None = None  # --repeats: run-to-run spread per load point (bench.perf.repeats)
+    search: dict[str, Any] | None = None  # --search: the SLA search's probed points and outcome (bench.perf.search)
+
+
+class PerfAudit(Strict):
+    """One audit of a performance run (bench.perf.audits): re-derived by verify from the raw records."""
+
+    name: str  # first-content, output-consistency, cache, accuracy-under-load, prompt-reuse
+    status: Literal["pass", "fail", "not-run"]
+    detail: str  # the numbers behind the status, or why it was not run
+    touches: list[str] = Field(default_factory=list)  # the summary figures a failure makes inconclusive ("*": all)
 
 
 class ServerHistogram(Strict):

@@ -10,8 +10,11 @@ Order of the gates for one claim (the first that applies decides INCONCLUSIVE):
 4. eval claims: the suite is not claim-grade, or it measured a different model digest;
 5. perf claims: a load point the path reads has no completed request, or a failed-request
    fraction above the limit (the claim's ``max_failed_fraction``, else the program's);
-6. the observed value has the wrong type for the operator;
-7. a recorded discrepancy touches the claim's evidence (claims.gates: a flag per gate, listed in the
+6. perf claims: an audit of the run that touches the claim's figure failed (``perf_audits``);
+7. the observed value has the wrong type for the operator;
+8. perf claims on a percentile, mean or throughput: its 95% interval contains the threshold (or the
+   sample is too small for the bound that would decide it; ``uncertainty``).
+9. a recorded discrepancy touches the claim's evidence (claims.gates: a flag per gate, listed in the
    verdict's ``flags`` and reason; every hit is listed, also when an earlier gate decided).
 
 Otherwise the operator decides PASS or FAIL, with a margin whose sign says which side of the
@@ -29,6 +32,8 @@ from .identity_gate import model_identity_problem
 from .evidence import ABSENT_SECTION_REASONS, SECTION_FILES, Evidence, evidence_from_dict
 from .gates import Hit, hits_for
 from .paths import MetricPath, Resolved, is_number, number, parse, resolve
+from .perf_audits import perf_audit_reason
+from .uncertainty import interval_reason
 from .program import STAGE_OF_ROOT, Program
 
 _JS_SAFE = 2**53
@@ -273,11 +278,17 @@ def check_claim(claim: Claim, evidence: Evidence, *, max_failed_fraction: float 
             observed, rule_reason = _apply_rule(claim, res.value)
         limit = claim.max_failed_fraction if claim.max_failed_fraction is not None else max_failed_fraction
         _gate_perf(data, mp, res, limit)
+        audit = perf_audit_reason(data, mp)
+        if audit:
+            raise Inconclusive(audit)
         threshold = number(claim.threshold)
         if claim.op in NUMERIC and not is_number(observed):
             raise Inconclusive(f"observed value {_fmt(observed)} is not a number")
         if claim.op == "==" and is_number(threshold) != is_number(observed):
             raise Inconclusive(f"observed value {_fmt(observed)} cannot be compared with {_fmt(threshold)}")
+        spread = interval_reason(data, mp, claim.op, threshold)
+        if spread:
+            raise Inconclusive(f"observed {_fmt(observed)}; {spread}")
         if hits:
             raise Inconclusive(_gated(hits))
     except Inconclusive as exc:

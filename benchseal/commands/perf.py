@@ -60,8 +60,24 @@ def register(subparsers) -> None:
     ld.add_argument("--ray-address", metavar="ADDR", help="an existing Ray cluster (benchseal never starts one): load "
                     "workers run as Ray actors over its nodes, telemetry is sampled on every GPU node "
                     "(telemetry/<node>.csv), and vllm-serve's Ray executor joins it")
+    ld.add_argument("--repeats", type=int, metavar="N", help="run every load point N times in a row and report the run-to-run spread")
     ld.add_argument("--timeout", type=float, metavar="S", help="per-request timeout")
     ld.add_argument("--slo", type=_slo, help="goodput SLOs, e.g. ttft_ms=500,tpot_ms=50")
+    se = p.add_argument_group("SLA search (docs/metrics.md, SLA search)")
+    se.add_argument("--search", choices=("rate", "concurrency"),
+                    help="find the highest load meeting --slo instead of measuring listed load points; every probed point is kept")
+    se.add_argument("--search-start", type=float, metavar="X", help="first load probed (default 1)")
+    se.add_argument("--search-max", type=float, metavar="X", help="highest load probed (default 1024)")
+    se.add_argument("--slo-attainment", type=float, metavar="F",
+                    help="share of completed requests that must meet every SLO (default 0.99)")
+    au = p.add_argument_group("audits (docs/metrics.md, Audits)")
+    au.add_argument("--no-audits", action="store_true",
+                    help="make no audits (no probe requests; prompts may repeat across load points); claims then rest on unaudited figures")
+    au.add_argument("--no-certificate", action="store_true",
+                    help="do not measure the client's own ceiling on a null server before each load point")
+    au.add_argument("--skip-audit", action="append", metavar="NAME[:REASON]",
+                    help="skip one audit, recording the reason (first-content, output-consistency, prompt-reuse, cache, "
+                         "accuracy-under-load); repeatable")
     o = p.add_argument_group("output")
     o.add_argument("--out", required=True, metavar="DIR", help="bundle directory (writes perf/requests.jsonl, perf/summary.json)")
     o.add_argument("--export", choices=("csv", "parquet"), help="also write the request and summary tables")
@@ -94,10 +110,33 @@ def _load_specs(a: argparse.Namespace):
     for flag, key in (("concurrency", "concurrency"), ("rate", "rates"), ("burstiness", "burstiness"),
                       ("max_concurrency", "max_concurrency"), ("num_requests", "num_requests"), ("duration", "duration_s"),
                       ("warmup", "warmup_requests"), ("timeout", "request_timeout_s"), ("slo", "slo"), ("seed", "seed"),
-                      ("workers", "workers")):
+                      ("workers", "workers"), ("repeats", "repeats")):
         if getattr(a, flag) is not None:
             load[key] = getattr(a, flag)
+    if getattr(a, "search", None):
+        search = {"mode": a.search}
+        for flag, key in (("search_start", "start"), ("search_max", "limit"), ("slo_attainment", "attainment")):
+            if getattr(a, flag) is not None:
+                search[key] = getattr(a, flag)
+        load["search"] = search
     return validate(WorkloadSpec, w, where="command line"), validate(LoadSpec, load, where="command line")
+
+
+def audit_options(a: argparse.Namespace):
+    """The AuditOptions of ``--no-audits`` / ``--skip-audit`` (None: no audits)."""
+    from benchseal.bench.perf.audits import AUDIT_NAMES
+    from benchseal.bench.perf.audits.probes import AuditOptions
+    from benchseal.errors import UsageError
+
+    if getattr(a, "no_audits", False):
+        return None
+    skip: dict[str, str] = {}
+    for item in getattr(a, "skip_audit", None) or []:
+        name, _, why = item.partition(":")
+        if name.strip() not in AUDIT_NAMES:
+            raise UsageError(f"--skip-audit names an unknown audit '{name.strip()[:60]}'", hint=f"use one of {', '.join(AUDIT_NAMES)}")
+        skip[name.strip()] = why.strip() or "skipped with --skip-audit"
+    return AuditOptions(skip=skip, certificate=not getattr(a, "no_certificate", False))
 
 
 def run(a: argparse.Namespace) -> int:
@@ -108,6 +147,11 @@ def run(a: argparse.Namespace) -> int:
     spec = spec_from_args(a)  # refuses a key given instead of a variable name, never echoing it
     out = Path(a.out)
     wspec, load = _load_specs(a)
+    audits = audit_options(a)
+    if audits is not None and a.num_prompts is None:
+        from benchseal.bench.perf.audits import prompts_for_unique_load
+
+        wspec = prompts_for_unique_load(wspec, load)
     tok_source = a.tokenizer or (a.model if Path(a.model).is_dir() else None)
     workload = build_workload(wspec, model_path_or_tokenizer=tok_source)
     extra = {"ray_address": a.ray_address} if a.ray_address and spec.kind == "vllm-serve" else {}
@@ -122,7 +166,7 @@ def run(a: argparse.Namespace) -> int:
         telemetry = ClusterTelemetry(a.ray_address, out / TELEMETRY_DIR)
     report = run_perf(spec.build(out, count_tokens=client_token_counter(workload), **extra), workload, load, out,
                       telemetry_csv=None if telemetry else out / TELEMETRY_CSV, telemetry=telemetry,
-                      ray_address=a.ray_address, progress=not (a.no_progress or a.json))
+                      ray_address=a.ray_address, progress=not (a.no_progress or a.json), audits=audits)
     if a.export:
         from benchseal.reports.render.tables import export_tables
         from benchseal.reports.render.view import load_view
@@ -164,3 +208,8 @@ def print_table(report) -> None:
     for lp in report.load_points:
         for flag in lp.token_accounting.get("flags", []):
             c.print(f"[yellow]{lp.load_point}: {flag}[/yellow]")
+    style = {"pass": "green", "fail": "red", "not-run": "yellow"}
+    if report.search:
+        c.print(f"SLA search ({report.search['spec']['mode']}): {report.search['outcome']}", highlight=False)
+    for au in report.audits:
+        c.print(f"audit {au.name}: [{style[au.status]}]{au.status}[/{style[au.status]}] ({au.detail})", highlight=False)

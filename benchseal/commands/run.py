@@ -58,6 +58,10 @@ def register(sub) -> None:
                    help="this model is a lightweight variant of the model measured in FULL_BUNDLE (same program, workload "
                         "and suites): compare weights, memory, latency, throughput and accuracy parity with it "
                         "(implies --parity-reference FULL_BUNDLE)")
+    p.add_argument("--no-audits", action="store_true",
+                   help="perf: no audit probes and no client-overhead certificate (docs/metrics.md, Audits)")
+    p.add_argument("--skip-audit", action="append", metavar="NAME[:REASON]",
+                   help="perf: skip one audit, recording the reason (repeatable)")
     add_key_flag(p, "--reference-key", "the --parity-reference / --lightweight-of bundle")
     p.add_argument("--threshold", action="append", default=[], metavar="CLAIM=VALUE",
                    help="set an applicant-set KPI's threshold (template programs such as chengdu-2025, within the floors "
@@ -165,6 +169,8 @@ def spec_from_args(args: argparse.Namespace, **extra):
         safety_max_gen_toks=args.safety_max_gen_toks,
         parity_reference=parity_reference,
         lightweight_of=lightweight_of,
+        audits=not getattr(args, "no_audits", False),
+        skip_audits=_skip_audits(args),
         server_hardware=getattr(args, "server_hardware", None),
         plan_gpu=getattr(args, "plan_gpu", None),
         ray_address=getattr(args, "ray_address", None),
@@ -172,6 +178,13 @@ def spec_from_args(args: argparse.Namespace, **extra):
         **({"content_sample": args.content_sample} if args.content_sample is not None else {}),  # else RunSpec's default
         **extra,
     )
+
+
+def _skip_audits(args) -> dict[str, str]:
+    from benchseal.commands.perf import audit_options
+
+    opts = audit_options(argparse.Namespace(no_audits=False, skip_audit=getattr(args, "skip_audit", None)))
+    return dict(opts.skip) if opts is not None else {}
 
 
 def print_summary(result, console) -> None:

@@ -17,7 +17,7 @@ from benchseal.pipeline.spec import gpus_used
 
 class PerfStage(Stage):
     name = "perf"
-    evidence = (layout.PERF_REQUESTS, layout.PERF_SUMMARY, layout.TELEMETRY_CSV)
+    evidence = (layout.PERF_REQUESTS, layout.PERF_SUMMARY, layout.PERF_AUDITS, layout.TELEMETRY_CSV)
 
     def preflight(self, ctx: RunContext) -> None:
         if ctx.workload is None:  # the server check (pre-flight stage) sends a request shaped like it
@@ -38,11 +38,13 @@ class PerfStage(Stage):
         telemetry = cluster_telemetry(ctx)  # --ray-address: one sampler per GPU node (telemetry/<node>.csv)
         report = run_perf(backend, workload, lspec, ctx.out, annotate=annotator(ctx),
                           telemetry_csv=None if telemetry else ctx.out / layout.TELEMETRY_CSV, telemetry=telemetry,
-                          ray_address=ctx.spec.ray_address, progress=True)
+                          ray_address=ctx.spec.ray_address, progress=True,
+                          audits=audit_options(ctx))
         if telemetry is not None:  # the nodes' CSVs exist only now: energy per load point, summed over nodes
             report = reannotate(ctx, report)
         files = [layout.PERF_REQUESTS, layout.PERF_SUMMARY]
-        files += [rel for rel in (layout.PERF_SERVER_SCRAPES, layout.PERF_SERVER_METRICS, layout.TELEMETRY_CSV)
+        files += [rel for rel in (layout.PERF_AUDITS, layout.PERF_SERVER_SCRAPES, layout.PERF_SERVER_METRICS,
+                                  layout.TELEMETRY_CSV)
                   if ctx.bundle.has(rel)]
         tdir = ctx.out / layout.TELEMETRY_DIR
         if tdir.is_dir():
@@ -55,6 +57,15 @@ class PerfStage(Stage):
             raise StageFailed(f"most requests failed: {failed}", files=files,
                               hint="the records are in perf/requests.jsonl; fix the cause and run again")
         return files
+
+
+def audit_options(ctx: RunContext):
+    """The audits of a claim-grade run (on unless --no-audits; docs/metrics.md, "Audits")."""
+    if not getattr(ctx.spec, "audits", True):
+        return None
+    from benchseal.bench.perf.audits.probes import AuditOptions
+
+    return AuditOptions(skip=dict(getattr(ctx.spec, "skip_audits", {}) or {}))
 
 
 def reannotate(ctx: RunContext, report):
@@ -116,6 +127,10 @@ def build_workload(ctx: RunContext):
     chat = wspec.chat or getattr(ctx.spec.backend, "endpoint", None) == "chat"
     resolve_endpoint(ctx, chat)
     wspec = wspec.model_copy(update={"chat": chat})
+    if getattr(ctx.spec, "audits", True):
+        from benchseal.bench.perf.audits import prompts_for_unique_load
+
+        wspec = prompts_for_unique_load(wspec, lspec)
     return _build(wspec, model_path_or_tokenizer=wspec.tokenizer or ctx.spec.model_path), lspec
 
 

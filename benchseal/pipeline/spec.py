@@ -40,6 +40,8 @@ class RunSpec(Strict):
     safety_max_gen_toks: int | None = None  # tokens per reply in the safety tests (None: 64 refusal, 256 content)
     parity_reference: str | None = None  # a reference bundle (e.g. before migration) for parity
     lightweight_of: str | None = None  # the full model's bundle this (light) run is compared with
+    audits: bool = True  # the perf stage's audit probes and client-overhead certificate (bench.perf.audits)
+    skip_audits: dict[str, str] = Field(default_factory=dict)  # audit name -> why it was skipped
     server_hardware: str | None = None  # external endpoint: the serving host's `benchseal hw --out FILE` (hw/serving.py)
     plan_gpu: str | None = None  # configs/gpus.yaml id: the pre-flight refuses a vLLM layout that cannot fit it
     ray_address: str | None = None  # an existing Ray cluster: inventory, telemetry and load workers on every node

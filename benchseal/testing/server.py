@@ -27,6 +27,15 @@ event), ``stall`` (stop sending, keep the connection), ``disconnect`` (close the
 ``die`` (the process exits). Server-wide: ``--fault F --fault-after N`` applies F to every
 request after the first N.
 
+Quirks (server-wide, ``--quirk Q``): servers that answer but cheat, for the audit probes
+(bench.perf.audits): ``cache`` (a prompt seen before is answered at once, every token in the
+same instant: a response cache), ``usage`` (usage reports twice the tokens sent), ``swap`` (after
+the first ``--quirk-after N`` requests the text changes, ``alt<i> ``: another model),
+``blank_first`` (a whitespace-only chunk at once, the tokens on their normal schedule: a gateway
+that hides its TTFT). ``--capacity K`` serves at most K streamed requests at once; the others wait
+in arrival order, and their delays count from when they start (a server with a known knee for the
+SLA search).
+
 With ``--scoring-model DIR`` (a local model folder, e.g. a tiny test model) a non-streamed
 ``/v1/completions`` request with ``echo`` and ``logprobs`` is answered as vLLM answers it: the prompt's
 tokens with the logprobs that model gives them (computed from its weights), so the served-model
@@ -49,6 +58,7 @@ from dataclasses import dataclass
 
 perf_counter = time.perf_counter
 FAULTS = ("none", "http_error", "error_midstream", "malformed", "stall", "disconnect", "die")
+QUIRKS = ("none", "cache", "usage", "swap", "blank_first")
 _SSE_HEAD = b"HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nCache-Control: no-cache\r\nTransfer-Encoding: chunked\r\n\r\n"
 
 
@@ -63,6 +73,9 @@ class ServerConfig:
     timer_margin_ms: float = 0.5
     metrics: bool = True  # serve /metrics
     per_request_metrics: bool = False  # vLLM's --enable-per-request-metrics
+    quirk: str = "none"  # see QUIRKS
+    quirk_after: int = 0  # swap: requests answered by the first model
+    capacity: int = 0  # streamed requests served at once (0: unbounded); the rest queue
     scoring_model: str | None = None  # a local model folder: prompt logprobs (echo + logprobs) computed from it
 
 
@@ -224,6 +237,9 @@ class TestServer:
         # offsets from t. Lets a test isolate the client's own timestamp error from server lateness.
         self.writes: dict[float, list[float]] = {}
         self.metrics = _ServerMetrics(config.model)
+        self.seen_prompts: set[str] = set()  # the cache quirk
+        self.active = 0  # streamed requests being served (capacity)
+        self.waiting: list[tuple] = []  # (conn, chat, body) queued for capacity
         self.scorer = None
         if config.scoring_model:  # real prompt logprobs, from the tiny model's weights (evaluators.identity)
             from benchseal.evaluators.identity import LocalScorer
@@ -250,6 +266,10 @@ class TestServer:
         elif method == "GET" and path == "/v1/models":
             conn.write(_json_response(200, {"object": "list", "data": [{"id": self.cfg.model, "object": "model"}]}))
         elif method == "POST" and path in ("/v1/completions", "/v1/chat/completions"):
+            if self.cfg.capacity and self.active >= self.cfg.capacity:
+                self.waiting.append((conn, path.endswith("chat/completions"), body))
+                return
+            self.active += 1
             self.generate(conn, path.endswith("chat/completions"), body, t)
         else:
             conn.write(_json_response(404, {"error": {"message": f"no route {method} {path}", "code": 404}}, "Not Found"))
@@ -262,20 +282,34 @@ class TestServer:
             req = json.loads(body)
         except ValueError:
             conn.write(_json_response(400, {"error": {"message": "request body is not JSON", "code": 400}}, "Bad Request"))
+            self.release()
             return
         if req.get("model") != cfg.model:
             msg = f"The model `{req.get('model')}` does not exist."
             conn.write(_json_response(404, {"error": {"message": msg, "type": "NotFoundError", "code": 404}}, "Not Found"))
+            self.release()
             return
         fault = req.get("x_fault") or (cfg.fault if index >= cfg.fault_after else "none")
         if fault == "http_error":
             conn.write(_json_response(500, {"error": {"message": "injected server error", "code": 500}}, "Internal Server Error"))
+            self.release()
             return
         n = int(req.get("max_tokens") or 16)
         ttft = float(req.get("x_ttft_ms", cfg.ttft_ms)) / 1e3
         itl = float(req.get("x_itl_ms", cfg.itl_ms)) / 1e3
         fault_at = int(req.get("x_fault_at", cfg.fault_at))
         offset = int(req.get("x_usage_offset", 0))
+        word = "tok"
+        if cfg.quirk == "cache":
+            key = json.dumps(req.get("messages") if chat else req.get("prompt"), sort_keys=True)
+            if key in self.seen_prompts:
+                ttft = itl = 0.0
+            elif len(self.seen_prompts) < 100_000:
+                self.seen_prompts.add(key)
+        elif cfg.quirk == "usage":
+            offset += n
+        elif cfg.quirk == "swap" and index >= cfg.quirk_after:
+            word = "alt"
         if chat:
             words = sum(len(str(m.get("content", "")).split()) for m in req.get("messages", []))
         else:
@@ -284,9 +318,10 @@ class TestServer:
         rid = f"cmpl-{index}"
         if not chat and req.get("echo") and req.get("logprobs") is not None and not req.get("stream") and self.scorer:
             conn.write(_json_response(200, self._echo_logprobs(rid, str(req.get("prompt", "")), n)))
+            self.release()
             return
         if not req.get("stream"):
-            text = "".join(f"tok{i} " for i in range(n))
+            text = "".join(f"{word}{i} " for i in range(n))
             choice = {"index": 0, "message": {"role": "assistant", "content": text}} if chat else {"index": 0, "text": text}
             obj = {"id": rid, "object": "chat.completion" if chat else "text_completion", "model": cfg.model,
                    "choices": [{**choice, "finish_reason": "length"}], "usage": usage}
@@ -302,12 +337,15 @@ class TestServer:
         own: list[float] = []  # this request's write offsets (for /metrics)
         if n > 0:
             self.metrics.running += 1
+        if cfg.quirk == "blank_first" and n > 0:
+            blank = '"delta":{"content":" "},"finish_reason":null}]}' if chat else '"text":" ","finish_reason":null}]}'
+            conn.write(_event(prefix + blank))
         for i in range(n):
             due = t + ttft + i * itl
             if fault != "none" and i == fault_at:
                 self.at(due, self.fault, conn, fault, prefix)
                 return
-            text = json.dumps(f"tok{i} ")
+            text = json.dumps(f"{word}{i} ")
             piece = ('"delta":{"content":%s},"finish_reason":null}]}' if chat else '"text":%s,"finish_reason":null}]}') % text
             data = _event(prefix + piece)
             if i == n - 1:
@@ -318,6 +356,7 @@ class TestServer:
                 self.at(due, self._write_logged, conn, data, log, t, own)
         if n == 0:
             conn.write(_event("[DONE]") + b"0\r\n\r\n")
+            self.release()
 
     def _echo_logprobs(self, rid: str, prompt: str, n: int) -> dict:
         """vLLM's reply to ``echo`` + ``logprobs``: the prompt's tokens with their logprobs (the first
@@ -359,16 +398,27 @@ class TestServer:
             if self.cfg.per_request_metrics:
                 tail += ',"metrics":%s' % json.dumps(timing)
         conn.write(data + _event(fin + tail + "}") + _event("[DONE]") + b"0\r\n\r\n")
+        self.release()
+
+    def release(self) -> None:
+        """One served request finished: start the next waiting one (capacity)."""
+        self.active = max(0, self.active - 1)
+        if self.waiting and (not self.cfg.capacity or self.active < self.cfg.capacity):
+            conn, chat, body = self.waiting.pop(0)
+            self.active += 1
+            self.generate(conn, chat, body, perf_counter())
 
     def _respond(self, conn: _Handler, obj: dict, t: float, prompt_tokens: int, generation_tokens: int) -> None:
         timing = self.metrics.finished([perf_counter() - t], prompt_tokens, generation_tokens, "length")
         if self.cfg.per_request_metrics:
             obj = {**obj, "metrics": timing}
         conn.write(_json_response(200, obj))
+        self.release()
 
     def fault(self, conn: _Handler, fault: str, prefix: str) -> None:
         if fault != "stall":
             self.metrics.running -= 1
+            self.release()
         if fault == "error_midstream":
             err = {"error": {"message": "injected failure mid-stream", "type": "InternalServerError", "code": 500}}
             conn.write(_event(err) + _event("[DONE]") + b"0\r\n\r\n")
@@ -467,12 +517,14 @@ class TestServerProcess:
 def spawn(*, model: str = "test-model", ttft_ms: float = 0.0, itl_ms: float = 0.0, fault: str = "none",
           fault_after: int = 0, fault_at: int = 1, port: int = 0, timer_margin_ms: float = 0.5, nice: int = 0,
           startup_timeout_s: float = 30.0, metrics: bool = True, per_request_metrics: bool = False,
+          quirk: str = "none", quirk_after: int = 0, capacity: int = 0,
           scoring_model: str | None = None) -> TestServerProcess:
     """Start a test server process on 127.0.0.1 and wait until it listens."""
     cmd = [sys.executable, "-m", "benchseal.testing.server", "--port", str(port), "--model", model,
            "--ttft-ms", str(ttft_ms), "--itl-ms", str(itl_ms), "--fault", fault, "--fault-after", str(fault_after),
            "--fault-at", str(fault_at), "--timer-margin-ms", str(timer_margin_ms), "--nice", str(nice)]
     cmd += ([] if metrics else ["--no-metrics"]) + (["--per-request-metrics"] if per_request_metrics else [])
+    cmd += ["--quirk", quirk, "--quirk-after", str(quirk_after), "--capacity", str(capacity)]
     if scoring_model:
         cmd += ["--scoring-model", str(scoring_model)]
         startup_timeout_s = max(startup_timeout_s, 120.0)  # importing torch and transformers on a loaded machine
@@ -504,6 +556,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--nice", type=int, default=0, help="try to change the process priority by this much")
     ap.add_argument("--no-metrics", action="store_true", help="answer /metrics with 404")
     ap.add_argument("--per-request-metrics", action="store_true", help="vLLM's per-request metrics in the final usage chunk")
+    ap.add_argument("--quirk", choices=QUIRKS, default="none", help="answer, but cheat (see the module docstring)")
+    ap.add_argument("--quirk-after", type=int, default=0, help="swap: requests answered before the text changes")
+    ap.add_argument("--capacity", type=int, default=0, help="streamed requests served at once (0: unbounded); the rest queue")
     ap.add_argument("--scoring-model", default=None,
                     help="a local model folder: answer echo + logprobs completions with prompt logprobs computed from it")
     a = ap.parse_args(argv)
@@ -514,6 +569,7 @@ def main(argv: list[str] | None = None) -> int:
             pass  # not permitted: run at the normal priority
     server = TestServer(ServerConfig(a.model, a.ttft_ms, a.itl_ms, a.fault, a.fault_after, a.fault_at, a.timer_margin_ms,
                                      metrics=not a.no_metrics, per_request_metrics=a.per_request_metrics,
+                                     quirk=a.quirk, quirk_after=a.quirk_after, capacity=a.capacity,
                                      scoring_model=a.scoring_model))
 
     def ready(port: int) -> None:

@@ -125,7 +125,8 @@ def test_server_dying_mid_run_keeps_the_evidence_and_exits_3(tmp_path, tiny_llam
     try:
         out = tmp_path / "b"
         res = _cli("run", "hunan-2025", "--backend", "openai", "--base-url", srv.url, "--model", "tiny",
-                   "--model-path", tiny_llama, "--stages", "hw,perf", "--workload", "demo-cpu", "--out", out)
+                   "--model-path", tiny_llama, "--stages", "hw,perf", "--workload", "demo-cpu", "--out", out,
+                   "--no-audits")  # the audit probes would spend the server's 6 requests before the load points
     finally:
         srv.stop()
     assert res.returncode == 3, res.stderr[-2000:]
@@ -236,7 +237,7 @@ def test_ctrl_c_during_run_keeps_a_partial_bundle_and_exits_3(tmp_path, tiny_lla
     try:
         proc = subprocess.Popen([EXE, "run", "hunan-2025", "--backend", "openai", "--base-url", srv.url,
                                  "--model", "tiny", "--model-path", str(tiny_llama), "--stages", "hw,perf",
-                                 "--workload", "demo-cpu", "--out", str(out)],
+                                 "--workload", "demo-cpu", "--out", str(out), "--no-audits"],  # signal inside a load point
                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         deadline = time.monotonic() + 120
         while time.monotonic() < deadline and not (out / layout.PERF_REQUESTS).exists():

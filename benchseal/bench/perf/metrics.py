@@ -9,6 +9,7 @@ recompute every summary from ``perf/requests.jsonl``. Definitions (docs/metrics.
 - failure causes: ``cause`` of each failed request (for records without one, the error message's
   prefix, else the status); the dominant failure is the most frequent cause
 - TTFT = first_token_s − send_s; E2EL = end_s − send_s (completed requests)
+- TTFC (time to first content) = first_content_s − send_s (first_token_s where not recorded)
 - TPOT = (E2EL − TTFT) / (output_tokens − 1), per completed request with output_tokens ≥ 2
 - ITL = every gap between consecutive text chunks of a completed request, pooled
 - duration_s = max(end_s) − min(send_s) over counted requests
@@ -27,13 +28,14 @@ from benchseal.redact import scrub as _scrub
 from benchseal.schema import DominantFailure, LoadPointSummary, PerfReport, RequestRecord, Stats
 
 SLO_KEYS = ("ttft_ms", "tpot_ms", "itl_ms", "e2el_ms")
-_NUMERIC = ("scheduled_s", "send_s", "first_token_s", "end_s", "prompt_tokens", "output_tokens",
+_NUMERIC = ("scheduled_s", "send_s", "first_token_s", "first_content_s", "end_s", "prompt_tokens", "output_tokens",
             "prompt_tokens_server", "output_tokens_server", "prompt_tokens_client", "output_tokens_client", "max_tokens")
 LENGTH_TOLERANCE = 0  # output tokens must equal max_tokens exactly when the length was enforced
 
 
-def stats(values: Iterable[float]) -> Stats:
-    """Stats of a sequence (pandas; linear-interpolated percentiles, population stdev)."""
+def stats(values: Iterable[float], intervals: bool = False) -> Stats:
+    """Stats of a sequence (pandas; linear-interpolated percentiles, population stdev); with
+    ``intervals``, the 95% intervals of bench.perf.uncertainty in ``ci95``."""
     import pandas as pd
 
     s = pd.Series(list(values), dtype="float64").dropna()
@@ -41,6 +43,11 @@ def stats(values: Iterable[float]) -> Stats:
     if n == 0:
         return Stats(n=0)
     q = s.quantile([0.5, 0.9, 0.95, 0.99], interpolation="linear")
+    ci = None
+    if intervals:
+        from benchseal.bench.perf.uncertainty import stats_intervals
+
+        ci = stats_intervals(s.to_numpy().tolist(), float(s.mean()), float(s.std(ddof=0)))
     return Stats(
         n=n,
         mean=float(s.mean()),
@@ -51,6 +58,7 @@ def stats(values: Iterable[float]) -> Stats:
         p95=float(q.loc[0.95]),
         p99=float(q.loc[0.99]),
         max=float(s.max()),
+        ci95=ci,
     )
 
 
@@ -67,6 +75,7 @@ def records_frame(records: list[RequestRecord]):
         df[c] = pd.to_numeric(df[c]).astype("float64")
     df["ttft_ms"] = (df["first_token_s"] - df["send_s"]) * 1e3
     df["e2el_ms"] = (df["end_s"] - df["send_s"]) * 1e3
+    df["ttfc_ms"] = (df["first_content_s"].fillna(df["first_token_s"]) - df["send_s"]) * 1e3
     out = df["output_tokens"].astype("float64")
     df["tpot_ms"] = (df["e2el_ms"] - df["ttft_ms"]).where(out >= 2) / (out - 1).where(out >= 2)
     df["schedule_lag_ms"] = (df["send_s"] - df["scheduled_s"]) * 1e3
@@ -180,6 +189,10 @@ def summarize_load_point(
     slo: dict[str, float] | None = None,
     ended_at: str | None = None,
     interrupted: bool = False,
+    first_content: bool = True,
+    intervals: bool = True,
+    repeat: int | None = None,
+    client_ceiling: dict[str, Any] | None = None,
 ) -> LoadPointSummary:
     """The summary of one load point from its records (pure; see the module docstring)."""
     import numpy as np
@@ -249,7 +262,22 @@ def summarize_load_point(
         lag = stats(counted["schedule_lag_ms"])
 
     def col(name: str) -> Stats:
-        return stats(ok[name]) if not ok.empty else Stats(n=0)
+        return stats(ok[name], intervals) if not ok.empty else Stats(n=0)
+
+    tput_ci = None
+    if intervals:
+        from benchseal.bench.perf.uncertainty import throughput_intervals
+
+        tput_ci = throughput_intervals(len(ok), duration, out_tokens, out_tokens + in_tokens)
+    from benchseal.bench.perf.client_bound import client_bound
+
+    bound = client_bound(per_s(len(ok)), client_ceiling)
+    steady = None
+    if intervals and not counted.empty:  # written with the intervals (summaries from before have neither)
+        from benchseal.bench.perf.repeats import steady_state
+
+        steady = steady_state(ok["send_s"].tolist(), ok["end_s"].tolist(), ok["output_tokens"].fillna(0).tolist(),
+                              counted["send_s"].tolist())
 
     return LoadPointSummary(
         load_point=load_point,
@@ -265,7 +293,7 @@ def summarize_load_point(
         warmup_excluded=warm,
         ttft_ms=col("ttft_ms"),
         tpot_ms=col("tpot_ms"),
-        itl_ms=stats(itl),
+        itl_ms=stats(itl, intervals),
         e2el_ms=col("e2el_ms"),
         request_throughput=per_s(len(ok)),
         output_token_throughput=per_s(out_tokens),
@@ -279,6 +307,13 @@ def summarize_load_point(
         dominant_failure=dominant,
         schedule_lag_ms=lag,
         interrupted=interrupted,
+        ttfc_ms=col("ttfc_ms") if first_content else None,
+        throughput_ci95=tput_ci,
+        repeat=repeat,
+        steady_state=steady,
+        client_ceiling=client_ceiling,
+        client_bound_fraction=bound[0],
+        client_bound=bound[1],
     )
 
 
@@ -297,6 +332,11 @@ def summarize_like(previous: LoadPointSummary | dict, records: list[RequestRecor
         ended_at=p.get("ended_at"),
         slo=p.get("slo") or None,
         interrupted=bool(p.get("interrupted", False)),
+        first_content=p.get("ttfc_ms") is not None,  # a summary written before TTFC was recorded has none
+        intervals=(p.get("throughput_ci95") is not None or p.get("steady_state") is not None
+                   or bool((p.get("ttft_ms") or {}).get("ci95"))),
+        repeat=p.get("repeat"),
+        client_ceiling=p.get("client_ceiling"),
     )
     return s.model_copy(update={"utilisation": p.get("utilisation"), "energy": p.get("energy")})
 
@@ -306,4 +346,13 @@ def recompute_perf_report(summary: dict, records: list[RequestRecord]) -> PerfRe
     recs = [r if isinstance(r, RequestRecord) else RequestRecord.model_validate(r) for r in records]
     lps = [summarize_like(lp, recs) for lp in summary.get("load_points", [])]
     top = {k: v for k, v in summary.items() if k != "load_points"}
-    return PerfReport.model_validate({**top, "load_points": [lp.model_dump(mode="json") for lp in lps]})
+    fresh = [lp.model_dump(mode="json") for lp in lps]
+    if top.get("repeat_spread") is not None:
+        from benchseal.bench.perf.repeats import repeat_spread
+
+        top["repeat_spread"] = repeat_spread(fresh)
+    if isinstance(top.get("search"), dict) and isinstance(top["search"].get("spec"), dict):
+        from benchseal.bench.perf.search import SearchSpec, evaluate
+
+        top["search"] = evaluate(SearchSpec.model_validate(top["search"]["spec"]), fresh)
+    return PerfReport.model_validate({**top, "load_points": fresh})

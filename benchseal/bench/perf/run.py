@@ -13,15 +13,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated, Any, Callable
 
-from pydantic import Field, PlainSerializer, field_validator
+from pydantic import Field, PlainSerializer, field_validator, model_validator
 
 from benchseal.bench.perf.backends.base import GenRequest, OfflineBackend, StreamingBackend
 from benchseal.bench.perf.loadgen import LoadPointPlan, run_load_point
 from benchseal.bench.perf.metrics import SLO_KEYS, summarize_load_point
+from benchseal.bench.perf.search import SearchSpec
 from benchseal import interrupts
 from benchseal.errors import ConfigError, RunInterrupted
 from benchseal.io import JsonlWriter, load_yaml, validate, write_json
-from benchseal.bundle import PERF_REQUESTS, PERF_SUMMARY
+from benchseal.bundle import PERF_AUDITS, PERF_REQUESTS, PERF_SUMMARY
 from benchseal.schema import LoadPointSummary, PerfReport, RequestRecord, Strict
 
 
@@ -44,6 +45,8 @@ class LoadSpec(Strict):
     slo: dict[str, float] = Field(default_factory=dict)  # ttft_ms, tpot_ms, itl_ms, e2el_ms
     seed: int = 0
     workers: int = Field(1, ge=1)  # sending processes (each its own event loop); 1 = one event loop
+    repeats: int = Field(1, ge=1)  # run every load point this many times in a row (bench.perf.repeats)
+    search: SearchSpec | None = None  # SLA search instead of the listed load points (bench.perf.search)
 
     @field_validator("concurrency")
     @classmethod
@@ -67,11 +70,22 @@ class LoadSpec(Strict):
             raise ValueError(f"unknown SLO keys {bad}; use {', '.join(SLO_KEYS)}")
         return v
 
+    @model_validator(mode="after")
+    def _search_needs_slo(self) -> "LoadSpec":
+        if self.search is not None and not self.slo:
+            raise ValueError("an SLA search needs SLOs to meet: pass --slo, e.g. ttft_ms=500,tpot_ms=50")
+        return self
+
     def points(self) -> list[tuple[str, str, int | None, float | None]]:
         """(id, mode, concurrency, rate) of every load point, in order."""
         pts: list[tuple[str, str, int | None, float | None]] = [(f"concurrency={c}", "concurrency", c, None) for c in self.concurrency]
         pts += [(f"rate={r:g}", "rate", self.max_concurrency, r) for r in self.rates]
-        return pts or [("concurrency=1", "concurrency", 1, None)]
+        pts = pts or [("concurrency=1", "concurrency", 1, None)]
+        if self.repeats > 1:
+            from benchseal.bench.perf.repeats import repeat_id
+
+            pts = [(repeat_id(i, k), m, c, r) for i, m, c, r in pts for k in range(1, self.repeats + 1)]
+        return pts
 
 
 def load_workload_file(path: str | Path):
@@ -162,6 +176,7 @@ def run_perf(
     ray_address: str | None = None,
     progress: bool = True,
     server_metrics=None,
+    audits=None,
 ) -> PerfReport:
     """Measure every load point of ``load`` (see module docstring). Raises RunInterrupted (exit 3)
     when the server dies or on Ctrl-C, after writing everything measured with status ``partial``.
@@ -169,6 +184,12 @@ def run_perf(
     ``server_metrics`` (:class:`~benchseal.bench.perf.server_metrics.ServerMetricsOptions`; default:
     the ``server_metrics`` attribute a backend built by an HTTP spec carries) scrapes the server's
     /metrics around and during every load point (perf/server_scrapes.jsonl, perf/server_metrics.json).
+
+    ``audits`` (:class:`~benchseal.bench.perf.audits.probes.AuditOptions`; None: no audits) sends the
+    audit probes, gives each load point prompts no other load point sent, and writes the audits'
+    verdicts into the summary (``audits``) with their raw rows in perf/audits.jsonl.
+
+
     ``telemetry`` replaces this host's NVML sampler on ``telemetry_csv`` by the caller's context manager
     (one sampler per Ray node: :class:`benchseal.hw.cluster_telemetry.ClusterTelemetry`)."""
     if isinstance(workload, list):
@@ -192,6 +213,7 @@ def run_perf(
         report.notes.append(f"load workers: {load.workers} Ray actor(s) spread over the nodes of the Ray cluster at "
                             f"{ray_address}; each record names its worker and node (docs/metrics.md, 'Load workers')")
     runner.metrics_options = server_metrics if server_metrics is not None else getattr(backend, "server_metrics", None)
+    runner.audit_options = audits if audits is not None and getattr(audits, "enabled", False) else None
     sampler = _start_telemetry(telemetry_csv, report, telemetry)
     try:
         interrupts.check("before the measurement started")
@@ -221,8 +243,14 @@ def run_perf(
     report.status = "complete"
     report.notes = [n for n in report.notes if n != "in progress"]
     report.capabilities = _capabilities(backend)
+    runner.derive_audits()
     write_json(out_dir / PERF_SUMMARY, report)
     return report
+
+
+def _repeat_of(load_point: str) -> int:
+    head, _, k = load_point.partition("#")
+    return int(k) if k.isdigit() else 1
 
 
 class _ServerDied(Exception):
@@ -287,6 +315,11 @@ class _Runner:
         self.lp_records: list[RequestRecord] = []
         self.metrics_options = None
         self.collector = None
+        self.audit_options = None
+        self.audit_writer: JsonlWriter | None = None
+        self.probes = None
+        self.sent_total = 0  # requests sent so far (all load points): where the next load point's prompts start
+        self.ceiling: dict[str, Any] | None = None  # the client-overhead certificate of the current load point
         self.ray_address: str | None = None  # load workers as Ray actors on this cluster
 
     def start_collector(self) -> None:
@@ -336,6 +369,35 @@ class _Runner:
     def close(self) -> None:
         if self.writer is not None:
             self.writer.close()
+        if self.audit_writer is not None:
+            self.audit_writer.close()
+
+    # audits (bench.perf.audits) -----------------------------------------------------------------
+    def open_audits(self) -> None:
+        if self.audit_options is None:
+            return
+        from benchseal.bench.perf.audits.probes import Probes
+
+        self.audit_writer = JsonlWriter(self.out_dir / PERF_AUDITS)
+        self.probes = Probes(self.backend, self.workload, self.audit_options, self.audit_writer.write)
+        self.probes.record_skips()
+
+    def derive_audits(self) -> None:
+        """The audits' verdicts from the files as written (what verify re-derives); never raises."""
+        if self.audit_options is None or self.writer is None:
+            return
+        from benchseal.bench.perf.audits import derive_audits
+        from benchseal.io import iter_jsonl
+
+        try:
+            if self.audit_writer is not None:
+                self.audit_writer.close()
+            self.writer.close()
+            records = [RequestRecord.model_validate(r) for r in iter_jsonl(self.out_dir / PERF_REQUESTS)]
+            rows = list(iter_jsonl(self.out_dir / PERF_AUDITS)) if (self.out_dir / PERF_AUDITS).exists() else []
+            self.report.audits = derive_audits(self.report.model_dump(mode="json"), records, rows)
+        except Exception as exc:  # an audit must never lose the measurement
+            self.report.notes.append(f"audits not derived: {type(exc).__name__}: {exc}")
 
     def on_record(self, rec: RequestRecord) -> None:
         self.writer.write(rec)  # type: ignore[union-attr]
@@ -349,10 +411,15 @@ class _Runner:
                                  rate=rate if rate is not None and math.isfinite(rate) else None,
                                  burstiness=self.load.burstiness if mode == "rate" else None,
                                  started_at=started, ended_at=_now_iso(), slo=self.load.slo or None,
-                                 interrupted=interrupted)
+                                 interrupted=interrupted, repeat=_repeat_of(lp) if self.load.repeats > 1 else None,
+                                 client_ceiling=self.ceiling)
         if self.annotate is not None:
             s = self.annotate(s, self.lp_records)
         self.report.load_points.append(s)
+        if self.load.repeats > 1:
+            from benchseal.bench.perf.repeats import repeat_spread
+
+            self.report.repeat_spread = repeat_spread([p.model_dump(mode="json") for p in self.report.load_points])
         write_json(self.out_dir / PERF_SUMMARY, self.report)
         self.current = None
 
@@ -364,11 +431,16 @@ class _Runner:
         self.report.status = "partial"
         self.report.notes = [n for n in self.report.notes if n != "in progress"] + [f"partial: {why}"]
         self.report.capabilities = _capabilities(self.backend)
+        self.derive_audits()
         write_json(self.out_dir / PERF_SUMMARY, self.report)
 
     def plan(self, lp: str, conc: int | None, rate: float | None) -> LoadPointPlan:
         ld = self.load
-        return LoadPointPlan(load_point=lp, requests=list(self.workload.requests), concurrency=conc, rate=rate,
+        reqs = list(self.workload.requests)
+        if self.audit_options is not None and reqs:  # unique prompts across load points: start where the last one ended
+            k = self.sent_total % len(reqs)
+            reqs = reqs[k:] + reqs[:k]
+        return LoadPointPlan(load_point=lp, requests=reqs, concurrency=conc, rate=rate,
                              burstiness=ld.burstiness, num_requests=ld.num_requests, duration_s=ld.duration_s,
                              warmup=ld.warmup_requests, timeout_s=ld.request_timeout_s, seed=ld.seed)
 
@@ -380,33 +452,110 @@ class _Runner:
         await self.backend.start()
         try:
             self.open()
+            self.open_audits()
+            if self.probes is not None:
+                await self.probes.cache()
+                await self.probes.accuracy_at_rest()
             self.start_collector()
-            for lp, mode, conc, rate in self.load.points():
-                self.lp_records = []
-                await self.metrics_begin(lp)
-                self.current = (lp, mode, conc, rate, _now_iso())
-                plan = self.plan(lp, conc, rate)
-                self.progress.begin(lp, plan.total())
-                res = await run_load_point(self.backend, plan, self.on_record, workers=self.load.workers,
-                                           ray_address=self.ray_address)
-                if res.interrupted:
-                    reason = res.reason or "the server stopped answering"
-                    exit_note = getattr(self.backend, "exit_note", None)  # a managed server: did its process exit?
-                    if callable(exit_note):
-                        why = await asyncio.to_thread(exit_note)
-                        reason = f"{reason}: {why}" if why else reason
-                    await self.metrics_end(lp)
-                    self.finish_partial(reason)
-                    raise _ServerDied(f"{reason} during load point {lp}")
-                await self.metrics_end(lp)
-                self.summarize()
+            if self.load.search is not None:
+                await self.search(self.load.search)
+                return
+            points = self.load.points()
+            for i, (lp, mode, conc, rate) in enumerate(points):
+                await self.measure(lp, mode, conc, rate, probe=i == len(points) - 1)
         finally:
             await self.metrics_close()
             await self.backend.close()
 
+    async def measure(self, lp: str, mode: str, conc: int | None, rate: float | None, *, probe: bool) -> None:
+        """One load point: measured, summarised and written (``probe``: with the accuracy probes)."""
+        self.lp_records = []
+        plan = self.plan(lp, conc, rate)
+        await self.certify(plan, conc)
+        await self.metrics_begin(lp)
+        self.current = (lp, mode, conc, rate, _now_iso())
+        self.progress.begin(lp, plan.total())
+        if self.probes is not None and probe:
+            res = await self._load_with_probes(plan)
+        else:
+            res = await run_load_point(self.backend, plan, self.on_record, workers=self.load.workers,
+                                       ray_address=self.ray_address)
+        self.sent_total += len(self.lp_records)
+        if res.interrupted:
+            reason = res.reason or "the server stopped answering"
+            exit_note = getattr(self.backend, "exit_note", None)  # a managed server: did its process exit?
+            if callable(exit_note):
+                why = await asyncio.to_thread(exit_note)
+                reason = f"{reason}: {why}" if why else reason
+            await self.metrics_end(lp)
+            self.finish_partial(reason)
+            raise _ServerDied(f"{reason} during load point {lp}")
+        await self.metrics_end(lp)
+        self.summarize()
+
+    async def certify(self, plan: LoadPointPlan, conc: int | None) -> None:
+        """The client-overhead certificate of the next load point (bench.perf.certificate)."""
+        self.ceiling = None
+        opts = self.audit_options
+        if opts is None or not getattr(opts, "certificate", False):
+            return
+        if self.load.workers > 1:
+            self.ceiling = {"status": "not-run", "reason": "not measured with --workers above 1"}
+            return
+        from benchseal.bench.perf.certificate import OPEN_LOOP_CONCURRENCY, measure_ceiling
+
+        try:
+            self.ceiling = await measure_ceiling(self.backend, plan.requests, conc or OPEN_LOOP_CONCURRENCY)
+        except Exception as exc:  # the certificate must never lose the measurement
+            self.ceiling = {"status": "not-run", "reason": f"{type(exc).__name__}: {exc}"[:300]}
+
+    async def search(self, spec) -> None:
+        """SLA search (bench.perf.search): probe loads until the highest one meeting the SLOs is
+        bracketed one step apart; every probed point is a load point; the accuracy probes run under
+        every probed load."""
+        from benchseal.bench.perf.search import evaluate, level_id, meets, next_level
+
+        history: list[tuple[float, bool]] = []
+        while True:
+            level = next_level(spec, history)
+            if level is None or any(level == h for h, _ in history):
+                break
+            conc = int(level) if spec.mode == "concurrency" else self.load.max_concurrency
+            rate = level if spec.mode == "rate" else None
+            lp = level_id(spec.mode, level)
+            await self.measure(lp, spec.mode, conc, rate, probe=True)
+            ok, _, _ = meets(self.report.load_points[-1].model_dump(mode="json"), spec)
+            history.append((level, ok))
+            self.report.search = evaluate(spec, [p.model_dump(mode="json") for p in self.report.load_points])
+            write_json(self.out_dir / PERF_SUMMARY, self.report)
+
+    async def _load_with_probes(self, plan: LoadPointPlan):
+        """The last load point, with the accuracy probes sent while it runs."""
+        started, done = asyncio.Event(), asyncio.Event()
+
+        def on_record(rec: RequestRecord) -> None:
+            self.on_record(rec)
+            started.set()
+
+        probe = asyncio.ensure_future(self.probes.accuracy_under_load(started, done))
+        try:
+            res = await run_load_point(self.backend, plan, on_record, workers=self.load.workers,
+                                       ray_address=self.ray_address)
+        except BaseException:
+            probe.cancel()
+            raise
+        finally:
+            done.set()
+        try:
+            await probe
+        except Exception as exc:  # a probe must never lose the measurement
+            self.report.notes.append(f"accuracy probe under load failed: {type(exc).__name__}: {exc}")
+        return res
+
     def offline(self) -> None:
         """An offline backend (vLLM ``LLM``): all requests of the load point submitted at once."""
         self.open()
+        self.open_audits()
         ld = self.load
         reqs = list(self.workload.requests)
         n = ld.num_requests or len(reqs)

@@ -52,6 +52,7 @@ class WorkloadSpec(BaseModel):
     seed: int = 0
     chat: bool = False  # send chat messages (apply the chat template) instead of plain text
     ignore_eos: bool = True  # ask the server for exactly max_tokens output tokens
+    allow_repeats: bool = False  # prompts may be re-sent across load points and repeats (the prompt-reuse audit)
 
     @model_validator(mode="after")
     def _paths_match_kind(self) -> "WorkloadSpec":

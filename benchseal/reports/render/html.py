@@ -18,6 +18,7 @@ from typing import Any, Iterable, Sequence
 
 from .form import FORM_HEADERS, form_rows
 from .i18n import LABELS, PLOTS_CAPTION, RUN_STATUS, SEVERITY, STATUS, Num, bi, fmt_value, format_columns, requirement
+from .perf_audit import LABELS as PERF_LABELS, audit_table, interval_table, records_table, shown_status, status_label
 from .binding import identity_line
 from .sections import VERIFY_CMD, Sections, overall, provenance_rows
 
@@ -31,7 +32,7 @@ th,td{border:1px solid #ccc;padding:.3em .45em;text-align:left;vertical-align:to
 table.wide th,table.wide td{font-size:.9em;padding:.25em .3em}
 tr{break-inside:avoid}thead{display:table-header-group}
 th{background:#f3f3f3}td.num{text-align:right;font-variant-numeric:tabular-nums}
-.PASS{background:#e3f6e3;color:#14601c;font-weight:bold}.FAIL{background:#fde2e2;color:#8a1111;font-weight:bold}
+.PASS{background:#e3f6e3;color:#14601c;font-weight:bold}.REPORTED{background:#eef0f4;color:#333}.FAIL{background:#fde2e2;color:#8a1111;font-weight:bold}
 .INCONCLUSIVE{background:#fff3cd;color:#7a5b00;font-weight:bold}
 .verdict{border:3px solid;border-radius:.4em;padding:.6em 1em;margin:.5em 0 1em;break-inside:avoid}
 .verdict .big{font-size:1.35em;font-weight:bold}.verdict .en{font-size:1.05em}
@@ -107,7 +108,7 @@ def _claims(s: Sections) -> str:
         return f"<p>{escape(bi('no_claims'))}</p>"
     rows = []
     for v in s.verdicts:
-        st = v["status"]
+        st = shown_status(v)
         claim = (f"<td><b>{escape(v['claim_id'])}</b><br>{escape(v.get('title_zh') or '')} / {escape(v.get('title_en') or '')}"
                  f"<br>「{escape(v.get('clause_zh') or '')}」<br><span class=muted>{escape(v.get('clause_en') or '')}</span>"
                  f"<br><code>{escape(v['metric'])}</code></td>")
@@ -115,7 +116,7 @@ def _claims(s: Sections) -> str:
         if v.get("margin") is not None:
             observed += f"<br><span class=muted>{escape(bi('margin'))}: {escape(fmt_value(v.get('margin')))}</span>"
         rows.append([claim, requirement(v), f'<td class="num">{observed}</td>',
-                     f'<td class="{st}">{escape(bi(st, STATUS))}<br><span class=muted>{escape(bi(v["severity"], SEVERITY))}</span>'
+                     f'<td class="{st}">{escape(status_label(st))}<br><span class=muted>{escape(bi(v["severity"], SEVERITY))}</span>'
                      + "".join(f"<br><span class=flag>&#9873; {escape(f)}</span>" for f in v.get("flags") or []) + "</td>",
                      v.get("reason", "")])
     heads = [bi("claim"), bi("requirement"), bi("observed"), bi("status"), bi("reason")]
@@ -177,6 +178,11 @@ def render_html(s: Sections, plots: dict[str, Path], skipped: dict[str, str], *,
     if s.server_table() is not None:
         out += [f"<h3>{escape(bi('server_metrics'))}</h3>", f"<p class=note>{escape(bi('server_metrics_note'))}</p>",
                 _table(*s.server_table())]
+    for key, table in (("audits", audit_table(s.view)), ("intervals", interval_table(s.view)),
+                       ("records", records_table(s.view))):
+        if table is not None:
+            out += [f"<h3>{escape(bi(key, PERF_LABELS))}</h3>", f"<p class=note>{escape(bi(key + '_note', PERF_LABELS))}</p>",
+                    _table(*table)]
     out += [_h2("eval"), _table(*s.eval_table())]
     if s.lightweight_table() is not None:
         out += [_h2("lightweight"), _table(*s.lightweight_table())]

@@ -7,6 +7,7 @@ from typing import Any, Iterable
 
 from .form import render_form_markdown
 from .i18n import LABELS, PLOTS_CAPTION, RUN_STATUS, SEVERITY, STATUS, bi, fmt_value, format_columns, requirement
+from .perf_audit import LABELS as PERF_LABELS, audit_table, interval_table, records_table, shown_status, status_label
 from .binding import identity_line
 from .sections import Sections, overall, provenance_rows
 
@@ -44,7 +45,7 @@ def render_markdown(s: Sections, plots: dict[str, Path], skipped: dict[str, str]
         rows = [[f"**{v['claim_id']}** {v.get('title_zh') or ''} / {v.get('title_en') or ''}",
                  f"{v.get('clause_zh') or ''} — {v.get('clause_en') or ''}", f"`{v['metric']}`", requirement(v),
                  fmt_value(v.get("observed"), v.get("unit")), v.get("margin"), bi(v["severity"], SEVERITY),
-                 f"**{bi(v['status'], STATUS)}**" + "".join(f" ⚑ `{f}`" for f in v.get("flags") or []),  # the gates (claims.gates)
+                 f"**{status_label(shown_status(v))}**" + "".join(f" ⚑ `{f}`" for f in v.get("flags") or []),  # the gates (claims.gates)
                  v.get("reason", "")] for v in s.verdicts]
         heads = [bi(k) for k in ("claim", "clause", "metric", "requirement", "observed", "margin", "severity", "status", "reason")]
         out += [_table(heads, rows), ""]
@@ -61,6 +62,10 @@ def render_markdown(s: Sections, plots: dict[str, Path], skipped: dict[str, str]
     out += [f"## {bi('perf')}", "", _table(*s.perf_table()), ""]
     if s.server_table() is not None:
         out += [f"### {bi('server_metrics')}", "", bi("server_metrics_note"), "", _table(*s.server_table()), ""]
+    for key, table in (("audits", audit_table(s.view)), ("intervals", interval_table(s.view)),
+                       ("records", records_table(s.view))):
+        if table is not None:
+            out += [f"### {bi(key, PERF_LABELS)}", "", bi(key + "_note", PERF_LABELS), "", _table(*table), ""]
     out += [f"## {bi('eval')}", "", _table(*s.eval_table()), ""]
     if s.lightweight_table() is not None:
         out += [f"## {bi('lightweight')}", "", _table(*s.lightweight_table()), ""]

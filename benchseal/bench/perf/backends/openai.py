@@ -17,22 +17,27 @@ in memory only, and never put in a record, a log line, an error message or ``end
 from __future__ import annotations
 
 import asyncio
-import json
 import os
 import time
 from typing import Any, Callable, Literal
 from urllib.parse import urlsplit
 
 from benchseal.bench.perf.backends.base import GenRequest
-from benchseal.bench.perf.backends.sse import SSEDecoder, SSEError
-from benchseal.bench.perf.backends.transport import (
-    ConnectionPool,
-    Exchange,
-    HttpProtocolError,
-    ResponseTruncated,
-    build_request,
-    fetch,
+from benchseal.bench.perf.backends.request import PATHS as _PATHS, PayloadCache, request_body
+from benchseal.bench.perf.backends.stream import (  # noqa: F401  (re-exported: the stream's rules)
+    MAX_EVENTS,
+    MAX_JSON_DEPTH,
+    MAX_TOKEN_COUNT,
+    MalformedEvent,
+    StreamExchange,
+    _clip,
+    _depth_ok,
+    _error_text,
+    _int_or_none,
+    _served_models,
+    safe_json,
 )
+from benchseal.bench.perf.backends.transport import ConnectionPool, HttpProtocolError, build_request, fetch
 from benchseal.bench.perf.server_metrics import per_request_timing
 from benchseal.errors import ServerError, UsageError
 from benchseal import redact
@@ -40,325 +45,7 @@ from benchseal.redact import redact_url
 from benchseal.schema import RequestRecord
 
 perf_counter = time.perf_counter
-_PATHS = {"completions": "/v1/completions", "chat": "/v1/chat/completions"}
 _ERR_BODY_MAX = 300
-_PAYLOAD_CACHE_MAX = 65536
-
-
-MAX_JSON_DEPTH = 64  # nesting of one event or error body
-MAX_EVENTS = 1 << 20  # events in one response
-MAX_TOKEN_COUNT = 1 << 53  # a usage count above this is not a token count
-_ERR_BODY_KEEP = 65536  # bytes of an error body kept for its message
-_ERR_KEEP_CHARS = 4096  # characters of server text kept in an error until secrets are scrubbed (then clipped)
-
-
-class MalformedEvent(ValueError):
-    """An event of the stream cannot be used (not JSON, too deep, a field of the wrong type)."""
-
-
-def _depth_ok(text: str | bytes, limit: int = MAX_JSON_DEPTH) -> bool:
-    """Whether the JSON ``text`` nests at most ``limit`` arrays/objects. Cheap for ordinary events:
-    only a text with more than ``limit`` brackets is scanned (strings are skipped)."""
-    if isinstance(text, bytes):
-        if text.count(b"[") + text.count(b"{") <= limit:
-            return True
-        text = text.decode("utf-8", "replace")
-    elif text.count("[") + text.count("{") <= limit:
-        return True
-    depth, in_str, esc = 0, False, False
-    for ch in text:
-        if in_str:
-            if esc:
-                esc = False
-            elif ch == "\\":
-                esc = True
-            elif ch == '"':
-                in_str = False
-        elif ch == '"':
-            in_str = True
-        elif ch in "[{":
-            depth += 1
-            if depth > limit:
-                return False
-        elif ch in "]}":
-            depth -= 1
-    return True
-
-
-def safe_json(data: bytes | str) -> Any:
-    """``json.loads`` with bounded nesting (``MAX_JSON_DEPTH``) and bounded integers (Python's
-    4,300-digit limit); raises ValueError for anything else, never RecursionError."""
-    if not _depth_ok(data):
-        raise ValueError(f"JSON nested deeper than {MAX_JSON_DEPTH} levels")
-    try:
-        return json.loads(data)
-    except RecursionError:
-        raise ValueError("JSON nested too deeply") from None
-
-
-def _error_text(body: bytes) -> str:
-    text = body.decode("utf-8", "replace").strip()
-    try:
-        obj = safe_json(text)
-        err = obj.get("error", obj.get("detail", obj)) if isinstance(obj, dict) else obj
-        if isinstance(err, dict):
-            err = err.get("message", err)
-        text = str(err) if isinstance(err, (str, int, float)) else text
-    except ValueError:
-        pass
-    return " ".join(text.split())[:_ERR_BODY_MAX]
-
-
-_scan_once = json.JSONDecoder().scan_once
-
-
-def _loads(payload: bytes) -> Any:
-    """``json.loads`` for one SSE payload, without its per-call overhead (encoding detection,
-    whitespace regexes): the C scanner parses the text directly; anything unusual (leading or
-    trailing whitespace, not UTF-8) goes through ``json.loads``. Nesting is bounded first
-    (``MAX_JSON_DEPTH``). Raises ValueError when not JSON."""
-    if not _depth_ok(payload):
-        raise ValueError(f"nested deeper than {MAX_JSON_DEPTH} levels")
-    try:
-        text = payload.decode()
-        obj, end = _scan_once(text, 0)
-    except (StopIteration, UnicodeDecodeError):
-        return json.loads(payload)
-    except RecursionError:
-        raise ValueError("nested too deeply") from None
-    if end != len(text):
-        return json.loads(payload)
-    return obj
-
-
-def _int_or_none(v: Any) -> int | None:
-    return v if isinstance(v, int) and not isinstance(v, bool) and 0 <= v < MAX_TOKEN_COUNT else None
-
-
-def _is_count(v: Any) -> bool:
-    return v is None or (isinstance(v, int) and not isinstance(v, bool) and 0 <= v < MAX_TOKEN_COUNT)
-
-
-def _str_or_none(v: Any) -> bool:
-    return v is None or isinstance(v, str)
-
-
-class _StreamExchange(Exchange):
-    """Parses one streamed completion as it arrives.
-
-    Completion is explicit: the request is complete when the stream carries ``data: [DONE]``, or
-    carried a ``finish_reason`` and then ended (cleanly, or by the server closing the
-    connection). Anything else fails with a cause (see ``RequestRecord.cause``)."""
-
-    __slots__ = ("done", "status", "headers", "err_body", "err_size", "sse", "chunks", "texts", "usage", "finish",
-                 "error", "cause", "end_t", "n_events", "done_seen", "final", "_chat", "metrics")
-
-    def __init__(self, loop: asyncio.AbstractEventLoop, chat: bool) -> None:
-        self.done = loop.create_future()
-        self.status = 0
-        self.headers: dict[str, str] = {}
-        self.err_body: list[bytes] | None = None
-        self.err_size = 0
-        self.sse = SSEDecoder()
-        self.chunks: list[float] = []
-        self.texts: list[str] = []
-        self.usage: dict[str, Any] | None = None
-        self.metrics: Any = None  # vLLM --enable-per-request-metrics: the final chunk's "metrics" object
-        self.finish: str | None = None
-        self.error: str | None = None
-        self.cause: str | None = None
-        self.end_t: float | None = None
-        self.n_events = 0
-        self.done_seen = False
-        self.final = False  # the outcome is decided; later callbacks change nothing
-        self._chat = chat
-
-    def _set_error(self, cause: str, message: str) -> None:
-        if self.cause is None:
-            self.cause = cause
-            self.error = f"{cause}: {message}"
-
-    def head(self, status, headers, t):
-        if self.final:
-            return
-        self.status = status
-        self.headers = headers
-        if status != 200:
-            self.err_body = []
-
-    def body(self, data, t):
-        if self.final:
-            return
-        if self.err_body is not None:
-            if self.err_size < _ERR_BODY_KEEP:
-                self.err_body.append(data[: _ERR_BODY_KEEP - self.err_size])
-            self.err_size += len(data)
-            return
-        try:
-            payloads = self.sse.feed(data)
-        except SSEError as exc:
-            self._set_error("malformed-event", str(exc))
-            self._resolve(t)
-            return
-        for payload in payloads:
-            self._event(payload, t)
-            if self.cause is not None or self.done_seen:
-                self._resolve(t)
-                return
-
-    def _event(self, payload: bytes, t: float) -> None:
-        self.n_events += 1
-        if self.n_events > MAX_EVENTS:
-            self._set_error("malformed-event", f"more than {MAX_EVENTS} events in one response")
-            return
-        if payload == b"[DONE]":
-            self.done_seen = True
-            self.end_t = t
-            return
-        if not payload.strip():
-            return  # an empty event carries nothing
-        try:
-            self._event_obj(_loads(payload), t)
-        except MalformedEvent as exc:
-            self._set_error("malformed-event", str(exc))
-        except ValueError as exc:  # not JSON, too deep, an integer of more than 4,300 digits
-            self._set_error("malformed-event", f"event is not JSON ({_clip(str(exc), 80)}): "
-                                               f"{payload[:_ERR_KEEP_CHARS].decode('utf-8', 'replace')!r}")
-
-    def _event_obj(self, obj: Any, t: float) -> None:
-        if not isinstance(obj, dict):
-            raise MalformedEvent("event is not a JSON object")
-        err = obj.get("error")
-        if err:
-            msg = err.get("message", err) if isinstance(err, dict) else err
-            self._set_error("stream-error", str(msg)[:_ERR_KEEP_CHARS])  # scrubbed, then clipped, by the record
-            return
-        usage = obj.get("usage")
-        if usage is not None:
-            if not isinstance(usage, dict):
-                raise MalformedEvent("usage is not an object")
-            for k in ("completion_tokens", "prompt_tokens"):
-                if not _is_count(usage.get(k)):
-                    raise MalformedEvent(f"usage.{k} is not a token count")
-            if usage:
-                self.usage = usage
-        metrics = obj.get("metrics")  # vLLM --enable-per-request-metrics: the server's own timings
-        if isinstance(metrics, dict) and metrics:
-            self.metrics = metrics
-        choices = obj.get("choices")
-        if choices is None:
-            return
-        if not isinstance(choices, list):
-            raise MalformedEvent("choices is not a list")
-        if not choices:
-            return
-        c = choices[0]
-        if not isinstance(c, dict):
-            raise MalformedEvent("choices[0] is not an object")
-        if self._chat:
-            delta = c.get("delta")
-            if delta is None:
-                delta = {}
-            elif not isinstance(delta, dict):
-                raise MalformedEvent("choices[0].delta is not an object")
-            content, reasoning = delta.get("content"), delta.get("reasoning_content")
-            if not _str_or_none(content):
-                raise MalformedEvent("choices[0].delta.content is not a string")
-            if not _str_or_none(reasoning):
-                raise MalformedEvent("choices[0].delta.reasoning_content is not a string")
-            text = content or reasoning
-        else:
-            text = c.get("text")
-            if not _str_or_none(text):
-                raise MalformedEvent("choices[0].text is not a string")
-        fin = c.get("finish_reason")
-        if not _str_or_none(fin):
-            raise MalformedEvent("choices[0].finish_reason is not a string")
-        if text:
-            self.chunks.append(t)
-            self.texts.append(text)
-        if fin:
-            self.finish = fin
-
-    def _incomplete(self) -> str:
-        ctype = self.headers.get("content-type", "")
-        what = f"after {len(self.chunks)} text events" if self.chunks else "before any text"
-        msg = f"the stream ended without [DONE] or a finish_reason, {what}"
-        if ctype and "text/event-stream" not in ctype.lower():
-            msg += f" (Content-Type: {ctype[:_ERR_KEEP_CHARS]}, not an event stream)"
-        return msg
-
-    def end(self, t):
-        if self.final:
-            return
-        if self.err_body is None and self.cause is None and not self.done_seen:
-            try:
-                payloads = self.sse.flush()
-            except SSEError:
-                payloads = []
-            for payload in payloads:
-                if payload == b"[DONE]" or not payload.strip():
-                    self._event(payload, t)
-                    continue
-                self.n_events += 1
-                try:  # a last event without its blank line: used only when it is complete JSON
-                    obj = _loads(payload)
-                except ValueError:
-                    break
-                try:
-                    self._event_obj(obj, t)
-                except MalformedEvent as exc:
-                    self._set_error("malformed-event", str(exc))
-            if self.cause is None and not self.done_seen and self.finish is None:
-                self._set_error("truncated", self._incomplete())
-        if self.end_t is None:
-            self.end_t = t
-        self._resolve(t)
-
-    def fail(self, exc, t):
-        if self.final:
-            return
-        if isinstance(exc, ResponseTruncated):
-            if not exc.head:
-                self._set_error("disconnected", str(exc))
-            elif self.err_body is not None:
-                pass  # the status says it all; the body so far is the message
-            elif self.finish is not None and self.cause is None:
-                pass  # the model had finished: the server closing afterwards loses nothing measured
-            else:
-                self._set_error("truncated", f"{exc}; {self._incomplete()}")
-        elif isinstance(exc, HttpProtocolError):
-            self._set_error("framing", str(exc))
-        elif isinstance(exc, (ConnectionError, OSError)):
-            self._set_error("disconnected" if not self.status else "truncated", f"{type(exc).__name__}: {exc}")
-        else:
-            self._set_error("client", f"{type(exc).__name__}: {exc}")
-        self._resolve(t)
-
-    def _resolve(self, t: float) -> None:
-        self.final = True
-        if self.end_t is None:
-            self.end_t = t
-        if not self.done.done():
-            self.done.set_result(None)
-
-
-def _clip(text: str, n: int) -> str:
-    return " ".join(text.split())[:n]
-
-
-def _served_models(body: bytes) -> list[str] | None:
-    """The model ids of a ``/v1/models`` body, or None when the body is not the OpenAI shape (the
-    listing is advisory: a gateway may not implement it)."""
-    try:
-        obj = safe_json(body)
-    except ValueError:
-        return None
-    data = obj.get("data") if isinstance(obj, dict) else None
-    if not isinstance(data, list):
-        return None
-    ids = [m.get("id") for m in data if isinstance(m, dict)]
-    return [i for i in ids if isinstance(i, str) and i]
 
 
 class OpenAIBackend:
@@ -428,9 +115,8 @@ class OpenAIBackend:
             self._headers["Authorization"] = f"Bearer {self._key}"
             self._secrets.append(self._key)
         self.served_models: list[str] | None = None
-        # Encoded HTTP requests by prompt: (prompt, extra, max_tokens, ignore_eos) -> bytes. The key holds
-        # the objects' ids and the value keeps them alive, so an id cannot be reused while cached.
-        self._payloads: dict[tuple[int, int, int, bool], tuple[Any, Any, bytes]] = {}
+        self._payloads = PayloadCache(
+            lambda r: build_request("POST", self._pool, self.path, self._body(r), self._headers))
 
     # lifecycle -------------------------------------------------------------------------------
     async def start(self) -> None:
@@ -488,27 +174,9 @@ class OpenAIBackend:
 
     # one request -----------------------------------------------------------------------------
     def _body(self, request: GenRequest) -> bytes:
-        chat = self.endpoint_kind == "chat"
-        prompt = request.prompt
-        body: dict[str, Any] = {"model": self.model, "max_tokens": request.max_tokens, "stream": True}
-        if chat:
-            body["messages"] = [{"role": "user", "content": prompt}] if isinstance(prompt, str) else prompt
-        else:
-            if not isinstance(prompt, str):
-                raise ValueError("chat messages cannot be sent to the completions endpoint; use --endpoint chat")
-            body["prompt"] = prompt
-        if self.include_usage:
-            body["stream_options"] = {"include_usage": True}
-        if self.temperature is not None:
-            body["temperature"] = self.temperature
-        if self.ignore_eos and request.ignore_eos:
-            body["ignore_eos"] = True
-            body["min_tokens"] = request.max_tokens
-        if self.extra_body:
-            body.update(self.extra_body)
-        if request.extra:
-            body.update(request.extra)
-        return json.dumps(body, ensure_ascii=False).encode("utf-8")
+        return request_body(request, model=self.model, chat=self.endpoint_kind == "chat",
+                            include_usage=self.include_usage, temperature=self.temperature,
+                            ignore_eos=self.ignore_eos, extra_body=self.extra_body)
 
     def clone_spec(self) -> tuple[str, dict[str, Any]]:
         """(backend name, constructor options) to build this client again in a worker process."""
@@ -524,17 +192,20 @@ class OpenAIBackend:
                 pass  # reported by send, as a record
 
     def _payload(self, request: GenRequest) -> bytes:
-        key = (id(request.prompt), id(request.extra), request.max_tokens, request.ignore_eos)
-        hit = self._payloads.get(key)
-        if hit is not None and hit[0] is request.prompt and hit[1] is request.extra:
-            return hit[2]
-        data = build_request("POST", self._pool, self.path, self._body(request), self._headers)
-        if len(self._payloads) >= _PAYLOAD_CACHE_MAX:
-            self._payloads.clear()
-        self._payloads[key] = (request.prompt, request.extra, data)
-        return data
+        return self._payloads.get(request)
 
     async def send(self, request: GenRequest, *, load_point: str, t0: float, timeout_s: float | None) -> RequestRecord:
+        return (await self._send(request, load_point, t0, timeout_s))[0]
+
+    async def send_text(self, request: GenRequest, *, load_point: str, t0: float,
+                        timeout_s: float | None) -> tuple[RequestRecord, str]:
+        """One request, with the text it streamed (the audit probes compare answers; the load path
+        keeps no text)."""
+        rec, ex = await self._send(request, load_point, t0, timeout_s)
+        return rec, "".join(ex.texts) if ex is not None else ""
+
+    async def _send(self, request: GenRequest, load_point: str, t0: float,
+                    timeout_s: float | None) -> tuple[RequestRecord, StreamExchange | None]:
         loop = asyncio.get_running_loop()
         fields: dict[str, Any] = {
             "load_point": load_point,
@@ -546,8 +217,8 @@ class OpenAIBackend:
             payload = self._payload(request)
         except ValueError as exc:
             return RequestRecord(send_s=perf_counter() - t0, end_s=perf_counter() - t0, status="error",
-                                 error=self.scrub(f"bad-request: {exc}"), cause="bad-request", **fields)
-        ex = _StreamExchange(loop, self.endpoint_kind == "chat")
+                                 error=self.scrub(f"bad-request: {exc}"), cause="bad-request", **fields), None
+        ex = StreamExchange(loop, self.endpoint_kind == "chat")
         timeout = timeout_s if timeout_s is not None else self.request_timeout_s
         send_t = perf_counter()
         conn = None
@@ -563,7 +234,7 @@ class OpenAIBackend:
                     # A pooled keep-alive connection the server had already closed: the request was
                     # never answered. Sent again once on a new connection (as HTTP clients do); the
                     # connect counts in this request's TTFT, like any new connection.
-                    ex = _StreamExchange(loop, self.endpoint_kind == "chat")
+                    ex = StreamExchange(loop, self.endpoint_kind == "chat")
                     conn = await self._pool.acquire(fresh=True)
                     conn.send(payload, ex)
                     await ex.done
@@ -592,7 +263,7 @@ class OpenAIBackend:
             status = "ok" if ex.cause is None and ex.status == 200 else "error"
             if status == "error" and ex.cause is None:  # not reachable: a non-200 has an error body list
                 ex.cause, ex.error = "http-status", f"http-{ex.status}: unexpected status"
-        return self._record(fields, ex, send_t, t0, status)
+        return self._record(fields, ex, send_t, t0, status), ex
 
     # secrets (one policy: benchseal.redact) ---------------------------------------------------
     def scrub(self, text: str | None) -> str | None:
@@ -603,7 +274,7 @@ class OpenAIBackend:
     def scrub_bytes(self, data: bytes) -> bytes:
         return redact.scrub_bytes(data, self._secrets, mask="***")
 
-    def _record(self, fields: dict[str, Any], ex: _StreamExchange, send_t: float, t0: float, status: str) -> RequestRecord:
+    def _record(self, fields: dict[str, Any], ex: StreamExchange, send_t: float, t0: float, status: str) -> RequestRecord:
         usage = ex.usage if isinstance(ex.usage, dict) else {}
         out_server = _int_or_none(usage.get("completion_tokens"))
         prompt_server = _int_or_none(usage.get("prompt_tokens"))
@@ -634,5 +305,7 @@ class OpenAIBackend:
             finish_reason=None if ex.finish is None else _clip(self.scrub(ex.finish), 64),
             cause=None if status == "ok" else ex.cause,
             server_timing=per_request_timing(ex.metrics) if ex.metrics is not None else None,
+            first_content_s=(ex.first_content - t0) if ex.first_content is not None else None,
+            finish_count=ex.n_finish,
             **fields,
         )

@@ -33,12 +33,13 @@ from benchseal.reports.verify.recompute.parity import LightweightCheck, ParityCh
 from benchseal.reports.verify.recompute.perf import PerfSummaryCheck, UtilisationCheck
 from benchseal.reports.verify.recompute.safety import ContentSafetyCheck, RefusalCheck
 from benchseal.reports.verify.server_metrics import ServerMetricsCheck
+from benchseal.reports.verify.audits import PerfAuditsCheck
 from benchseal.reports.verify.binding import ModelIdentityCheck, ServingHardwareCheck  # issue 22: what figures are bound to
 from benchseal.reports.verify.eval_items import EvalItemsCheck  # issue 22: samples are items of the manifest
 
 __all__ = ["LM_EVAL_RAW", "RECOMPUTE_CHECKS", "REL_TOL", "ComparisonCheck", "ComputeTableCheck", "ContentSafetyCheck",
            "EvalResultsCheck", "LightweightCheck", "ModelCountsCheck", "ModelDigestCheck", "ModelFilesCheck",
-           "ParityCheck", "PerfSummaryCheck", "ProgramCheck", "RefusalCheck", "ServerMetricsCheck", "UtilisationCheck",
+           "ParityCheck", "PerfAuditsCheck", "PerfSummaryCheck", "ProgramCheck", "RefusalCheck", "ServerMetricsCheck", "UtilisationCheck",
            "VerdictsCheck", "program_differences", "trusted_programs"]
 
 
@@ -47,6 +48,7 @@ RECOMPUTE_CHECKS: tuple[_Recompute, ...] = (
     ModelCountsCheck(),
     PerfSummaryCheck(),
     ServerMetricsCheck(),
+    PerfAuditsCheck(),
     UtilisationCheck(),
     ComputeTableCheck(),
     ModelDigestCheck(),

@@ -143,6 +143,16 @@ def test_stop_after_one_eos_token_without_text_is_completed_and_stopped_early(ho
     assert s.ttft_ms.n == 1 and s.e2el_ms.n == 2  # excluded from TTFT only
 
 
+# --- it lies: [DONE] before or without any token (issue 28) ----------------------------------------
+@pytest.mark.parametrize("body", [DONE, DONE + FIVE, ev("") + DONE,
+                                  b'data: {"choices":[],"usage":{"prompt_tokens":3,"completion_tokens":4}}\n\n' + DONE],
+                         ids=["done-only", "done-then-tokens", "empty-text-then-done", "usage-then-done"])
+def test_done_before_any_token_is_never_ok(hostile, body):
+    rec = send(hostile, [SSE + b"Transfer-Encoding: chunked\r\n\r\n" + chunked(body)])
+    assert rec.status == "error" and rec.cause == "no-output", rec.error
+    assert rec.error.startswith("no-output: ")
+
+
 # --- it crashes or hangs ----------------------------------------------------------------------------
 @pytest.mark.parametrize("length", [b"abc", b"9" * 5000, b"-3", b"1e3"])
 def test_bad_content_length_is_a_framing_error_not_a_traceback_or_hang(hostile, length):

@@ -1,0 +1,142 @@
+#!/usr/bin/env python3
+"""benchseal's perf client against a minimal asyncio streaming client, side by side (issue 25).
+
+Both clients run in this process, interleaved repeat by repeat (benchseal, lean, benchseal, lean,
+...), against ONE benchseal test server process with zero delay on 127.0.0.1: ``--requests``
+streamed requests of ``--tokens`` output tokens each at closed-loop concurrency
+``--concurrency``. Reported: each client's requests/s (completed / first send to last end), the
+median over ``--repeats``, and the ratio benchseal / lean. With ``--busy`` the same runs are
+repeated while a separate busy-loop process occupies one core (the shared-machine condition).
+
+- **benchseal**: what ``benchseal perf`` runs: ``OpenAIBackend`` through ``run_load_point`` (the
+  load generator, garbage collector paused), every record written to a JSONL file as it completes.
+- **lean**: ``asyncio.open_connection`` per worker, one pre-encoded HTTP/1.1 request written per
+  turn, the chunked SSE response read to its last chunk with ``readuntil``; it keeps only the send,
+  first-byte and end times of each request. No parsing of events, no records, no JSON.
+
+    .venv/bin/python scripts/bench_lean.py --requests 4000 --repeats 5 --busy --out /tmp/bench_lean.json
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from benchseal.bench.perf.backends.base import GenRequest
+from benchseal.bench.perf.backends.openai import OpenAIBackend
+from benchseal.bench.perf.loadgen import LoadPointPlan, run_load_point
+from benchseal.io import JsonlWriter
+from benchseal.testing.server import spawn
+
+
+def run_benchseal(url: str, n: int, conc: int, tokens: int, out: Path) -> float:
+    reqs = [GenRequest(request_id=i, prompt=f"prompt {i}", max_tokens=tokens) for i in range(64)]
+
+    async def main() -> float:
+        be = OpenAIBackend(model="test-model", base_url=url, preflight=False)
+        await be.start()
+        ends, sends = [], []
+        try:
+            with JsonlWriter(out) as w:
+                def on_record(rec):
+                    w.write(rec)
+                    if rec.status == "ok":
+                        sends.append(rec.send_s)
+                        ends.append(rec.end_s)
+                plan = LoadPointPlan(load_point="c", requests=reqs, concurrency=conc, num_requests=n)
+                await run_load_point(be, plan, on_record)
+        finally:
+            await be.close()
+        return len(ends) / (max(ends) - min(sends))
+
+    return asyncio.run(main())
+
+
+def run_lean(port: int, n: int, conc: int, tokens: int) -> float:
+    body = json.dumps({"model": "test-model", "prompt": "prompt", "max_tokens": tokens, "stream": True}).encode()
+    req = (b"POST /v1/completions HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+           b"Content-Length: %d\r\n\r\n" % len(body)) + body
+
+    async def main() -> float:
+        left = [n]
+        sends: list[float] = []
+        ends: list[float] = []
+
+        async def worker() -> None:
+            r, w = await asyncio.open_connection("127.0.0.1", port)
+            try:
+                while left[0] > 0:
+                    left[0] -= 1
+                    t = time.perf_counter()
+                    w.write(req)
+                    await r.readuntil(b"\r\n\r\n")  # the response head
+                    await r.readuntil(b"\r\n0\r\n\r\n")  # the last chunk
+                    sends.append(t)
+                    ends.append(time.perf_counter())
+            finally:
+                w.close()
+
+        await asyncio.gather(*(worker() for _ in range(conc)))
+        return len(ends) / (max(ends) - min(sends))
+
+    return asyncio.run(main())
+
+
+def _busy() -> subprocess.Popen:
+    return subprocess.Popen([sys.executable, "-c", "while True: pass"])
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--requests", type=int, default=4000)
+    ap.add_argument("--concurrency", type=int, default=64)
+    ap.add_argument("--tokens", type=int, default=16)
+    ap.add_argument("--repeats", type=int, default=5)
+    ap.add_argument("--busy", action="store_true", help="also run while a busy-loop process uses one core")
+    ap.add_argument("--out", help="write the results as JSON here")
+    a = ap.parse_args()
+    srv = spawn()
+    results: dict = {"started": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()), "cpus": os.cpu_count(),
+                     "python": platform.python_version(), "requests": a.requests, "concurrency": a.concurrency,
+                     "tokens": a.tokens, "repeats": a.repeats, "conditions": {}}
+    try:
+        with tempfile.TemporaryDirectory() as tmp:
+            for cond in (["quiet", "busy"] if a.busy else ["quiet"]):
+                hog = _busy() if cond == "busy" else None
+                try:
+                    runs: dict[str, list[float]] = {"benchseal": [], "lean": []}
+                    load = [os.getloadavg()[0]]
+                    for _ in range(a.repeats):
+                        runs["benchseal"].append(run_benchseal(srv.url, a.requests, a.concurrency, a.tokens,
+                                                               Path(tmp) / "r.jsonl"))
+                        runs["lean"].append(run_lean(srv.port, a.requests, a.concurrency, a.tokens))
+                    load.append(os.getloadavg()[0])
+                finally:
+                    if hog is not None:
+                        hog.kill()
+                        hog.wait()
+                b, le = statistics.median(runs["benchseal"]), statistics.median(runs["lean"])
+                pairs = [x / y for x, y in zip(runs["benchseal"], runs["lean"])]
+                results["conditions"][cond] = {"benchseal": runs["benchseal"], "lean": runs["lean"],
+                                               "median_benchseal": b, "median_lean": le, "ratio_of_medians": b / le,
+                                               "paired_ratios": pairs, "loadavg_1m": load}
+                print(f"{cond}: benchseal {b:,.0f} req/s, lean {le:,.0f} req/s, ratio {b / le:.2f} "
+                      f"(paired {', '.join(f'{p:.2f}' for p in pairs)}), load {load[0]:.2f}->{load[1]:.2f}", flush=True)
+    finally:
+        srv.stop()
+    if a.out:
+        Path(a.out).write_text(json.dumps(results, indent=2) + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

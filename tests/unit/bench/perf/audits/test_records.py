@@ -1,0 +1,69 @@
+"""The record audits on hand-made records with known answers (first content, output consistency,
+prompt reuse) and derive_audits' order and skips."""
+
+from __future__ import annotations
+
+from benchseal.bench.perf.audits import AUDIT_NAMES, derive_audits
+from benchseal.bench.perf.audits.records import first_content_audit, output_consistency_audit, prompt_reuse_audit
+from benchseal.schema import RequestRecord
+
+
+def rec(i, *, ttft=0.02, ttfc=None, out=8, srv=8, cli=None, finish=1, max_tokens=8, lp="lp", prompt=None, status="ok",
+        reason="length"):
+    chunks = [0.0 + ttft + k * 0.01 for k in range(min(out, srv if srv is not None else out))]
+    return RequestRecord(load_point=lp, request_id=i, prompt_id=i if prompt is None else prompt, send_s=0.0,
+                         first_token_s=ttft, first_content_s=ttft if ttfc is None else ttfc, end_s=ttft + 0.1,
+                         chunk_s=chunks, output_tokens=srv if srv is not None else out, output_tokens_server=srv,
+                         output_tokens_client=cli, finish_count=finish, max_tokens=max_tokens, status=status,
+                         finish_reason=reason)
+
+
+def test_first_content_passes_when_text_comes_with_the_first_chunk():
+    a = first_content_audit([rec(i) for i in range(20)])
+    assert a.status == "pass" and "0 led by a blank chunk" in a.detail
+
+
+def test_first_content_fails_for_a_blank_chunk_then_a_wait():
+    # 7.4 ms to a blank chunk, 4 s to the first token (the gateway in issue 25)
+    recs = [rec(i, ttft=0.0074, ttfc=4.0) for i in range(3)] + [rec(i + 3) for i in range(17)]
+    a = first_content_audit(recs)
+    assert a.status == "fail" and "3 led by a blank chunk" in a.detail and "ttft_ms" in a.touches
+    # a model whose first token is a newline, one ITL before its text, is not a gateway
+    assert first_content_audit([rec(i, ttft=0.05, ttfc=0.07) for i in range(20)]).status == "pass"
+
+
+def test_first_content_not_run_without_the_field():
+    r = rec(0).model_copy(update={"first_content_s": None})
+    assert first_content_audit([r]).status == "not-run"
+
+
+def test_output_consistency_rules():
+    assert output_consistency_audit([rec(i) for i in range(10)]).status == "pass"
+    a = output_consistency_audit([rec(i, srv=16) for i in range(10)])  # usage says 16, 8 requested
+    assert a.status == "fail" and "output above max_tokens: 10" in a.detail and a.touches == ["*"]
+    a = output_consistency_audit([rec(i, out=8, srv=4) for i in range(10)])
+    assert a.status == "fail" and "finish 'length' below max_tokens" in a.detail
+    a = output_consistency_audit([rec(i, finish=2) for i in range(10)])
+    assert a.status == "fail" and "not exactly one finish_reason: 10" in a.detail
+    assert output_consistency_audit([rec(i, cli=9) for i in range(10)]).status == "pass"  # inside the tolerance
+    a = output_consistency_audit([rec(i, srv=8, cli=3) for i in range(10)])
+    assert a.status == "fail" and "client tokenizer disagree" in a.detail
+    stop_short = [rec(i, srv=5, reason="stop") for i in range(10)]
+    assert output_consistency_audit(stop_short).status == "pass"  # stopping early is not a length violation
+
+
+def test_prompt_reuse():
+    once = [rec(i, lp="a") for i in range(4)] + [rec(i + 4, lp="b") for i in range(4)]
+    assert prompt_reuse_audit(once, {}).status == "pass"
+    again = [rec(i, lp="a") for i in range(4)] + [rec(i + 4, lp="b", prompt=i) for i in range(4)]
+    a = prompt_reuse_audit(again, {})
+    assert a.status == "fail" and "4 re-sent" in a.detail and "at least 8" in a.detail
+    assert prompt_reuse_audit(again, {"spec": {"allow_repeats": True}}).status == "pass"
+
+
+def test_derive_audits_order_and_skips():
+    out = derive_audits({"workload": {}}, [rec(i) for i in range(4)], [{"skip": "cache", "reason": "asked to"}])
+    assert tuple(a.name for a in out) == AUDIT_NAMES
+    by = {a.name: a for a in out}
+    assert (by["cache"].status, by["cache"].detail) == ("not-run", "asked to")
+    assert by["accuracy-under-load"].status == "not-run"
