@@ -118,6 +118,7 @@ def rederive_summaries(root: Path) -> None:
     run = read_json(root / layout.RUN_JSON)
     if (run.get("served_model_identity") or {}).get("status") == "bound":  # bound to the digest re-derived above
         run["served_model_identity"]["model_digest"] = model["model_digest"]
+        run["served_model_identity"]["files"] = [f["path"] for f in model.get("files") or []]  # the files it digests
         write_json(root / layout.RUN_JSON, run)
     if run.get("program"):  # as a run writes them: the program checked, and its verdicts
         write_json(root / layout.PROGRAM_JSON, load_program(run["program"]))

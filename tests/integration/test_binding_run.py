@@ -69,7 +69,11 @@ def test_the_served_weights_match_and_the_servers_inventory_is_used(scoring_serv
 
     assert sha256_file(out / layout.HARDWARE_JSON) == run["serving_hardware"]["sha256"] == sha256_file(hw)
     verdicts = {v["claim_id"]: v for v in json.loads((out / layout.CLAIMS_JSON).read_text())["verdicts"]}
-    assert verdicts["throughput-max"]["status"] == "PASS", verdicts["throughput-max"]
+    v = verdicts["throughput-max"]  # identity established: it no longer holds the claim back (the test's own small
+    # workload is not the program's, so issue 21's workload gate may, and names itself)
+    assert v["status"] == "PASS" or "identity" not in v["reason"], v["reason"]
+    assert v["status"] == "PASS" or any(f.startswith(("workload-not-program", "sample", "interval")) for f in v.get("flags", [])) \
+        or "workload" in v["reason"] or "interval" in v["reason"] or "sample" in v["reason"], v["reason"]
 
 
 def test_an_engine_benchseal_starts_is_bound(tiny_llama: Path, tmp_path: Path):

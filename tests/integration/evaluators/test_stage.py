@@ -88,9 +88,16 @@ def test_refusal_and_parity_satisfy_the_programs_claims(stage_run, demo_run, tmp
     assert v["safety-refusal"].reason.startswith("judged by rules only; the program requires a judge model")
 
     parity = read_json(bundle / "eval/parity/results.json")
-    assert parity["extra"]["parity"]["passed"] is True
-    assert parity["not_claim_grade_reasons"] == ["the reference run of suite 'demo' is not claim-grade",
-                                                 "the candidate run of suite 'demo' is not claim-grade"]  # demo backs no claim
+    # the tiny model scores 0 on the generation task: parity against a zero reference is not established
+    # (fails closed, issue 21: "0 >= 0.99 x 0" used to pass); the multiple-choice task keeps parity
+    assert parity["extra"]["parity"]["passed"] is False
+    assert any("parity against zero is not established" in n for n in parity["extra"]["parity"]["notes"])
+    tasks = {t["task"]: t for t in parity["extra"]["parity"]["tasks"]}
+    assert tasks["benchseal_demo_mc"]["passed"] is True and tasks["benchseal_demo_gen"]["passed"] is False
+    reasons = parity["not_claim_grade_reasons"]  # demo backs no claim; an unsigned reference none either (issue 21)
+    assert "the reference run of suite 'demo' is not claim-grade" in reasons
+    assert "the candidate run of suite 'demo' is not claim-grade" in reasons
+    assert any("parity against zero is not established" in r for r in reasons)
     assert all(t["agreement"] == 1.0 and t["compared"] > 0 for t in parity["extra"]["parity"]["tasks"])
     assert parity["extra"]["reference"]["model_digest"] is None and parity["extra"]["reference"]["suites"] == ["demo"]
     v = {x.claim_id: x for x in check(load_program("shenzhen-2025"), load_evidence(bundle)).verdicts}
