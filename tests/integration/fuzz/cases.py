@@ -87,6 +87,8 @@ def valid_stream(rng: random.Random, chat: bool, *, text_events: int | None = No
         evs.append(_enc(_obj([_choice(chat, _text(rng))]), rng, eol))
     terminal = len(evs)
     kind = rng.choice(["finish+done", "finish+usage+done", "done", "finish"])
+    if n == 0 and "finish" not in kind:  # [DONE] with no text and no finish_reason is no output, never ok (issue 28)
+        kind = "finish+done"
     if "finish" in kind:
         evs.append(_enc(_obj([_choice(chat, None, finish=rng.choice(["stop", "length"]))]), rng, eol))
     if "usage" in kind:
