@@ -25,7 +25,7 @@ import time
 from typing import Any, Callable
 
 from benchseal.bench.perf.loadgen.supervision import LoadPointPlan, LoadPointResult, _Run, gc_paused, prepare_backend
-from benchseal.bench.perf.loadgen.workers import _worker_plan
+from benchseal.bench.perf.loadgen.workers import _worker_plan, worker_spec
 from benchseal.schema import RequestRecord
 
 perf_counter = time.perf_counter
@@ -94,11 +94,7 @@ async def run_ray_workers(backend, plan: LoadPointPlan, on_record: Callable[[Req
     """Send ``plan`` from ``workers`` Ray actors spread over the cluster's nodes (see module docstring)."""
     from benchseal.hw.cluster import alive_nodes, connect, pinned
 
-    clone = getattr(backend, "clone_spec", None)
-    if not callable(clone):
-        raise ValueError(f"the {getattr(backend, 'name', type(backend).__name__)} backend cannot send from Ray "
-                         "workers (it has no clone_spec); use the openai backend")
-    spec = clone()
+    spec = worker_spec(backend, "Ray workers", "use the openai backend")
     count_tokens = getattr(backend, "count_tokens", None)
     ray, _ = connect(ray_address, "Load workers on a Ray cluster (--ray-address)")
     nodes = alive_nodes(ray)

@@ -17,6 +17,16 @@ _READY_TIMEOUT_S = 120.0
 _FLUSH_S = 0.02
 
 
+def worker_spec(backend, where: str, hint: str) -> tuple[str, dict]:
+    """The backend's ``clone_spec()``, from which each worker (a process or a Ray actor) builds its own
+    client; ValueError naming ``where`` and ``hint`` for a backend that cannot be cloned."""
+    clone = getattr(backend, "clone_spec", None)
+    if not callable(clone):
+        raise ValueError(f"the {getattr(backend, 'name', type(backend).__name__)} backend cannot send from {where} "
+                         f"(it has no clone_spec); {hint}")
+    return clone()
+
+
 def _split(n: int | None, workers: int) -> list[int | None]:
     if n is None:
         return [None] * workers
@@ -126,11 +136,7 @@ async def _worker_async(spec, plan, index, workers, out, ctl, pause_gc, want_tex
 async def _run_workers(backend, plan: LoadPointPlan, on_record, workers: int, pause_gc: bool) -> LoadPointResult:
     import multiprocessing
 
-    clone = getattr(backend, "clone_spec", None)
-    if not callable(clone):
-        raise ValueError(f"the {getattr(backend, 'name', type(backend).__name__)} backend cannot send from several "
-                         "processes (it has no clone_spec); use workers=1")
-    spec = clone()
+    spec = worker_spec(backend, "several processes", "use workers=1")
     count_tokens = getattr(backend, "count_tokens", None)
     ctx = multiprocessing.get_context("spawn")
     loop = asyncio.get_running_loop()

@@ -14,6 +14,19 @@ from benchseal.reports.verify.policy import BundleContext, CheckResult, failed, 
 from benchseal.reports.verify.recompute.common import _compare, _dump, _Recompute
 
 
+def reference_copy_problems(ref: Path, recorded: dict[str, str], field: str) -> list[str]:
+    """The reference run copied into the bundle against the sha256 the bundle recorded for it: files
+    missing, files not recorded in ``field``, and files whose sha256 differs."""
+    from benchseal.io import sha256_file
+
+    present = {p.relative_to(ref).as_posix(): sha256_file(p) for p in ref.rglob("*") if p.is_file()} if ref.is_dir() else {}
+    problems = [f"reference/{f}: missing" for f in sorted(set(recorded) - set(present))]
+    problems += [f"reference/{f}: not recorded in {field}" for f in sorted(set(present) - set(recorded))]
+    problems += [f"reference/{f}: sha256 differs from {field}" for f in sorted(set(present) & set(recorded))
+                 if present[f] != recorded[f]]
+    return problems
+
+
 class ParityCheck(_Recompute):
     """eval/parity: extra.parity re-derived from the reference run copied into eval/parity/reference/
     (checked against the recorded sha256) and this bundle's own eval/<suite> runs."""
@@ -21,7 +34,6 @@ class ParityCheck(_Recompute):
     name = "recompute:parity"
 
     def run(self, ctx: BundleContext) -> Iterable[CheckResult]:
-        from benchseal.io import sha256_file
         from benchseal.schema import EvalReport
 
         rel = f"{layout.EVAL_DIR}/parity"
@@ -39,12 +51,8 @@ class ParityCheck(_Recompute):
             yield failed(self.name, f"{rel} has no reference/ copy of the reference run, so the parity report "
                                     "cannot be re-derived")
             return
-        recorded = (report.extra.get("reference") or {}).get("files") or {}
-        present = {p.relative_to(ref).as_posix(): sha256_file(p) for p in ref.rglob("*") if p.is_file()}
-        problems = [f"reference/{f}: missing" for f in sorted(set(recorded) - set(present))]
-        problems += [f"reference/{f}: not recorded in extra.reference.files" for f in sorted(set(present) - set(recorded))]
-        problems += [f"reference/{f}: sha256 differs from extra.reference.files" for f in sorted(set(present) & set(recorded))
-                     if present[f] != recorded[f]]
+        problems = reference_copy_problems(ref, (report.extra.get("reference") or {}).get("files") or {},
+                                           "extra.reference.files")
         if problems:
             yield failed(self.name, f"{rel}: " + "; ".join(problems[:4]))
             return
@@ -65,20 +73,13 @@ class LightweightCheck(_Recompute):
     name = "recompute:lightweight"
 
     def run(self, ctx: BundleContext) -> Iterable[CheckResult]:
-        from benchseal.io import sha256_file
-
         rel = layout.LIGHTWEIGHT_JSON
         if not ctx.path(rel).is_file():
             yield skipped(self.name, "no lightweight comparison in the bundle")
             return
         stored = validate(LightweightReport, read_json(ctx.path(rel)), where=rel)
         ref = ctx.path(f"{layout.LIGHTWEIGHT_DIR}/reference")
-        recorded = stored.reference.get("files") or {}
-        present = {p.relative_to(ref).as_posix(): sha256_file(p) for p in ref.rglob("*") if p.is_file()} if ref.is_dir() else {}
-        problems = [f"reference/{f}: missing" for f in sorted(set(recorded) - set(present))]
-        problems += [f"reference/{f}: not recorded in reference.files" for f in sorted(set(present) - set(recorded))]
-        problems += [f"reference/{f}: sha256 differs from reference.files" for f in sorted(set(present) & set(recorded))
-                     if present[f] != recorded[f]]
+        problems = reference_copy_problems(ref, stored.reference.get("files") or {}, "reference.files")
         if problems:
             yield failed(self.name, f"{rel}: " + "; ".join(problems[:4]))
             return
