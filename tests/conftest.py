@@ -31,8 +31,27 @@ pytest_plugins = ["tests.fixtures.perf", "tests.fixtures.reports", "tests.fixtur
                   "tests.fixtures.ray"]
 
 
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption("--exhaustive", action="store_true", default=False,
+                     help="run every case of the sampled matrices (tests/helpers/sampling.py), not the seeded sample")
+
+
+def _exhaustive(config: pytest.Config) -> bool:
+    return (config.getoption("--exhaustive") or os.environ.get("BENCHSEAL_EXHAUSTIVE") == "1"
+            or "exhaustive" in (config.getoption("-m") or ""))
+
+
+def pytest_report_header(config: pytest.Config) -> str:
+    from tests.helpers.sampling import session_seed
+
+    mode = "every case" if _exhaustive(config) else "a seeded sample of the exhaustive matrices"
+    return (f"benchseal: {mode}; sample seed {session_seed()} (BENCHSEAL_TEST_SEED={session_seed()} repeats this "
+            "draw, BENCHSEAL_EXHAUSTIVE=1 or --exhaustive runs every case)")
+
+
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Mark each test with its tier, from the directory it lives in (tests/<tier>/...)."""
+    """Mark each test with its tier, from the directory it lives in (tests/<tier>/...); leave out the
+    ``exhaustive`` cases of sampled matrices unless the session asks for them."""
     tests_dir = REPO / "tests"
     for item in items:
         try:
@@ -41,6 +60,11 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             continue
         if tier in TIERS:
             item.add_marker(getattr(pytest.mark, tier))
+    if not _exhaustive(config):
+        left_out = [i for i in items if i.get_closest_marker("exhaustive") is not None]
+        if left_out:
+            config.hook.pytest_deselected(items=left_out)
+            items[:] = [i for i in items if i.get_closest_marker("exhaustive") is None]
 
 
 def _gpu_available() -> bool:

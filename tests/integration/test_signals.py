@@ -17,6 +17,7 @@ from pathlib import Path
 import pytest
 
 from benchseal import bundle as layout
+from tests.helpers.sampling import sampled
 
 PASS_ENV = "BENCHSEAL_TEST_PASSPHRASE"
 
@@ -84,7 +85,8 @@ CASES = [
 ]
 
 
-@pytest.mark.parametrize("sigs,workers", CASES, ids=[f"{s}-w{w}" for s, w in CASES])
+# each case is a real run of about 20 s: a seeded sample of two runs by default, every case with --exhaustive
+@pytest.mark.parametrize("sigs,workers", sampled(CASES, 2, key="signals-perf", ids=[f"{s}-w{w}" for s, w in CASES]))
 def test_perf_signal_keeps_a_partial_summary_and_exits_3(sigs, workers, spawn_test_server, tiny_llama, tmp_path):
     srv = spawn_test_server(itl_ms=40)
     out = tmp_path / "b"
@@ -98,7 +100,8 @@ def test_perf_signal_keeps_a_partial_summary_and_exits_3(sigs, workers, spawn_te
     _no_children_left(proc)
 
 
-@pytest.mark.parametrize("sigs,workers", [("SIGTERM", 1), ("SIGINT,SIGINT", 2)])
+@pytest.mark.parametrize("sigs,workers", sampled([("SIGTERM", 1), ("SIGINT,SIGINT", 2)], 1, key="signals-run",
+                                                 ids=["SIGTERM-w1", "SIGINT,SIGINT-w2"]))
 def test_run_signal_leaves_a_signed_partial_bundle_and_exits_3(sigs, workers, spawn_test_server, tiny_llama, tmp_path):
     keys = tmp_path / "k"
     res = subprocess.run([sys.executable, "-m", "benchseal", "keygen", "--out", str(keys), "--passphrase-env", PASS_ENV],
