@@ -141,3 +141,24 @@ QWEN35_397B_A17B = {
     },
     "vision_end_token_id": 248054, "vision_start_token_id": 248053,
 }
+
+# MiniMaxAI/MiniMax-M2: config.json as copied into a public engine's compatibility test as "_official_config"
+# (stored-source file id 54675701775; torch_dtype written there as torch.bfloat16, restored to the file's string).
+# Two further public copies agree on every width, layer and expert count: a monitoring test's "_config" (id
+# 66857997877: also rms_norm_eps 1e-6, attention_bias false, attn_type_list [1] x 62, max_position_embeddings
+# 204800) and a Go engine's fixture (id 62596936354). transformers' MiniMaxM2Config reads none of rotary_dim
+# (partial RoPE), use_qk_norm / qk_norm_type (it always builds per-layer q/k norms), use_routing_bias (it always
+# builds the e_score_correction_bias buffer), shared_intermediate_size (no shared expert) or the MTP fields (not
+# built). Published (model card): 230B total parameters, 10B activated.
+MINIMAX_M2 = {
+    "architectures": ["MiniMaxM2ForCausalLM"], "model_type": "minimax_m2", "vocab_size": 200064, "hidden_size": 3072,
+    "intermediate_size": 1536, "num_hidden_layers": 62, "num_attention_heads": 48, "num_key_value_heads": 8,
+    "head_dim": 128, "rotary_dim": 64, "num_local_experts": 256, "num_experts_per_tok": 8,
+    "max_position_embeddings": 204800, "shared_intermediate_size": 0, "mtp_transformer_layers": 1,
+    "num_mtp_modules": 3, "hidden_act": "silu", "qk_norm_type": "per_layer", "scoring_func": "sigmoid",
+    "use_qk_norm": True, "use_routing_bias": True, "use_mtp": True, "tie_word_embeddings": False,
+    "torch_dtype": "bfloat16",
+    "quantization_config": {"activation_scheme": "dynamic", "fmt": "float8_e4m3fn", "quant_method": "fp8",
+                            "weight_block_size": [128, 128],
+                            "modules_to_not_convert": ["gate", "e_score_correction_bias", "lm_head"]},
+}
