@@ -370,6 +370,11 @@ def count_analytic(config: dict[str, Any], *, where: str = "config.json") -> Par
                      "implementation instead, no remote code run")
     if find_quant_config(config) is not None:
         notes.append("config-meta: 'quantization_config' ignored; the count is of the unquantised architecture (logical parameters)")
+    tc = config.get("text_config")
+    att = tc.get("attn_temperature_tuning") if model_type == "llama4" and isinstance(tc, dict) else None
+    if att is not None and type(att) is not bool:  # Llama-4's published 4; the meta-device count says the same
+        notes.append(f"config-meta: this transformers rejects 'attn_temperature_tuning': {att!r} (declared bool); loaded "
+                     "leniently: no tensor depends on it")
     return _finish(cfg, [(n, "", k) for n, k in items], buffers, notes)
 
 
