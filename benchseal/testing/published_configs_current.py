@@ -162,3 +162,26 @@ MINIMAX_M2 = {
                             "weight_block_size": [128, 128],
                             "modules_to_not_convert": ["gate", "e_score_correction_bias", "lm_head"]},
 }
+
+# MiniMaxAI/MiniMax-M1 (remote code: model_type minimax_m1, MiniMaxM1ForCausalLM): config.json as in the public copy
+# of the model repository github.com/Mind-Vault-AI/MiniMax-M1 at commit e8e65adb296d73870baf3c32d963cd559e5abefe
+# ("add README and model files", 2025-06-16, with modeling_minimax_m1.py and model.safetensors.index.json), every
+# key as there; a second public copy (a parameter-counter test, stored-source file id 1570491832) agrees on every
+# key. attn_type_list: seven lightning-attention layers (0) then one softmax layer (1), ten times.
+# Published: model card "456 billion parameters with 45.9 billion parameters activated per token"; the index's
+# metadata.total_size is 912,210,767,872 bytes (tests/unit/bench/model/test_analytic_remote.py).
+MINIMAX_M1 = {
+    "architectures": ["MiniMaxM1ForCausalLM"], "attention_dropout": 0.0, "attn_type_list": [0] * 7 + [1] + ([0] * 7 + [1]) * 9,
+    "auto_map": {"AutoConfig": "configuration_minimax_m1.MiniMaxM1Config",
+                 "AutoModelForCausalLM": "modeling_minimax_m1.MiniMaxM1ForCausalLM"},
+    "bos_token_id": None, "eos_token_id": None, "head_dim": 128, "hidden_act": "silu", "hidden_size": 6144,
+    "initializer_range": 0.02, "intermediate_size": 9216, "layernorm_full_attention_alpha": 3.5565588200778455,
+    "layernorm_full_attention_beta": 1.0, "layernorm_linear_attention_alpha": 3.5565588200778455,
+    "layernorm_linear_attention_beta": 1.0, "layernorm_mlp_alpha": 3.5565588200778455, "layernorm_mlp_beta": 1.0,
+    "max_position_embeddings": 10240000, "model_type": "minimax_m1", "num_attention_heads": 64,
+    "num_experts_per_tok": 2, "num_hidden_layers": 80, "num_key_value_heads": 8, "num_local_experts": 32,
+    "output_router_logits": False, "postnorm": True, "rms_norm_eps": 1e-05, "rope_theta": 10000000, "rotary_dim": 64,
+    "router_aux_loss_coef": 0.001, "router_jitter_noise": 0.0, "shared_intermediate_size": 0,
+    "shared_moe_mode": "sigmoid", "sliding_window": None, "tie_word_embeddings": False,
+    "transformers_version": "4.45.2", "use_cache": True, "vocab_size": 200064,
+}

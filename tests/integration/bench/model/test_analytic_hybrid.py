@@ -69,3 +69,28 @@ def test_kimi_linear_defaults_are_transformers_defaults():
     for key, default in analytic.KIMI_LINEAR_DEFAULTS.items():
         got = cfg.mlp_layer_types.index("sparse") if key == "first_k_dense_replace" else getattr(cfg, key)
         assert got == default, key
+
+
+def test_minimax_m1_equals_transformers_port_of_the_architecture():
+    """transformers' native MiniMax (MiniMaxForCausalLM, its port of MiniMax-Text-01 / M1) built on the meta device
+    from the same published config, with attn_type_list given as its layer_types: the same parameters, layer by
+    layer (its experts are fused, so names differ below the layer), apart from the decay tables it keeps as
+    persistent buffers (slope_rate, query/key/diagonal_decay: computed from the config, not weights)."""
+    import re
+    from collections import Counter
+
+    import torch
+    from transformers import MiniMaxConfig, MiniMaxForCausalLM
+
+    from benchseal.bench.model.analytic import analytic_items
+
+    cfg = {k: v for k, v in C.MINIMAX_M1.items() if k not in ("auto_map", "architectures", "model_type")}
+    cfg["layer_types"] = ["linear_attention" if t == 0 else "full_attention" for t in cfg.pop("attn_type_list")]
+    with torch.device("meta"):
+        model = MiniMaxForCausalLM(MiniMaxConfig(**cfg))
+    theirs, ours = Counter(), Counter()
+    for n, p in model.named_parameters():
+        theirs[re.match(r"(model\.layers\.\d+\.|)", n).group(1) or n] += p.numel()
+    for n, k in analytic_items(C.MINIMAX_M1)[0]:
+        ours[re.match(r"(model\.layers\.\d+\.|)", n).group(1) or n] += k
+    assert theirs == ours
