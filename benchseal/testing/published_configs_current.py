@@ -185,3 +185,64 @@ MINIMAX_M1 = {
     "shared_moe_mode": "sigmoid", "sliding_window": None, "tie_word_embeddings": False,
     "transformers_version": "4.45.2", "use_cache": True, "vocab_size": 200064,
 }
+
+
+# internlm/internlm2-chat-7b (remote code: model_type internlm2, InternLM2ForCausalLM): config.json as in the public
+# copy of the model repository github.com/NanSang2000/S1mpleAgent at commit 4275caa205dbb8ff83930e2c1ce6bc62ec49329c
+# (its history is the model repository's: "initial commit internlm2-chat-7b model", ..., "update model weights"),
+# every key as there. Published: model.safetensors.index.json metadata.total_size 15,475,417,088 bytes (bfloat16);
+# card: "a 7 billion parameter base model and a chat model".
+INTERNLM2_CHAT_7B = {"architectures": ["InternLM2ForCausalLM"],
+ "attn_implementation": "eager",
+ "auto_map": {"AutoConfig": "configuration_internlm2.InternLM2Config",
+              "AutoModelForCausalLM": "modeling_internlm2.InternLM2ForCausalLM",
+              "AutoModel": "modeling_internlm2.InternLM2ForCausalLM"},
+ "bias": False,
+ "bos_token_id": 1,
+ "eos_token_id": 2,
+ "hidden_act": "silu",
+ "hidden_size": 4096,
+ "initializer_range": 0.02,
+ "intermediate_size": 14336,
+ "max_position_embeddings": 32768,
+ "model_type": "internlm2",
+ "num_attention_heads": 32,
+ "num_hidden_layers": 32,
+ "num_key_value_heads": 8,
+ "pad_token_id": 2,
+ "rms_norm_eps": 1e-05,
+ "rope_scaling": None,
+ "rope_theta": 1000000,
+ "tie_word_embeddings": False,
+ "torch_dtype": "bfloat16",
+ "transformers_version": "4.37.1",
+ "use_cache": True,
+ "vocab_size": 92544}
+
+# baichuan-inc/Baichuan2-13B-Chat (remote code: model_type baichuan, BaichuanForCausalLM): config.json as in the public
+# copy of the model repository github.com/jrd77/Baichuan2-13B-Chat at commit d022d7264467b2c3bc483e7a3a17105dedba50b8
+# (config.json last changed in c21a0af62ff57121541fe983ce620bf3e8d70696, "Update config.json"), every key as there.
+# Published: pytorch_model.bin.index.json metadata.total_size 27,793,336,320 bytes (bfloat16); card: 13B.
+BAICHUAN2_13B_CHAT = {"_from_model_config": True,
+ "architectures": ["BaichuanForCausalLM"],
+ "auto_map": {"AutoConfig": "configuration_baichuan.BaichuanConfig",
+              "AutoModelForCausalLM": "modeling_baichuan.BaichuanForCausalLM"},
+ "tokenizer_class": "BaichuanTokenizer",
+ "bos_token_id": 1,
+ "eos_token_id": 2,
+ "gradient_checkpointing": False,
+ "hidden_act": "silu",
+ "hidden_size": 5120,
+ "initializer_range": 0.02,
+ "intermediate_size": 13696,
+ "model_max_length": 4096,
+ "model_type": "baichuan",
+ "num_attention_heads": 40,
+ "num_hidden_layers": 40,
+ "pad_token_id": 0,
+ "rms_norm_eps": 1e-06,
+ "tie_word_embeddings": False,
+ "torch_dtype": "bfloat16",
+ "transformers_version": "4.29.2",
+ "use_cache": True,
+ "vocab_size": 125696}
