@@ -128,6 +128,14 @@ def ab(root: Path, other: Path, repeat: int) -> int:
     return 0
 
 
+def _with_kda(cfg: dict) -> dict:
+    """Kimi-Linear's config with linear_attn_config.kda_layers, the 1-based layers full_attn_layers leaves out (the
+    public copy has full_attn_layers alone, which transformers ignores; the analytic count then declines)."""
+    lac = dict(cfg["linear_attn_config"])
+    lac["kda_layers"] = [i for i in range(1, cfg["num_hidden_layers"] + 1) if i not in lac["full_attn_layers"]]
+    return {**cfg, "linear_attn_config": lac}
+
+
 def configs(repeat: int) -> int:
     """`benchseal params config.json --json` end to end for one published config of every family issue 26 lists:
     the time, and whether it was counted analytically (no torch) or on the meta device."""
@@ -145,6 +153,10 @@ def configs(repeat: int) -> int:
         "Mistral-7B (mistral)": P.MISTRAL_7B, "Qwen3-Next-80B-A3B (qwen3_next)": P.QWEN3_NEXT_80B_A3B,
         "Qwen3.5-397B-A17B (qwen3_5_moe)": C.QWEN35_397B_A17B, "Kimi-Linear-48B-A3B (kimi_linear)": C.KIMI_LINEAR_48B_A3B,
         "Nemotron 3 Nano 30B-A3B (nemotron_h)": C.NEMOTRON3_NANO_30B_A3B, "Llama-4-Scout (llama4)": P.LLAMA4_SCOUT,
+        "MiniMax-M2 (minimax_m2)": C.MINIMAX_M2, "MiniMax-M1 (minimax_m1, remote code)": C.MINIMAX_M1,
+        "InternLM2-Chat-7B (internlm2, remote code)": C.INTERNLM2_CHAT_7B,
+        "Baichuan2-13B-Chat (baichuan, remote code)": C.BAICHUAN2_13B_CHAT,
+        "Kimi-Linear-48B-A3B + kda_layers (kimi_linear; not a published file)": _with_kda(C.KIMI_LINEAR_48B_A3B),
     }
     print(f"load average (1, 5, 15 min) before the runs: {os.getloadavg()}")
     med, mn, _ = seconds([sys.executable, "-c", "pass"], repeat=max(repeat, 3))
@@ -154,7 +166,7 @@ def configs(repeat: int) -> int:
     print("| model (model_type) | method | total | median s (min) |\n| --- | --- | --- | --- |")
     with tempfile.TemporaryDirectory() as tmp:
         for label, cfg in chosen.items():
-            path = Path(tmp) / (label.split()[0] + ".json")
+            path = Path(tmp) / (label.split()[0] + str(len(label)) + ".json")
             path.write_text(json.dumps(cfg))
             t0 = time.perf_counter()
             out = subprocess.run([sys.executable, "-m", "benchseal", "params", str(path), "--json"],

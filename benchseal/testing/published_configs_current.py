@@ -141,3 +141,108 @@ QWEN35_397B_A17B = {
     },
     "vision_end_token_id": 248054, "vision_start_token_id": 248053,
 }
+
+# MiniMaxAI/MiniMax-M2: config.json as copied into a public engine's compatibility test as "_official_config"
+# (stored-source file id 54675701775; torch_dtype written there as torch.bfloat16, restored to the file's string).
+# Two further public copies agree on every width, layer and expert count: a monitoring test's "_config" (id
+# 66857997877: also rms_norm_eps 1e-6, attention_bias false, attn_type_list [1] x 62, max_position_embeddings
+# 204800) and a Go engine's fixture (id 62596936354). transformers' MiniMaxM2Config reads none of rotary_dim
+# (partial RoPE), use_qk_norm / qk_norm_type (it always builds per-layer q/k norms), use_routing_bias (it always
+# builds the e_score_correction_bias buffer), shared_intermediate_size (no shared expert) or the MTP fields (not
+# built). Published (model card): 230B total parameters, 10B activated.
+MINIMAX_M2 = {
+    "architectures": ["MiniMaxM2ForCausalLM"], "model_type": "minimax_m2", "vocab_size": 200064, "hidden_size": 3072,
+    "intermediate_size": 1536, "num_hidden_layers": 62, "num_attention_heads": 48, "num_key_value_heads": 8,
+    "head_dim": 128, "rotary_dim": 64, "num_local_experts": 256, "num_experts_per_tok": 8,
+    "max_position_embeddings": 204800, "shared_intermediate_size": 0, "mtp_transformer_layers": 1,
+    "num_mtp_modules": 3, "hidden_act": "silu", "qk_norm_type": "per_layer", "scoring_func": "sigmoid",
+    "use_qk_norm": True, "use_routing_bias": True, "use_mtp": True, "tie_word_embeddings": False,
+    "torch_dtype": "bfloat16",
+    "quantization_config": {"activation_scheme": "dynamic", "fmt": "float8_e4m3fn", "quant_method": "fp8",
+                            "weight_block_size": [128, 128],
+                            "modules_to_not_convert": ["gate", "e_score_correction_bias", "lm_head"]},
+}
+
+# MiniMaxAI/MiniMax-M1 (remote code: model_type minimax_m1, MiniMaxM1ForCausalLM): config.json as in the public copy
+# of the model repository github.com/Mind-Vault-AI/MiniMax-M1 at commit e8e65adb296d73870baf3c32d963cd559e5abefe
+# ("add README and model files", 2025-06-16, with modeling_minimax_m1.py and model.safetensors.index.json), every
+# key as there; a second public copy (a parameter-counter test, stored-source file id 1570491832) agrees on every
+# key. attn_type_list: seven lightning-attention layers (0) then one softmax layer (1), ten times.
+# Published: model card "456 billion parameters with 45.9 billion parameters activated per token"; the index's
+# metadata.total_size is 912,210,767,872 bytes (tests/unit/bench/model/test_analytic_remote.py).
+MINIMAX_M1 = {
+    "architectures": ["MiniMaxM1ForCausalLM"], "attention_dropout": 0.0, "attn_type_list": [0] * 7 + [1] + ([0] * 7 + [1]) * 9,
+    "auto_map": {"AutoConfig": "configuration_minimax_m1.MiniMaxM1Config",
+                 "AutoModelForCausalLM": "modeling_minimax_m1.MiniMaxM1ForCausalLM"},
+    "bos_token_id": None, "eos_token_id": None, "head_dim": 128, "hidden_act": "silu", "hidden_size": 6144,
+    "initializer_range": 0.02, "intermediate_size": 9216, "layernorm_full_attention_alpha": 3.5565588200778455,
+    "layernorm_full_attention_beta": 1.0, "layernorm_linear_attention_alpha": 3.5565588200778455,
+    "layernorm_linear_attention_beta": 1.0, "layernorm_mlp_alpha": 3.5565588200778455, "layernorm_mlp_beta": 1.0,
+    "max_position_embeddings": 10240000, "model_type": "minimax_m1", "num_attention_heads": 64,
+    "num_experts_per_tok": 2, "num_hidden_layers": 80, "num_key_value_heads": 8, "num_local_experts": 32,
+    "output_router_logits": False, "postnorm": True, "rms_norm_eps": 1e-05, "rope_theta": 10000000, "rotary_dim": 64,
+    "router_aux_loss_coef": 0.001, "router_jitter_noise": 0.0, "shared_intermediate_size": 0,
+    "shared_moe_mode": "sigmoid", "sliding_window": None, "tie_word_embeddings": False,
+    "transformers_version": "4.45.2", "use_cache": True, "vocab_size": 200064,
+}
+
+
+# internlm/internlm2-chat-7b (remote code: model_type internlm2, InternLM2ForCausalLM): config.json as in the public
+# copy of the model repository github.com/NanSang2000/S1mpleAgent at commit 4275caa205dbb8ff83930e2c1ce6bc62ec49329c
+# (its history is the model repository's: "initial commit internlm2-chat-7b model", ..., "update model weights"),
+# every key as there. Published: model.safetensors.index.json metadata.total_size 15,475,417,088 bytes (bfloat16);
+# card: "a 7 billion parameter base model and a chat model".
+INTERNLM2_CHAT_7B = {"architectures": ["InternLM2ForCausalLM"],
+ "attn_implementation": "eager",
+ "auto_map": {"AutoConfig": "configuration_internlm2.InternLM2Config",
+              "AutoModelForCausalLM": "modeling_internlm2.InternLM2ForCausalLM",
+              "AutoModel": "modeling_internlm2.InternLM2ForCausalLM"},
+ "bias": False,
+ "bos_token_id": 1,
+ "eos_token_id": 2,
+ "hidden_act": "silu",
+ "hidden_size": 4096,
+ "initializer_range": 0.02,
+ "intermediate_size": 14336,
+ "max_position_embeddings": 32768,
+ "model_type": "internlm2",
+ "num_attention_heads": 32,
+ "num_hidden_layers": 32,
+ "num_key_value_heads": 8,
+ "pad_token_id": 2,
+ "rms_norm_eps": 1e-05,
+ "rope_scaling": None,
+ "rope_theta": 1000000,
+ "tie_word_embeddings": False,
+ "torch_dtype": "bfloat16",
+ "transformers_version": "4.37.1",
+ "use_cache": True,
+ "vocab_size": 92544}
+
+# baichuan-inc/Baichuan2-13B-Chat (remote code: model_type baichuan, BaichuanForCausalLM): config.json as in the public
+# copy of the model repository github.com/jrd77/Baichuan2-13B-Chat at commit d022d7264467b2c3bc483e7a3a17105dedba50b8
+# (config.json last changed in c21a0af62ff57121541fe983ce620bf3e8d70696, "Update config.json"), every key as there.
+# Published: pytorch_model.bin.index.json metadata.total_size 27,793,336,320 bytes (bfloat16); card: 13B.
+BAICHUAN2_13B_CHAT = {"_from_model_config": True,
+ "architectures": ["BaichuanForCausalLM"],
+ "auto_map": {"AutoConfig": "configuration_baichuan.BaichuanConfig",
+              "AutoModelForCausalLM": "modeling_baichuan.BaichuanForCausalLM"},
+ "tokenizer_class": "BaichuanTokenizer",
+ "bos_token_id": 1,
+ "eos_token_id": 2,
+ "gradient_checkpointing": False,
+ "hidden_act": "silu",
+ "hidden_size": 5120,
+ "initializer_range": 0.02,
+ "intermediate_size": 13696,
+ "model_max_length": 4096,
+ "model_type": "baichuan",
+ "num_attention_heads": 40,
+ "num_hidden_layers": 40,
+ "pad_token_id": 0,
+ "rms_norm_eps": 1e-06,
+ "tie_word_embeddings": False,
+ "torch_dtype": "bfloat16",
+ "transformers_version": "4.29.2",
+ "use_cache": True,
+ "vocab_size": 125696}

@@ -351,7 +351,7 @@ def architecture_tensors(config: dict[str, Any] | None) -> list[tuple[str, int]]
 def count_analytic(config: dict[str, Any], *, where: str = "config.json") -> ParamCount | None:
     """The count of :func:`count_from_config` by arithmetic on config.json (no torch, no transformers), or
     None when :mod:`benchseal.bench.model.analytic` does not fully understand the config."""
-    from benchseal.bench.model.analytic import ALIASES
+    from benchseal.bench.model.analytic import ALIASES, REMOTE
 
     check_sizes(config, where=where)
     model_type = config.get("model_type")
@@ -362,7 +362,11 @@ def count_analytic(config: dict[str, Any], *, where: str = "config.json") -> Par
     notes = [f"counted analytically from config.json: the tensors transformers' {cls_name} creates, by arithmetic on "
              "the config (no torch, no weights); --cross-check also builds it on the meta device and compares",
              *synonym_notes]
-    if model_type in ALIASES:
+    if model_type in REMOTE:  # the vendor's own code, which transformers does not ship
+        notes[0] = (f"counted analytically from config.json: the tensors the vendor's {cls_name} creates, as written in "
+                    f"{REMOTE[model_type][2]}, by arithmetic on the config (no torch, no weights, no remote code run); "
+                    "--cross-check with --trust-remote-code also builds it on the meta device and compares")
+    elif model_type in ALIASES:
         notes.append(f"model_type '{model_type}' is not built into transformers, but architectures names the built-in "
                      f"{cls_name}: counted as that implementation, no remote code run")
     elif config.get("auto_map"):
@@ -370,6 +374,11 @@ def count_analytic(config: dict[str, Any], *, where: str = "config.json") -> Par
                      "implementation instead, no remote code run")
     if find_quant_config(config) is not None:
         notes.append("config-meta: 'quantization_config' ignored; the count is of the unquantised architecture (logical parameters)")
+    tc = config.get("text_config")
+    att = tc.get("attn_temperature_tuning") if model_type == "llama4" and isinstance(tc, dict) else None
+    if att is not None and type(att) is not bool:  # Llama-4's published 4; the meta-device count says the same
+        notes.append(f"config-meta: this transformers rejects 'attn_temperature_tuning': {att!r} (declared bool); loaded "
+                     "leniently: no tensor depends on it")
     return _finish(cfg, [(n, "", k) for n, k in items], buffers, notes)
 
 
@@ -393,6 +402,10 @@ def count_from_config(config: dict[str, Any], *, root: Path | None = None, trust
     analytic = count_analytic(config, where=where)
     if analytic is not None and not meta:
         return analytic
+    if analytic is not None and not trust_remote_code and _is_remote(config):
+        analytic.notes.append("cross-check: not made; the meta-device build of this architecture runs the model "
+                              "repository's own code, which needs --trust-remote-code")
+        return analytic
     pc = count_meta(config, root=root, trust_remote_code=trust_remote_code)
     if analytic is not None:
         diff = _differences(analytic, pc)
@@ -401,6 +414,12 @@ def count_from_config(config: dict[str, Any], *, root: Path | None = None, trust
                         "cross-check: the analytic count from config.json DIFFERS from the meta-device count, which is "
                         "reported here: " + "; ".join(diff))
     return pc
+
+
+def _is_remote(config: dict[str, Any]) -> bool:
+    from benchseal.bench.model.analytic import REMOTE
+
+    return config.get("model_type") in REMOTE
 
 
 def count_meta(config: dict[str, Any], *, root: Path | None = None, trust_remote_code: bool = False) -> ParamCount:

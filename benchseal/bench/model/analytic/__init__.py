@@ -22,15 +22,25 @@ from typing import Any
 
 from benchseal.bench.model.analytic.common import _FLAGS, _LISTS, _NEUTRAL, _OPTIONAL_INT, Family, Item, _int
 from benchseal.bench.model.analytic.families import _CHECKED, ALIASES, FAMILIES, MLA_TYPES
+from benchseal.bench.model.analytic.hybrid import KIMI_LINEAR_DEFAULTS, kimi_linear, llama4, minimax_m2
 from benchseal.bench.model.analytic.kimi import KIMI_K25_DEFAULTS, KIMI_K25_VISION_DEFAULTS, kimi_k25
 from benchseal.bench.model.analytic.nemotron import NEMOTRON_H_FLAGS, nemotron_h
+from benchseal.bench.model.analytic.remote import REMOTE
 from benchseal.bench.model.analytic.qwen35 import QWEN35_TEXT_DEFAULTS, QWEN35_VISION_DEFAULTS, qwen3_5_moe
 from benchseal.bench.model.analytic.multimodal import (  # noqa: F401  (re-exported)
     GEMMA3_DEFAULTS, GEMMA3_TEXT_DEFAULTS, MULTIMODAL, SIGLIP_VISION_DEFAULTS,
 )
 
-__all__ = ["ALIASES", "FAMILIES", "GEMMA3_DEFAULTS", "GEMMA3_TEXT_DEFAULTS", "KIMI_K25_DEFAULTS", "KIMI_K25_VISION_DEFAULTS",
+__all__ = ["ALIASES", "FAMILIES", "KIMI_LINEAR_DEFAULTS", "REMOTE", "STANDALONE", "GEMMA3_DEFAULTS", "GEMMA3_TEXT_DEFAULTS", "KIMI_K25_DEFAULTS", "KIMI_K25_VISION_DEFAULTS",
            "MULTIMODAL", "NEMOTRON_H_FLAGS", "QWEN35_TEXT_DEFAULTS", "QWEN35_VISION_DEFAULTS", "SIGLIP_VISION_DEFAULTS", "Family", "Item", "analytic_items", "family_of"]
+
+
+# architectures with a builder of their own (model_type -> (the one accepted architectures[0], builder))
+STANDALONE = {
+    "minimax_m2": ("MiniMaxM2ForCausalLM", minimax_m2),
+    "llama4": ("Llama4ForConditionalGeneration", llama4),
+    "kimi_linear": ("KimiLinearForCausalLM", kimi_linear),
+}
 
 
 def family_of(config: dict[str, Any]) -> tuple[str, Family, bool] | None:
@@ -76,6 +86,12 @@ def analytic_items(config: dict[str, Any]) -> tuple[list[Item], int, str] | None
             return None
         found_q = qwen3_5_moe(config)
         return None if found_q is None else (found_q[0], found_q[1], "Qwen3_5MoeForConditionalGeneration")
+    sa = (STANDALONE.get(mt) or REMOTE.get(mt)) if isinstance(mt, str) else None
+    if sa is not None:
+        if config.get("architectures", [sa[0]]) != [sa[0]]:
+            return None
+        found_s = sa[1](config)
+        return None if found_s is None else (found_s[0], found_s[1], sa[0])
     mm = MULTIMODAL.get(mt) if isinstance(mt, str) else None
     if mm is not None:
         archs = config.get("architectures")
