@@ -299,6 +299,7 @@ class OpenAIBackend:
             prompt_tokens_server=prompt_server,
             output_tokens_server=out_server,
             output_tokens_client=out_client,
+            output_token_ids=ex.n_token_ids,
             status=status,
             error=None if ex.error is None else _clip(self.scrub(ex.error), _ERR_BODY_MAX),
             http_status=ex.status or None,

@@ -57,6 +57,15 @@ def test_wrong_usage_counts_are_caught(spawn_test_server, tmp_path):
     assert a.status == "fail" and "output above max_tokens" in a.detail and a.touches == ["*"]
 
 
+def test_wrong_usage_counts_are_caught_by_the_servers_token_ids(spawn_test_server, tmp_path):
+    srv = spawn_test_server(itl_ms=1, quirk="usage")
+    be = OpenAIBackend(model="test-model", base_url=srv.url, preflight=False, extra_body={"return_token_ids": True})
+    report = run_perf(be, _prompts(8), LoadSpec(concurrency=[2], num_requests=8), tmp_path, progress=False,
+                      audits=AuditOptions(skip={"cache": "-", "accuracy-under-load": "-"}))
+    a = {x.name: x for x in report.audits}["output-consistency"]
+    assert a.status == "fail" and "server usage and its streamed token ids disagree: 8" in a.detail, a.detail
+
+
 def test_model_swapped_under_load_is_caught(spawn_test_server, tmp_path):
     # cache probe off; 4 items at rest are the first 4 requests, then another model answers
     srv = spawn_test_server(itl_ms=4, quirk="swap", quirk_after=4)
