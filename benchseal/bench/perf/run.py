@@ -475,11 +475,8 @@ class _Runner:
         await self.metrics_begin(lp)
         self.current = (lp, mode, conc, rate, _now_iso())
         self.progress.begin(lp, plan.total())
-        if self.probes is not None and probe:
-            res = await self._load_with_probes(plan)
-        else:
-            res = await run_load_point(self.backend, plan, self.on_record, workers=self.load.workers,
-                                       ray_address=self.ray_address)
+        res = await run_load_point(self.backend, plan, self.on_record, workers=self.load.workers,
+                                   ray_address=self.ray_address)
         self.sent_total += len(self.lp_records)
         if res.interrupted:
             reason = res.reason or "the server stopped answering"
@@ -492,6 +489,8 @@ class _Runner:
             raise _ServerDied(f"{reason} during load point {lp}")
         await self.metrics_end(lp)
         self.summarize()
+        if self.probes is not None and probe:
+            await self._probe_under_load(plan, lp)
 
     async def certify(self, plan: LoadPointPlan, conc: int | None) -> None:
         """The client-overhead certificate of the next load point (bench.perf.certificate)."""
@@ -529,28 +528,16 @@ class _Runner:
             self.report.search = evaluate(spec, [p.model_dump(mode="json") for p in self.report.load_points])
             write_json(self.out_dir / PERF_SUMMARY, self.report)
 
-    async def _load_with_probes(self, plan: LoadPointPlan):
-        """The last load point, with the accuracy probes sent while it runs."""
-        started, done = asyncio.Event(), asyncio.Event()
+    async def _probe_under_load(self, plan: LoadPointPlan, lp: str) -> None:
+        """The accuracy probes, under the load point's load sent again after its closing /metrics
+        scrape (outside every load point's server-metrics window; bench.perf.audits.load)."""
+        from benchseal.bench.perf.audits.load import accuracy_under_audit_load
 
-        def on_record(rec: RequestRecord) -> None:
-            self.on_record(rec)
-            started.set()
-
-        probe = asyncio.ensure_future(self.probes.accuracy_under_load(started, done))
         try:
-            res = await run_load_point(self.backend, plan, on_record, workers=self.load.workers,
-                                       ray_address=self.ray_address)
-        except BaseException:
-            probe.cancel()
-            raise
-        finally:
-            done.set()
-        try:
-            await probe
+            self.sent_total += await accuracy_under_audit_load(self.probes, self.backend, plan, after=lp,
+                                                               offset=len(self.lp_records))
         except Exception as exc:  # a probe must never lose the measurement
             self.report.notes.append(f"accuracy probe under load failed: {type(exc).__name__}: {exc}")
-        return res
 
     def offline(self) -> None:
         """An offline backend (vLLM ``LLM``): all requests of the load point submitted at once."""
