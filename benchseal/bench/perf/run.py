@@ -220,7 +220,9 @@ def run_perf(
         if isinstance(backend, OfflineBackend) and not isinstance(backend, StreamingBackend):
             runner.offline()
         else:
-            asyncio.run(_until_signal(runner.streaming()))
+            from benchseal.bench.perf.loadgen import eventloop
+
+            eventloop.run(_until_signal(runner.streaming()))
     except (KeyboardInterrupt, asyncio.CancelledError, RunInterrupted) as exc:
         if isinstance(exc, asyncio.CancelledError) and interrupts.requested() is None:
             raise
@@ -242,7 +244,7 @@ def run_perf(
         _stop_telemetry(sampler, report)
     report.status = "complete"
     report.notes = [n for n in report.notes if n != "in progress"]
-    report.capabilities = _capabilities(backend)
+    report.capabilities = {**_capabilities(backend), **runner.loop_info}
     runner.derive_audits()
     write_json(out_dir / PERF_SUMMARY, report)
     return report
@@ -318,6 +320,7 @@ class _Runner:
         self.audit_options = None
         self.audit_writer: JsonlWriter | None = None
         self.probes = None
+        self.loop_info: dict[str, str] = {}  # the event loop the load ran on (bench.perf.loadgen.eventloop)
         self.sent_total = 0  # requests sent so far (all load points): where the next load point's prompts start
         self.ceiling: dict[str, Any] | None = None  # the client-overhead certificate of the current load point
         self.ray_address: str | None = None  # load workers as Ray actors on this cluster
@@ -430,7 +433,7 @@ class _Runner:
             self.summarize(interrupted=True)
         self.report.status = "partial"
         self.report.notes = [n for n in self.report.notes if n != "in progress"] + [f"partial: {why}"]
-        self.report.capabilities = _capabilities(self.backend)
+        self.report.capabilities = {**_capabilities(self.backend), **self.loop_info}
         self.derive_audits()
         write_json(self.out_dir / PERF_SUMMARY, self.report)
 
@@ -449,6 +452,9 @@ class _Runner:
         if self.load.request_timeout_s is not None and isinstance(own, (int, float)):
             # the pre-flight request honours --timeout too (it is a request like the measured ones)
             self.backend.request_timeout_s = min(own, self.load.request_timeout_s)
+        from benchseal.bench.perf.loadgen.eventloop import loop_name
+
+        self.loop_info = {"event_loop": loop_name(asyncio.get_running_loop())}
         await self.backend.start()
         try:
             self.open()

@@ -40,6 +40,7 @@ def test_every_audit_passes_on_the_honest_server(spawn_test_server, tmp_path):
         ("first-content", "output-consistency", "prompt-reuse", "cache", "accuracy-under-load"), "pass"), audits
     summary, again = _rederived(tmp_path)
     assert summary["audits"] == again
+    assert summary["capabilities"]["event_loop"].startswith(("asyncio", "uvloop"))  # bench.perf.loadgen.eventloop
     assert all(lp.ttfc_ms is not None and lp.ttfc_ms.n == lp.ttft_ms.n for lp in report.load_points)
 
 
