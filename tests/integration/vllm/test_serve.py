@@ -97,7 +97,7 @@ def test_perf_openai_cli_against_the_server(vllm_server: VLLMServeBackend, tiny_
     assert summary["status"] == "complete"
     audits = {a["name"]: a for a in summary["audits"]}
     assert all(a["status"] == "pass" for a in audits.values()), audits
-    assert "12 with the server's token ids" in audits["output-consistency"]["detail"], audits["output-consistency"]
+    assert "12 checked against the server's token ids" in audits["output-consistency"]["detail"], audits["output-consistency"]
     points = {p["load_point"]: p for p in summary["load_points"]}
     assert set(points) == {"concurrency=1", "concurrency=3"}, list(points)
     records = [json.loads(x) for x in (out / layout.PERF_REQUESTS).read_text().splitlines()]

@@ -4,10 +4,11 @@ every load point's server-metrics window (the server's counters then reconcile w
 requests alone). In MLPerf's terms this is TEST07's separate run in performance mode.
 
 The probes start once the load is running (its first completed request) and go one at a time; the
-load stops sending as soon as the last probe has its answer and ends when its requests in flight
-have completed (none is cancelled, so the server has counted all of them before the next load
-point's opening scrape), or it ends by itself first, in which case the probes after its end are not
-``during_load`` and the audit counts only those that overlapped. Its requests are not measured: they
+load (closed loop, or open loop at a finite rate) keeps sending until the last probe has its answer,
+then stops sending and ends when its requests in flight have completed (none is cancelled, so the
+server has counted all of them before the next load point's opening scrape). An all-at-once load
+(rate inf) sends the measured point's number of requests and may end first; the probes after its
+end are not ``during_load`` and the audit counts only those that overlapped. Its requests are not measured: they
 go to no summary and no ``perf/requests.jsonl``; one ``{"probe": "accuracy-load", ...}`` row in
 ``perf/audits.jsonl`` says how many were sent and completed.
 """
@@ -16,12 +17,14 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import math
 from collections import Counter
 from typing import Any
 
 from benchseal.schema import RequestRecord
 
 LOAD_POINT_PREFIX = "audit:accuracy-load"
+UNTIL_STOPPED = 10**9  # requests of an audit load that ends when the probes are answered
 
 
 async def accuracy_under_audit_load(probes: Any, backend: Any, plan: Any, *, after: str, offset: int = 0) -> int:
@@ -34,17 +37,26 @@ async def accuracy_under_audit_load(probes: Any, backend: Any, plan: Any, *, aft
     if reqs:
         k = offset % len(reqs)
         reqs = reqs[k:] + reqs[:k]
-    audit_plan = dataclasses.replace(plan, load_point=f"{LOAD_POINT_PREFIX}:{after}", requests=reqs, warmup=0)
+    # closed loop or a finite rate: keep sending until the probes are answered (then ``stop``); all at
+    # once (rate inf): the measured point's own number of requests, never an unbounded burst
+    bounded = plan.rate is not None and math.isinf(plan.rate)
+    audit_plan = dataclasses.replace(plan, load_point=f"{LOAD_POINT_PREFIX}:{after}", requests=reqs, warmup=0,
+                                     num_requests=plan.num_requests if bounded else UNTIL_STOPPED, duration_s=
+                                     plan.duration_s if bounded else None)
     started, done, stop = asyncio.Event(), asyncio.Event(), asyncio.Event()
     seen: Counter[str] = Counter()
 
+    errors: list[str] = []
+
     def on_record(rec: RequestRecord) -> None:
         seen[rec.status] += 1
+        if rec.status != "ok" and rec.error:
+            errors.append(rec.error[:200])
         started.set()
 
     async def load() -> None:
         try:
-            await run_load_point(backend, audit_plan, on_record, stop=stop)
+            await run_load_point(backend, audit_plan, on_record, drain=stop)
         finally:
             done.set()
 
@@ -59,5 +71,5 @@ async def accuracy_under_audit_load(probes: Any, backend: Any, plan: Any, *, aft
         raise
     sent = sum(seen.values())
     probes.emit({"probe": "accuracy-load", "after": after, "sent": sent, "ok": seen.get("ok", 0),
-                 "stopped_after_probes": stopped_early})
+                 "status": dict(seen), "errors": errors[:3], "stopped_after_probes": stopped_early})
     return sent

@@ -41,6 +41,10 @@ def test_every_audit_passes_on_the_honest_server(spawn_test_server, tmp_path):
     summary, again = _rederived(tmp_path)
     assert summary["audits"] == again
     assert summary["capabilities"]["event_loop"].startswith(("asyncio", "uvloop"))  # bench.perf.loadgen.eventloop
+    # every accuracy item ran under the audit load, which ran until they were answered (bench.perf.audits.load)
+    assert audits["accuracy-under-load"].detail.startswith("4 of 4 "), audits["accuracy-under-load"].detail
+    (load,) = [r for r in iter_jsonl(tmp_path / "perf" / "audits.jsonl") if r.get("probe") == "accuracy-load"]
+    assert load["stopped_after_probes"] and load["after"] == "concurrency=2" and load["ok"] == load["sent"] > 0
     assert all(lp.ttfc_ms is not None and lp.ttfc_ms.n == lp.ttft_ms.n for lp in report.load_points)
 
 
