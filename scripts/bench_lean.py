@@ -59,7 +59,7 @@ def run_benchseal(url: str, n: int, conc: int, tokens: int, out: Path, loop: str
         try:
             with JsonlWriter(out) as w:
                 def on_record(rec):
-                    w.write(rec)
+                    w.write_model(rec)  # as run_perf writes it
                     if rec.status == "ok":
                         sends.append(rec.send_s)
                         ends.append(rec.end_s)

@@ -403,7 +403,7 @@ class _Runner:
             self.report.notes.append(f"audits not derived: {type(exc).__name__}: {exc}")
 
     def on_record(self, rec: RequestRecord) -> None:
-        self.writer.write(rec)  # type: ignore[union-attr]
+        self.writer.write_model(rec)  # type: ignore[union-attr]
         self.n_written += 1
         self.lp_records.append(rec)
         self.progress.advance(rec)
