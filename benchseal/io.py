@@ -275,6 +275,15 @@ class JsonlWriter:
         self._fh.flush()
         self.count += 1
 
+    def write_model(self, model: BaseModel) -> None:
+        """One pydantic model as a line, through pydantic's own JSON serialiser (about 10x faster
+        than :meth:`write` for a request record: the perf hot path). The same values with compact
+        spacing, except that a non-finite float is written as null (unknown) where :meth:`write`
+        refuses it."""
+        self._fh.write(model.model_dump_json() + "\n")
+        self._fh.flush()
+        self.count += 1
+
     def close(self) -> None:
         if not self._fh.closed:
             self._fh.flush()

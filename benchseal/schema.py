@@ -232,6 +232,7 @@ class RequestRecord(Strict):
     output_tokens_server: int | None = None
     prompt_tokens_client: int | None = None
     output_tokens_client: int | None = None
+    output_token_ids: int | None = None  # output token ids the server streamed (vLLM return_token_ids)
     max_tokens: int | None = None  # requested output length
     status: Literal["ok", "error", "timeout", "cancelled"]
     error: str | None = None

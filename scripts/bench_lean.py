@@ -38,7 +38,18 @@ from benchseal.io import JsonlWriter
 from benchseal.testing.server import spawn
 
 
-def run_benchseal(url: str, n: int, conc: int, tokens: int, out: Path) -> float:
+def _run(coro, loop: str):
+    """``coro`` on a stock asyncio loop or on uvloop's."""
+    factory = None
+    if loop == "uvloop":
+        import uvloop
+
+        factory = uvloop.new_event_loop
+    with asyncio.Runner(loop_factory=factory) as runner:
+        return runner.run(coro)
+
+
+def run_benchseal(url: str, n: int, conc: int, tokens: int, out: Path, loop: str = "asyncio") -> float:
     reqs = [GenRequest(request_id=i, prompt=f"prompt {i}", max_tokens=tokens) for i in range(64)]
 
     async def main() -> float:
@@ -48,7 +59,7 @@ def run_benchseal(url: str, n: int, conc: int, tokens: int, out: Path) -> float:
         try:
             with JsonlWriter(out) as w:
                 def on_record(rec):
-                    w.write(rec)
+                    w.write_model(rec)  # as run_perf writes it
                     if rec.status == "ok":
                         sends.append(rec.send_s)
                         ends.append(rec.end_s)
@@ -58,10 +69,10 @@ def run_benchseal(url: str, n: int, conc: int, tokens: int, out: Path) -> float:
             await be.close()
         return len(ends) / (max(ends) - min(sends))
 
-    return asyncio.run(main())
+    return _run(main(), loop)
 
 
-def run_lean(port: int, n: int, conc: int, tokens: int) -> float:
+def run_lean(port: int, n: int, conc: int, tokens: int, loop: str = "asyncio") -> float:
     body = json.dumps({"model": "test-model", "prompt": "prompt", "max_tokens": tokens, "stream": True}).encode()
     req = (b"POST /v1/completions HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
            b"Content-Length: %d\r\n\r\n" % len(body)) + body
@@ -88,7 +99,7 @@ def run_lean(port: int, n: int, conc: int, tokens: int) -> float:
         await asyncio.gather(*(worker() for _ in range(conc)))
         return len(ends) / (max(ends) - min(sends))
 
-    return asyncio.run(main())
+    return _run(main(), loop)
 
 
 def _busy() -> subprocess.Popen:
@@ -102,6 +113,8 @@ def main() -> int:
     ap.add_argument("--tokens", type=int, default=16)
     ap.add_argument("--repeats", type=int, default=5)
     ap.add_argument("--busy", action="store_true", help="also run while a busy-loop process uses one core")
+    ap.add_argument("--uvloop", action="store_true", help="also run both clients on uvloop's event loop (interleaved; "
+                    "the ratios stay against the lean client on stock asyncio)")
     ap.add_argument("--out", help="write the results as JSON here")
     a = ap.parse_args()
     srv = spawn()
@@ -113,12 +126,16 @@ def main() -> int:
             for cond in (["quiet", "busy"] if a.busy else ["quiet"]):
                 hog = _busy() if cond == "busy" else None
                 try:
-                    runs: dict[str, list[float]] = {"benchseal": [], "lean": []}
+                    loops = ["asyncio", "uvloop"] if a.uvloop else ["asyncio"]
+                    runs: dict[str, list[float]] = {}
                     load = [os.getloadavg()[0]]
                     for _ in range(a.repeats):
-                        runs["benchseal"].append(run_benchseal(srv.url, a.requests, a.concurrency, a.tokens,
-                                                               Path(tmp) / "r.jsonl"))
-                        runs["lean"].append(run_lean(srv.port, a.requests, a.concurrency, a.tokens))
+                        for loop in loops:
+                            sfx = "" if loop == "asyncio" else "+uvloop"
+                            runs.setdefault("benchseal" + sfx, []).append(
+                                run_benchseal(srv.url, a.requests, a.concurrency, a.tokens, Path(tmp) / "r.jsonl", loop))
+                            runs.setdefault("lean" + sfx, []).append(
+                                run_lean(srv.port, a.requests, a.concurrency, a.tokens, loop))
                     load.append(os.getloadavg()[0])
                 finally:
                     if hog is not None:
@@ -126,11 +143,17 @@ def main() -> int:
                         hog.wait()
                 b, le = statistics.median(runs["benchseal"]), statistics.median(runs["lean"])
                 pairs = [x / y for x, y in zip(runs["benchseal"], runs["lean"])]
-                results["conditions"][cond] = {"benchseal": runs["benchseal"], "lean": runs["lean"],
-                                               "median_benchseal": b, "median_lean": le, "ratio_of_medians": b / le,
+                results["conditions"][cond] = {**runs, "median_benchseal": b, "median_lean": le, "ratio_of_medians": b / le,
                                                "paired_ratios": pairs, "loadavg_1m": load}
                 print(f"{cond}: benchseal {b:,.0f} req/s, lean {le:,.0f} req/s, ratio {b / le:.2f} "
                       f"(paired {', '.join(f'{p:.2f}' for p in pairs)}), load {load[0]:.2f}->{load[1]:.2f}", flush=True)
+                if a.uvloop:
+                    bu, lu = statistics.median(runs["benchseal+uvloop"]), statistics.median(runs["lean+uvloop"])
+                    upairs = [x / y for x, y in zip(runs["benchseal+uvloop"], runs["lean"])]
+                    results["conditions"][cond].update(median_benchseal_uvloop=bu, median_lean_uvloop=lu,
+                                                       ratio_uvloop_to_lean=bu / le, paired_ratios_uvloop=upairs)
+                    print(f"{cond}: on uvloop benchseal {bu:,.0f} req/s (ratio to the lean asyncio client {bu / le:.2f}, "
+                          f"paired {', '.join(f'{p:.2f}' for p in upairs)}), lean {lu:,.0f} req/s", flush=True)
     finally:
         srv.stop()
     if a.out:

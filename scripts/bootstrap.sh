@@ -55,7 +55,7 @@ if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
     echo "==> no NVIDIA driver found: installing the CPU build torch==2.13.0 first"
     "$VPY" -m pip install -q "torch==2.13.0"
   fi
-  "$VPY" -m pip install -q -e ".[hf,eval,ray,dev]"
+  "$VPY" -m pip install -q -e ".[hf,eval,ray,dev,perf]"
   echo "$want" > "$stamp"
 fi
 

@@ -152,6 +152,14 @@ def run(a: argparse.Namespace) -> int:
         from benchseal.bench.perf.audits import prompts_for_unique_load
 
         wspec = prompts_for_unique_load(wspec, load)
+    elif audits is not None:
+        import sys
+
+        from benchseal.bench.perf.audits import fixed_prompts_note
+
+        note = fixed_prompts_note(wspec, load)
+        if note:
+            print(note, file=sys.stderr)
     tok_source = a.tokenizer or (a.model if Path(a.model).is_dir() else None)
     workload = build_workload(wspec, model_path_or_tokenizer=tok_source)
     extra = {"ray_address": a.ray_address} if a.ray_address and spec.kind == "vllm-serve" else {}

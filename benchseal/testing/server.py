@@ -4,7 +4,7 @@ Speaks ``/v1/completions`` and ``/v1/chat/completions`` (streamed, with ``usage`
 chunk, or not streamed), ``/v1/models`` and ``/health``. Every generated token is sent at
 ``t_request + ttft + i * itl`` with :class:`~benchseal.bench.perf.loadgen.arrivals.PreciseTimer` (coarse loop
 timer, then polling through the event loop), so the delays a client measures can be checked
-against the injected ones. Token ``i`` is the text ``"tok<i> "``; usage counts prompt words.
+against the injected ones. Token ``i`` is the text ``"tok<i> "`` (with ``return_token_ids``, token id ``i``); usage counts prompt words.
 
 ``GET /metrics`` answers in vLLM's Prometheus format (``vllm:`` names, ``model_name`` and
 ``engine`` labels, vLLM's bucket bounds) with what this server itself did: the TTFT histogram
@@ -347,6 +347,8 @@ class TestServer:
                 return
             text = json.dumps(f"{word}{i} ")
             piece = ('"delta":{"content":%s},"finish_reason":null}]}' if chat else '"text":%s,"finish_reason":null}]}') % text
+            if req.get("return_token_ids"):  # vLLM's return_token_ids: this chunk's token ids
+                piece = '"token_ids":[%d],' % i + piece
             data = _event(prefix + piece)
             if i == n - 1:
                 fin = ('"delta":{},"finish_reason":"length"}]' if chat else '"text":"","finish_reason":"length"}]')

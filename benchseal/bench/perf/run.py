@@ -220,7 +220,9 @@ def run_perf(
         if isinstance(backend, OfflineBackend) and not isinstance(backend, StreamingBackend):
             runner.offline()
         else:
-            asyncio.run(_until_signal(runner.streaming()))
+            from benchseal.bench.perf.loadgen import eventloop
+
+            eventloop.run(_until_signal(runner.streaming()))
     except (KeyboardInterrupt, asyncio.CancelledError, RunInterrupted) as exc:
         if isinstance(exc, asyncio.CancelledError) and interrupts.requested() is None:
             raise
@@ -242,7 +244,7 @@ def run_perf(
         _stop_telemetry(sampler, report)
     report.status = "complete"
     report.notes = [n for n in report.notes if n != "in progress"]
-    report.capabilities = _capabilities(backend)
+    report.capabilities = {**_capabilities(backend), **runner.loop_info}
     runner.derive_audits()
     write_json(out_dir / PERF_SUMMARY, report)
     return report
@@ -318,6 +320,7 @@ class _Runner:
         self.audit_options = None
         self.audit_writer: JsonlWriter | None = None
         self.probes = None
+        self.loop_info: dict[str, str] = {}  # the event loop the load ran on (bench.perf.loadgen.eventloop)
         self.sent_total = 0  # requests sent so far (all load points): where the next load point's prompts start
         self.ceiling: dict[str, Any] | None = None  # the client-overhead certificate of the current load point
         self.ray_address: str | None = None  # load workers as Ray actors on this cluster
@@ -400,7 +403,7 @@ class _Runner:
             self.report.notes.append(f"audits not derived: {type(exc).__name__}: {exc}")
 
     def on_record(self, rec: RequestRecord) -> None:
-        self.writer.write(rec)  # type: ignore[union-attr]
+        self.writer.write_model(rec)  # type: ignore[union-attr]
         self.n_written += 1
         self.lp_records.append(rec)
         self.progress.advance(rec)
@@ -430,7 +433,7 @@ class _Runner:
             self.summarize(interrupted=True)
         self.report.status = "partial"
         self.report.notes = [n for n in self.report.notes if n != "in progress"] + [f"partial: {why}"]
-        self.report.capabilities = _capabilities(self.backend)
+        self.report.capabilities = {**_capabilities(self.backend), **self.loop_info}
         self.derive_audits()
         write_json(self.out_dir / PERF_SUMMARY, self.report)
 
@@ -449,6 +452,9 @@ class _Runner:
         if self.load.request_timeout_s is not None and isinstance(own, (int, float)):
             # the pre-flight request honours --timeout too (it is a request like the measured ones)
             self.backend.request_timeout_s = min(own, self.load.request_timeout_s)
+        from benchseal.bench.perf.loadgen.eventloop import loop_name
+
+        self.loop_info = {"event_loop": loop_name(asyncio.get_running_loop())}
         await self.backend.start()
         try:
             self.open()
@@ -475,11 +481,8 @@ class _Runner:
         await self.metrics_begin(lp)
         self.current = (lp, mode, conc, rate, _now_iso())
         self.progress.begin(lp, plan.total())
-        if self.probes is not None and probe:
-            res = await self._load_with_probes(plan)
-        else:
-            res = await run_load_point(self.backend, plan, self.on_record, workers=self.load.workers,
-                                       ray_address=self.ray_address)
+        res = await run_load_point(self.backend, plan, self.on_record, workers=self.load.workers,
+                                   ray_address=self.ray_address)
         self.sent_total += len(self.lp_records)
         if res.interrupted:
             reason = res.reason or "the server stopped answering"
@@ -492,6 +495,8 @@ class _Runner:
             raise _ServerDied(f"{reason} during load point {lp}")
         await self.metrics_end(lp)
         self.summarize()
+        if self.probes is not None and probe:
+            await self._probe_under_load(plan, lp)
 
     async def certify(self, plan: LoadPointPlan, conc: int | None) -> None:
         """The client-overhead certificate of the next load point (bench.perf.certificate)."""
@@ -529,28 +534,16 @@ class _Runner:
             self.report.search = evaluate(spec, [p.model_dump(mode="json") for p in self.report.load_points])
             write_json(self.out_dir / PERF_SUMMARY, self.report)
 
-    async def _load_with_probes(self, plan: LoadPointPlan):
-        """The last load point, with the accuracy probes sent while it runs."""
-        started, done = asyncio.Event(), asyncio.Event()
+    async def _probe_under_load(self, plan: LoadPointPlan, lp: str) -> None:
+        """The accuracy probes, under the load point's load sent again after its closing /metrics
+        scrape (outside every load point's server-metrics window; bench.perf.audits.load)."""
+        from benchseal.bench.perf.audits.load import accuracy_under_audit_load
 
-        def on_record(rec: RequestRecord) -> None:
-            self.on_record(rec)
-            started.set()
-
-        probe = asyncio.ensure_future(self.probes.accuracy_under_load(started, done))
         try:
-            res = await run_load_point(self.backend, plan, on_record, workers=self.load.workers,
-                                       ray_address=self.ray_address)
-        except BaseException:
-            probe.cancel()
-            raise
-        finally:
-            done.set()
-        try:
-            await probe
+            self.sent_total += await accuracy_under_audit_load(self.probes, self.backend, plan, after=lp,
+                                                               offset=len(self.lp_records))
         except Exception as exc:  # a probe must never lose the measurement
             self.report.notes.append(f"accuracy probe under load failed: {type(exc).__name__}: {exc}")
-        return res
 
     def offline(self) -> None:
         """An offline backend (vLLM ``LLM``): all requests of the load point submitted at once."""

@@ -85,22 +85,25 @@ def test_session_server_measures_exact_tokens_and_matches_its_own_metrics(vllm_s
 
 
 def test_perf_openai_cli_against_the_server(vllm_server: VLLMServeBackend, tiny_llama_vllm, tmp_path: Path):
-    """``benchseal perf --backend openai`` (main environment) against the vLLM server: two load points."""
+    """``benchseal perf --backend openai`` (main environment) against the vLLM server: two load points, with
+    every audit (its probes run outside the /metrics windows the reconciliation below checks)."""
     out = tmp_path / "b"
     res = subprocess.run([*CLI, "perf", "--backend", "openai", "--base-url", vllm_server.base_url, "--model", SERVED_NAME,
-                          "--tokenizer", tiny_llama_vllm, "--server-ignore-eos", "--input-len", "32", "--output-len", "8",
-                          "--num-prompts", "6", "--concurrency", "1,3", "--num-requests", "6", "--warmup", "1",
-                          "--out", out, "--no-progress", "--json", "--no-audits"],  # the audits' probe requests would
-                         capture_output=True, text=True, timeout=600, env=_cli_env())  # enter the server's /metrics window
+                          "--tokenizer", tiny_llama_vllm, "--server-ignore-eos", "--server-token-ids", "--input-len", "32",
+                          "--output-len", "8", "--concurrency", "1,3", "--num-requests", "6", "--warmup", "1",
+                          "--out", out, "--no-progress", "--json"], capture_output=True, text=True, timeout=600, env=_cli_env())
     assert res.returncode == 0, res.stderr[-3000:]
     summary = json.loads((out / layout.PERF_SUMMARY).read_text())
     assert summary["status"] == "complete"
+    audits = {a["name"]: a for a in summary["audits"]}
+    assert all(a["status"] == "pass" for a in audits.values()), audits
+    assert "12 checked against the server's token ids" in audits["output-consistency"]["detail"], audits["output-consistency"]
     points = {p["load_point"]: p for p in summary["load_points"]}
     assert set(points) == {"concurrency=1", "concurrency=3"}, list(points)
     records = [json.loads(x) for x in (out / layout.PERF_REQUESTS).read_text().splitlines()]
     measured = [r for r in records if not r.get("warmup")]
     assert len(measured) == 12 and all(r["status"] == "ok" for r in measured)
-    assert all(r["output_tokens_server"] == 8 and r["prompt_tokens_server"] == 32 for r in measured)
+    assert all(r["output_tokens_server"] == 8 == r["output_token_ids"] and r["prompt_tokens_server"] == 32 for r in measured)
     # server-side metrics from the real /metrics: per load point, the server counted what was sent,
     # and verify re-derives the figures from the raw scrapes kept in the bundle
     sm = json.loads((out / layout.PERF_SERVER_METRICS).read_text())

@@ -23,14 +23,32 @@ from benchseal.schema import PerfAudit, RequestRecord
 AUDIT_NAMES = ("first-content", "output-consistency", "prompt-reuse", "cache", "accuracy-under-load")
 
 
-def prompts_for_unique_load(wspec: Any, load: Any) -> Any:
-    """The synthetic workload's ``num_prompts`` raised to the requests the run sends (warm-up
-    included, every load point and repeat) when ``num_requests`` fixes that, so no prompt is re-sent
-    (the prompt-reuse audit). Other workloads are returned as they are."""
+def prompts_needed(wspec: Any, load: Any) -> int | None:
+    """The prompts a synthetic workload needs so that no prompt is re-sent: the requests the run
+    sends (warm-up included, every load point and repeat) when ``num_requests`` fixes that; None
+    when it is not known ahead (duration, SLA search), for other workloads and with ``allow_repeats``."""
     if wspec.kind != "synthetic" or wspec.allow_repeats or load.num_requests is None or load.search is not None:
-        return wspec
-    need = (load.num_requests + load.warmup_requests) * len(load.points())
-    return wspec.model_copy(update={"num_prompts": need}) if need > wspec.num_prompts else wspec
+        return None
+    return (load.num_requests + load.warmup_requests) * len(load.points())
+
+
+def prompts_for_unique_load(wspec: Any, load: Any) -> Any:
+    """The synthetic workload's ``num_prompts`` raised to :func:`prompts_needed`, so no prompt is
+    re-sent (the prompt-reuse audit). Other workloads are returned as they are."""
+    need = prompts_needed(wspec, load)
+    return wspec.model_copy(update={"num_prompts": need}) if need is not None and need > wspec.num_prompts else wspec
+
+
+def fixed_prompts_note(wspec: Any, load: Any) -> str | None:
+    """One sentence when the workload fixes fewer prompts than the run sends requests (an explicit
+    ``--num-prompts``): prompts will be re-sent and the prompt-reuse audit will fail (a response
+    cache could serve them); None otherwise."""
+    need = prompts_needed(wspec, load)
+    if need is None or wspec.num_prompts >= need:
+        return None
+    return (f"note: --num-prompts {wspec.num_prompts} is fewer than the {need} requests this run sends, so prompts are "
+            f"re-sent and the prompt-reuse audit will fail; leave --num-prompts out (benchseal then uses {need}), "
+            f"raise it, or set allow_repeats: true in a workload file")
 
 
 def skipped_audits(rows: Iterable[dict[str, Any]]) -> dict[str, str]:

@@ -5,7 +5,8 @@
   (its first send fills any cache and is left out), one at a time, each asking for exactly
   ``max_tokens`` tokens;
 - **accuracy under load**: ``accuracy_items`` fixed prompts answered greedily (temperature 0) at rest
-  before the first load point, and again, one at a time, while the last load point runs.
+  before the first load point, and again, one at a time, under the last load point's load sent
+  again after its closing /metrics scrape (:mod:`.load`).
 
 Probe prompts are the workload's first prompt behind a marker that holds a per-run nonce, so they
 never collide with the measured prompts or with an earlier run's. Only backends that return the

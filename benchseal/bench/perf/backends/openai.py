@@ -48,6 +48,9 @@ perf_counter = time.perf_counter
 _ERR_BODY_MAX = 300
 
 
+_PLAIN_FINISH = frozenset({"length", "stop"})  # the usual finish reasons: nothing to scrub (the hot path)
+
+
 class OpenAIBackend:
     """Streaming client for an OpenAI-compatible server (see module docstring)."""
 
@@ -299,10 +302,12 @@ class OpenAIBackend:
             prompt_tokens_server=prompt_server,
             output_tokens_server=out_server,
             output_tokens_client=out_client,
+            output_token_ids=ex.n_token_ids,
             status=status,
             error=None if ex.error is None else _clip(self.scrub(ex.error), _ERR_BODY_MAX),
             http_status=ex.status or None,
-            finish_reason=None if ex.finish is None else _clip(self.scrub(ex.finish), 64),
+            finish_reason=ex.finish if ex.finish in _PLAIN_FINISH else None if ex.finish is None else _clip(
+                self.scrub(ex.finish), 64),
             cause=None if status == "ok" else ex.cause,
             server_timing=per_request_timing(ex.metrics) if ex.metrics is not None else None,
             first_content_s=(ex.first_content - t0) if ex.first_content is not None else None,

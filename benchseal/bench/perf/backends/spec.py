@@ -37,6 +37,9 @@ FLAGS: dict[str, tuple[str, dict[str, Any]]] = {
     "--endpoint": ("endpoint", dict(choices=("completions", "chat"), help="completions (default) or chat")),
     "--server-ignore-eos": ("server_ignore_eos", dict(action="store_true", default=None,
                             help="send vLLM's ignore_eos/min_tokens so outputs have exactly the requested length")),
+    "--server-token-ids": ("server_token_ids", dict(action="store_true", default=None,
+                           help="openai: send vLLM's return_token_ids so the output-consistency audit counts the "
+                           "server's own token ids (on by default for vllm-serve)")),
     "--device": ("device", dict(help="hf: cuda, cpu or auto (default auto)")),
     "--dtype": ("dtype", dict(help="hf / vllm: weights dtype (default auto)")),
     "--tensor-parallel-size": ("tensor_parallel_size", dict(type=int, help="vllm / vllm-serve: GPUs per model "
@@ -93,6 +96,7 @@ class _HTTPOptions(Strict):
     api_key_env: str | None = None
     endpoint: Endpoint = "completions"
     server_ignore_eos: bool = False
+    server_token_ids: bool = False  # vLLM's return_token_ids: the server's token ids, counted by the audit
     request_timeout_s: float = Field(default=600.0, gt=0)  # the client's own limit; a load's --timeout applies per request
     server_metrics_url: str | None = None  # None: discovered from the base URL
     no_server_metrics: bool = False
@@ -114,7 +118,8 @@ class _HTTPOptions(Strict):
 
     def _openai_options(self) -> dict[str, Any]:
         return dict(api_key_env=self.api_key_env, endpoint_kind=self.endpoint, request_timeout_s=self.request_timeout_s,
-                    ignore_eos=self.server_ignore_eos)
+                    ignore_eos=self.server_ignore_eos,
+                    extra_body={"return_token_ids": True} if self.server_token_ids else None)
 
     def server_metrics_options(self):
         """What run_perf scrapes (it reads the ``server_metrics`` attribute of the built backend)."""
@@ -193,6 +198,7 @@ class VLLMServeSpec(_Parallel, _Spec, _HTTPOptions):
     """``vllm serve`` started, health-checked and always stopped by benchseal."""
 
     kind: Literal["vllm-serve"] = "vllm-serve"
+    server_token_ids: bool = True  # the server is vLLM: it honours return_token_ids
     engine_args: list[str] = Field(default_factory=list)  # passed to `vllm serve` as given
     vllm_command: list[str] | None = None
     uses_server: ClassVar[bool] = True

@@ -126,7 +126,7 @@ class StreamExchange(Exchange):
 
     __slots__ = ("done", "status", "headers", "err_body", "err_size", "sse", "chunks", "texts", "usage", "finish",
                  "error", "cause", "end_t", "n_events", "done_seen", "final", "_chat", "metrics",
-                 "first_content", "n_finish")
+                 "first_content", "n_finish", "n_token_ids")
 
     def __init__(self, loop: asyncio.AbstractEventLoop, chat: bool) -> None:
         self.done = loop.create_future()
@@ -141,6 +141,7 @@ class StreamExchange(Exchange):
         self.metrics: Any = None  # vLLM --enable-per-request-metrics: the final chunk's "metrics" object
         self.finish: str | None = None
         self.n_finish = 0  # events that carried a finish_reason
+        self.n_token_ids: int | None = None  # output token ids streamed (vLLM return_token_ids), None if none
         self.first_content: float | None = None  # the first text that is not whitespace only
         self.error: str | None = None
         self.cause: str | None = None
@@ -248,6 +249,11 @@ class StreamExchange(Exchange):
             text = c.get("text")
             if not _str_or_none(text):
                 raise MalformedEvent("choices[0].text is not a string")
+        ids = c.get("token_ids")
+        if ids is not None:
+            if not isinstance(ids, list):
+                raise MalformedEvent("choices[0].token_ids is not a list")
+            self.n_token_ids = (self.n_token_ids or 0) + len(ids)
         fin = c.get("finish_reason")
         if not _str_or_none(fin):
             raise MalformedEvent("choices[0].finish_reason is not a string")

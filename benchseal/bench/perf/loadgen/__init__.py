@@ -25,7 +25,8 @@ __all__ = ["CONNECTION_FAILURES", "LoadPointPlan", "LoadPointResult", "PreciseTi
 
 
 async def run_load_point(backend, plan: LoadPointPlan, on_record: Callable[[RequestRecord], None], *,
-                         pause_gc: bool = True, workers: int = 1, ray_address: str | None = None) -> LoadPointResult:
+                         pause_gc: bool = True, workers: int = 1, ray_address: str | None = None,
+                         drain: asyncio.Event | None = None) -> LoadPointResult:
     """Send the load point's requests through ``backend.send``; every request sent yields exactly one
     record (passed to ``on_record`` as it completes). Returns early, ``interrupted``, when the server
     stops accepting connections; on cancellation (Ctrl-C) in-flight requests are recorded as
@@ -39,7 +40,10 @@ async def run_load_point(backend, plan: LoadPointPlan, on_record: Callable[[Requ
     ``CLOCK_MONOTONIC`` (``perf_counter``), so records share this process's ``t0``.
 
     With ``ray_address`` the ``workers`` senders are Ray actors spread over the nodes of that existing
-    cluster (:mod:`.ray_workers`, where the clocks and the merge are described)."""
+    cluster (:mod:`.ray_workers`, where the clocks and the merge are described).
+
+    ``drain`` (one process only): once set, no further request is sent and the point ends when the
+    requests in flight have completed, none cancelled (the audit load of bench.perf.audits.load)."""
     if not plan.requests:
         raise ValueError("the workload has no requests")
     if ray_address:
@@ -50,6 +54,7 @@ async def run_load_point(backend, plan: LoadPointPlan, on_record: Callable[[Requ
         return await _run_workers(backend, plan, on_record, workers, pause_gc)
     prepare_backend(backend, plan.requests)
     run = _Run(backend, plan, on_record)
+    run.drain = drain
     with gc_paused(pause_gc):
         run.result.t0 = perf_counter()
         if plan.rate is not None:

@@ -58,6 +58,7 @@ class _Run:
         self.shard = shard  # (index, count): this process sends the requests seq ≡ index (mod count)
         self.result = LoadPointResult()
         self.stop = asyncio.Event()
+        self.drain: asyncio.Event | None = None  # set: send nothing more, let in-flight requests complete
         self.deadline: float | None = None
         self.total = plan.total()
         self.inflight: dict[int, tuple[GenRequest, float, float | None]] = {}
@@ -66,7 +67,7 @@ class _Run:
         self.max_failures = plan.max_connection_failures or max(3, min(cap, 64))
 
     def done_sending(self, seq: int) -> bool:
-        if self.stop.is_set():
+        if self.stop.is_set() or (self.drain is not None and self.drain.is_set()):
             return True
         if self.total is not None and seq >= self.total:
             return True

@@ -45,7 +45,9 @@ def _worker_main(spec: tuple[str, dict], plan: LoadPointPlan, index: int, worker
     """Entry point of a sending process (``multiprocessing`` spawn)."""
     _follow_parent()
     try:
-        asyncio.run(_worker_async(spec, plan, index, workers, out, ctl, pause_gc, want_text))
+        from benchseal.bench.perf.loadgen import eventloop
+
+        eventloop.run(_worker_async(spec, plan, index, workers, out, ctl, pause_gc, want_text))
     except BaseException as exc:  # report, never hang the parent
         try:
             out.send(("failed", f"{type(exc).__name__}: {exc}"))

@@ -40,6 +40,11 @@ def test_every_audit_passes_on_the_honest_server(spawn_test_server, tmp_path):
         ("first-content", "output-consistency", "prompt-reuse", "cache", "accuracy-under-load"), "pass"), audits
     summary, again = _rederived(tmp_path)
     assert summary["audits"] == again
+    assert summary["capabilities"]["event_loop"].startswith(("asyncio", "uvloop"))  # bench.perf.loadgen.eventloop
+    # every accuracy item ran under the audit load, which ran until they were answered (bench.perf.audits.load)
+    assert audits["accuracy-under-load"].detail.startswith("4 of 4 "), audits["accuracy-under-load"].detail
+    (load,) = [r for r in iter_jsonl(tmp_path / "perf" / "audits.jsonl") if r.get("probe") == "accuracy-load"]
+    assert load["stopped_after_probes"] and load["after"] == "concurrency=2" and load["ok"] == load["sent"] > 0
     assert all(lp.ttfc_ms is not None and lp.ttfc_ms.n == lp.ttft_ms.n for lp in report.load_points)
 
 
@@ -55,6 +60,15 @@ def test_wrong_usage_counts_are_caught(spawn_test_server, tmp_path):
     audits, _ = _run(srv, tmp_path, load=LoadSpec(concurrency=[2], num_requests=8), skip={"cache": "-"})
     a = audits["output-consistency"]
     assert a.status == "fail" and "output above max_tokens" in a.detail and a.touches == ["*"]
+
+
+def test_wrong_usage_counts_are_caught_by_the_servers_token_ids(spawn_test_server, tmp_path):
+    srv = spawn_test_server(itl_ms=1, quirk="usage")
+    be = OpenAIBackend(model="test-model", base_url=srv.url, preflight=False, extra_body={"return_token_ids": True})
+    report = run_perf(be, _prompts(8), LoadSpec(concurrency=[2], num_requests=8), tmp_path, progress=False,
+                      audits=AuditOptions(skip={"cache": "-", "accuracy-under-load": "-"}))
+    a = {x.name: x for x in report.audits}["output-consistency"]
+    assert a.status == "fail" and "server usage and its streamed token ids disagree: 8" in a.detail, a.detail
 
 
 def test_model_swapped_under_load_is_caught(spawn_test_server, tmp_path):

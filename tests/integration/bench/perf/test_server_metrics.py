@@ -150,13 +150,16 @@ def test_cli_perf_collects_and_reports(spawn_test_server, tiny_llama, tmp_path, 
     srv = spawn_test_server(ttft_ms=20, itl_ms=5)
     out = tmp_path / "b"
     code, _, err = run_cli("perf", "--base-url", srv.url + "/v1", "--model", "test-model", "--tokenizer", tiny_llama,
-                           "--input-len", "8", "--output-len", "4", "--num-prompts", "4", "--concurrency", "2",
-                           "--num-requests", "6", "--server-metrics-interval", "0.02", "--no-progress", "--out", out,
-                           "--no-audits")  # the accuracy probes under load would add 4 requests to the server's window
+                           "--input-len", "8", "--output-len", "4", "--concurrency", "2", "--num-requests", "6",
+                           "--server-metrics-interval", "0.02", "--no-progress", "--out", out,
+                           "--skip-audit", "cache:not this test")
     assert code == 0, err
     doc = read_json(out / layout.PERF_SERVER_METRICS)
     (lp,) = doc["load_points"]
+    # the accuracy probes ran under a load sent after the closing scrape: the window holds the 6 measured requests
     assert lp["status"] == "ok" and lp["requests"] == 6
+    audits = {a["name"]: a["status"] for a in read_json(out / layout.PERF_SUMMARY)["audits"]}
+    assert audits["accuracy-under-load"] == "pass" and audits["prompt-reuse"] == "pass", audits
     rc = lp["reconciliation"]
     # client-counted tokens (the client tokenizer) next to the server's counters
     assert rc["client_output_tokens"] is not None and rc["server_generation_tokens"] == rc["usage_output_tokens"]

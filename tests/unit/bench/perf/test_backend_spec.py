@@ -13,8 +13,8 @@ from benchseal.errors import ConfigError, UsageError
 # every flag each backend takes, with a non-default value
 FLAGS = {
     "openai": ["--base-url", "http://127.0.0.1:9/v1", "--api-key-env", "MY_KEY", "--endpoint", "chat",
-               "--server-ignore-eos", "--num-gpus", "2", "--server-metrics", "http://127.0.0.1:9/metrics",
-               "--server-metrics-interval", "0.5"],
+               "--server-ignore-eos", "--server-token-ids", "--num-gpus", "2", "--server-metrics",
+               "http://127.0.0.1:9/metrics", "--server-metrics-interval", "0.5"],
     "vllm-serve": ["--tensor-parallel-size", "2", "--pipeline-parallel-size", "2", "--data-parallel-size", "2",
                    "--enable-expert-parallel", "--distributed-executor-backend", "ray", "--engine-arg=--max-model-len=4096",
                    "--engine-arg=--enforce-eager", "--vllm-command", "python -m vllm.entrypoints.openai.api_server",
@@ -45,7 +45,7 @@ def test_perf_run_and_eval_build_the_same_spec(backend, monkeypatch):
     changed = {k for k in type(perf).model_fields if getattr(perf, k) != getattr(default, k)}
     # no_server_metrics contradicts --server-metrics (tests/unit/bench/perf/test_server_metrics.py)
     assert changed == set(type(perf).model_fields) - {"kind", "model", "request_timeout_s", "no_server_metrics"} - (
-        {"base_url"} if backend == "vllm-serve" else set()) - (
+        {"base_url", "server_token_ids"} if backend == "vllm-serve" else set()) - (  # vLLM: token ids by default
         {"data_parallel_size"} if backend == "vllm" else set())  # one replica in this process
 
 

@@ -46,10 +46,30 @@ def test_output_consistency_rules():
     a = output_consistency_audit([rec(i, finish=2) for i in range(10)])
     assert a.status == "fail" and "not exactly one finish_reason: 10" in a.detail
     assert output_consistency_audit([rec(i, cli=9) for i in range(10)]).status == "pass"  # inside the tolerance
-    a = output_consistency_audit([rec(i, srv=8, cli=3) for i in range(10)])
-    assert a.status == "fail" and "client tokenizer disagree" in a.detail
+    a = output_consistency_audit([rec(i, srv=8, cli=3) for i in range(10)])  # usage above what the text holds
+    assert a.status == "fail" and "usage totals 80 tokens where the client tokenizer counts 30" in a.detail
+    assert "may be inflated" in a.detail and a.touches == ["*"]
+    # re-tokenising a random model's text finds more tokens than it generated, and now and then fewer
+    # (BPE is not invertible on arbitrary token sequences): no evidence per request, only in total
+    noisy = [rec(0, srv=8, cli=3)] + [rec(i, srv=8, cli=14) for i in range(1, 12)]
+    a = output_consistency_audit(noisy)
+    assert a.status == "pass" and "usage totals 96 tokens where the client tokenizer counts 157" in a.detail
+    one_off = [rec(0, srv=8, cli=1)] + [rec(i, srv=8, cli=8) for i in range(1, 10)]
+    assert output_consistency_audit(one_off).status == "pass"  # 7 of 80 tokens: within 10% of the total
+    assert output_consistency_audit([rec(i, srv=8, cli=7) for i in range(10)]).status == "fail"  # 10 of 80: beyond
     stop_short = [rec(i, srv=5, reason="stop") for i in range(10)]
     assert output_consistency_audit(stop_short).status == "pass"  # stopping early is not a length violation
+
+
+def test_output_consistency_counts_the_servers_token_ids_exactly():
+    def ids(r, n):
+        return r.model_copy(update={"output_token_ids": n})
+
+    # with token ids the client tokenizer is not used against the server (here it would say "inflated")
+    a = output_consistency_audit([ids(rec(i, cli=3), 8) for i in range(10)])
+    assert a.status == "pass" and "10 checked against the server's token ids, 0 against the client" in a.detail
+    a = output_consistency_audit([ids(rec(i, out=8, srv=9, max_tokens=16, reason="stop"), 8) for i in range(10)])
+    assert a.status == "fail" and "server usage and its streamed token ids disagree: 10" in a.detail
 
 
 def test_prompt_reuse():
@@ -67,3 +87,17 @@ def test_derive_audits_order_and_skips():
     by = {a.name: a for a in out}
     assert (by["cache"].status, by["cache"].detail) == ("not-run", "asked to")
     assert by["accuracy-under-load"].status == "not-run"
+
+
+def test_fixed_prompts_note_says_prompts_will_be_resent():
+    from benchseal.bench.perf.audits import fixed_prompts_note, prompts_for_unique_load
+    from benchseal.bench.perf.run import LoadSpec
+    from benchseal.bench.perf.workload import WorkloadSpec
+
+    load = LoadSpec(concurrency=[1, 3], num_requests=6, warmup_requests=1)
+    six = WorkloadSpec(num_prompts=6)
+    note = fixed_prompts_note(six, load)
+    assert note and "--num-prompts 6 is fewer than the 14 requests" in note and "prompt-reuse audit will fail" in note
+    assert prompts_for_unique_load(six, load).num_prompts == 14
+    assert fixed_prompts_note(WorkloadSpec(num_prompts=14), load) is None
+    assert fixed_prompts_note(WorkloadSpec(num_prompts=6, allow_repeats=True), load) is None
