@@ -154,20 +154,22 @@ def run_cli(capsys: pytest.CaptureFixture[str]):
     return _run
 
 
-@pytest.fixture(autouse=True)
-def _serial_lock(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory):
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_protocol(item: pytest.Item, nextitem: pytest.Item | None):
     """Under pytest-xdist, a test marked ``serial`` (timing measurements that another busy worker would
-    skew) runs alone: it takes an exclusive lock that every other test holds shared while it runs.
-    Without xdist there is one process and nothing to lock."""
-    if not os.environ.get("PYTEST_XDIST_WORKER"):
+    skew) runs alone: its whole protocol (set-up, call, tear-down) holds an exclusive lock that every other
+    test's protocol holds shared, so no other worker runs a test or builds a fixture meanwhile. Without
+    xdist there is one process and nothing to lock."""
+    run_id = os.environ.get("PYTEST_XDIST_TESTRUNUID")
+    if not os.environ.get("PYTEST_XDIST_WORKER") or not run_id:
         yield
         return
     import fcntl
+    import tempfile
 
-    path = tmp_path_factory.getbasetemp().parent / "benchseal-serial.lock"
+    path = Path(tempfile.gettempdir()) / f"benchseal-serial-{run_id}.lock"
     with open(path, "a") as fh:
-        exclusive = request.node.get_closest_marker("serial") is not None
-        fcntl.flock(fh, fcntl.LOCK_EX if exclusive else fcntl.LOCK_SH)
+        fcntl.flock(fh, fcntl.LOCK_EX if item.get_closest_marker("serial") is not None else fcntl.LOCK_SH)
         try:
             yield
         finally:

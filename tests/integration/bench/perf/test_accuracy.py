@@ -80,8 +80,9 @@ def test_ttft_and_itl_match_injected_delays(spawn_test_server, tmp_path):
 
 def test_open_loop_arrivals_follow_the_schedule(test_server, tmp_path):
     reqs = [GenRequest(request_id=i, prompt="a b", max_tokens=4, extra={"x_itl_ms": 2}) for i in range(4)]
-    tries = []
+    tries, hosts = [], []
     for attempt in range(3):
+        hosts.append(_host_wake_p99_ms(100))  # the host's own noise right before each try, not only after
         be = OpenAIBackend(model="test-model", base_url=test_server.url)
         report = run_perf(be, reqs, LoadSpec(rates=[100.0], num_requests=150), tmp_path / str(attempt), progress=False)
         lag = report.load_points[0].schedule_lag_ms
@@ -89,9 +90,9 @@ def test_open_loop_arrivals_follow_the_schedule(test_server, tmp_path):
         tries.append((lag.p50, lag.p99))
         if lag.p99 <= 1.0:
             return
-    host = _host_wake_p99_ms()
+    host = max([*hosts, _host_wake_p99_ms()])
     if _overloaded() or host > 1.0:
-        pytest.skip(f"host too busy for a timing check: lag p50/p99 ms {tries}; host wake-up p99 {host:.2f} ms")
+        pytest.skip(f"host too busy for a timing check: lag p50/p99 ms {tries}; host wake-up p99 up to {host:.2f} ms")
     pytest.fail(f"send times off the schedule by more than 1 ms at p99: {tries} (host wake-up p99 {host:.2f} ms)")
 
 
@@ -101,8 +102,9 @@ def test_client_timestamps_match_the_server_writes(spawn_test_server, tmp_path):
     every request: never seen before it was written, and seen within 1 ms at p99."""
     srv = spawn_test_server(ttft_ms=TTFT_MS, itl_ms=ITL_MS)
     reqs = [GenRequest(request_id=i, prompt="a b c", max_tokens=TOKENS) for i in range(8)]
-    tries = []
+    tries, hosts = [], []
     for attempt in range(3):
+        hosts.append(_host_wake_p99_ms(100))  # the host's own noise right before each try, not only after
         json.loads(urllib.request.urlopen(srv.url + "/writes", timeout=5).read())  # clear
         be = OpenAIBackend(model="test-model", base_url=srv.url, send_time_header=True)
         out = tmp_path / str(attempt)
@@ -116,7 +118,7 @@ def test_client_timestamps_match_the_server_writes(spawn_test_server, tmp_path):
         tries.append((round(p50, 3), round(p99, 3)))
         if p99 <= 1.0:
             return
-    host = _host_wake_p99_ms()
+    host = max([*hosts, _host_wake_p99_ms()])
     if _overloaded() or host > 1.0:
-        pytest.skip(f"host too busy for a timing check: write-to-timestamp p50/p99 ms {tries}; host wake-up p99 {host:.2f} ms")
+        pytest.skip(f"host too busy for a timing check: write-to-timestamp p50/p99 ms {tries}; host wake-up p99 up to {host:.2f} ms")
     pytest.fail(f"chunks timestamped more than 1 ms after the server wrote them at p99: {tries} (host wake-up p99 {host:.2f} ms)")

@@ -32,6 +32,29 @@ def test_first_content_fails_for_a_blank_chunk_then_a_wait():
     assert first_content_audit([rec(i, ttft=0.05, ttfc=0.07) for i in range(20)]).status == "pass"
 
 
+def _paced(i, *, blanks, gap_s, itl_s, tokens=8):
+    """A stream: ``blanks`` whitespace chunks from 20 ms on at ``itl_s``, then a silence of ``gap_s``, then
+    the text and the rest at ``itl_s``."""
+    chunks = [0.02 + k * itl_s for k in range(blanks)]
+    first_text = chunks[-1] + gap_s
+    chunks += [first_text + k * itl_s for k in range(tokens - blanks)]
+    return RequestRecord(load_point="lp", request_id=i, prompt_id=i, send_s=0.0, first_token_s=chunks[0],
+                         first_content_s=first_text, end_s=chunks[-1] + 0.01, chunk_s=chunks, output_tokens=tokens,
+                         output_tokens_server=tokens, finish_count=1, max_tokens=tokens, status="ok", finish_reason="length")
+
+
+def test_first_content_tells_a_slow_model_generating_whitespace_from_a_gateway():
+    # a model on a loaded CPU (150 ms per token) whose first three tokens are whitespace: text 450 ms after
+    # the first chunk, at the model's own pace -- not a gateway (seen against the real vLLM, issue 25)
+    assert first_content_audit([_paced(i, blanks=3, gap_s=0.15, itl_s=0.15) for i in range(20)]).status == "pass"
+    # one blank chunk, then 2 s of silence, then tokens at 150 ms: the wait is many inter-token gaps long
+    a = first_content_audit([_paced(i, blanks=1, gap_s=2.0, itl_s=0.15) for i in range(20)])
+    assert a.status == "fail" and "20 led by a blank chunk" in a.detail
+    # a silence just over 4 gaps fails, just under passes
+    assert first_content_audit([_paced(i, blanks=1, gap_s=0.65, itl_s=0.15) for i in range(20)]).status == "fail"
+    assert first_content_audit([_paced(i, blanks=1, gap_s=0.55, itl_s=0.15) for i in range(20)]).status == "pass"
+
+
 def test_first_content_not_run_without_the_field():
     r = rec(0).model_copy(update={"first_content_s": None})
     assert first_content_audit([r]).status == "not-run"
