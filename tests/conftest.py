@@ -28,7 +28,7 @@ REPO = Path(__file__).resolve().parent.parent
 TIERS = ("unit", "integration")
 
 pytest_plugins = ["tests.fixtures.perf", "tests.fixtures.reports", "tests.fixtures.evaluators", "tests.fixtures.hw", "tests.fixtures.vllm",
-                  "tests.fixtures.ray"]
+                  "tests.fixtures.ray", "tests.fixtures.demo"]
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:

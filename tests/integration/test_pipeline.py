@@ -25,11 +25,10 @@ def _cli(*argv, env=None, timeout=300):
                           env={**os.environ, **(env or {})})
 
 
-@pytest.fixture(scope="session")
-def demo(tmp_path_factory):
-    out = tmp_path_factory.mktemp("demo") / "d"
-    res = _cli("demo", "--out", out)
-    return out, res
+@pytest.fixture
+def demo(demo_bundle):
+    """The session's one `benchseal demo` (tests/fixtures/demo.py), shared with the doc-command test."""
+    return demo_bundle
 
 
 def test_demo_succeeds_and_writes_the_whole_bundle(demo):

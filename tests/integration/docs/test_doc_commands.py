@@ -40,7 +40,6 @@ BLOCK_TIMEOUT_S = 300
 # the shell variables a block leaves for the next block of its page: all but bash's own and read-only ones
 CARRY_SKIP = (r"^declare -[-a-zA-Z]*r[-a-zA-Z]* |^declare -[-a-zA-Z]+ (BASH[A-Z_]*|FUNCNAME|GROUPS|PIPESTATUS|SHLVL|PWD|"
               r"OLDPWD|RANDOM|SECONDS|LINENO|HISTCMD|EPOCHREALTIME|EPOCHSECONDS|SRANDOM|DIRSTACK|COMP_WORDBREAKS|_)=")
-DEMO_TIMEOUT_S = 600
 
 
 def _files_with_runnable_blocks() -> list[Path]:
@@ -68,11 +67,10 @@ def doc_shims(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="session")
-def demo_output(tmp_path_factory: pytest.TempPathFactory, doc_shims: Path) -> Path:
-    """One real `benchseal demo` for the session: bundle/, keys/public.pem and model/."""
-    out = tmp_path_factory.mktemp("doc-demo") / "demo"
-    proc = subprocess.run(["benchseal", "demo", "--out", str(out)], env=_env(doc_shims), capture_output=True,
-                          text=True, timeout=DEMO_TIMEOUT_S)
+def demo_output(demo_bundle) -> Path:
+    """The session's one real `benchseal demo` (tests/fixtures/demo.py, shared with test_pipeline.py):
+    bundle/, keys/public.pem and model/."""
+    out, proc = demo_bundle
     assert proc.returncode == 0, proc.stderr[-3000:]
     return out
 
