@@ -39,9 +39,8 @@ def test_two_tiny_models_paired_decision(run_cli, tiny_llama: Path, tiny_qwen2: 
                              "--origin", "domestic", "--origin-note", "test peer (a tiny Qwen2-style model)", "--json")
     assert code == 0, err
     unsigned = tmp_path / "unsigned"  # an unsigned peer run is listed, never comparable (issue 21)
-    # --limit 2 (issue 20: CI time): the signature gate names itself whatever else the run lacks
     code, out, err = run_cli("eval", "run", "demo", "--model", tiny_llama, "--device", "cpu", "--out", unsigned,
-                             "--peer-run", peer, "--limit", "2", "--json")
+                             "--peer-run", peer, "--json")
     assert code == 0 and "without --peer-key" in err
     assert all(not p["comparable"] and "peer-unsigned" in p["reason"]
                for p in json.loads(out)["extra"]["comparison"]["paired"] if p["measured"])
