@@ -107,8 +107,17 @@ case "$what" in
         tail -n 20 "$ms_log" >&2
       fi
     fi
+    # pytest-xdist: BENCHSEAL_TEST_WORKERS processes (default 2; 1 runs in one process). Tests sharing an
+    # expensive session fixture (the vLLM server, the Ray cluster, the demo) stay on one worker
+    # (--dist loadgroup); timing tests marked `serial` run alone (tests/conftest.py).
+    workers="${BENCHSEAL_TEST_WORKERS:-2}"
+    xdist=""
+    if [ "$workers" -gt 1 ] 2>/dev/null && "$VPY" -c "import xdist" 2>/dev/null; then
+      xdist="-n $workers --dist loadgroup"
+    fi
     set +e
-    "$VPY" -m pytest "$@"
+    # shellcheck disable=SC2086
+    "$VPY" -m pytest $xdist "$@"
     rc=$?
     set -e
     if [ "$rc" -eq 5 ]; then

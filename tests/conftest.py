@@ -49,11 +49,31 @@ def pytest_report_header(config: pytest.Config) -> str:
             "draw, BENCHSEAL_EXHAUSTIVE=1 or --exhaustive runs every case)")
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    # one seed for the whole session: pytest-xdist's workers inherit it and so draw the same sample
+    if not os.environ.get("BENCHSEAL_TEST_SEED"):
+        from tests.helpers.sampling import session_seed
+
+        os.environ["BENCHSEAL_TEST_SEED"] = str(session_seed())
+
+
+# Tests that use these session fixtures go to one pytest-xdist worker (``--dist loadgroup``), so the
+# fixture is built once, not once per worker: the real vLLM server, the Ray cluster, the shared demo.
+XDIST_GROUPS = (("vllm", ("vllm_server", "vllm_python", "run_in_vllm_env")), ("ray", ("ray_cluster", "ray_head")),
+                ("demo", ("demo_bundle",)), ("transformers-serve", ("transformers_server",)))
+
+
+@pytest.hookimpl(tryfirst=True)  # before pytest-xdist reads the xdist_group marks
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Mark each test with its tier, from the directory it lives in (tests/<tier>/...); leave out the
-    ``exhaustive`` cases of sampled matrices unless the session asks for them."""
+    """Mark each test with its tier, from the directory it lives in (tests/<tier>/...), and with its
+    pytest-xdist group; leave out the ``exhaustive`` cases of sampled matrices unless the session asks
+    for them."""
     tests_dir = REPO / "tests"
     for item in items:
+        names = set(getattr(item, "fixturenames", ()))
+        group = next((g for g, fixtures in XDIST_GROUPS if names & set(fixtures)), None)
+        if group is not None:
+            item.add_marker(pytest.mark.xdist_group(group))
         try:
             tier = Path(str(item.fspath)).resolve().relative_to(tests_dir).parts[0]
         except ValueError:
@@ -132,3 +152,23 @@ def run_cli(capsys: pytest.CaptureFixture[str]):
         return code, out, err
 
     return _run
+
+
+@pytest.fixture(autouse=True)
+def _serial_lock(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory):
+    """Under pytest-xdist, a test marked ``serial`` (timing measurements that another busy worker would
+    skew) runs alone: it takes an exclusive lock that every other test holds shared while it runs.
+    Without xdist there is one process and nothing to lock."""
+    if not os.environ.get("PYTEST_XDIST_WORKER"):
+        yield
+        return
+    import fcntl
+
+    path = tmp_path_factory.getbasetemp().parent / "benchseal-serial.lock"
+    with open(path, "a") as fh:
+        exclusive = request.node.get_closest_marker("serial") is not None
+        fcntl.flock(fh, fcntl.LOCK_EX if exclusive else fcntl.LOCK_SH)
+        try:
+            yield
+        finally:
+            fcntl.flock(fh, fcntl.LOCK_UN)

@@ -9,7 +9,11 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from benchseal import bundle as layout
+
+pytestmark = pytest.mark.serial  # the cache probe compares timings: alone under pytest-xdist (tests/conftest.py)
 
 EXE = str(Path(sys.executable).parent / "benchseal")
 PASS_ENV = "BENCHSEAL_TEST_PASSPHRASE"

@@ -23,6 +23,8 @@ from benchseal.bench.perf.run import LoadSpec, run_perf
 from benchseal.testing.server import timestamp_errors_ms
 from benchseal.io import iter_jsonl
 
+pytestmark = pytest.mark.serial  # timing measurements: alone under pytest-xdist (tests/conftest.py)
+
 TTFT_MS, ITL_MS, TOKENS = 30.0, 5.0, 16
 
 

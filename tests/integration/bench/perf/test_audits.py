@@ -13,6 +13,8 @@ from benchseal.bench.perf.run import LoadSpec, run_perf
 from benchseal.io import iter_jsonl, read_json
 from benchseal.schema import RequestRecord
 
+pytestmark = pytest.mark.serial  # timing measurements: alone under pytest-xdist (tests/conftest.py)
+
 
 def _prompts(n: int, max_tokens: int = 8) -> list[GenRequest]:
     return [GenRequest(request_id=i, prompt=f"prompt {i} of the audit workload", max_tokens=max_tokens) for i in range(n)]

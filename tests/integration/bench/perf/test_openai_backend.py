@@ -9,6 +9,8 @@ from benchseal.bench.perf.backends.base import GenRequest, StreamingBackend
 from benchseal.errors import ServerError, UsageError
 from tests.unit.bench.perf.test_openai_backend import _send, req  # noqa: F401
 
+pytestmark = pytest.mark.serial  # timing measurements: alone under pytest-xdist (tests/conftest.py)
+
 
 @pytest.mark.parametrize("kind", ["completions", "chat"])
 def test_streamed_records_are_complete(test_server, kind):

@@ -9,6 +9,9 @@ from benchseal.bench.perf.metrics import recompute_perf_report
 from benchseal.bench.perf.search import SearchSpec, evaluate, next_level
 from benchseal.io import iter_jsonl, read_json
 from benchseal.schema import RequestRecord
+import pytest
+
+pytestmark = pytest.mark.serial  # timing measurements: alone under pytest-xdist (tests/conftest.py)
 
 
 def test_search_order_doubles_then_bisects():
