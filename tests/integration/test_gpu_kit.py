@@ -47,6 +47,7 @@ def cpu_kit(tmp_path_factory):
 
 
 @pytest.mark.slow
+@pytest.mark.xdist_group("gpu-kit")  # one worker builds cpu_kit (module-scoped) for both its tests
 def test_cpu_dry_run(cpu_kit):
     proc, out, summary = cpu_kit
     assert proc.returncode == 0, proc.stdout + proc.stderr
@@ -104,6 +105,7 @@ def test_published_configs_give_their_published_parameter_counts(tmp_path, name)
 
 
 @pytest.mark.slow
+@pytest.mark.xdist_group("gpu-kit")
 def test_rehearsal_runs_steps_5_and_7_on_the_cpu(cpu_kit):
     """GPU_CHECK_REHEARSE=1: the 8B and 1B steps with a tiny model on the CPU, so the kit's plumbing
     (paths, flags, JSON between steps, the signed bundle and its verification) is checked anywhere."""

@@ -15,7 +15,7 @@ import pytest
 
 from benchseal import bundle as layout
 
-pytestmark = [pytest.mark.slow]
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("lightweight")]  # one worker builds the module's two runs
 
 EXE = str(Path(sys.executable).parent / "benchseal")
 PASS_ENV = "BENCHSEAL_TEST_PASSPHRASE"

@@ -39,6 +39,7 @@ def _cpu_only(bundle):
     return bundle
 
 
+@pytest.mark.xdist_group("report-review-rendered")
 def test_verdict_banner_comes_first_in_both_languages(sample_bundle, rendered):
     claims = json.loads((sample_bundle / layout.CLAIMS_JSON).read_text())
     html = (rendered[1] / layout.REPORT_HTML).read_text(encoding="utf-8")
@@ -148,6 +149,7 @@ def test_markdown_rerendered_alone_has_its_plots(sample_bundle, tmp_path):
     assert "](plots/throughput.png)" in plots and (tmp_path / "plots" / "throughput.png").is_file()
 
 
+@pytest.mark.xdist_group("report-review-rendered")
 def test_rendering_is_deterministic(sample_bundle, rendered, tmp_path):
     a, a_dir = rendered
     b = write_reports(sample_bundle, formats={"html", "md", "junit"}, out_dir=tmp_path / "b")
@@ -158,6 +160,7 @@ def test_rendering_is_deterministic(sample_bundle, rendered, tmp_path):
         assert p.read_bytes() == (tmp_path / "b" / "plots" / p.name).read_bytes(), p.name
 
 
+@pytest.mark.xdist_group("report-review-rendered")
 def test_key_id_shown_when_given_or_signed(sample_bundle, rendered, tmp_path):
     html = (rendered[1] / layout.REPORT_HTML).read_text(encoding="utf-8")
     assert "statement.dsse.json" in html  # unsigned: says where the key id will be
