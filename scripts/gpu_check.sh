@@ -22,7 +22,8 @@
 # some steps; 0 and 1b always run), GPU_CHECK_WORK (work folder; default a new /tmp folder),
 # GPU_CHECK_SITE (where .whl/ is installed; default /tmp/site), GPU_CHECK_FORCE_CPU=1 (act as if
 # there were no GPU), GPU_CHECK_WORKERS / GPU_CHECK_WORKER_REQUESTS (step 6), GPU_CHECK_REHEARSE=1
-# (steps 5 and 7 on the CPU with a tiny Llama-3-shaped model: rehearses the kit's plumbing anywhere).
+# (steps 5 and 7 on the CPU with a tiny Llama-3-shaped model, step 7 with a smaller workload and --limit 4:
+# rehearses the kit's plumbing anywhere).
 set -u
 REPO=$(cd "$(dirname "$0")/.." && pwd)
 OUT_DIR=${1:-${OUT:-$REPO/gpu-check-out}}
@@ -144,8 +145,13 @@ gpu_step() {  # like step, but skipped without a GPU
 }
 # steps 5 and 7: the real sizes on a GPU; a tiny model on the CPU when rehearsing
 DEV=cuda DT=bfloat16 CFG8=llama-3.1-8b CFG1=llama-3.2-1b P=512 O=64 B=16 HAS_GPU_5_7=$HAVE_GPU
+E2E_WL="$REPO/scripts/gpu_kit/e2e-workload.yaml" E2E_LIMIT=""
 if [ "${GPU_CHECK_REHEARSE:-0}" = 1 ]; then
   DEV=cpu DT=float32 CFG8="$REPO/scripts/gpu_kit/tiny-rehearsal.json" CFG1=$CFG8 P=64 O=8 B=2 HAS_GPU_5_7=1
+  # step 7's run with fewer, shorter requests and 4 items per task: the plumbing, not the numbers, is rehearsed
+  E2E_WL="$WORK/e2e-workload-rehearsal.yaml" E2E_LIMIT="--limit 4"
+  sed -e 's/input_len: 256/input_len: 32/' -e 's/output_len: 32/output_len: 4/' -e 's/num_prompts: 16/num_prompts: 4/' \
+    -e 's/num_requests: 8/num_requests: 4/' "$REPO/scripts/gpu_kit/e2e-workload.yaml" > "$E2E_WL"
   echo "gpu_check: rehearsal: steps 5 and 7 run on the CPU with a tiny model"
 fi
 gpu57_step() { if [ $HAS_GPU_5_7 = 1 ]; then step "$@"; else skip "$1" "$2" "$NO_GPU_WHY"; return 1; fi; }
@@ -195,7 +201,7 @@ if wanted 7; then
     if step 7b keygen 30 bash -c "rm -rf '$WORK/keys' && $PY -m benchseal keygen --out '$WORK/keys' --json && cp '$WORK/keys/public.pem' e2e-public.pem"; then
       rm -rf "$RES/e2e-bundle"
       step 7c run_e2e 180 $KIT e2e -- hunan-2025 --model "$MODELS/model-1b" --backend hf --device $DEV \
-        --dtype $DT --workload "$REPO/scripts/gpu_kit/e2e-workload.yaml" --suite demo --key "$WORK/keys/private.pem" \
+        --dtype $DT --workload "$E2E_WL" --suite demo $E2E_LIMIT --key "$WORK/keys/private.pem" \
         --out e2e-bundle
       if [ -s "$RES/e2e-bundle/run.json" ]; then
         step 7d verify_e2e 60 "$PY" -m benchseal verify e2e-bundle --key "$WORK/keys/public.pem"

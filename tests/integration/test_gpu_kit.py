@@ -33,16 +33,32 @@ def _run_kit(tmp_path: Path, timeout: float = 180, **env: str) -> tuple[subproce
     return proc, out, summary
 
 
-def test_cpu_dry_run(tmp_path):
-    proc, out, summary = _run_kit(tmp_path)
+GPU_ONLY = {"1a", "1c", "3", "4", "2"}  # skipped even when rehearsing; steps 5 and 7 run on the CPU then
+
+
+@pytest.fixture(scope="module")
+def cpu_kit(tmp_path_factory):
+    """One kit run on the CPU for the dry-run and rehearsal tests (issue 20: CI time; they share steps 0, 1b
+    and the output folder): every step, steps 5 and 7 rehearsed with the tiny model, step 6 with 40 requests
+    per worker count (the GPU path keeps its defaults: 1,2,4,8 workers, 4000 requests)."""
+    pytest.importorskip("torch")
+    pytest.importorskip("lm_eval")
+    return _run_kit(tmp_path_factory.mktemp("kit"), timeout=480, GPU_CHECK_REHEARSE="1", GPU_CHECK_WORKER_REQUESTS="40")
+
+
+@pytest.mark.slow
+@pytest.mark.xdist_group("gpu-kit")  # one worker builds cpu_kit (module-scoped) for both its tests
+def test_cpu_dry_run(cpu_kit):
+    proc, out, summary = cpu_kit
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert "running the CPU-only steps" in proc.stdout
     steps = {s["id"]: s for s in summary["steps"]}
     assert {"0", "1b", "6"} | GPU_STEPS <= set(steps)
     assert all(steps[i]["status"] == "ok" for i in ("0", "1b", "6")), summary["steps"]
-    for i in GPU_STEPS:
+    for i in GPU_ONLY:
         assert steps[i]["status"] == "skipped" and steps[i]["reason"] == "GPU_CHECK_FORCE_CPU=1", steps[i]
-    assert summary["final"] and summary["counts"] == {"ok": 3, "skipped": len(GPU_STEPS)}
+    # steps 5 and 7 without GPU_CHECK_REHEARSE: test_global_deadline_skips_and_still_writes_the_summary
+    assert summary["final"] and summary["counts"] == {"ok": 3 + len(GPU_STEPS - GPU_ONLY), "skipped": len(GPU_ONLY)}
     assert [r["workers"] for r in summary["highlights"]["workers"]] == [1, 2]
     assert all(r["requests_per_s"] > 0 and r["failed"] == 0 for r in summary["highlights"]["workers"])
 
@@ -58,12 +74,16 @@ def test_cpu_dry_run(tmp_path):
 
 
 def test_global_deadline_skips_and_still_writes_the_summary(tmp_path):
-    proc, out, summary = _run_kit(tmp_path, GPU_CHECK_DEADLINE_S="12", GPU_CHECK_STEPS="6")
+    # every step asked for: the GPU steps (5 and 7 too, without GPU_CHECK_REHEARSE) are skipped for the
+    # missing GPU, the CPU steps for the deadline
+    proc, out, summary = _run_kit(tmp_path, GPU_CHECK_DEADLINE_S="12")
     assert proc.returncode == 0, proc.stdout + proc.stderr
     steps = {s["id"]: s for s in summary["steps"]}
-    assert set(steps) == {"0", "1b", "6"}  # GPU_CHECK_STEPS=6: only setup, the hardware report and step 6
+    assert set(steps) == {"0", "1b", "6"} | GPU_STEPS
     assert steps["1b"]["status"] == steps["6"]["status"] == "skipped"
     assert "global deadline" in steps["6"]["reason"]
+    for i in GPU_STEPS:
+        assert steps[i]["status"] == "skipped" and steps[i]["reason"] == "GPU_CHECK_FORCE_CPU=1", steps[i]
     assert (out / "results.tar.gz").is_file() and (out / "summary.md").is_file()
 
 
@@ -85,15 +105,15 @@ def test_published_configs_give_their_published_parameter_counts(tmp_path, name)
 
 
 @pytest.mark.slow
-def test_rehearsal_runs_steps_5_and_7_on_the_cpu(tmp_path):
+@pytest.mark.xdist_group("gpu-kit")
+def test_rehearsal_runs_steps_5_and_7_on_the_cpu(cpu_kit):
     """GPU_CHECK_REHEARSE=1: the 8B and 1B steps with a tiny model on the CPU, so the kit's plumbing
     (paths, flags, JSON between steps, the signed bundle and its verification) is checked anywhere."""
-    pytest.importorskip("torch")
-    pytest.importorskip("lm_eval")
-    proc, out, summary = _run_kit(tmp_path, timeout=420, GPU_CHECK_REHEARSE="1", GPU_CHECK_STEPS="5,7")
+    proc, out, summary = cpu_kit  # every step asked for (test_cpu_dry_run checks the others)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     steps = {s["id"]: s["status"] for s in summary["steps"]}
-    assert steps == {i: "ok" for i in ("0", "1b", "5a", "5b", "5c", "7a", "7b", "7c", "7d")}, summary["steps"]
+    assert {i: steps.get(i) for i in ("0", "1b", "5a", "5b", "5c", "7a", "7b", "7c", "7d")} == {
+        i: "ok" for i in ("0", "1b", "5a", "5b", "5c", "7a", "7b", "7c", "7d")}, summary["steps"]
     h = summary["highlights"]
     assert h["flops_8b"]["counter_rel_err_eager"] < 0.02  # eager attention: every matmul counted
     assert [r["load_point"] for r in h["mfu_8b"]] == ["concurrency=1", "concurrency=4"]

@@ -26,9 +26,12 @@ def _cli(*argv, env=None, timeout=300):
 
 @pytest.fixture(scope="module")
 def key(tmp_path_factory):
+    from benchseal.cli import main
+
     d = tmp_path_factory.mktemp("keys")
-    res = _cli("keygen", "--out", d, "--passphrase-env", PASS_ENV)
-    assert res.returncode == 0, res.stderr
+    with pytest.MonkeyPatch.context() as mp:  # in-process (issue 20: CI time): the key is an input, not under test
+        mp.setenv(PASS_ENV, "contain-pass")
+        assert main(["keygen", "--out", str(d), "--passphrase-env", PASS_ENV]) == 0
     return d
 
 
@@ -39,13 +42,13 @@ def _workload(tmp_path: Path, *, chat: bool = False, n: int = 6) -> Path:
     return p
 
 
-def _signed_partial(out: Path, key: Path) -> dict:
+def _signed_partial(out: Path, key: Path, run_cli) -> dict:
     for name in (layout.RUN_JSON, layout.CLAIMS_JSON, layout.REPORT_HTML, layout.REPORT_MD, layout.STATEMENT_DSSE):
         assert (out / name).is_file(), name
     run = json.loads((out / layout.RUN_JSON).read_text())
     assert run["status"] == "partial"
-    res = _cli("verify", out, "--key", key / "public.pem", "--allow-partial")
-    assert res.returncode == 0, res.stdout[-2000:]
+    code, stdout, _ = run_cli("verify", out, "--key", key / "public.pem", "--allow-partial")  # in-process: not under test
+    assert code == 0, stdout[-2000:]
     return run
 
 
@@ -70,7 +73,7 @@ def test_missing_model_fails_preflight_with_one_sentence_and_nothing_signed(tmp_
     assert res.returncode == 2 and "not empty" not in res.stderr, res.stderr[-2000:]  # the refused record is replaced
 
 
-def test_dead_server_fails_preflight_exit_3(tmp_path, key, tiny_llama):
+def test_dead_server_fails_preflight_exit_3(tmp_path, key, tiny_llama, run_cli):
     import socket
 
     with socket.socket() as s:  # a port nobody listens on
@@ -81,18 +84,18 @@ def test_dead_server_fails_preflight_exit_3(tmp_path, key, tiny_llama):
                "--model-path", tiny_llama, "--stages", "hw,perf", "--workload", _workload(tmp_path))
     assert res.returncode == 3, res.stderr[-2000:]
     assert "Traceback" not in res.stderr and "cannot connect" in res.stderr
-    run = _signed_partial(out, key)
+    run = _signed_partial(out, key, run_cli)
     assert run["stages"]["preflight"]["status"] == "failed" and run["stages"]["hw"]["status"] == "skipped"
 
 
-def test_every_request_failing_fails_the_perf_stage_naming_the_cause(tmp_path, key, tiny_llama, spawn_test_server):
+def test_every_request_failing_fails_the_perf_stage_naming_the_cause(tmp_path, key, tiny_llama, spawn_test_server, run_cli):
     srv = spawn_test_server(fault="http_error", fault_after=3)  # the pre-flight's requests pass, the run's fail
     out = tmp_path / "b"
     res = _run(out, key, "--backend", "openai", "--base-url", srv.url, "--model", "test-model",
                "--model-path", tiny_llama, "--stages", "perf", "--workload", _workload(tmp_path))
     assert res.returncode == 3, res.stderr[-3000:]
     assert "most requests failed" in res.stderr and "500" in res.stderr
-    run = _signed_partial(out, key)
+    run = _signed_partial(out, key, run_cli)
     perf = run["stages"]["perf"]
     assert perf["status"] == "failed" and "6 of 6 requests failed" in perf["error"] and "500" in perf["error"]
     assert layout.PERF_REQUESTS in perf["files"]

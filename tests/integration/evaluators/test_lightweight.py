@@ -15,7 +15,7 @@ import pytest
 
 from benchseal import bundle as layout
 
-pytestmark = [pytest.mark.slow]
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("lightweight")]  # one worker builds the module's two runs
 
 EXE = str(Path(sys.executable).parent / "benchseal")
 PASS_ENV = "BENCHSEAL_TEST_PASSPHRASE"
@@ -65,6 +65,20 @@ def light_bundle(light_model: Path, full_bundle: Path, keys: Path, tmp_path_fact
     return out
 
 
+@pytest.fixture
+def cli(run_cli, monkeypatch):
+    """The CLI in-process (sign, verify and refusals are not about the subprocess; issue 20: CI time):
+    a CompletedProcess-like (returncode, stdout, stderr), with the passphrase and offline environment of _cli."""
+    for k, v in {PASS_ENV: "pw", "HF_HUB_OFFLINE": "1", "HF_DATASETS_OFFLINE": "1"}.items():
+        monkeypatch.setenv(k, v)
+
+    def _run(*argv):
+        code, out, err = run_cli(*argv)
+        return subprocess.CompletedProcess(argv, code, out, err)
+
+    return _run
+
+
 def _verdicts(bundle: Path) -> dict:
     return {v["claim_id"]: v for v in json.loads((bundle / layout.CLAIMS_JSON).read_text())["verdicts"]}
 
@@ -105,8 +119,8 @@ def test_the_light_run_measures_memory_speed_and_parity_against_the_full_model(l
     assert "Lightweight deployment" in (light_bundle / layout.REPORT_MD).read_text()
 
 
-def test_the_light_bundle_verifies_and_a_tampered_comparison_does_not(light_bundle: Path, keys: Path, tmp_path: Path):
-    res = _cli("verify", light_bundle, "--key", keys / "public.pem", "--json")
+def test_the_light_bundle_verifies_and_a_tampered_comparison_does_not(light_bundle: Path, keys: Path, tmp_path: Path, cli):
+    res = cli("verify", light_bundle, "--key", keys / "public.pem", "--json")
     assert res.returncode == 0, res.stdout[-3000:]
     checks = {c["name"]: c for c in json.loads(res.stdout)["checks"]}
     assert checks["recompute:lightweight"]["ok"] and not checks["recompute:lightweight"].get("skipped")
@@ -118,8 +132,8 @@ def test_the_light_bundle_verifies_and_a_tampered_comparison_does_not(light_bund
     lw = json.loads((bad / layout.LIGHTWEIGHT_JSON).read_text())
     lw["memory"]["weights_ratio"] = 0.25
     (bad / layout.LIGHTWEIGHT_JSON).write_text(json.dumps(lw))
-    assert _cli("sign", bad, "--key", keys / "private.pem", "--passphrase-env", PASS_ENV).returncode == 0
-    res = _cli("verify", bad, "--key", keys / "public.pem", "--json")
+    assert cli("sign", bad, "--key", keys / "private.pem", "--passphrase-env", PASS_ENV).returncode == 0
+    res = cli("verify", bad, "--key", keys / "public.pem", "--json")
     assert res.returncode == 1
     checks = {c["name"]: c for c in json.loads(res.stdout)["checks"]}
     assert checks["signature"]["ok"] and not checks["recompute:lightweight"]["ok"]
@@ -130,16 +144,16 @@ def test_the_light_bundle_verifies_and_a_tampered_comparison_does_not(light_bund
     shutil.copytree(light_bundle, bad2)
     perf = bad2 / "lightweight/reference/perf/summary.json"
     perf.write_text(perf.read_text().replace('"weights_bytes": ', '"weights_bytes": 9'))
-    assert _cli("sign", bad2, "--key", keys / "private.pem", "--passphrase-env", PASS_ENV).returncode == 0
-    res = _cli("verify", bad2, "--key", keys / "public.pem", "--json")
+    assert cli("sign", bad2, "--key", keys / "private.pem", "--passphrase-env", PASS_ENV).returncode == 0
+    res = cli("verify", bad2, "--key", keys / "public.pem", "--json")
     checks = {c["name"]: c for c in json.loads(res.stdout)["checks"]}
     assert res.returncode == 1 and "sha256 differs" in checks["recompute:lightweight"]["detail"]
 
 
-def test_a_full_bundle_of_another_workload_or_suite_is_refused(light_model: Path, full_bundle: Path, tmp_path: Path):
-    res = _cli("run", "hunan-2025", "--model", light_model, "--backend", "hf", "--device", "cpu", "--stages", "model,perf,eval",
+def test_a_full_bundle_of_another_workload_or_suite_is_refused(light_model: Path, full_bundle: Path, tmp_path: Path, cli):
+    res = cli("run", "hunan-2025", "--model", light_model, "--backend", "hf", "--device", "cpu", "--stages", "model,perf,eval",
                "--workload", "demo-cpu", "--suite", "gsm8k", "--lightweight-of", full_bundle, "--out", tmp_path / "a")
     assert res.returncode == 2 and "other suites" in res.stderr and "Traceback" not in res.stderr
-    res = _cli("run", "hunan-2025", "--model", light_model, "--backend", "hf", "--device", "cpu", "--stages", "model,perf",
+    res = cli("run", "hunan-2025", "--model", light_model, "--backend", "hf", "--device", "cpu", "--stages", "model,perf",
                "--workload", "chat-interactive", "--lightweight-of", full_bundle, "--out", tmp_path / "b")
     assert res.returncode == 2 and "another workload" in res.stderr and "Traceback" not in res.stderr

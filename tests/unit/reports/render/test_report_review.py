@@ -22,6 +22,14 @@ def _html(bundle, out):
     return (out / layout.REPORT_HTML).read_text(encoding="utf-8")
 
 
+@pytest.fixture(scope="module")
+def rendered(sample_bundle, tmp_path_factory):
+    """html, md and junit of the sample bundle rendered once for the module's readers (issue 20: CI time;
+    every render draws the plots)."""
+    out = tmp_path_factory.mktemp("rendered")
+    return write_reports(sample_bundle, formats={"html", "md", "junit"}, out_dir=out), out
+
+
 def _cpu_only(bundle):
     """Rewrite hardware.json as a CPU-only run (no GPUs, no compute rows)."""
     hw = json.loads((bundle / layout.HARDWARE_JSON).read_text())
@@ -31,9 +39,10 @@ def _cpu_only(bundle):
     return bundle
 
 
-def test_verdict_banner_comes_first_in_both_languages(sample_bundle, tmp_path):
+@pytest.mark.xdist_group("report-review-rendered")
+def test_verdict_banner_comes_first_in_both_languages(sample_bundle, rendered):
     claims = json.loads((sample_bundle / layout.CLAIMS_JSON).read_text())
-    html = _html(sample_bundle, tmp_path)
+    html = (rendered[1] / layout.REPORT_HTML).read_text(encoding="utf-8")
     body = html[html.index("<body>"):]
     banner = re.search(r'<div class="verdict (\w+)"', body)
     assert banner and banner.start() < body.index("<table"), "the verdict must precede every table"
@@ -140,17 +149,20 @@ def test_markdown_rerendered_alone_has_its_plots(sample_bundle, tmp_path):
     assert "](plots/throughput.png)" in plots and (tmp_path / "plots" / "throughput.png").is_file()
 
 
-def test_rendering_is_deterministic(sample_bundle, tmp_path):
-    a = write_reports(sample_bundle, formats={"html", "md", "junit"}, out_dir=tmp_path / "a")
+@pytest.mark.xdist_group("report-review-rendered")
+def test_rendering_is_deterministic(sample_bundle, rendered, tmp_path):
+    a, a_dir = rendered
     b = write_reports(sample_bundle, formats={"html", "md", "junit"}, out_dir=tmp_path / "b")
+    assert len(a) == len(b) and list((a_dir / "plots").glob("*.png"))
     for x, y in zip(a, b):
         assert x.read_bytes() == y.read_bytes(), x.name
-    for p in (tmp_path / "a" / "plots").glob("*.png"):
+    for p in (a_dir / "plots").glob("*.png"):
         assert p.read_bytes() == (tmp_path / "b" / "plots" / p.name).read_bytes(), p.name
 
 
-def test_key_id_shown_when_given_or_signed(sample_bundle, tmp_path):
-    html = _html(sample_bundle, tmp_path)
+@pytest.mark.xdist_group("report-review-rendered")
+def test_key_id_shown_when_given_or_signed(sample_bundle, rendered, tmp_path):
+    html = (rendered[1] / layout.REPORT_HTML).read_text(encoding="utf-8")
     assert "statement.dsse.json" in html  # unsigned: says where the key id will be
     write_reports(sample_bundle, formats={"html"}, out_dir=tmp_path, signing_key_id="abc123keyid")
     assert "abc123keyid" in (tmp_path / layout.REPORT_HTML).read_text(encoding="utf-8")

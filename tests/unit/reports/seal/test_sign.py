@@ -5,6 +5,8 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
+import shutil
+from pathlib import Path
 
 import pytest
 
@@ -22,9 +24,15 @@ def _passphrase(monkeypatch):
     monkeypatch.setenv("BENCHSEAL_KEY_PASSPHRASE", PASSPHRASE)
 
 
+@pytest.fixture(scope="module")
+def _pristine(tmp_path_factory):
+    return verifiable_bundle(tmp_path_factory.mktemp("pristine") / "bundle")
+
+
 @pytest.fixture
-def bundle(tmp_path):
-    return verifiable_bundle(tmp_path / "bundle")
+def bundle(_pristine, tmp_path):
+    # one build per module, a fresh copy per test (issue 20: CI time)
+    return Path(shutil.copytree(_pristine, tmp_path / "bundle"))
 
 
 def test_pae_matches_the_dsse_spec_example():
