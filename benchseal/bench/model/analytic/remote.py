@@ -29,12 +29,14 @@ hidden and ``o_proj`` (no bias), ``mlp.gate_proj`` / ``up_proj`` / ``down_proj``
 ``post_attention_layernorm``; ``model.norm``; ``lm_head`` (NormHead: one vocab x hidden weight). ALiBi / rotary
 tables are non-persistent buffers (the 7B's RoPE and the 13B's ALiBi build the same parameters).
 
-Step 3's text model (``step3_text``, Step3TextForCausalLM; the language part of StepFun's ``step3_vl``): the decoder
-as built by ``Step3Model`` in modeling_step3.py of stepfun-ai/step3 (StepFun's remote code, read from an indexed
-public copy; vLLM's vllm/model_executor/models/step3_text.py at d29a69a5f9eac41579524a0c22bcd68dd15b9ba7 builds the
-same tensors): ``model.embed_tokens``; per layer ``self_attn`` with ``q_proj`` hidden -> ``share_q_dim``,
-``inter_norm`` over ``share_q_dim``, ``wq`` ``share_q_dim`` -> heads x ``head_dim``, one key/value head (``k_proj``,
-``v_proj`` hidden -> ``head_dim``; the vendor's code fixes it at 1, so ``num_attention_groups`` must be 1),
+Step 3's text model (``step3_text``, Step3TextForCausalLM; the language part of StepFun's ``step3_vl``): the tensors
+of vLLM's Step3TextForCausalLM (vllm/model_executor/models/step3_text.py of vllm-project/vllm at commit
+d29a69a5f9eac41579524a0c22bcd68dd15b9ba7, whose load_weights names the checkpoint's tensors), which are those
+``Step3Model`` builds in StepFun's remote code modeling_step3.py (read from an indexed public copy whose repository
+the index does not name; no copy of stepfun-ai/step3 itself was found): ``model.embed_tokens``; per layer
+``self_attn`` with ``q_proj`` hidden -> ``share_q_dim``, ``inter_norm`` over ``share_q_dim``, ``wq`` ``share_q_dim``
+-> heads x ``head_dim``, one key/value head (``k_proj``,
+``v_proj`` hidden -> ``head_dim``; both codes fix it at 1, so ``num_attention_groups`` must be 1),
 ``o_proj``; layers listed in ``moe_layers_enum`` (all but the first when absent) carry ``moe.gate`` (hidden ->
 ``moe_num_experts``) and ``moe.gate_proj`` / ``up_proj`` / ``down_proj`` stacked over the experts, beside
 ``share_expert`` (an MLP ``share_expert_dim`` wide); the others an ``mlp`` ``intermediate_size`` wide;
@@ -194,6 +196,6 @@ REMOTE: dict[str, tuple[str, Callable[[dict[str, Any]], tuple[list[Item], int] |
                  "modeling_baichuan.py of baichuan-inc/Baichuan2-13B-Chat (public copy github.com/jrd77/Baichuan2-13B-Chat "
                  "at c6f8592a60b4ad73c210b28dd2ab3cca51abbf93)"),
     "step3_text": ("Step3TextForCausalLM", step3_text,
-                   "modeling_step3.py of stepfun-ai/step3 (Step3Model; the same tensors as vLLM's "
-                   "vllm/model_executor/models/step3_text.py at d29a69a5f9eac41579524a0c22bcd68dd15b9ba7)"),
+                   "vLLM's vllm/model_executor/models/step3_text.py (vllm-project/vllm at "
+                   "d29a69a5f9eac41579524a0c22bcd68dd15b9ba7; the tensors of Step3Model in StepFun's modeling_step3.py)"),
 }
