@@ -30,6 +30,9 @@ _ROUTER_END = (".gate.weight", ".gate.bias", "e_score_correction_bias", "ffn_gat
 _VISION_RE = re.compile(r"(^|\.)(vision_tower|vision_model|visual|vision_encoder|multi_modal_projector|mm_projector|"
                         r"vision_embed_tokens|image_newline|vpm|resampler)(\.|$)")
 _AUDIO_RE = re.compile(r"(^|\.)(audio_tower|audio_model|audio_encoder|audio_projector|speech_encoder|whisper_encoder)(\.|$)")
+# experts stacked in one tensor per projection under ``moe`` (StepFun's Step 3: moe.gate_proj.weight is experts x
+# moe_intermediate_size x hidden; its router is moe.gate.weight)
+_STACKED_MOE_RE = re.compile(r"(^|\.)moe\.(gate|up|down)_proj\.weight$")
 _MTP_PART_RE = re.compile(r"(^|\.)mtp[a-z_]*(\.|$)")
 # The routed-expert count and top-k under every name a config may use. transformers' own spellings are
 # checked by tests/integration/bench/model/test_moe_keys.py against its config classes: every
@@ -68,9 +71,9 @@ def classify(name: str) -> str:
         return "norms"
     if name.endswith(_ROUTER_END) or ".router." in name or "shared_expert_gate" in name:
         return "router"
-    if "shared_expert" in name or "_shexp" in name or ".shared_mlp." in name:
-        return "shared_experts"
-    if ".experts" in name or "_exps" in name:
+    if "shared_expert" in name or "_shexp" in name or ".shared_mlp." in name or ".share_expert." in name:
+        return "shared_experts"  # .share_expert.: StepFun's Step 3 (modeling_step3.py)
+    if ".experts" in name or "_exps" in name or _STACKED_MOE_RE.search(name):
         return "experts"
     if "attn" in name or "attention" in name:
         return "attention"

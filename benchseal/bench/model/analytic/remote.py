@@ -27,7 +27,22 @@ the public copy of that repository github.com/jrd77/Baichuan2-13B-Chat at commit
 c6f8592a60b4ad73c210b28dd2ab3cca51abbf93): ``model.embed_tokens``; per layer ``self_attn.W_pack`` hidden -> 3 x
 hidden and ``o_proj`` (no bias), ``mlp.gate_proj`` / ``up_proj`` / ``down_proj``, ``input_layernorm``,
 ``post_attention_layernorm``; ``model.norm``; ``lm_head`` (NormHead: one vocab x hidden weight). ALiBi / rotary
-tables are non-persistent buffers (the 7B's RoPE and the 13B's ALiBi build the same parameters)."""
+tables are non-persistent buffers (the 7B's RoPE and the 13B's ALiBi build the same parameters).
+
+Step 3's text model (``step3_text``, Step3TextForCausalLM; the language part of StepFun's ``step3_vl``): the tensors
+of vLLM's Step3TextForCausalLM (vllm/model_executor/models/step3_text.py of vllm-project/vllm at commit
+d29a69a5f9eac41579524a0c22bcd68dd15b9ba7, whose load_weights names the checkpoint's tensors), which are those
+``Step3Model`` builds in StepFun's remote code modeling_step3.py (read from an indexed public copy whose repository
+the index does not name; no copy of stepfun-ai/step3 itself was found): ``model.embed_tokens``; per layer
+``self_attn`` with ``q_proj`` hidden -> ``share_q_dim``, ``inter_norm`` over ``share_q_dim``, ``wq`` ``share_q_dim``
+-> heads x ``head_dim``, one key/value head (``k_proj``,
+``v_proj`` hidden -> ``head_dim``; both codes fix it at 1, so ``num_attention_groups`` must be 1),
+``o_proj``; layers listed in ``moe_layers_enum`` (all but the first when absent) carry ``moe.gate`` (hidden ->
+``moe_num_experts``) and ``moe.gate_proj`` / ``up_proj`` / ``down_proj`` stacked over the experts, beside
+``share_expert`` (an MLP ``share_expert_dim`` wide); the others an ``mlp`` ``intermediate_size`` wide;
+``input_layernorm`` / ``post_attention_layernorm``; ``model.norm``; ``lm_head`` (untied). The published checkpoint
+is the vision-language ``step3_vl``: its vision encoder and projector are NOT counted here (``step3_vl`` is
+declined, so it goes to the meta-device build with --trust-remote-code)."""
 
 from __future__ import annotations
 
@@ -124,6 +139,51 @@ def baichuan(config: dict[str, Any]) -> tuple[list[Item], int] | None:
     return items, 0
 
 
+_S3_SHAPES = ("vocab_size", "hidden_size", "intermediate_size", "num_hidden_layers", "num_attention_heads", "head_dim",
+              "share_q_dim", "moe_num_experts", "moe_top_k", "moe_intermediate_size", "share_expert_dim")
+_S3_KEYS = frozenset({*_S3_SHAPES, "num_attention_groups", "moe_layers_enum", "max_seq_len", "max_position_embedding",
+                      "norm_expert_weight"})
+
+
+def step3_text(config: dict[str, Any]) -> tuple[list[Item], int] | None:
+    c = config
+    if any(k not in _NEUTRAL and k not in _S3_KEYS for k in c) or not all(_int(c.get(k)) and c[k] > 0 for k in _S3_SHAPES):
+        return None
+    if c.get("tie_word_embeddings", False) is not False or c.get("num_attention_groups", 1) != 1:
+        return None  # the vendor's attention has one key/value head whatever the config says
+    n, h, v = c["num_hidden_layers"], c["hidden_size"], c["vocab_size"]
+    enum = c.get("moe_layers_enum")
+    if enum is None:
+        moe_layers = set(range(1, n))
+    else:
+        parts = enum.split(",") if isinstance(enum, str) else enum
+        if not isinstance(parts, (list, tuple)) or not all(
+                (isinstance(x, str) and x.strip().isdigit()) or (type(x) is int and x >= 0) for x in parts):
+            return None
+        moe_layers = {int(x) for x in parts}
+        if len(moe_layers) != len(parts) or max(moe_layers, default=0) >= n:
+            return None
+    nq, d, qd, e, mi = c["num_attention_heads"], c["head_dim"], c["share_q_dim"], c["moe_num_experts"], c["moe_intermediate_size"]
+    if c["moe_top_k"] > e:
+        return None
+    items: list[Item] = [("model.embed_tokens.weight", v * h)]
+    for i in range(n):
+        p = f"model.layers.{i}."
+        a = p + "self_attn."
+        items += (_lin(a + "q_proj", qd, h) + _lin(a + "k_proj", d, h) + _lin(a + "v_proj", d, h)
+                  + _lin(a + "o_proj", h, nq * d) + [(a + "inter_norm.weight", qd)] + _lin(a + "wq", nq * d, qd))
+        if i in moe_layers:
+            m = p + "moe."
+            items += _lin(m + "gate", e, h) + [(m + "gate_proj.weight", e * mi * h), (m + "up_proj.weight", e * mi * h),
+                                               (m + "down_proj.weight", e * h * mi)]
+            w, f = c["share_expert_dim"], p + "share_expert."
+        else:
+            w, f = c["intermediate_size"], p + "mlp."
+        items += _lin(f + "gate_proj", w, h) + _lin(f + "up_proj", w, h) + _lin(f + "down_proj", h, w) + _norms(p, h)
+    items += [("model.norm.weight", h), ("lm_head.weight", v * h)]
+    return items, 0
+
+
 # model_type -> (architectures[0] it must name, builder, the vendor file it follows)
 REMOTE: dict[str, tuple[str, Callable[[dict[str, Any]], tuple[list[Item], int] | None], str]] = {
     "minimax_m1": ("MiniMaxM1ForCausalLM", minimax_m1,
@@ -135,4 +195,7 @@ REMOTE: dict[str, tuple[str, Callable[[dict[str, Any]], tuple[list[Item], int] |
     "baichuan": ("BaichuanForCausalLM", baichuan,
                  "modeling_baichuan.py of baichuan-inc/Baichuan2-13B-Chat (public copy github.com/jrd77/Baichuan2-13B-Chat "
                  "at c6f8592a60b4ad73c210b28dd2ab3cca51abbf93)"),
+    "step3_text": ("Step3TextForCausalLM", step3_text,
+                   "vLLM's vllm/model_executor/models/step3_text.py (vllm-project/vllm at "
+                   "d29a69a5f9eac41579524a0c22bcd68dd15b9ba7; the tensors of Step3Model in StepFun's modeling_step3.py)"),
 }

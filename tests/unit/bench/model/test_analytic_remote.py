@@ -126,3 +126,57 @@ def test_internlm2_bias_default_is_the_vendors():
     projections carry biases."""
     cfg = {k: v for k, v in C.INTERNLM2_CHAT_7B.items() if k != "bias"}
     assert count_analytic(cfg).total == count_analytic(C.INTERNLM2_CHAT_7B).total + 32 * (6144 + 4096)
+
+
+# Step 3 (step3_text). No copy of stepfun-ai/step3's config.json or model.safetensors.index.json was found in any
+# indexed public source, so this is NOT the published config: it is Step3TextConfig() with its defaults, as written
+# in SGLang's python/sglang/srt/configs/step3_vl.py (sgl-project/sglang at ce5a97ee514ec3e599d15e44b6d358f6c7883dec;
+# vLLM ships the same class), field for field, nothing added. The model card (huggingface.co/stepfun-ai/step3,
+# github.com/stepfun-ai/Step3) states independently: 61 layers of which 5 dense, hidden 7168, low-rank query 2048,
+# 64 query heads of 256, 48 experts, 3 per token, 1 shared expert, context 65536, and "Total Parameters (LLM) 316B",
+# "Activated Params per Token 38B", "Total Parameters (VLM) 321B". The widths the card does not state
+# (intermediate_size, moe_intermediate_size, share_expert_dim, vocab_size) are checked only through the totals.
+STEP3_TEXT_DEFAULTS = {
+    "architectures": ["Step3TextForCausalLM"], "model_type": "step3_text",
+    "hidden_size": 7168, "intermediate_size": 18432, "num_attention_heads": 64, "num_attention_groups": 1,
+    "num_hidden_layers": 61, "max_seq_len": 65536, "vocab_size": 128815, "rms_norm_eps": 1e-5,
+    "moe_intermediate_size": 5120, "moe_num_experts": 48, "moe_top_k": 3, "rope_theta": 500000, "rope_scaling": None,
+    "max_position_embedding": 65536, "share_expert_dim": 5120, "share_q_dim": 2048, "head_dim": 256,
+    "norm_expert_weight": False, "moe_layers_enum": list(range(4, 60)),
+}
+
+
+def test_step3_text_card_layout_and_totals():
+    cfg = STEP3_TEXT_DEFAULTS
+    assert 61 - len(cfg["moe_layers_enum"]) == 5  # card: 61 layers, 5 dense
+    items = analytic_items(cfg)[0]
+    pats = Counter(re.sub(r"\.\d+\.", ".#.", n) for n, _ in items)
+    assert pats["model.layers.#.mlp.up_proj.weight"] == 5 and pats["model.layers.#.share_expert.up_proj.weight"] == 56
+    assert pats["model.layers.#.moe.gate_proj.weight"] == 56 and pats["model.layers.#.self_attn.wq.weight"] == 61
+    pc = count_analytic(cfg)
+    assert pc.total == 316_294_538_240 and round(pc.total / 1e9) == 316  # card: "Total Parameters (LLM) 316B"
+    assert (pc.experts, pc.experts_per_token) == (48, 3)
+    assert pc.breakdown["experts"] == 56 * 3 * 48 * 5120 * 7168 and pc.breakdown["router"] == 56 * 48 * 7168
+    assert pc.breakdown["shared_experts"] == 56 * 3 * 5120 * 7168 and pc.breakdown.get("other", 0) == 0
+    # card: "Activated Params per Token 38B": 38.84B with the embedding and head (headline), 36.99B without them
+    assert int(pc.active / 1e9) == 38 and round(pc.active_by_convention["no_embedding_or_head"] / 1e9) == 37
+    assert "vendor's Step3TextForCausalLM" in pc.notes[0] and "no remote code run" in pc.notes[0]
+
+
+def test_step3_moe_layers_enum_as_the_vendor_code_reads_it():
+    """modeling_step3.py parses moe_layers_enum as a comma-separated string; SGLang's / vLLM's default is a tuple."""
+    as_text = {**STEP3_TEXT_DEFAULTS, "moe_layers_enum": ",".join(map(str, range(4, 60)))}
+    assert count_analytic(as_text).total == count_analytic(STEP3_TEXT_DEFAULTS).total
+    absent = {k: v for k, v in STEP3_TEXT_DEFAULTS.items() if k != "moe_layers_enum"}
+    assert count_analytic(absent).total == count_analytic(STEP3_TEXT_DEFAULTS).total + 4 * 3 * 7168 * (
+        48 * 5120 + 5120 - 18432) + 4 * 48 * 7168  # all but layer 0 routed (the vendor's default)
+
+
+@pytest.mark.parametrize("change", [
+    {"num_attention_groups": 8}, {"moe_layers_enum": "4,5,61"}, {"moe_layers_enum": "4,4"}, {"moe_layers_enum": 4},
+    {"tie_word_embeddings": True}, {"some_new_width": 8}, {"share_q_dim": None}, {"moe_top_k": 49},
+    {"architectures": ["Step3VLForConditionalGeneration"]}, {"model_type": "step3_vl"},
+])
+def test_step3_declines_what_it_was_not_checked_on(change):
+    """step3_vl (the published checkpoint's type) is declined: its vision encoder and projector are not counted here."""
+    assert count_analytic({**STEP3_TEXT_DEFAULTS, **change}) is None
