@@ -85,6 +85,26 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         if left_out:
             config.hook.pytest_deselected(items=left_out)
             items[:] = [i for i in items if i.get_closest_marker("exhaustive") is None]
+    if getattr(config.option, "loadgroup", False):  # set by pytest-xdist in its workers under --dist loadgroup
+        _apply_xdist_groups(items)
+
+
+def _apply_xdist_groups(items: list[pytest.Item]) -> None:
+    """Give each item with ``xdist_group`` marks the ``@group`` suffix on its node id that pytest-xdist's
+    ``--dist loadgroup`` schedules by. pytest-xdist 3.8 sets ``item._nodeid``, which pytest 9 no longer
+    reads (node ids live in ``item._id``), so without this every group is silently split across workers
+    and each worker builds the shared fixtures again (seen: the vLLM server, the demo and the GPU-kit run
+    built twice). An id that already carries a suffix is left alone."""
+    try:
+        from _pytest.nodeid import coerce_node_id
+    except ImportError:  # an older pytest: pytest-xdist's own suffix works there
+        return
+    for item in items:
+        names = sorted({str(m.args[0] if m.args else m.kwargs.get("name", "default")) for m in item.iter_markers("xdist_group")})
+        nodeid = item.nodeid
+        if not names or nodeid.rfind("@") > nodeid.rfind("]") or not hasattr(item, "_id"):
+            continue
+        item._id = coerce_node_id(f"{nodeid}@{'_'.join(names)}")
 
 
 def _gpu_available() -> bool:
@@ -174,3 +194,4 @@ def pytest_runtest_protocol(item: pytest.Item, nextitem: pytest.Item | None):
             yield
         finally:
             fcntl.flock(fh, fcntl.LOCK_UN)
+
