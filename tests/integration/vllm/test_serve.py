@@ -24,7 +24,7 @@ from benchseal import bundle as layout
 from benchseal.bench.perf.backends.base import GenRequest
 from benchseal.bench.perf.backends.vllm_serve import VLLMServeBackend
 from benchseal.errors import ServerError
-from tests.fixtures.vllm import ONE_PROCESS, PROCESS_TREE_ENV, SERVED_NAME, SERVER_ARGS, VLLM_ENV, alive, group_members, vllm_server_command, wait_group_gone
+from tests.fixtures.vllm import SERVED_NAME, SERVER_ARGS, VLLM_ENV, alive, group_members, vllm_server_command, wait_group_gone
 
 CLI = [sys.executable, "-m", "benchseal"]
 REPO = Path(__file__).resolve().parents[3]
@@ -150,15 +150,13 @@ def _children(pid: int) -> list[int]:
         return []
 
 
-def _perf_vllm_serve(vllm_python: Path, model: Path, out: Path, *extra: str, process_tree: bool = False) -> subprocess.Popen:
-    """``perf --backend vllm-serve``; ``process_tree``: vLLM's default start (API server, engine core and
-    worker processes) instead of the tier's one-process engine."""
-    one_process, env = ([], PROCESS_TREE_ENV) if process_tree else (ONE_PROCESS, VLLM_ENV)
+def _perf_vllm_serve(vllm_python: Path, model: Path, out: Path, *extra: str) -> subprocess.Popen:
+    """``perf --backend vllm-serve`` (vLLM's default process tree: API server, engine core, worker)."""
     return subprocess.Popen(
         [*CLI, "perf", "--backend", "vllm-serve", "--model", str(model),
          "--vllm-command", " ".join(vllm_server_command(vllm_python)),
-         *[f"--engine-arg={a}" for a in SERVER_ARGS], *one_process, "--tokenizer", str(model), "--no-progress", "--out", str(out), *extra],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=_cli_env(env), start_new_session=True)
+         *[f"--engine-arg={a}" for a in SERVER_ARGS], "--tokenizer", str(model), "--no-progress", "--out", str(out), *extra],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=_cli_env(), start_new_session=True)
 
 
 def _wait_for(pred, timeout_s: float, proc: subprocess.Popen, what: str):
@@ -200,7 +198,7 @@ def test_server_killed_mid_run_keeps_the_evidence(vllm_python: Path, tiny_llama_
     n = 40  # requests per load point
     proc = _perf_vllm_serve(vllm_python, tiny_llama_vllm, out, "--input-len", "32", "--output-len", "16",
                             "--concurrency", "1,2", "--num-requests", str(n), "--num-prompts", "8", "--warmup", "1",
-                            "--timeout", "60", "--no-audits", process_tree=True)  # audit probes would shift the POST count
+                            "--timeout", "60", "--no-audits")  # audit probes would shift the POST count
     log = out / layout.PERF_SERVER_LOG
     try:
         server = _wait_for(lambda: _children(proc.pid), 120, proc, "the server was launched")[0]
@@ -244,7 +242,7 @@ def test_run_manages_one_real_server_and_always_stops_it(vllm_python: Path, tiny
     res = subprocess.run(
         [*CLI, "run", "hunan-2025", "--backend", "vllm-serve", "--vllm-command", " ".join(vllm_server_command(vllm_python)),
          "--model", str(tiny_llama_vllm), "--stages", "hw,model,perf", "--workload", "demo-cpu",
-         *[f"--engine-arg={a}" for a in SERVER_ARGS], *ONE_PROCESS, "--out", str(out)],
+         *[f"--engine-arg={a}" for a in SERVER_ARGS], "--out", str(out)],
         capture_output=True, text=True, timeout=900, env=_cli_env())
     assert res.returncode in (0, 1), res.stderr[-3000:]  # 1: the tiny model fails the parameter claim
     run = json.loads((out / layout.RUN_JSON).read_text())

@@ -52,3 +52,12 @@ def test_accuracy_under_load():
     assert accuracy_audit(rest + one_off).status == "pass"  # 3 of 4 match: batch-dependent numerics allowed
     late = [row("accuracy", "load", i, sha=f"s{i}", during=False) for i in range(4)]
     assert accuracy_audit(rest + late).status == "not-run"
+
+
+def test_tokens_coalesced_into_one_chunk_are_not_a_cache():
+    # the real vLLM's API server on a busy CPU: the repeats' tokens arrive in one chunk (decode 0 ms/token
+    # from chunk times) but each whole answer takes as long as a unique prompt's (0.2 s): no cache
+    a = cache_audit(cache_rows(rep_ttft=0.2, rep_itl=0.0))
+    assert a.status == "pass" and "chunking, not a cache" in a.detail
+    # the same chunking with answers in a fifth of the time is a cache
+    assert cache_audit(cache_rows(rep_ttft=0.04, rep_itl=0.0)).status == "fail"
