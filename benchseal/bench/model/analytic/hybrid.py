@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from benchseal.bench.model.analytic.common import _NEUTRAL, Item, _int, _lin, _mlp, _norms
+from benchseal.bench.model.analytic.common import _NEUTRAL, Item, _experts, _gqa, _int, _lin, _mlp, _norms
 
 
 def _ints(c: dict[str, Any], keys: tuple[str, ...]) -> bool:
@@ -56,10 +56,10 @@ def minimax_m2(config: dict[str, Any]) -> tuple[list[Item], int] | None:
     for i in range(n):
         p = f"model.layers.{i}."
         a = p + "self_attn."
-        items += (_lin(a + "q_proj", nq * d, h) + _lin(a + "k_proj", nkv * d, h) + _lin(a + "v_proj", nkv * d, h)
-                  + _lin(a + "o_proj", h, nq * d) + [(a + "q_norm.weight", nq * d), (a + "k_norm.weight", nkv * d)])
-        items += [(p + "mlp.gate.weight", e * h), (p + "mlp.experts.gate_up_proj", e * 2 * inter * h),
-                  (p + "mlp.experts.down_proj", e * h * inter), (p + "mlp.e_score_correction_bias", e)]
+        # qk-norm over all heads of a layer (per_layer), not per head: _gqa's qk_norm does not fit
+        items += _gqa(p, c, qkv_bias=False, o_bias=False) + [(a + "q_norm.weight", nq * d), (a + "k_norm.weight", nkv * d)]
+        items += ([(p + "mlp.gate.weight", e * h)] + _experts(p + "mlp.", e, h, inter)
+                  + [(p + "mlp.e_score_correction_bias", e)])
         items += _norms(p, h)
     items += [("model.norm.weight", h), ("lm_head.weight", v * h)]
     return items, e * n
@@ -136,18 +136,15 @@ def llama4(config: dict[str, Any]) -> tuple[list[Item], int] | None:
     h, v = tc["hidden_size"], tc["vocab_size"]
     items += _lin("multi_modal_projector.linear_1", h, vc["vision_output_dim"])
     # text model
-    d, nq, nkv, e = tc["head_dim"], tc["num_attention_heads"], tc["num_key_value_heads"], tc["num_local_experts"]
+    e = tc["num_local_experts"]
     inter = tc["intermediate_size"]
     items.append(("language_model.model.embed_tokens.weight", v * h))
     for i in range(n):
         p = f"language_model.model.layers.{i}."
-        a = p + "self_attn."
-        items += (_lin(a + "q_proj", nq * d, h, bias) + _lin(a + "k_proj", nkv * d, h, bias)
-                  + _lin(a + "v_proj", nkv * d, h, bias) + _lin(a + "o_proj", h, nq * d, bias))
+        items += _gqa(p, tc, qkv_bias=bias, o_bias=bias)
         f = p + "feed_forward."
         if i in moe_set:
-            items += [(f + "experts.gate_up_proj", e * h * 2 * inter), (f + "experts.down_proj", e * inter * h),
-                      (f + "router.weight", e * h)] + _mlp(f + "shared_expert.", h, inter)
+            items += _experts(f, e, h, inter) + [(f + "router.weight", e * h)] + _mlp(f + "shared_expert.", h, inter)
         else:
             items += _mlp(f, h, tc["intermediate_size_mlp"])
         items += _norms(p, h)

@@ -48,7 +48,7 @@ from __future__ import annotations
 
 from typing import Any, Callable
 
-from benchseal.bench.model.analytic.common import _NEUTRAL, Item, _int, _lin, _norms
+from benchseal.bench.model.analytic.common import _NEUTRAL, Item, _gqa, _int, _lin, _norms
 
 _M1_SHAPES = ("vocab_size", "hidden_size", "intermediate_size", "num_hidden_layers", "num_attention_heads",
               "num_key_value_heads", "head_dim", "num_local_experts")
@@ -69,8 +69,8 @@ def minimax_m1(config: dict[str, Any]) -> tuple[list[Item], int] | None:
     kinds = c.get("attn_type_list")
     if not (isinstance(kinds, list) and len(kinds) == n and all(k in (0, 1) and type(k) is int for k in kinds)):
         return None
-    h, d, nq, nkv, e, inter, v = (c["hidden_size"], c["head_dim"], c["num_attention_heads"], c["num_key_value_heads"],
-                                  c["num_local_experts"], c["intermediate_size"], c["vocab_size"])
+    h, d, nq, e, inter, v = (c["hidden_size"], c["head_dim"], c["num_attention_heads"], c["num_local_experts"],
+                             c["intermediate_size"], c["vocab_size"])
     items: list[Item] = [("model.embed_tokens.weight", v * h)]
     for i in range(n):
         p = f"model.layers.{i}."
@@ -79,8 +79,7 @@ def minimax_m1(config: dict[str, Any]) -> tuple[list[Item], int] | None:
             items += (_lin(a + "qkv_proj", 3 * nq * d, h) + _lin(a + "output_gate", nq * d, h)
                       + [(a + "norm.weight", nq * d)] + _lin(a + "out_proj", h, nq * d))
         else:
-            items += (_lin(a + "q_proj", nq * d, h) + _lin(a + "k_proj", nkv * d, h) + _lin(a + "v_proj", nkv * d, h)
-                      + _lin(a + "o_proj", h, nq * d))
+            items += _gqa(p, c, qkv_bias=False, o_bias=False)
         m = p + "block_sparse_moe."
         items += _lin(m + "gate", e, h)
         for j in range(e):
