@@ -30,8 +30,8 @@ CLI = [sys.executable, "-m", "benchseal"]
 REPO = Path(__file__).resolve().parents[3]
 
 
-def _cli_env(vllm_env: dict[str, str] = VLLM_ENV) -> dict[str, str]:
-    return {**os.environ, **vllm_env, "PYTHONPATH": str(REPO)}
+def _cli_env() -> dict[str, str]:
+    return {**os.environ, **VLLM_ENV, "PYTHONPATH": str(REPO)}
 
 
 def _scrape(base_url: str) -> dict[str, float]:
