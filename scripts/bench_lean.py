@@ -57,7 +57,7 @@ def run_benchseal(url: str, n: int, conc: int, tokens: int, out: Path, loop: str
         await be.start()
         ends, sends = [], []
         try:
-            with JsonlWriter(out) as w:
+            with JsonlWriter(out, per_loop_turn=True) as w:  # as run_perf opens it
                 def on_record(rec):
                     w.write_model(rec)  # as run_perf writes it
                     if rec.status == "ok":

@@ -366,7 +366,7 @@ class _Runner:
         self.collector = None
 
     def open(self) -> None:
-        self.writer = JsonlWriter(self.out_dir / PERF_REQUESTS)
+        self.writer = JsonlWriter(self.out_dir / PERF_REQUESTS, per_loop_turn=True)
         write_json(self.out_dir / PERF_SUMMARY, self.report)
 
     def close(self) -> None:

@@ -15,6 +15,7 @@ import json
 from typing import Any
 
 from benchseal.bench.perf.backends.sse import SSEDecoder, SSEError
+from benchseal.bench.perf.backends.template import make_template
 from benchseal.bench.perf.backends.transport import Exchange, HttpProtocolError, ResponseTruncated
 
 _ERR_BODY_MAX = 300
@@ -126,7 +127,7 @@ class StreamExchange(Exchange):
 
     __slots__ = ("done", "status", "headers", "err_body", "err_size", "sse", "chunks", "texts", "usage", "finish",
                  "error", "cause", "end_t", "n_events", "done_seen", "final", "_chat", "metrics",
-                 "first_content", "n_finish", "n_token_ids")
+                 "first_content", "n_finish", "n_token_ids", "_tpl", "_tpl_misses", "timed_out")
 
     def __init__(self, loop: asyncio.AbstractEventLoop, chat: bool) -> None:
         self.done = loop.create_future()
@@ -150,6 +151,9 @@ class StreamExchange(Exchange):
         self.done_seen = False
         self.final = False  # the outcome is decided; later callbacks change nothing
         self._chat = chat
+        self._tpl = None  # the repeated-event fast path (template.py); None: parse every event in full
+        self._tpl_misses = 0
+        self.timed_out = False  # the request's deadline passed first (OpenAIBackend._send)
 
     def _set_error(self, cause: str, message: str) -> None:
         if self.cause is None:
@@ -195,8 +199,25 @@ class StreamExchange(Exchange):
             return
         if not payload.strip():
             return  # an empty event carries nothing
+        tpl = self._tpl
+        if tpl is not None:
+            text = tpl.text(payload)
+            if text is not None:  # the checked event again with another plain text: no JSON to parse
+                self._tpl_misses = 0
+                if tpl.n_ids is not None:
+                    self.n_token_ids = (self.n_token_ids or 0) + tpl.n_ids
+                if text:
+                    self.chunks.append(t)
+                    self.texts.append(text)
+                    if self.first_content is None and not text.isspace():
+                        self.first_content = t
+                return
+            self._tpl_misses += 1
         try:
-            self._event_obj(_loads(payload), t)
+            obj = _loads(payload)
+            self._event_obj(obj, t)
+            if self._tpl_misses < 4 and self.cause is None:  # a stream whose events keep changing stops trying
+                self._tpl = make_template(payload, obj, self._chat)
         except MalformedEvent as exc:
             self._set_error("malformed-event", str(exc))
         except ValueError as exc:  # not JSON, too deep, an integer of more than 4,300 digits

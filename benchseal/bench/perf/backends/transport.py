@@ -303,9 +303,9 @@ class ConnectionPool:
     async def acquire(self, *, fresh: bool = False) -> Connection:
         """An idle keep-alive connection, or a new one (always new with ``fresh``: a retry after a
         pooled connection turned out closed must not take another pooled one that may be closed too)."""
-        while self._idle and not fresh:
-            conn = self._idle.pop()
-            if not conn.closed:
+        if not fresh:
+            conn = self.idle()
+            if conn is not None:
                 return conn
         loop = asyncio.get_running_loop()
         _, proto = await asyncio.wait_for(
@@ -315,6 +315,14 @@ class ConnectionPool:
         self.opened += 1
         self._all.add(proto)
         return proto
+
+    def idle(self) -> Connection | None:
+        """An idle keep-alive connection that is still open, or None (no await: the hot path)."""
+        while self._idle:
+            conn = self._idle.pop()
+            if not conn.closed:
+                return conn
+        return None
 
     def _release(self, conn: Connection) -> None:
         self._idle.append(conn)

@@ -6,7 +6,6 @@ from __future__ import annotations
 import asyncio
 import collections
 import contextlib
-import dataclasses
 import gc
 import itertools
 import time
@@ -76,7 +75,7 @@ class _Run:
     async def one(self, seq: int, scheduled: float | None) -> None:
         plan = self.plan
         src = plan.requests[seq % len(plan.requests)]
-        req = dataclasses.replace(src, request_id=seq)
+        req = src.renumbered(seq)
         t0 = self.result.t0
         now = perf_counter()
         if seq >= plan.warmup and plan.duration_s is not None and self.deadline is None:

@@ -1,0 +1,81 @@
+"""The repeated-event fast path of the stream parser: one streamed response is mostly the same event
+again with only its text changed. After an event has been parsed and checked in full, its bytes are
+split into ``prefix + text + suffix``; a later event that is that prefix, a plain string body and that
+suffix is the same JSON object with only ``choices[0].text`` (or ``delta.content``) different, so its
+text is taken without parsing the JSON again.
+
+Exactness (tests/unit/bench/perf/test_event_template.py compares it with the full parser on hostile
+streams). A template is made only from an event that
+
+- contains no backslash at all: every ``"`` then opens or closes a string, so the key ``"text"``
+  found by byte search is a key (a string value cannot contain a bare ``"``), and its value's bytes
+  are exactly the string's characters;
+- names that key exactly once (no other object, choice or duplicate key carries it);
+- had no effect but its text: no ``error``, ``usage``, ``metrics``, ``finish_reason`` or
+  ``reasoning_content``, one choice (its token ids, if any, are in the prefix or suffix, so their
+  count is the template's too).
+
+A later event uses it only when its bytes start with the prefix and end with the suffix and the body
+between them has no ``"``, no ``\\`` and no control character (JSON forbids those raw in a string)
+and is valid UTF-8; anything else goes through the full parser, which may make a new template.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+_NOT_PLAIN = re.compile(rb'["\\\x00-\x1f]')  # a quote, a backslash or a control character
+_VALUE = {False: re.compile(rb'"text"\s*:\s*"([^"]*)"'), True: re.compile(rb'"content"\s*:\s*"([^"]*)"')}
+_KEY = {False: b'"text"', True: b'"content"'}
+
+
+class EventTemplate:
+    """``prefix``/``suffix`` bytes of a checked event and the token-id count it carried."""
+
+    __slots__ = ("prefix", "suffix", "n_ids", "_np", "_ns")
+
+    def __init__(self, prefix: bytes, suffix: bytes, n_ids: int | None) -> None:
+        self.prefix, self.suffix, self.n_ids = prefix, suffix, n_ids
+        self._np, self._ns = len(prefix), len(suffix)
+
+    def text(self, payload: bytes) -> str | None:
+        """The text of ``payload`` when it is this template with another plain string, else None."""
+        if len(payload) < self._np + self._ns or not payload.startswith(self.prefix) or not payload.endswith(self.suffix):
+            return None
+        body = payload[self._np: len(payload) - self._ns]
+        if _NOT_PLAIN.search(body) is not None:
+            return None
+        try:
+            return body.decode()
+        except UnicodeDecodeError:
+            return None
+
+
+def make_template(payload: bytes, obj: Any, chat: bool) -> EventTemplate | None:
+    """A template from ``payload`` (already parsed into ``obj`` and checked by the full parser), or
+    None when the event is not one a template can stand for exactly (module docstring)."""
+    if b"\\" in payload or payload.count(_KEY[chat]) != 1:
+        return None
+    if obj.get("error") or obj.get("usage") is not None or obj.get("metrics"):
+        return None
+    choices = obj.get("choices")
+    if not isinstance(choices, list) or len(choices) != 1:
+        return None
+    c = choices[0]
+    if c.get("finish_reason") is not None:
+        return None
+    if chat:
+        d = c.get("delta")
+        if not isinstance(d, dict) or d.get("reasoning_content") is not None:
+            return None
+        text = d.get("content")
+    else:
+        text = c.get("text")
+    if not isinstance(text, str):
+        return None
+    m = _VALUE[chat].search(payload)
+    if m is None or m.group(1).decode("utf-8", "replace") != text:
+        return None
+    ids = c.get("token_ids")
+    return EventTemplate(payload[: m.start(1)], payload[m.end(1):], len(ids) if isinstance(ids, list) else None)

@@ -1,0 +1,158 @@
+"""The repeated-event fast path (backends/template.py) gives exactly what the full parser gives.
+
+Every stream below is fed twice to a StreamExchange: once as is, once with templates turned off (every
+event parsed in full); the outcome (texts, chunk times, first content, finish, usage, token ids, the
+cause and error of a failure) must be identical. The streams are built to trip a byte-level shortcut:
+escapes, quotes and control characters in the text, invalid UTF-8, duplicate and nested ``text``
+keys, whitespace, a usage or error or finish arriving in an event shaped like the others, token ids,
+chat deltas with reasoning. A seeded sample of random mutations of the template's bytes runs too.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import random
+
+import pytest
+
+from benchseal.bench.perf.backends import stream as stream_mod
+from benchseal.bench.perf.backends.stream import StreamExchange
+from benchseal.bench.perf.backends.template import make_template
+
+P = '{"id":"cmpl-1","object":"text_completion","model":"m","choices":[{"index":0,'
+C = '{"id":"chat-1","object":"chat.completion.chunk","model":"m","choices":[{"index":0,'
+
+
+def ev(obj: str | bytes) -> bytes:
+    return b"data: " + (obj.encode() if isinstance(obj, str) else obj) + b"\n\n"
+
+
+def text_ev(t: str, tail: str = ',"finish_reason":null}]}') -> bytes:
+    return ev(P + '"text":' + json.dumps(t, ensure_ascii=False) + tail)
+
+
+def raw_text_ev(raw: bytes, tail: bytes = b',"finish_reason":null}]}') -> bytes:
+    return ev(P.encode() + b'"text":"' + raw + b'"' + tail)
+
+
+def chat_ev(content: str, extra: str = "") -> bytes:
+    return ev(C + '"delta":{' + extra + '"content":' + json.dumps(content) + '},"finish_reason":null}]}')
+
+
+FIN = ev(P + '"text":"","finish_reason":"length"}]}')
+DONE = b"data: [DONE]\n\n"
+
+
+def outcome(data: bytes, chat: bool, templates: bool, monkeypatch, pieces: int = 1) -> tuple:
+    loop = asyncio.new_event_loop()
+    try:
+        with monkeypatch.context() as m:
+            if not templates:
+                m.setattr(stream_mod, "make_template", lambda *a: None)
+            ex = StreamExchange(loop, chat)
+            ex.head(200, {"content-type": "text/event-stream"}, 0.0)
+            step = max(1, len(data) // pieces)
+            for i, start in enumerate(range(0, len(data), step)):
+                ex.body(data[start:start + step], float(i + 1))
+            ex.end(99.0)
+            return (ex.texts, ex.chunks, ex.first_content, ex.finish, ex.n_finish, ex.usage, ex.n_token_ids,
+                    ex.cause, ex.error, ex.done_seen, ex.n_events)
+    finally:
+        loop.close()
+
+
+STREAMS = {
+    "plain": [text_ev(f"w{i} ") for i in range(8)] + [FIN, DONE],
+    "unicode text": [text_ev("你好"), text_ev("世界 "), text_ev("😀")] + [FIN, DONE],
+    "escaped quote later": [text_ev("a"), text_ev('say "hi"'), text_ev("b")] + [FIN, DONE],
+    "backslash escapes": [text_ev("a"), raw_text_ev(b"\\u0041"), raw_text_ev(b"\\n"), text_ev("b"), FIN, DONE],
+    "raw control character": [text_ev("a"), raw_text_ev(b"x\ty"), text_ev("b"), FIN, DONE],
+    "raw newline is malformed": [text_ev("a"), raw_text_ev(b"x\x01y"), FIN, DONE],
+    "invalid utf-8": [text_ev("a"), raw_text_ev(b"\xff\xfe"), FIN, DONE],
+    "bare quote breaks the JSON": [text_ev("a"), raw_text_ev(b'x"y'), FIN, DONE],
+    "usage in a same-shaped event": [text_ev("a"), text_ev("b", ',"finish_reason":null}],"usage":{"completion_tokens":7}}'),
+                                     text_ev("c"), FIN, DONE],
+    "finish in a same-shaped event": [text_ev("a"), text_ev("b", ',"finish_reason":"stop"}]}'), DONE],
+    "error after text": [text_ev("a"), ev('{"error":{"message":"boom"}}'), DONE],
+    "duplicate text key": [ev(P + '"text":"a","text":"b","finish_reason":null}]}'),
+                           ev(P + '"text":"c","text":"d","finish_reason":null}]}'), FIN, DONE],
+    "nested text key": [ev(P + '"text":"a","finish_reason":null,"x":{"text":"a"}}]}'),
+                        ev(P + '"text":"b","finish_reason":null,"x":{"text":"a"}}]}'), FIN, DONE],
+    "escaped text elsewhere": [ev('{"x":{"text":"a"},"choices":[{"index":0,"text":"\\u0061","finish_reason":null}]}'),
+                               ev('{"x":{"text":"b"},"choices":[{"index":0,"text":"\\u0061","finish_reason":null}]}'),
+                               FIN, DONE],
+    "whitespace around the colon": [ev(P + '"text" :  "a","finish_reason":null}]}'),
+                                    ev(P + '"text" :  "b","finish_reason":null}]}'), FIN, DONE],
+    "token ids": [ev(P + '"token_ids":[5],"text":"a","finish_reason":null}]}'),
+                  ev(P + '"token_ids":[5],"text":"b","finish_reason":null}]}'),
+                  ev(P + '"token_ids":[6,7],"text":"c","finish_reason":null}]}'), FIN, DONE],
+    "two choices": [ev('{"choices":[{"index":0,"text":"a","finish_reason":null},{"index":1,"text":"z"}]}'),
+                    ev('{"choices":[{"index":0,"text":"b","finish_reason":null},{"index":1,"text":"z"}]}'), FIN, DONE],
+    "whitespace-only text then content": [text_ev(" "), text_ev("\u3000"), text_ev("x"), FIN, DONE],
+    "empty text events": [text_ev(""), text_ev(""), text_ev("a"), FIN, DONE],
+    "text turns into a number": [text_ev("a"), ev(P + '"text":5,"finish_reason":null}]}'), FIN, DONE],
+    "no finish, no done": [text_ev("a"), text_ev("b")],
+    "brackets in text": [text_ev("a"), text_ev("[[{{"), text_ev("}}]]"), FIN, DONE],
+}
+CHAT = {
+    "chat plain": [chat_ev("", '"role":"assistant",'), chat_ev("a"), chat_ev("b"), chat_ev("c"),
+                   ev(C + '"delta":{},"finish_reason":"length"}]}'), DONE],
+    "chat reasoning": [chat_ev("a"), ev(C + '"delta":{"reasoning_content":"r","content":"b"},"finish_reason":null}]}'),
+                       ev(C + '"delta":{"reasoning_content":"s","content":"c"},"finish_reason":null}]}'), chat_ev("d"), DONE],
+    "chat content null": [chat_ev("a"), ev(C + '"delta":{"content":null},"finish_reason":null}]}'), chat_ev("b"), DONE],
+    "chat content key as a value": [ev(C + '"delta":{"content":"a","role":"content"},"finish_reason":null}]}'),
+                                    ev(C + '"delta":{"content":"b","role":"content"},"finish_reason":null}]}'), DONE],
+}
+
+
+@pytest.mark.parametrize("name", sorted(STREAMS) + sorted(CHAT))
+@pytest.mark.parametrize("pieces", [1, 7])
+def test_the_fast_path_equals_the_full_parser(name, pieces, monkeypatch):
+    chat = name in CHAT
+    data = b"".join((CHAT if chat else STREAMS)[name])
+    assert outcome(data, chat, True, monkeypatch, pieces) == outcome(data, chat, False, monkeypatch, pieces)
+
+
+def test_the_fast_path_is_taken_for_a_plain_stream(monkeypatch):
+    calls = []
+    real = stream_mod._loads
+    monkeypatch.setattr(stream_mod, "_loads", lambda p: calls.append(p) or real(p))
+    loop = asyncio.new_event_loop()
+    try:
+        ex = StreamExchange(loop, False)
+        ex.head(200, {}, 0.0)
+        ex.body(b"".join(STREAMS["plain"]), 1.0)
+    finally:
+        loop.close()
+    assert ex.texts == [f"w{i} " for i in range(8)] and ex.finish == "length"
+    assert len(calls) == 2  # the first text event and the finish event; the other seven reuse the template
+
+
+def test_no_template_from_an_event_with_effects():
+    for tail in (',"finish_reason":"stop"}]}', ',"finish_reason":null}],"usage":{"completion_tokens":1}}',
+                 ',"finish_reason":null}],"error":"x"}', ',"finish_reason":null}],"metrics":{"a":1}}'):
+        payload = (P + '"text":"a"' + tail).encode()
+        assert make_template(payload, json.loads(payload), False) is None
+    payload = (P + '"text":"a\\"b","finish_reason":null}]}').encode()
+    assert make_template(payload, json.loads(payload), False) is None  # a backslash anywhere: no template
+
+
+def test_seeded_mutations_of_the_templated_bytes(monkeypatch):
+    """Random byte edits of a template-shaped event (a seeded sample): the outcome never differs."""
+    rng = random.Random(20261207)
+    base = text_ev("hello")
+    alphabet = b'"\\{}[],: \x00\x1fa\xff\xe4\xbd\xa0nul0'
+    for _ in range(150):
+        b = bytearray(text_ev("w"))
+        for _ in range(rng.randint(1, 3)):
+            i = rng.randrange(6, len(b) - 2)
+            op = rng.random()
+            if op < 0.4:
+                b[i] = rng.choice(alphabet)
+            elif op < 0.7:
+                b.insert(i, rng.choice(alphabet))
+            else:
+                del b[i]
+        data = base + bytes(b) + text_ev("x") + FIN + DONE
+        assert outcome(data, False, True, monkeypatch) == outcome(data, False, False, monkeypatch), data
