@@ -128,3 +128,32 @@ def test_config_only_count_runs_no_remote_code(tmp_path, run_cli):
     (tmp_path / "config.json").write_text(json.dumps(G.CHATGLM3_6B))
     code, out, err = run_cli("params", tmp_path / "config.json")
     assert code == 0 and "6,243,584,000" in out and "Traceback" not in err
+
+
+def test_header_count_of_the_same_layout_and_a_stray_prefix_encoder(tmp_path):
+    """A header-only checkpoint with the tensor names and shapes of the vendor's modules (bf16, as GLM-4-9B-Chat's
+    config says) counts what the config-only count says; a P-tuning prefix encoder stored beside it (its shape as
+    PrefixEncoder builds it: pre_seq_len x num_layers * kv_channels * multi_query_group_num * 2), which a config
+    without pre_seq_len never builds, is left out as not built."""
+    from benchseal.bench.model.files import resolve
+    from benchseal.bench.model.params import count_safetensors
+    from benchseal.testing.safetensors_files import write_sharded
+
+    c = G.GLM4_9B_CHAT
+    h, f, v, kv, g, n = (c["hidden_size"], c["ffn_hidden_size"], c["padded_vocab_size"], c["kv_channels"],
+                         c["multi_query_group_num"], c["num_layers"])
+    qkv = c["num_attention_heads"] * kv + 2 * g * kv
+    t = {"transformer.embedding.word_embeddings.weight": ("BF16", [v, h]),
+         "transformer.rotary_pos_emb.inv_freq": ("BF16", [kv // 4]),
+         "transformer.encoder.final_layernorm.weight": ("BF16", [h]), "transformer.output_layer.weight": ("BF16", [v, h])}
+    for i in range(n):
+        p = f"transformer.encoder.layers.{i}."
+        t |= {p + "input_layernorm.weight": ("BF16", [h]), p + "post_attention_layernorm.weight": ("BF16", [h]),
+              p + "self_attention.query_key_value.weight": ("BF16", [qkv, h]),
+              p + "self_attention.query_key_value.bias": ("BF16", [qkv]), p + "self_attention.dense.weight": ("BF16", [h, h]),
+              p + "mlp.dense_h_to_4h.weight": ("BF16", [2 * f, h]), p + "mlp.dense_4h_to_h.weight": ("BF16", [h, f])}
+    assert sorted(t) == sorted(n for n, _ in analytic_items(c)[0])
+    stray = {"transformer.prefix_encoder.embedding.weight": ("BF16", [128, n * kv * g * 2])}
+    pc = count_safetensors(resolve(write_sharded(tmp_path / "glm4", [t, stray], c)))
+    assert pc.total == count_analytic(c).total == 9_399_951_360
+    assert pc.excluded == {"rotary_buffers": 32, "not_built_by_architecture": 128 * n * kv * g * 2}
