@@ -136,13 +136,14 @@ def _with_kda(cfg: dict) -> dict:
     return {**cfg, "linear_attn_config": lac}
 
 
-def configs(repeat: int) -> int:
+def configs(repeat: int, only: str | None = None) -> int:
     """`benchseal params config.json --json` end to end for one published config of every family issue 26 lists:
     the time, and whether it was counted analytically (no torch) or on the meta device."""
     import tempfile
 
     from benchseal.testing import published_configs as P
     from benchseal.testing import published_configs_current as C
+    from benchseal.testing import published_configs_glm as G
 
     chosen = {
         "Kimi-K2.5 (kimi_k25)": C.KIMI_K25, "Kimi-K2 (kimi_k2)": P.KIMI_K2, "DeepSeek-V3 (deepseek_v3)": P.DEEPSEEK_V3,
@@ -156,8 +157,11 @@ def configs(repeat: int) -> int:
         "MiniMax-M2 (minimax_m2)": C.MINIMAX_M2, "MiniMax-M1 (minimax_m1, remote code)": C.MINIMAX_M1,
         "InternLM2-Chat-7B (internlm2, remote code)": C.INTERNLM2_CHAT_7B,
         "Baichuan2-13B-Chat (baichuan, remote code)": C.BAICHUAN2_13B_CHAT,
+        "ChatGLM3-6B (chatglm, remote code)": G.CHATGLM3_6B, "GLM-4-9B-Chat (chatglm, remote code)": G.GLM4_9B_CHAT,
         "Kimi-Linear-48B-A3B + kda_layers (kimi_linear; not a published file)": _with_kda(C.KIMI_LINEAR_48B_A3B),
     }
+    if only:
+        chosen = {k: v for k, v in chosen.items() if only in k}
     print(f"load average (1, 5, 15 min) before the runs: {os.getloadavg()}")
     med, mn, _ = seconds([sys.executable, "-c", "pass"], repeat=max(repeat, 3))
     print(f"floor: `python -c pass` median {med:.2f} s (min {mn:.2f})")
@@ -193,9 +197,11 @@ def main() -> int:
                     "benchseal (e.g. a `git worktree` of an older commit), interleaved so both see the same load")
     ap.add_argument("--configs", action="store_true", help="only time config-only counts of one published config per "
                     "family (analytic or meta-device) and print a Markdown table")
+    ap.add_argument("--only", metavar="TEXT", help="with --configs: only the configs whose label contains TEXT "
+                    "(e.g. 'chatglm')")
     args = ap.parse_args()
     if args.configs:
-        return configs(args.repeat)
+        return configs(args.repeat, args.only)
     if args.ab:
         return ab(Path(args.dir), Path(args.ab), args.repeat)
     root = Path(args.dir)

@@ -34,13 +34,15 @@ def _extra_quant_config(mf: ModelFiles) -> dict[str, Any] | None:
 def unused_rule(config: dict[str, Any] | None) -> Any:
     """The rule that leaves out stored tensors the architecture does not build (bench/model/unused.py)."""
     from benchseal.bench.model.params_config import architecture_tensors
+    from benchseal.bench.model.rules import NON_PARAMETER_BUFFERS
     from benchseal.bench.model.unused import ModuleTree, UnusedRule
 
     found = architecture_tensors(config)
     n = text_config(config).get("num_hidden_layers")
     return UnusedRule(architecture_name(config), ModuleTree(n for n, _ in found) if found else None,
                       n if isinstance(n, int) and not isinstance(n, bool) else None,
-                      sum(k for _, k in found) if found else None)
+                      # the total the rules can count: a persistent inv_freq (ChatGLM's) is created but not counted
+                      sum(k for name, k in found if not name.endswith(NON_PARAMETER_BUFFERS)) if found else None)
 
 
 def count_safetensors(mf: ModelFiles) -> ParamCount:

@@ -307,7 +307,8 @@ def _finish(config: dict[str, Any], items: list[tuple[str, str, int]], buffers: 
     if tied is True and not pc.breakdown.get("lm_head"):
         pc.active_by_convention["no_input_embedding"] = pc.active  # the one matrix is also the output head
         pc.notes.append("tied embeddings (tie_word_embeddings=true): the output projection shares the input embedding, counted once")
-    if buffers:
+    buffers -= pc.excluded.get("rotary_buffers", 0)  # a persistent inv_freq (ChatGLM's) is left out by the rules
+    if buffers > 0:
         pc.notes.append(f"includes {buffers:,} elements of persistent buffers that checkpoints store (e.g. router bias)")
     qc = find_quant_config(config)
     if qc is not None:

@@ -86,6 +86,9 @@ def analytic_items(config: dict[str, Any]) -> tuple[list[Item], int, str] | None
             return None
         found_q = qwen3_5_moe(config)
         return None if found_q is None else (found_q[0], found_q[1], "Qwen3_5MoeForConditionalGeneration")
+    if mt == "chatglm":  # the published files name ChatGLMModel; auto_map builds ChatGLMForConditionalGeneration
+        found_g = REMOTE["chatglm"][1](config)  # checks architectures and auto_map itself
+        return None if found_g is None else (found_g[0], found_g[1], REMOTE["chatglm"][0])
     sa = (STANDALONE.get(mt) or REMOTE.get(mt)) if isinstance(mt, str) else None
     if sa is not None:
         if config.get("architectures", [sa[0]]) != [sa[0]]:

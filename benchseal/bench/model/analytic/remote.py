@@ -42,12 +42,16 @@ the index does not name; no copy of stepfun-ai/step3 itself was found): ``model.
 ``share_expert`` (an MLP ``share_expert_dim`` wide); the others an ``mlp`` ``intermediate_size`` wide;
 ``input_layernorm`` / ``post_attention_layernorm``; ``model.norm``; ``lm_head`` (untied). The published checkpoint
 is the vision-language ``step3_vl``: its vision encoder and projector are NOT counted here (``step3_vl`` is
-declined, so it goes to the meta-device build with --trust-remote-code)."""
+declined, so it goes to the meta-device build with --trust-remote-code).
+
+ChatGLM2 / ChatGLM3 / CodeGeeX2 / GLM-4 (``chatglm``, ChatGLMForConditionalGeneration; the published configs name
+ChatGLMModel): its own module, :mod:`benchseal.bench.model.analytic.chatglm`, which names the files and commits read."""
 
 from __future__ import annotations
 
 from typing import Any, Callable
 
+from benchseal.bench.model.analytic.chatglm import chatglm
 from benchseal.bench.model.analytic.common import _NEUTRAL, Item, _gqa, _int, _lin, _norms
 
 _M1_SHAPES = ("vocab_size", "hidden_size", "intermediate_size", "num_hidden_layers", "num_attention_heads",
@@ -197,4 +201,8 @@ REMOTE: dict[str, tuple[str, Callable[[dict[str, Any]], tuple[list[Item], int] |
     "step3_text": ("Step3TextForCausalLM", step3_text,
                    "vLLM's vllm/model_executor/models/step3_text.py (vllm-project/vllm at "
                    "d29a69a5f9eac41579524a0c22bcd68dd15b9ba7; the tensors of Step3Model in StepFun's modeling_step3.py)"),
+    # published configs name ChatGLMModel; __init__ accepts that spelling (auto_map builds this class)
+    "chatglm": ("ChatGLMForConditionalGeneration", chatglm,
+                "THUDM's modeling_chatglm.py (ChatGLM2-6B, ChatGLM3-6B, CodeGeeX2-6B, GLM-4-9B-Chat; the public copies "
+                "and commits are named in benchseal/bench/model/analytic/chatglm.py)"),
 }
