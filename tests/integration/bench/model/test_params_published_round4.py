@@ -57,3 +57,25 @@ def test_variants_equal_meta(i):
 ])
 def test_what_is_not_understood_is_declined(cfg):
     assert count_analytic(cfg) is None
+
+
+def test_unstated_tie_table_is_transformers_class_defaults():
+    """analytic/vl.UNSTATED_TIE holds (the composite config class's tie_word_embeddings default, its text model
+    class's) for each analytic family the rule applies to; they must be transformers' and differ."""
+    from transformers.models.auto.configuration_auto import CONFIG_MAPPING
+
+    from benchseal.bench.model.analytic.vl import UNSTATED_TIE
+
+    text_type = {"mistral3": "mistral"}
+    for model_type, (composite, text) in UNSTATED_TIE.items():
+        assert CONFIG_MAPPING[model_type].tie_word_embeddings is composite
+        assert CONFIG_MAPPING[text_type[model_type]].tie_word_embeddings is text and composite != text
+
+
+def test_meta_count_reads_an_unstated_tie_as_the_text_model_does():
+    # Mistral-Small-3.2's file states no tie: transformers 5's Mistral3Config would tie lm_head (default true) and drop
+    # the 671M-element head that the published checkpoints store; both counts read MistralConfig's false instead
+    m = count_meta(R.MISTRAL_SMALL_32_24B)
+    assert m.breakdown["lm_head"] == 131072 * 5120
+    assert any("stated neither at the top level nor in text_config" in n for n in m.notes)
+    assert "lm_head" not in count_meta({**R.MISTRAL_SMALL_32_24B, "tie_word_embeddings": True}).breakdown
