@@ -153,6 +153,7 @@ def configs(repeat: int, round4: bool = False) -> int:
         "Mistral-Small-3.2-24B (mistral3)": R4.MISTRAL_SMALL_32_24B, "Qwen3-VL-4B (qwen3_vl)": R4.QWEN3_VL_4B,
         "Qwen3-Coder-480B-A35B (qwen3_moe)": R4.QWEN3_CODER_480B_A35B, "Qwen2.5-72B (qwen2)": R4.QWEN25_72B,
         "GLM-4.5V (glm4v_moe)": R4.GLM45V, "Llama-4-Maverick (llama4)": R4.LLAMA4_MAVERICK,
+        "Qwen3-VL-30B-A3B (qwen3_vl_moe)": R4.QWEN3_VL_30B_A3B,
     }
     chosen = held_out if round4 else {
         "Kimi-K2.5 (kimi_k25)": C.KIMI_K25, "Kimi-K2 (kimi_k2)": P.KIMI_K2, "DeepSeek-V3 (deepseek_v3)": P.DEEPSEEK_V3,

@@ -260,3 +260,29 @@ LLAMA4_MAVERICK = {
         "vision_output_dim": 4096,
     },
 }
+
+# Qwen/Qwen3-VL-30B-A3B-Instruct: "an inline copy of the REAL Qwen/Qwen3-VL-30B-A3B-Instruct/config.json structure
+# (only the fields from_hf reads), transcribed byte-for-byte from the fetched file at commit 1fc78ad" in a public Rust
+# test (stored-source file id 62478544309). Corroborated by a Swift test's realShapeConfigurationJSON (id 63372958554:
+# the same text widths, 48 layers, 128 experts of 768, 8 per token, decoder_sparse_step 1, mlp_only_layers [],
+# untied). Published (model card): 30B total (name "30B-A3B"), 3B activated.
+QWEN3_VL_30B_A3B = {
+    "architectures": ["Qwen3VLMoeForConditionalGeneration"], "image_token_id": 151655, "model_type": "qwen3_vl_moe",
+    "text_config": {
+        "attention_bias": False, "decoder_sparse_step": 1, "head_dim": 128, "hidden_size": 2048,
+        "intermediate_size": 6144, "max_position_embeddings": 262144, "mlp_only_layers": [],
+        "model_type": "qwen3_vl_moe_text", "moe_intermediate_size": 768, "norm_topk_prob": True,
+        "num_attention_heads": 32, "num_experts": 128, "num_experts_per_tok": 8, "num_hidden_layers": 48,
+        "num_key_value_heads": 4, "rms_norm_eps": 1e-06,
+        "rope_scaling": {"mrope_interleaved": True, "mrope_section": [24, 20, 20], "rope_type": "default"},
+        "rope_theta": 5000000, "vocab_size": 151936,
+    },
+    "tie_word_embeddings": False, "video_token_id": 151656,
+    "vision_config": {
+        "deepstack_visual_indexes": [8, 16, 24], "depth": 27, "hidden_act": "gelu_pytorch_tanh", "hidden_size": 1152,
+        "in_channels": 3, "intermediate_size": 4304, "model_type": "qwen3_vl_moe", "num_heads": 16,
+        "num_position_embeddings": 2304, "out_hidden_size": 2048, "patch_size": 16, "spatial_merge_size": 2,
+        "temporal_patch_size": 2,
+    },
+    "vision_end_token_id": 151653, "vision_start_token_id": 151652,
+}

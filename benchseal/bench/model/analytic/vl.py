@@ -12,6 +12,11 @@ from benchseal.bench.model.analytic.common import _NEUTRAL, Item, _experts, _gqa
 _TOKENS = frozenset({"image_token_id", "video_token_id", "vision_start_token_id", "vision_end_token_id",
                      "image_token_index", "text_config", "vision_config"})
 
+# model_type -> (its config class's tie_word_embeddings default, its text model's): where they differ and the file states
+# neither, the text model's is used, as the meta-device count does (params_config._unstated_tie; the integration tests
+# compare this table with transformers' classes)
+UNSTATED_TIE = {"mistral3": (True, False), "qwen3_vl_moe": (False, True)}
+
 
 def _known(d: dict[str, Any], *allowed: frozenset[str]) -> bool:
     return all(k in _NEUTRAL or any(k in a for a in allowed) for k in d)
@@ -31,10 +36,11 @@ def _tied(config: dict[str, Any], tc: dict[str, Any], default: bool) -> bool | N
     return top
 
 
-# --- Qwen3-VL (Qwen3VLForConditionalGeneration) ------------------------------------------------------------------
+# --- Qwen3-VL (Qwen3VLForConditionalGeneration) and Qwen3-VL-MoE (Qwen3VLMoeForConditionalGeneration) -------------
 _Q3VL_TEXT_SHAPES = ("vocab_size", "hidden_size", "intermediate_size", "num_hidden_layers", "num_attention_heads",
                      "num_key_value_heads", "head_dim")
 _Q3VL_TEXT_KEYS = frozenset(_Q3VL_TEXT_SHAPES) | {"attention_bias", "rope_scaling", "rope_parameters"}
+_Q3VL_MOE_KEYS = frozenset({"moe_intermediate_size", "num_experts", "decoder_sparse_step", "mlp_only_layers"})
 _Q3VL_VISION_SHAPES = ("depth", "hidden_size", "intermediate_size", "num_heads", "in_channels", "patch_size",
                        "spatial_merge_size", "temporal_patch_size", "out_hidden_size", "num_position_embeddings")
 _Q3VL_VISION_KEYS = frozenset(_Q3VL_VISION_SHAPES) | {"deepstack_visual_indexes", "model_type", "hidden_act",
@@ -42,24 +48,42 @@ _Q3VL_VISION_KEYS = frozenset(_Q3VL_VISION_SHAPES) | {"deepstack_visual_indexes"
 
 
 def qwen3_vl(config: dict[str, Any]) -> list[Item] | None:
-    """Qwen3VLModel: ``visual`` (a Conv3d patch embedding with bias, a learned position table of
+    return _qwen3_vl(config, moe=False)
+
+
+def qwen3_vl_moe(config: dict[str, Any]) -> list[Item] | None:
+    return _qwen3_vl(config, moe=True)
+
+
+def _qwen3_vl(config: dict[str, Any], *, moe: bool) -> list[Item] | None:
+    """Qwen3VLModel / Qwen3VLMoeModel: ``visual`` (a Conv3d patch embedding with bias, a learned position table of
     num_position_embeddings, ``depth`` blocks of LayerNorm + fused qkv / proj with bias + an MLP with bias, the
     merger and one deepstack merger per deepstack_visual_indexes entry: LayerNorm, two linears with bias) and
-    ``language_model`` (Qwen3: q/k/v/o with attention_bias, q/k RMSNorm of head_dim, a bias-free gated MLP); lm_head
-    unless the top-level tie_word_embeddings (Qwen3VLConfig's default: false)."""
+    ``language_model`` (Qwen3: q/k/v/o with attention_bias, q/k RMSNorm of head_dim, a bias-free gated MLP; MoE: fused
+    routed experts of moe_intermediate_size and the router on the layers (i + 1) % decoder_sparse_step == 0 not in
+    mlp_only_layers, as Qwen3-MoE); lm_head unless the top-level tie_word_embeddings (the config classes' default:
+    false; stated nowhere, see UNSTATED_TIE)."""
     tc, vc = config.get("text_config"), config.get("vision_config")
-    if not (isinstance(tc, dict) and tc.get("model_type") == "qwen3_vl_text" and isinstance(vc, dict)
-            and vc.get("model_type") == "qwen3_vl"):
+    kind = "qwen3_vl_moe" if moe else "qwen3_vl"
+    if not (isinstance(tc, dict) and tc.get("model_type") == kind + "_text" and isinstance(vc, dict)
+            and vc.get("model_type") == kind):
         return None
-    if not (_known(config, _TOKENS) and _known(tc, _Q3VL_TEXT_KEYS) and _known(vc, _Q3VL_VISION_KEYS)):
+    text_keys = _Q3VL_TEXT_KEYS | _Q3VL_MOE_KEYS if moe else _Q3VL_TEXT_KEYS
+    if not (_known(config, _TOKENS) and _known(tc, text_keys) and _known(vc, _Q3VL_VISION_KEYS)):
         return None
     t, v = _shapes(tc, _Q3VL_TEXT_SHAPES), _shapes(vc, _Q3VL_VISION_SHAPES)
     bias, ds = tc.get("attention_bias", False), vc.get("deepstack_visual_indexes")
-    tied = _tied(config, tc, False)
+    tied = _tied(config, tc, UNSTATED_TIE.get(kind, (False, False))[1])
     if t is None or v is None or type(bias) is not bool or tied is None:
         return None
     if not (isinstance(ds, list) and all(_int(x) for x in ds)) or v["hidden_size"] % v["num_heads"]:
         return None
+    if moe:
+        e, mi, step, only = tc.get("num_experts"), tc.get("moe_intermediate_size"), tc.get("decoder_sparse_step", 1), \
+            tc.get("mlp_only_layers", [])
+        if not (_int(e) and e >= 0 and _int(mi) and mi > 0 and _int(step) and step > 0 and isinstance(only, list)
+                and all(_int(x) for x in only)):
+            return None
     vh, vi, m = v["hidden_size"], v["intermediate_size"], v["spatial_merge_size"]
     vis = "model.visual."
     ps, tps = v["patch_size"], v["temporal_patch_size"]
@@ -83,8 +107,11 @@ def qwen3_vl(config: dict[str, Any]) -> list[Item] | None:
     items.append((lm + "embed_tokens.weight", t["vocab_size"] * h))
     for i in range(t["num_hidden_layers"]):
         p = f"{lm}layers.{i}."
-        items += _gqa(p, t, qkv_bias=bias, o_bias=bias, qk_norm="norm") + _mlp(p + "mlp.", h, t["intermediate_size"])
-        items += _norms(p, h)
+        items += _gqa(p, t, qkv_bias=bias, o_bias=bias, qk_norm="norm") + _norms(p, h)
+        if moe and i not in only and e > 0 and (i + 1) % step == 0:
+            items += _experts(p + "mlp.", e, h, mi) + [(p + "mlp.gate.weight", e * h)]
+        else:
+            items += _mlp(p + "mlp.", h, t["intermediate_size"])
     items.append((lm + "norm.weight", h))
     if not tied:
         items.append(("lm_head.weight", t["vocab_size"] * h))
@@ -92,10 +119,6 @@ def qwen3_vl(config: dict[str, Any]) -> list[Item] | None:
 
 
 # --- Mistral 3 (Mistral3ForConditionalGeneration: Mistral-Small-3.x) -----------------------------------------------
-# model_type -> (its config class's tie_word_embeddings default, its text model's): where they differ and the file states
-# neither, the text model's is used, as the meta-device count does (params_config._unstated_tie; the integration tests
-# compare this table with transformers' classes)
-UNSTATED_TIE = {"mistral3": (True, False)}
 _M3_TOP = frozenset({"projector_hidden_act", "vision_feature_layer", "multimodal_projector_bias", "spatial_merge_size"})
 _M3_TEXT_SHAPES = ("vocab_size", "hidden_size", "intermediate_size", "num_hidden_layers", "num_attention_heads",
                    "num_key_value_heads", "head_dim")

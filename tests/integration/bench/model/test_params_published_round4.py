@@ -10,7 +10,8 @@ from benchseal.bench.model.params_config import count_analytic, count_meta
 from benchseal.testing import published_configs_round4 as R
 
 _DROP = object()
-NEW_FAMILIES = ["SMOLLM3_3B", "SEED_OSS_36B", "HY_MT2_7B", "GEMMA2_9B", "QWEN3_VL_4B", "MISTRAL_SMALL_32_24B", "GLM45V"]
+NEW_FAMILIES = ["SMOLLM3_3B", "SEED_OSS_36B", "HY_MT2_7B", "GEMMA2_9B", "QWEN3_VL_4B", "MISTRAL_SMALL_32_24B", "GLM45V",
+                "QWEN3_VL_30B_A3B"]
 
 
 def _v(base: dict, change: dict, sub: str | None = None) -> dict:
@@ -40,6 +41,9 @@ _VARIANTS = [
     _v(R.MISTRAL_SMALL_32_24B, {"vision_feature_layer": [-1, -2], "multimodal_projector_bias": True,
                                 "tie_word_embeddings": False, "spatial_merge_size": 1}),
     _v(R.GLM45V, {"num_hidden_layers": 3, "first_k_dense_replace": 2, "n_shared_experts": 2}, "text_config"),
+    _v(R.QWEN3_VL_30B_A3B, {"num_hidden_layers": 4, "decoder_sparse_step": 2, "mlp_only_layers": [3]}, "text_config"),
+    # tie stated nowhere: the text model's default (Qwen3VLMoeTextConfig: true) on both counts
+    _v(_v(R.QWEN3_VL_30B_A3B, {"num_hidden_layers": 2}, "text_config"), {"tie_word_embeddings": _DROP}),
 ]
 
 
@@ -66,7 +70,7 @@ def test_unstated_tie_table_is_transformers_class_defaults():
 
     from benchseal.bench.model.analytic.vl import UNSTATED_TIE
 
-    text_type = {"mistral3": "mistral"}
+    text_type = {"mistral3": "mistral", "qwen3_vl_moe": "qwen3_vl_moe_text"}
     for model_type, (composite, text) in UNSTATED_TIE.items():
         assert CONFIG_MAPPING[model_type].tie_word_embeddings is composite
         assert CONFIG_MAPPING[text_type[model_type]].tie_word_embeddings is text and composite != text

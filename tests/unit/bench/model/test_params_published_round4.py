@@ -207,3 +207,10 @@ def test_mistral3_unstated_tie_is_the_text_models_default_and_said():
     tied = count_analytic({**R.MISTRAL_SMALL_32_24B, "tie_word_embeddings": True})
     assert tied.total == pc.total - pc.breakdown["lm_head"] and "lm_head" not in tied.breakdown
     assert not any("stated neither" in n for n in tied.notes)
+
+
+def test_qwen3_vl_moe_against_the_name():
+    # "30B-A3B": the language model 30.53B (31.07B with the vision tower), 3.35B active without vision (3.89B with it)
+    pc = _count("QWEN3_VL_30B_A3B")
+    assert (pc.total, pc.active) == (31_070_754_032, 3_891_664_112) and pc.breakdown["vision"] == 538_631_408
+    assert int((pc.total - pc.breakdown["vision"]) / 1e9) == 30 and int(pc.active_by_convention["no_vision_audio"] / 1e9) == 3
