@@ -136,16 +136,27 @@ def _with_kda(cfg: dict) -> dict:
     return {**cfg, "linear_attn_config": lac}
 
 
-def configs(repeat: int, only: str | None = None) -> int:
-    """`benchseal params config.json --json` end to end for one published config of every family issue 26 lists:
-    the time, and whether it was counted analytically (no torch) or on the meta device."""
+def configs(repeat: int, only: str | None = None, round4: bool = False) -> int:
+    """`benchseal params config.json --json` end to end for one published config of every family issue 26 lists
+    (with ``round4``: the held-out configs of benchseal/testing/published_configs_round4.py instead): the time, and
+    whether it was counted analytically (no torch) or on the meta device."""
     import tempfile
 
     from benchseal.testing import published_configs as P
     from benchseal.testing import published_configs_current as C
     from benchseal.testing import published_configs_glm as G
+    from benchseal.testing import published_configs_round4 as R4
 
-    chosen = {
+    held_out = {
+        "SmolLM3-3B (smollm3)": R4.SMOLLM3_3B, "Seed-OSS-36B (seed_oss)": R4.SEED_OSS_36B,
+        "Hy-MT2-7B (hunyuan_v1_dense)": R4.HY_MT2_7B, "InternLM3-8B (internlm3)": R4.INTERNLM3_8B,
+        "gemma-2-9b (gemma2)": R4.GEMMA2_9B, "MedGemma-27B-it (gemma3)": R4.MEDGEMMA_27B_IT,
+        "Mistral-Small-3.2-24B (mistral3)": R4.MISTRAL_SMALL_32_24B, "Qwen3-VL-4B (qwen3_vl)": R4.QWEN3_VL_4B,
+        "Qwen3-Coder-480B-A35B (qwen3_moe)": R4.QWEN3_CODER_480B_A35B, "Qwen2.5-72B (qwen2)": R4.QWEN25_72B,
+        "GLM-4.5V (glm4v_moe)": R4.GLM45V, "Llama-4-Maverick (llama4)": R4.LLAMA4_MAVERICK,
+        "Qwen3-VL-30B-A3B (qwen3_vl_moe)": R4.QWEN3_VL_30B_A3B,
+    }
+    chosen = held_out if round4 else {
         "Kimi-K2.5 (kimi_k25)": C.KIMI_K25, "Kimi-K2 (kimi_k2)": P.KIMI_K2, "DeepSeek-V3 (deepseek_v3)": P.DEEPSEEK_V3,
         "GLM-5 (glm_moe_dsa)": P.GLM5, "GLM-4.7-Flash (glm4_moe_lite)": P.GLM47_FLASH, "GLM-4.5 (glm4_moe)": P.GLM45,
         "Qwen3-235B-A22B (qwen3_moe)": P.QWEN3_235B_A22B, "Qwen2.5-VL-7B (qwen2_5_vl)": P.QWEN25_VL_7B,
@@ -195,13 +206,15 @@ def main() -> int:
     ap.add_argument("--repeat", type=int, default=5)
     ap.add_argument("--ab", metavar="TREE", help="only compare end-to-end times against another checkout TREE of "
                     "benchseal (e.g. a `git worktree` of an older commit), interleaved so both see the same load")
+    ap.add_argument("--round4", action="store_true", help="as --configs, for the held-out configs of "
+                    "benchseal/testing/published_configs_round4.py (issue 26, round 4)")
     ap.add_argument("--configs", action="store_true", help="only time config-only counts of one published config per "
                     "family (analytic or meta-device) and print a Markdown table")
     ap.add_argument("--only", metavar="TEXT", help="with --configs: only the configs whose label contains TEXT "
                     "(e.g. 'chatglm')")
     args = ap.parse_args()
-    if args.configs:
-        return configs(args.repeat, args.only)
+    if args.configs or args.round4:
+        return configs(args.repeat, args.only, round4=args.round4)
     if args.ab:
         return ab(Path(args.dir), Path(args.ab), args.repeat)
     root = Path(args.dir)

@@ -108,6 +108,8 @@ def resolve(path: str | os.PathLike) -> ModelFiles:
             mf.pickles = [name]
         elif name.endswith(".json"):
             mf.config = read_config(p)
+            if name == "params.json" and _mistral_params(mf, p):
+                return mf
             if name != "config.json" and not {"model_type", "architectures"} & set(mf.config):
                 # tokenizer.json, generation_config.json, an index…: not the config the count needs
                 raise ModelFormatError(
@@ -162,9 +164,27 @@ def resolve(path: str | os.PathLike) -> ModelFiles:
                                                hint="download the missing shard or fix the index")
             else:
                 mf.pickles = pickles
+    if mf.config is None and not mf.has_weights and not mf.safetensors_index and "params.json" in names:
+        # no config.json and no weights: Mistral's own params.json, when that is what the directory has (with weights,
+        # the weights are counted as before and params.json is not read)
+        mf.config = read_config(p / "params.json")
+        if not _mistral_params(mf, p / "params.json"):
+            mf.config = None  # some other params.json: not a model config
     if mf.config is None and not mf.has_weights and not mf.safetensors_index:
         raise ModelFormatError(
             "no config.json and no weight files (.safetensors, .gguf, .bin) in the model directory", where=str(p),
             hint="point MODEL at a Hugging Face model directory, a .safetensors or a .gguf file",
         )
     return mf
+
+
+def _mistral_params(mf: ModelFiles, path: Path) -> bool:
+    """If ``mf.config`` (read from ``path``) is Mistral's own params.json, replace it by the config.json it
+    describes and note so (benchseal.bench.model.mistral_format); True when it was one."""
+    from benchseal.bench.model.mistral_format import config_from_params, is_mistral_params
+
+    if not is_mistral_params(mf.config):
+        return False
+    mf.config, note = config_from_params(mf.config, where=str(path))  # type: ignore[arg-type]
+    mf.notes.append(note)
+    return True

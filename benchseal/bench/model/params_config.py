@@ -177,6 +177,30 @@ def _load_config(config_cls: Any, cfg: dict[str, Any], notes: list[str]) -> Any:
     raise ModelFormatError("config.json has too many fields that transformers rejects")
 
 
+def unstated_tie_note(model_type: str, composite: bool, text: bool) -> str:
+    """The note of a composite config that states tie_word_embeddings nowhere while its class and its text model's
+    class default it differently (shared by the meta-device and the analytic count)."""
+    return (f"config-meta: tie_word_embeddings is stated neither at the top level nor in text_config; transformers' "
+            f"'{model_type}' config class defaults it to {str(composite).lower()}, its text model's to {str(text).lower()}. "
+            f"Counted with the text model's ({'lm_head tied to the embedding' if text else 'lm_head counted'}): the reading "
+            "transformers 4.x gave such files, and what published checkpoints of this architecture store "
+            "(transformers does not tie weights a checkpoint stores twice); count the weights to be certain")
+
+
+def _unstated_tie(mapping: Any, model_type: str, cfg: dict[str, Any], tc: dict[str, Any]) -> list[str]:
+    """When a composite config states tie_word_embeddings nowhere and its config class's default differs from its
+    text config class's, set both to the text model's default (in place) and say so."""
+    tmt = tc.get("model_type")
+    if "tie_word_embeddings" in cfg or "tie_word_embeddings" in tc or not isinstance(tmt, str) or tmt not in mapping:
+        return []
+    composite = getattr(mapping[model_type], "tie_word_embeddings", None)
+    text = getattr(mapping[tmt], "tie_word_embeddings", None)
+    if type(composite) is not bool or type(text) is not bool or composite == text:
+        return []
+    cfg["tie_word_embeddings"] = tc["tie_word_embeddings"] = text
+    return [unstated_tie_note(model_type, composite, text)]
+
+
 def _native_class(transformers: Any, archs: Any) -> Any:
     """The built-in transformers model class named by ``architectures[0]``, or None."""
     from transformers import PreTrainedModel
@@ -225,6 +249,8 @@ def build_meta_model(config: dict[str, Any], *, root: Path | None, trust_remote_
     if not isinstance(model_type, str) or not model_type:
         raise ModelFormatError("config.json has no model_type", where=where, hint="add the model_type of the architecture")
     native = model_type in CONFIG_MAPPING
+    if native and isinstance(tc, dict):
+        notes += _unstated_tie(CONFIG_MAPPING, model_type, cfg, tc)
     auto_map = cfg.get("auto_map")
     alias = None if native else _native_class(transformers, cfg.get("architectures"))
     try:
@@ -375,7 +401,11 @@ def count_analytic(config: dict[str, Any], *, where: str = "config.json") -> Par
                      "implementation instead, no remote code run")
     if find_quant_config(config) is not None:
         notes.append("config-meta: 'quantization_config' ignored; the count is of the unquantised architecture (logical parameters)")
+    from benchseal.bench.model.analytic.vl import UNSTATED_TIE
+
     tc = config.get("text_config")
+    if model_type in UNSTATED_TIE and isinstance(tc, dict) and not ({"tie_word_embeddings"} & (set(config) | set(tc))):
+        notes.append(unstated_tie_note(str(model_type), *UNSTATED_TIE[model_type]))
     att = tc.get("attn_temperature_tuning") if model_type == "llama4" and isinstance(tc, dict) else None
     if att is not None and type(att) is not bool:  # Llama-4's published 4; the meta-device count says the same
         notes.append(f"config-meta: this transformers rejects 'attn_temperature_tuning': {att!r} (declared bool); loaded "

@@ -21,12 +21,14 @@ from __future__ import annotations
 from typing import Any
 
 from benchseal.bench.model.analytic.common import _FLAGS, _LISTS, _NEUTRAL, _OPTIONAL_INT, Family, Item, _int
+from benchseal.bench.model.analytic.dense import internlm3_as_llama
 from benchseal.bench.model.analytic.families import _CHECKED, ALIASES, FAMILIES, MLA_TYPES
 from benchseal.bench.model.analytic.hybrid import KIMI_LINEAR_DEFAULTS, kimi_linear, llama4, minimax_m2
 from benchseal.bench.model.analytic.kimi import KIMI_K25_DEFAULTS, KIMI_K25_VISION_DEFAULTS, kimi_k25
 from benchseal.bench.model.analytic.nemotron import NEMOTRON_H_FLAGS, nemotron_h
 from benchseal.bench.model.analytic.remote import REMOTE
 from benchseal.bench.model.analytic.qwen35 import QWEN35_TEXT_DEFAULTS, QWEN35_VISION_DEFAULTS, qwen3_5_moe
+from benchseal.bench.model.analytic.vl import glm4v_moe
 from benchseal.bench.model.analytic.multimodal import (  # noqa: F401  (re-exported)
     GEMMA3_DEFAULTS, GEMMA3_TEXT_DEFAULTS, MULTIMODAL, SIGLIP_VISION_DEFAULTS,
 )
@@ -40,6 +42,7 @@ STANDALONE = {
     "minimax_m2": ("MiniMaxM2ForCausalLM", minimax_m2),
     "llama4": ("Llama4ForConditionalGeneration", llama4),
     "kimi_linear": ("KimiLinearForCausalLM", kimi_linear),
+    "glm4v_moe": ("Glm4vMoeForConditionalGeneration", glm4v_moe),
 }
 
 
@@ -76,6 +79,10 @@ def analytic_items(config: dict[str, Any]) -> tuple[list[Item], int, str] | None
             return None  # Moonshot's spelling (KimiK25...) or transformers' (Kimi_K25...) of the one class
         found_k = kimi_k25(config, analytic_items)
         return None if found_k is None else (found_k[0], found_k[1], "Kimi_K25ForConditionalGeneration")
+    if mt == "internlm3":  # built by transformers as LlamaForCausalLM (analytic/dense.py)
+        as_llama = internlm3_as_llama(config)
+        found_l = None if as_llama is None else analytic_items(as_llama)
+        return None if found_l is None else (found_l[0], found_l[1], "LlamaForCausalLM")
     if mt == "nemotron_h":
         if config.get("architectures", ["NemotronHForCausalLM"]) != ["NemotronHForCausalLM"]:
             return None

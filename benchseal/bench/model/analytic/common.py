@@ -76,7 +76,7 @@ def _norms(p: str, h: int) -> list[Item]:
 # keys a family reads only as lists / optional ints (None allowed)
 _OPTIONAL_INT = frozenset({"q_lora_rank", "head_dim"})
 _LISTS = frozenset({"mlp_only_layers"})
-_FLAGS = frozenset({"attention_bias", "mlp_bias", "qkv_bias", "tie_word_embeddings", "use_qk_norm", "lm_head_bias",
+_FLAGS = frozenset({"attention_bias", "attention_out_bias", "mlp_bias", "qkv_bias", "tie_word_embeddings", "use_qk_norm", "lm_head_bias",
                     "use_bias"})
 
 

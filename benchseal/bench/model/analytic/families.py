@@ -6,6 +6,10 @@ from __future__ import annotations
 from typing import Any, Callable
 
 from benchseal.bench.model.analytic.common import Family
+from benchseal.bench.model.analytic.dense import (
+    GEMMA2_CHECKED, HUNYUAN_DENSE_CHECKED, _gemma2, _hunyuan_dense, _seed_oss, _smollm3, gemma2_fields_match,
+    hunyuan_dense_fields_match, smollm3_fields_match,
+)
 from benchseal.bench.model.analytic.gqa import _dense, _mixtral, _qwen3_next, _qwen_moe, qwen3_next_fields_match
 from benchseal.bench.model.analytic.moe import (
     _deepseek, _deepseek_dsa, _ernie45_moe, _ernie45_moe_tail, _glm4_moe, _gpt_oss, _hunyuan_fields_match, _hunyuan_moe,
@@ -30,11 +34,13 @@ FAMILIES: dict[str, Family] = {
     "qwen2_moe": Family("Qwen2MoeForCausalLM",
                         _GQA | {"num_experts", "moe_intermediate_size", "shared_expert_intermediate_size",
                                 "decoder_sparse_step", "mlp_only_layers", "qkv_bias"},
-                        {"qkv_bias": True, "tie_word_embeddings": False}, True, _qwen_moe(False)),
+                        {"qkv_bias": True, "tie_word_embeddings": False}, True, _qwen_moe(False),
+                        defaults={"decoder_sparse_step": 1}),
     "qwen3_moe": Family("Qwen3MoeForCausalLM",
                         _GQA | {"num_experts", "moe_intermediate_size", "decoder_sparse_step", "mlp_only_layers",
                                 "attention_bias"},
-                        {"attention_bias": False, "tie_word_embeddings": False}, True, _qwen_moe(True)),
+                        {"attention_bias": False, "tie_word_embeddings": False}, True, _qwen_moe(True),
+                        defaults={"decoder_sparse_step": 1}),
     # PhimoeConfig has no head_dim field: the attention reads getattr(config, "head_dim", hidden // heads)
     "phimoe": Family("PhimoeForCausalLM", _GQA | {"num_local_experts", "attention_bias", "lm_head_bias"},
                      {"attention_bias": False, "lm_head_bias": False, "tie_word_embeddings": False}, True, _phimoe,
@@ -79,6 +85,18 @@ FAMILIES: dict[str, Family] = {
     # GLM-4.7-Flash: DeepSeek-V3's MLA + MoE layer under Zhipu's class (Glm4MoeLiteConfig has no mlp_bias)
     "glm4_moe_lite": Family("Glm4MoeLiteForCausalLM", _MLA, {"attention_bias": False, "tie_word_embeddings": False}, True,
                             _deepseek(True)),
+    # round 4 (held-out check): dense families, analytic/dense.py. SmolLM3Config has no head_dim field (the attention
+    # reads getattr(config, "head_dim", hidden // heads)); Seed-OSS defaults head_dim to 128 and Hunyuan dense to None
+    # (which the attention cannot use): both need it given; Gemma2Config defaults it to 256 (required here too)
+    "smollm3": Family("SmolLM3ForCausalLM", _GQA | {"attention_bias", "mlp_bias"},
+                      {"attention_bias": False, "mlp_bias": False, "tie_word_embeddings": True}, True, _smollm3),
+    "seed_oss": Family("SeedOssForCausalLM", _GQA | {"attention_bias", "attention_out_bias", "mlp_bias"},
+                       {"attention_bias": True, "attention_out_bias": False, "mlp_bias": False,
+                        "tie_word_embeddings": False}, False, _seed_oss),
+    "hunyuan_v1_dense": Family("HunYuanDenseV1ForCausalLM", _GQA | {"attention_bias"},
+                               {"attention_bias": False, "tie_word_embeddings": False}, False, _hunyuan_dense),
+    "gemma2": Family("Gemma2ForCausalLM", _GQA | {"attention_bias"}, {"attention_bias": False, "tie_word_embeddings": True},
+                     False, _gemma2),
 }
 # the families with DeepSeek's multi-head latent attention (head_dim and num_key_value_heads not read)
 MLA_TYPES = frozenset({"deepseek_v2", "deepseek_v3", "deepseek_v32", "glm_moe_dsa", "glm4_moe_lite"})
@@ -97,4 +115,8 @@ _CHECKED: dict[str, tuple[frozenset[str], Callable[[dict[str, Any]], bool]]] = {
     "glm4_moe_lite": (frozenset(), lambda c: c.get("first_k_dense_replace") == 1),
     "hunyuan_v1_moe": (frozenset({"moe_intermediate_size", "num_shared_expert", "use_mixed_mlp_moe", "use_qk_norm",
                                   "use_cla", "moe_topk"}), _hunyuan_fields_match),
+    "smollm3": (frozenset({"no_rope_layers", "no_rope_layer_interval"}), smollm3_fields_match),
+    "seed_oss": (frozenset({"residual_dropout"}), lambda c: True),
+    "hunyuan_v1_dense": (HUNYUAN_DENSE_CHECKED, hunyuan_dense_fields_match),
+    "gemma2": (GEMMA2_CHECKED, gemma2_fields_match),
 }

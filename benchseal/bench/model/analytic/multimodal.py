@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any, Callable
 
 from benchseal.bench.model.analytic.common import _NEUTRAL, Item, _gqa, _int, _lin, _mlp, _norms
+from benchseal.bench.model.analytic.vl import mistral3, qwen3_vl, qwen3_vl_moe
 
 
 # --- Qwen2.5-VL (Qwen2_5_VLForConditionalGeneration): a vision tower + merger and a Qwen2-style language model ----
@@ -191,4 +192,7 @@ def _gemma3(config: dict[str, Any]) -> list[Item] | None:
 MULTIMODAL: dict[str, tuple[str, Callable[[dict[str, Any]], list[Item] | None]]] = {
     "qwen2_5_vl": ("Qwen2_5_VLForConditionalGeneration", _qwen2_5_vl),
     "gemma3": ("Gemma3ForConditionalGeneration", _gemma3),
+    "qwen3_vl": ("Qwen3VLForConditionalGeneration", qwen3_vl),
+    "qwen3_vl_moe": ("Qwen3VLMoeForConditionalGeneration", qwen3_vl_moe),
+    "mistral3": ("Mistral3ForConditionalGeneration", mistral3),
 }
