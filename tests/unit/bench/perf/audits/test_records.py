@@ -124,3 +124,15 @@ def test_fixed_prompts_note_says_prompts_will_be_resent():
     assert prompts_for_unique_load(six, load).num_prompts == 14
     assert fixed_prompts_note(WorkloadSpec(num_prompts=14), load) is None
     assert fixed_prompts_note(WorkloadSpec(num_prompts=6, allow_repeats=True), load) is None
+
+
+def test_one_whitespace_token_then_a_stall_is_not_a_gateway():
+    # the real vLLM with a core busy: 11 requests with text at about 30 ms, one whose first token was a
+    # space (at 21 ms, the usual time) followed by a 120 ms scheduling stall; its blank was not early
+    recs = [_paced(i, blanks=0 + 1, gap_s=0.01, itl_s=0.004) for i in range(11)]
+    stall = _paced(11, blanks=1, gap_s=0.12, itl_s=0.004)
+    a = first_content_audit(recs + [stall])
+    assert a.status == "pass" and "0 led by a blank chunk" in a.detail, a.detail
+    # the same stall after a blank sent at once (1 ms), as a gateway would, is caught
+    early = stall.model_copy(update={"first_token_s": 0.001, "chunk_s": [0.001] + stall.chunk_s[1:]})
+    assert "1 led by a blank chunk" in first_content_audit(recs + [early]).detail
