@@ -60,7 +60,8 @@ def pytest_configure(config: pytest.Config) -> None:
 # Tests that use these session fixtures go to one pytest-xdist worker (``--dist loadgroup``), so the
 # fixture is built once, not once per worker: the real vLLM server, the Ray cluster, the shared demo.
 XDIST_GROUPS = (("vllm", ("vllm_server", "vllm_python", "run_in_vllm_env")), ("ray", ("ray_cluster", "ray_head")),
-                ("demo", ("demo_bundle",)), ("transformers-serve", ("transformers_server",)))
+                ("demo", ("demo_bundle",)), ("transformers-serve", ("transformers_server",)),
+                ("chengdu-run", ("chengdu_run",)))  # test_pipeline_safety.py's module-scoped whole run
 
 
 @pytest.hookimpl(tryfirst=True)  # before pytest-xdist reads the xdist_group marks
