@@ -64,6 +64,21 @@ def _expire(ex: StreamExchange, conn) -> None:
         ex.done.set_result(None)
 
 
+async def _exchange(loop: asyncio.AbstractEventLoop, conn, payload: bytes, ex: StreamExchange,
+                    deadline: float | None) -> None:
+    """Send ``payload`` on ``conn`` and wait for ``ex`` to complete; TimeoutError when ``deadline``
+    (loop time) passes first. The timer is cancelled however the wait ends (a cancelled task too)."""
+    timer = None if deadline is None else loop.call_at(deadline, _expire, ex, conn)
+    try:
+        conn.send(payload, ex)
+        await ex.done
+    finally:
+        if timer is not None:
+            timer.cancel()
+    if ex.timed_out:
+        raise TimeoutError
+
+
 class OpenAIBackend:
     """Streaming client for an OpenAI-compatible server (see module docstring)."""
 
@@ -239,7 +254,6 @@ class OpenAIBackend:
         send_t = perf_counter()
         deadline = None if timeout is None else loop.time() + timeout  # None: no deadline
         conn = None
-        timer = None
         try:
             if self.send_time_header:
                 payload = payload.replace(b"\r\n\r\n", b"\r\nX-Benchseal-Send-Time: %.9f\r\n\r\n" % send_t, 1)
@@ -251,13 +265,7 @@ class OpenAIBackend:
                 async with asyncio.timeout_at(deadline):
                     conn = await self._pool.acquire()
             reused = conn.served > 0
-            timer = None if deadline is None else loop.call_at(deadline, _expire, ex, conn)
-            conn.send(payload, ex)
-            await ex.done
-            if timer is not None:
-                timer.cancel()
-            if ex.timed_out:
-                raise TimeoutError
+            await _exchange(loop, conn, payload, ex, deadline)
             if reused and ex.cause == "disconnected" and not ex.status:
                 # A pooled keep-alive connection the server had already closed: the request was
                 # never answered. Sent again once on a new connection (as HTTP clients do); the
@@ -265,13 +273,7 @@ class OpenAIBackend:
                 ex = StreamExchange(loop, self.endpoint_kind == "chat")
                 async with asyncio.timeout_at(deadline):
                     conn = await self._pool.acquire(fresh=True)
-                timer = None if deadline is None else loop.call_at(deadline, _expire, ex, conn)
-                conn.send(payload, ex)
-                await ex.done
-                if timer is not None:
-                    timer.cancel()
-                if ex.timed_out:
-                    raise TimeoutError
+                await _exchange(loop, conn, payload, ex, deadline)
         except TimeoutError:
             if conn is not None:
                 conn.abort()
@@ -281,8 +283,6 @@ class OpenAIBackend:
             status = "timeout"
             ex.end_t = perf_counter()
         except asyncio.CancelledError:
-            if timer is not None:
-                timer.cancel()
             if conn is not None:
                 conn.abort()
             raise
