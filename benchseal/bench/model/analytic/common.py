@@ -73,6 +73,17 @@ def _norms(p: str, h: int) -> list[Item]:
     return [(p + "input_layernorm.weight", h), (p + "post_attention_layernorm.weight", h)]
 
 
+def _language_model(t: dict[str, Any], tied: bool, layer: Callable[[str, int], list[Item]]) -> list[Item]:
+    """The text decoder of transformers' vision-language classes: ``model.language_model.embed_tokens``, one
+    ``layer(prefix, i)`` per layer, the final norm, and ``lm_head`` unless tied to the embedding."""
+    h, v, lm = t["hidden_size"], t["vocab_size"], "model.language_model."
+    items: list[Item] = [(lm + "embed_tokens.weight", v * h)]
+    for i in range(t["num_hidden_layers"]):
+        items += layer(f"{lm}layers.{i}.", i)
+    items.append((lm + "norm.weight", h))
+    return items if tied else items + [("lm_head.weight", v * h)]
+
+
 # keys a family reads only as lists / optional ints (None allowed)
 _OPTIONAL_INT = frozenset({"q_lora_rank", "head_dim"})
 _LISTS = frozenset({"mlp_only_layers"})

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any, Callable
 
-from benchseal.bench.model.analytic.common import _NEUTRAL, Item, _gqa, _int, _lin, _mlp, _norms
+from benchseal.bench.model.analytic.common import _NEUTRAL, Item, _gqa, _int, _language_model, _lin, _mlp, _norms
 from benchseal.bench.model.analytic.vl import mistral3, qwen3_vl, qwen3_vl_moe
 
 
@@ -76,15 +76,8 @@ def _qwen2_5_vl(config: dict[str, Any]) -> list[Item] | None:
     merged = vh * m * m
     items += [("model.visual.merger.ln_q.weight", vh)] + _lin("model.visual.merger.mlp.0", merged, merged, True)
     items += _lin("model.visual.merger.mlp.2", v["out_hidden_size"], merged, True)
-    lm = "model.language_model."
-    items.append((lm + "embed_tokens.weight", t["vocab_size"] * h))
-    for i in range(t["num_hidden_layers"]):
-        p = f"{lm}layers.{i}."
-        items += _gqa(p, c, qkv_bias=True, o_bias=False) + _mlp(p + "mlp.", h, t["intermediate_size"]) + _norms(p, h)
-    items.append((lm + "norm.weight", h))
-    if not tied:
-        items.append(("lm_head.weight", t["vocab_size"] * h))
-    return items
+    return items + _language_model(t, tied, lambda p, i: _gqa(p, c, qkv_bias=True, o_bias=False)
+                                   + _mlp(p + "mlp.", h, t["intermediate_size"]) + _norms(p, h))
 
 
 # --- Gemma 3 (Gemma3ForConditionalGeneration): a SigLIP vision tower, a projector and a Gemma 3 text model ----------
@@ -175,17 +168,13 @@ def _gemma3(config: dict[str, Any]) -> list[Item] | None:
         items += _lin(hd + "attention.out_proj", vh, vh, True) + ln(hd + "layernorm") + mlp(hd + "mlp.")
     items += [("model.multi_modal_projector.mm_input_projection_weight", vh * h),
               ("model.multi_modal_projector.mm_soft_emb_norm.weight", vh)]
-    lm = "model.language_model."
-    items.append((lm + "embed_tokens.weight", t["vocab_size"] * h))
-    for i in range(n):
-        p = f"{lm}layers.{i}."
-        items += _gqa(p, t, qkv_bias=t["attention_bias"], o_bias=t["attention_bias"], qk_norm="norm")
-        items += _mlp(p + "mlp.", h, t["intermediate_size"])
-        items += [(p + f"{x}_layernorm.weight", h) for x in ("input", "post_attention", "pre_feedforward", "post_feedforward")]
-    items.append((lm + "norm.weight", h))
-    if not top["tie_word_embeddings"]:
-        items.append(("lm_head.weight", t["vocab_size"] * h))
-    return items
+
+    def layer(p: str, i: int) -> list[Item]:
+        return (_gqa(p, t, qkv_bias=t["attention_bias"], o_bias=t["attention_bias"], qk_norm="norm")
+                + _mlp(p + "mlp.", h, t["intermediate_size"])
+                + [(p + f"{x}_layernorm.weight", h) for x in ("input", "post_attention", "pre_feedforward", "post_feedforward")])
+
+    return items + _language_model(t, top["tie_word_embeddings"], layer)
 
 
 # model_type -> (the class, its tensors) for architectures with sub-configs (vision tower, text_config)

@@ -52,7 +52,7 @@ from __future__ import annotations
 from typing import Any, Callable
 
 from benchseal.bench.model.analytic.chatglm import chatglm
-from benchseal.bench.model.analytic.common import _NEUTRAL, Item, _gqa, _int, _lin, _norms
+from benchseal.bench.model.analytic.common import _NEUTRAL, Item, _gqa, _int, _lin, _mlp, _norms
 
 _M1_SHAPES = ("vocab_size", "hidden_size", "intermediate_size", "num_hidden_layers", "num_attention_heads",
               "num_key_value_heads", "head_dim", "num_local_experts")
@@ -136,8 +136,7 @@ def baichuan(config: dict[str, Any]) -> tuple[list[Item], int] | None:
     for i in range(c["num_hidden_layers"]):
         p = f"model.layers.{i}."
         items += (_lin(p + "self_attn.W_pack", 3 * h, h) + _lin(p + "self_attn.o_proj", h, h)
-                  + _lin(p + "mlp.gate_proj", inter, h) + _lin(p + "mlp.up_proj", inter, h)
-                  + _lin(p + "mlp.down_proj", h, inter) + _norms(p, h))
+                  + _mlp(p + "mlp.", h, inter) + _norms(p, h))
     items += [("model.norm.weight", h), ("lm_head.weight", v * h)]
     return items, 0
 
@@ -182,7 +181,7 @@ def step3_text(config: dict[str, Any]) -> tuple[list[Item], int] | None:
             w, f = c["share_expert_dim"], p + "share_expert."
         else:
             w, f = c["intermediate_size"], p + "mlp."
-        items += _lin(f + "gate_proj", w, h) + _lin(f + "up_proj", w, h) + _lin(f + "down_proj", h, w) + _norms(p, h)
+        items += _mlp(f, h, w) + _norms(p, h)
     items += [("model.norm.weight", h), ("lm_head.weight", v * h)]
     return items, 0
 

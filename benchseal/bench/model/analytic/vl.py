@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from benchseal.bench.model.analytic.common import _NEUTRAL, Item, _experts, _gqa, _int, _lin, _mlp, _norms
+from benchseal.bench.model.analytic.common import _NEUTRAL, Item, _experts, _gqa, _int, _language_model, _lin, _mlp, _norms
 
 _TOKENS = frozenset({"image_token_id", "video_token_id", "vision_start_token_id", "vision_end_token_id",
                      "image_token_index", "text_config", "vision_config"})
@@ -103,19 +103,15 @@ def _qwen3_vl(config: dict[str, Any], *, moe: bool) -> list[Item] | None:
     items += merger(vis + "merger.", vh)
     for j in range(len(ds)):
         items += merger(f"{vis}deepstack_merger_list.{j}.", merged)
-    h, lm = t["hidden_size"], "model.language_model."
-    items.append((lm + "embed_tokens.weight", t["vocab_size"] * h))
-    for i in range(t["num_hidden_layers"]):
-        p = f"{lm}layers.{i}."
-        items += _gqa(p, t, qkv_bias=bias, o_bias=bias, qk_norm="norm") + _norms(p, h)
+    h = t["hidden_size"]
+
+    def layer(p: str, i: int) -> list[Item]:
+        attn = _gqa(p, t, qkv_bias=bias, o_bias=bias, qk_norm="norm") + _norms(p, h)
         if moe and i not in only and e > 0 and (i + 1) % step == 0:
-            items += _experts(p + "mlp.", e, h, mi) + [(p + "mlp.gate.weight", e * h)]
-        else:
-            items += _mlp(p + "mlp.", h, t["intermediate_size"])
-    items.append((lm + "norm.weight", h))
-    if not tied:
-        items.append(("lm_head.weight", t["vocab_size"] * h))
-    return items
+            return attn + _experts(p + "mlp.", e, h, mi) + [(p + "mlp.gate.weight", e * h)]
+        return attn + _mlp(p + "mlp.", h, t["intermediate_size"])
+
+    return items + _language_model(t, tied, layer)
 
 
 # --- Mistral 3 (Mistral3ForConditionalGeneration: Mistral-Small-3.x) -----------------------------------------------
@@ -163,15 +159,8 @@ def mistral3(config: dict[str, Any]) -> list[Item] | None:
     pj = "model.multi_modal_projector."
     items += [(pj + "norm.weight", vh)] + _lin(pj + "patch_merger.merging_layer", vh, vh * m * m)
     items += _lin(pj + "linear_1", h, vh * n_feat, pb) + _lin(pj + "linear_2", h, h, pb)
-    lm = "model.language_model."
-    items.append((lm + "embed_tokens.weight", t["vocab_size"] * h))
-    for i in range(t["num_hidden_layers"]):
-        p = f"{lm}layers.{i}."
-        items += _gqa(p, t, qkv_bias=False, o_bias=False) + _mlp(p + "mlp.", h, t["intermediate_size"]) + _norms(p, h)
-    items.append((lm + "norm.weight", h))
-    if not tied:
-        items.append(("lm_head.weight", t["vocab_size"] * h))
-    return items
+    return items + _language_model(t, tied, lambda p, i: _gqa(p, t, qkv_bias=False, o_bias=False)
+                                   + _mlp(p + "mlp.", h, t["intermediate_size"]) + _norms(p, h))
 
 
 # --- GLM-4.5V / GLM-4.6V (Glm4vMoeForConditionalGeneration) -------------------------------------------------------
@@ -225,20 +214,15 @@ def glm4v_moe(config: dict[str, Any]) -> tuple[list[Item], int] | None:
     items += _lin(vis + "merger.proj", oh, oh) + [(vis + "merger.post_projection_norm.weight", oh),
                                                   (vis + "merger.post_projection_norm.bias", oh)]
     items += _mlp(vis + "merger.", oh, v["intermediate_size"])
-    h, e, lm = t["hidden_size"], t["n_routed_experts"], "model.language_model."
-    items.append((lm + "embed_tokens.weight", t["vocab_size"] * h))
-    buffers = 0
-    for i in range(t["num_hidden_layers"]):
-        p = f"{lm}layers.{i}."
-        items += _gqa(p, t, qkv_bias=bias, o_bias=False) + _norms(p, h)
+    h, e = t["hidden_size"], t["n_routed_experts"]
+
+    def layer(p: str, i: int) -> list[Item]:
+        attn = _gqa(p, t, qkv_bias=bias, o_bias=False) + _norms(p, h)
         if i < dense:
-            items += _mlp(p + "mlp.", h, t["intermediate_size"])
-            continue
-        items += _experts(p + "mlp.", e, h, t["moe_intermediate_size"])
-        items += [(p + "mlp.gate.weight", e * h), (p + "mlp.gate.e_score_correction_bias", e)]
-        items += _mlp(p + "mlp.shared_experts.", h, t["moe_intermediate_size"] * shared)
-        buffers += e
-    items.append((lm + "norm.weight", h))
-    if not tied:
-        items.append(("lm_head.weight", t["vocab_size"] * h))
-    return items, buffers
+            return attn + _mlp(p + "mlp.", h, t["intermediate_size"])
+        return (attn + _experts(p + "mlp.", e, h, t["moe_intermediate_size"])
+                + [(p + "mlp.gate.weight", e * h), (p + "mlp.gate.e_score_correction_bias", e)]
+                + _mlp(p + "mlp.shared_experts.", h, t["moe_intermediate_size"] * shared))
+
+    # the router's e_score_correction_bias: a persistent buffer of every MoE layer
+    return items + _language_model(t, tied, layer), e * max(0, t["num_hidden_layers"] - dense)
