@@ -293,22 +293,22 @@ class JsonlWriter:
         refuses it."""
         line = model.model_dump_json() + "\n"
         self.count += 1
-        if self._per_turn:
-            self._pending.append(line)
-            if self._queued:
-                return
-            import asyncio
+        if not self._per_turn:
+            self._fh.write(line)
+            self._fh.flush()
+            return
+        self._pending.append(line)
+        if self._queued:
+            return
+        import asyncio  # io stays importable without it at start-up; imported once, on the first record
 
-            try:
-                asyncio.get_running_loop().call_soon(self._flush_pending)
-                self._queued = True
-                return
-            except RuntimeError:  # no running loop: written now
-                pass
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:  # no running loop: written now
             self._flush_pending()
             return
-        self._fh.write(line)
-        self._fh.flush()
+        loop.call_soon(self._flush_pending)
+        self._queued = True
 
     def _flush_pending(self) -> None:
         self._queued = False

@@ -79,8 +79,7 @@ def first_content_audit(records: list[RequestRecord]) -> PerfAudit:
     detail = (f"{len(seen)} requests: median time to first chunk {_ms(statistics.median(ttft))}, to first "
               f"non-whitespace text {_ms(statistics.median(ttfc))}; {blank} led by a blank chunk (before "
               f"{_ms(early)}) and then a silence over {BLANK_GAP_MIN_MS:g} ms and {BLANK_ITL_FACTOR:g}x the request's "
-              f"inter-chunk gap "
-              f"({share:.1%}, limit {BLANK_SHARE_MAX:.0%})")
+              f"inter-chunk gap ({share:.1%}, limit {BLANK_SHARE_MAX:.0%})")
     if share > BLANK_SHARE_MAX:
         return PerfAudit(name=name, status="fail", touches=FIRST_CONTENT_TOUCHES,
                          detail=detail + "; TTFT measures a blank chunk, not the first token: use ttfc_ms")

@@ -79,10 +79,11 @@ def cache_audit(rows: list[dict[str, Any]]) -> PerfAudit:
               f"TTFT {u_ttft:.1f} ms unique, {r_ttft:.1f} ms repeated")
     if u_e2e is not None and r_e2e is not None:
         detail += f"; whole answer {u_e2e:.1f} ms unique, {r_e2e:.1f} ms repeated"
+    faster_decode = r_dec < CACHE_DECODE_RATIO * u_dec and u_dec - r_dec > CACHE_MIN_DIFF_MS
     faster_whole = u_e2e is None or r_e2e is None or r_e2e < CACHE_DECODE_RATIO * u_e2e
-    if r_dec < CACHE_DECODE_RATIO * u_dec and u_dec - r_dec > CACHE_MIN_DIFF_MS and not faster_whole:
+    if faster_decode and not faster_whole:
         detail += " (the repeats' tokens came in fewer chunks but the answers took as long: chunking, not a cache)"
-    elif r_dec < CACHE_DECODE_RATIO * u_dec and u_dec - r_dec > CACHE_MIN_DIFF_MS:
+    elif faster_decode:
         return PerfAudit(name=name, status="fail", touches=["*"],
                          detail=detail + "; repeated prompts decode faster than a model can: answers may come from "
                                          "a response cache")

@@ -207,10 +207,7 @@ class StreamExchange(Exchange):
                 if tpl.n_ids is not None:
                     self.n_token_ids = (self.n_token_ids or 0) + tpl.n_ids
                 if text:
-                    self.chunks.append(t)
-                    self.texts.append(text)
-                    if self.first_content is None and not text.isspace():
-                        self.first_content = t
+                    self._text(text, t)
                 return
             self._tpl_misses += 1
         try:
@@ -279,13 +276,17 @@ class StreamExchange(Exchange):
         if not _str_or_none(fin):
             raise MalformedEvent("choices[0].finish_reason is not a string")
         if text:
-            self.chunks.append(t)
-            self.texts.append(text)
-            if self.first_content is None and not text.isspace():
-                self.first_content = t
+            self._text(text, t)
         if fin:
             self.finish = fin
             self.n_finish += 1
+
+    def _text(self, text: str, t: float) -> None:
+        """A text event (not empty) that arrived at ``t``, from the full parser or the template."""
+        self.chunks.append(t)
+        self.texts.append(text)
+        if self.first_content is None and not text.isspace():
+            self.first_content = t
 
     def _incomplete(self) -> str:
         ctype = self.headers.get("content-type", "")
