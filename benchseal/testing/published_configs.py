@@ -199,23 +199,10 @@ LLAMA4_SCOUT = {
     },
 }
 
-# THUDM/chatglm3-6b: remote-code model (model_type chatglm). The architecture keys are those of the
-# THUDM/chatglm2-6b ChatGLMConfig printout in a public fine-tuning log (ChatGLM3-6B keeps the ChatGLM2-6B
-# architecture; its published file differs in seq_length 8192, as a TensorRT-LLM test copies it).
+# THUDM/chatglm3-6b: remote-code model (model_type chatglm), its published config.json verbatim, with its source:
+# benchseal/testing/published_configs_glm.py (one definition; this name is kept for the registry and older tests).
 # Published: 6B (6,243,584,000 stored parameters).
-CHATGLM3_6B = {
-    "add_bias_linear": False, "add_qkv_bias": True, "apply_query_key_layer_scaling": True,
-    "apply_residual_connection_post_layernorm": False, "architectures": ["ChatGLMModel"], "attention_dropout": 0.0,
-    "attention_softmax_in_fp32": True,
-    "auto_map": {"AutoConfig": "configuration_chatglm.ChatGLMConfig",
-                 "AutoModel": "modeling_chatglm.ChatGLMForConditionalGeneration",
-                 "AutoModelForCausalLM": "modeling_chatglm.ChatGLMForConditionalGeneration"},
-    "bias_dropout_fusion": True, "eos_token_id": 2, "ffn_hidden_size": 13696, "fp32_residual_connection": False,
-    "hidden_dropout": 0.0, "hidden_size": 4096, "kv_channels": 128, "layernorm_epsilon": 1e-05, "model_type": "chatglm",
-    "multi_query_attention": True, "multi_query_group_num": 2, "num_attention_heads": 32, "num_layers": 28,
-    "original_rope": True, "pad_token_id": 0, "padded_vocab_size": 65024, "post_layer_norm": True, "rmsnorm": True,
-    "seq_length": 8192, "tie_word_embeddings": False, "torch_dtype": "float16", "vocab_size": 65024,
-}
+from benchseal.testing.published_configs_glm import CHATGLM3_6B  # noqa: E402
 
 
 # ------------------------------------------------------------------------------------------------
