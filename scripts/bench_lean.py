@@ -14,6 +14,12 @@ repeated while a separate busy-loop process occupies one core (the shared-machin
   turn, the chunked SSE response read to its last chunk with ``readuntil``; it keeps only the send,
   first-byte and end times of each request. No parsing of events, no records, no JSON.
 
+Both send the same bytes: the lean client writes benchseal's own encoded requests (the same 64
+prompts, in the same order, with the same headers and body fields), so the server does the same work
+for each and the ratio is the clients' difference alone. (Until 2026-12-08 the lean client sent a
+shorter body without ``stream_options.include_usage``; the test server then did less work per request
+for it, which read as client speed: 15% in one quiet A/B of the lean client against itself.)
+
     .venv/bin/python scripts/bench_lean.py --requests 4000 --repeats 5 --busy --out /tmp/bench_lean.json
 """
 
@@ -50,7 +56,7 @@ def _run(coro, loop: str):
 
 
 def run_benchseal(url: str, n: int, conc: int, tokens: int, out: Path, loop: str = "asyncio") -> float:
-    reqs = [GenRequest(request_id=i, prompt=f"prompt {i}", max_tokens=tokens) for i in range(64)]
+    reqs = _requests(tokens)
 
     async def main() -> float:
         be = OpenAIBackend(model="test-model", base_url=url, preflight=False)
@@ -72,23 +78,31 @@ def run_benchseal(url: str, n: int, conc: int, tokens: int, out: Path, loop: str
     return _run(main(), loop)
 
 
-def run_lean(port: int, n: int, conc: int, tokens: int, loop: str = "asyncio") -> float:
-    body = json.dumps({"model": "test-model", "prompt": "prompt", "max_tokens": tokens, "stream": True}).encode()
-    req = (b"POST /v1/completions HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
-           b"Content-Length: %d\r\n\r\n" % len(body)) + body
+def wire_requests(url: str, tokens: int) -> list[bytes]:
+    """The HTTP requests benchseal's client sends for the benchmark's 64 prompts, byte for byte."""
+    be = OpenAIBackend(model="test-model", base_url=url, preflight=False)
+    return [be._payload(r) for r in _requests(tokens)]
+
+
+def _requests(tokens: int) -> list[GenRequest]:
+    return [GenRequest(request_id=i, prompt=f"prompt {i}", max_tokens=tokens) for i in range(64)]
+
+
+def run_lean(url: str, n: int, conc: int, tokens: int, loop: str = "asyncio") -> float:
+    port = int(url.rsplit(":", 1)[1])
+    reqs = wire_requests(url, tokens)
 
     async def main() -> float:
-        left = [n]
+        seq = iter(range(n))
         sends: list[float] = []
         ends: list[float] = []
 
         async def worker() -> None:
             r, w = await asyncio.open_connection("127.0.0.1", port)
             try:
-                while left[0] > 0:
-                    left[0] -= 1
+                for i in seq:  # shared: request i goes to whichever worker is free, as in benchseal's closed loop
                     t = time.perf_counter()
-                    w.write(req)
+                    w.write(reqs[i % 64])
                     await r.readuntil(b"\r\n\r\n")  # the response head
                     await r.readuntil(b"\r\n0\r\n\r\n")  # the last chunk
                     sends.append(t)
@@ -135,7 +149,7 @@ def main() -> int:
                             runs.setdefault("benchseal" + sfx, []).append(
                                 run_benchseal(srv.url, a.requests, a.concurrency, a.tokens, Path(tmp) / "r.jsonl", loop))
                             runs.setdefault("lean" + sfx, []).append(
-                                run_lean(srv.port, a.requests, a.concurrency, a.tokens, loop))
+                                run_lean(srv.url, a.requests, a.concurrency, a.tokens, loop))
                     load.append(os.getloadavg()[0])
                 finally:
                     if hog is not None:

@@ -19,6 +19,8 @@ from __future__ import annotations
 import asyncio
 import os
 import time
+from itertools import repeat
+from operator import sub as _sub
 from typing import Any, Callable, Literal
 from urllib.parse import urlsplit
 
@@ -320,16 +322,12 @@ class OpenAIBackend:
         output_tokens = out_server if out_server is not None else out_client
         if output_tokens is None and status == "ok":
             output_tokens = len(ex.chunks)  # one token per text event: the last resort, flagged in the summary
-        chunk_s = [c - t0 for c in ex.chunks]
-        return _BLANK_RECORD.model_copy(update=dict(
-            warmup=False,
-            scheduled_s=None,
-            prompt_id=None,
+        chunk_s = list(map(_sub, ex.chunks, repeat(t0)))  # [c - t0 for c in chunks], without a Python loop
+        return _BLANK_RECORD.model_copy(update=dict(  # warmup, scheduled_s, prompt_id, chunk_tokens: the defaults
             send_s=send_t - t0,
             first_token_s=chunk_s[0] if chunk_s else None,
             end_s=(ex.end_t - t0) if ex.end_t is not None else None,
             chunk_s=chunk_s,
-            chunk_tokens=None,
             prompt_tokens=prompt_server if prompt_server is not None else fields["prompt_tokens_client"],
             output_tokens=output_tokens,
             prompt_tokens_server=prompt_server,

@@ -27,7 +27,10 @@ class SSEError(ValueError):
 
 class SSEDecoder:
     """Splits an event stream into the payloads of its ``data:`` fields (one string per event).
-    Raises SSEError when one event (or a line not yet ended) exceeds ``MAX_EVENT_BYTES``."""
+    Raises SSEError when one event (or a line not yet ended) exceeds ``MAX_EVENT_BYTES``.
+
+    (``data.find(x) >= 0`` rather than ``x in data`` on this path: CPython 3.11 first tries ``x`` as
+    an integer for ``in`` on bytes, building and dropping a TypeError before it searches.)"""
 
     __slots__ = ("_buf", "_data", "_size")
 
@@ -36,9 +39,13 @@ class SSEDecoder:
         self._data: list[bytes] = []
         self._size = 0
 
+    def at_event_start(self) -> bool:
+        """Nothing buffered: the next byte fed starts a line and no event is in progress."""
+        return not self._buf and not self._data
+
     def feed(self, data: bytes) -> list[bytes]:
         buf = self._buf + data if self._buf else data
-        if self._data or b"\r" in buf:
+        if self._data or buf.find(b"\r") >= 0:
             return self._feed_lines(buf)
         # Fast path (LF line ends, no event in progress): split on blank lines; an event that is a
         # single "data: " line is taken whole, anything else goes through the line parser.
@@ -46,7 +53,7 @@ class SSEDecoder:
         rest = parts.pop()
         out: list[bytes] = []
         for ev in parts:
-            if ev[:6] == b"data: " and b"\n" not in ev:
+            if ev[:6] == b"data: " and ev.find(b"\n") < 0:
                 out.append(ev[6:])
             elif ev:
                 out += self._feed_lines(ev + b"\n\n")  # leaves self._buf empty and no event in progress

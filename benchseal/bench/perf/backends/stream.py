@@ -15,7 +15,7 @@ import json
 from typing import Any
 
 from benchseal.bench.perf.backends.sse import SSEDecoder, SSEError
-from benchseal.bench.perf.backends.template import make_template
+from benchseal.bench.perf.backends.template import RUN_WINDOW, make_template
 from benchseal.bench.perf.backends.transport import Exchange, HttpProtocolError, ResponseTruncated
 
 _ERR_BODY_MAX = 300
@@ -176,17 +176,36 @@ class StreamExchange(Exchange):
                 self.err_body.append(data[: _ERR_BODY_KEEP - self.err_size])
             self.err_size += len(data)
             return
-        try:
-            payloads = self.sse.feed(data)
-        except SSEError as exc:
-            self._set_error("malformed-event", str(exc))
-            self._resolve(t)
-            return
-        for payload in payloads:
-            self._event(payload, t)
-            if self.cause is not None or self.done_seen:
+        sse = self.sse
+        pos, n = 0, len(data)
+        while pos < n:
+            tpl = self._tpl
+            if tpl is not None and sse.at_event_start():
+                run = tpl.run(data, pos)  # template events back to back, taken without a call per event
+                if run is not None and self.n_events + len(run[0]) <= MAX_EVENTS:
+                    self._run(run[0], tpl.n_ids, t)
+                    pos = run[1]
+                    if pos >= n:
+                        return
+            # The next event alone while a template may come of it (what follows is then tried as a
+            # run); the rest of the read at once when this stream's events keep changing.
+            end = n
+            if self._tpl_misses < 4:
+                i = data.find(b"\n\n", pos, pos + RUN_WINDOW)
+                if i >= 0:
+                    end = i + 2
+            try:
+                payloads = sse.feed(data if pos == 0 and end == n else data[pos:end])
+            except SSEError as exc:
+                self._set_error("malformed-event", str(exc))
                 self._resolve(t)
                 return
+            pos = end
+            for payload in payloads:
+                self._event(payload, t)
+                if self.cause is not None or self.done_seen:
+                    self._resolve(t)
+                    return
 
     def _event(self, payload: bytes, t: float) -> None:
         self.n_events += 1
@@ -280,6 +299,23 @@ class StreamExchange(Exchange):
         if fin:
             self.finish = fin
             self.n_finish += 1
+
+    def _run(self, texts: list[str], n_ids: int | None, t: float) -> None:
+        """Template events arrived together at ``t`` (``EventTemplate.run``): what ``_event`` does
+        for each of them, in bulk."""
+        self.n_events += len(texts)
+        self._tpl_misses = 0
+        if n_ids is not None:
+            self.n_token_ids = (self.n_token_ids or 0) + n_ids * len(texts)
+        if "" in texts:
+            texts = [x for x in texts if x]
+        self.chunks += [t] * len(texts)
+        self.texts += texts
+        if self.first_content is None:
+            for x in texts:
+                if not x.isspace():
+                    self.first_content = t
+                    break
 
     def _text(self, text: str, t: float) -> None:
         """A text event (not empty) that arrived at ``t``, from the full parser or the template."""

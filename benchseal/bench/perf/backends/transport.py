@@ -52,11 +52,17 @@ class ResponseParser:
     not reusable (``keep_alive`` False)."""
 
     __slots__ = ("_p", "_pending", "_head_bytes", "_head_done", "_n_headers", "_complete", "_reported_head",
-                 "_ended", "_error", "_body_bytes", "status", "headers", "keep_alive", "_cb_head", "_cb_body", "_cb_end")
+                 "_ended", "_error", "_body_bytes", "status", "headers", "keep_alive", "_cb_head", "_cb_body", "_cb_end",
+                 "on_body", "_n_body")
 
     def __init__(self, on_head: Callable, on_body: Callable, on_end: Callable) -> None:
-        self._p = httptools.HttpResponseParser(self)
         self._pending: list[bytes] = []
+        # llhttp calls on_body once per piece of body (each chunk of a chunked body): the pieces go
+        # straight into the list (a C call, no Python frame per chunk); on_message_complete notes how
+        # many belong to this response, so a second response in the same read passes nothing on.
+        self.on_body = self._pending.append
+        self._n_body: int | None = None
+        self._p = httptools.HttpResponseParser(self)
         self._head_bytes = 0
         self._head_done = False
         self._reported_head = False
@@ -96,13 +102,10 @@ class ResponseParser:
         self.status = self._p.get_status_code()
         self.keep_alive = bool(self._p.should_keep_alive())
 
-    def on_body(self, body: bytes) -> None:
-        if not self._complete:
-            self._body_bytes += len(body)
-            self._pending.append(body)
-
     def on_message_complete(self) -> None:
-        self._complete = True
+        if not self._complete:
+            self._complete = True
+            self._n_body = len(self._pending)
 
     # ---------------------------------------------------------------------------------------------
     def feed(self, data: bytes) -> None:
@@ -133,13 +136,19 @@ class ResponseParser:
                 err = err or f"unexpected informational response (HTTP {self.status})"
             if err is not None:  # a bad head: nothing of this response is passed on
                 self.keep_alive = False
-                self._pending = []
+                self._pending.clear()
                 raise HttpProtocolError(err)
             self._reported_head = True
             self._cb_head(self.status, self.headers)
-        if self._pending:
-            pending, self._pending = self._pending, []
-            self._cb_body(pending[0] if len(pending) == 1 else b"".join(pending))
+        pending = self._pending
+        if pending:
+            if self._n_body is not None:
+                del pending[self._n_body:]  # pieces of a response after this one
+                self._n_body = 0  # this response's pieces are passed on below
+            body = pending[0] if len(pending) == 1 else b"".join(pending)
+            pending.clear()
+            self._body_bytes += len(body)
+            self._cb_body(body)
         if err is not None:
             self.keep_alive = False
             raise HttpProtocolError(err)

@@ -92,10 +92,16 @@ class _Run:
                                 end_s=perf_counter() - t0, status="error",
                                 error=f"client: {type(exc).__name__}: {exc}", max_tokens=src.max_tokens)
         self.inflight.pop(seq, None)
-        rec.request_id = seq
+        # The load generator's own fields; each set only where the backend's record differs (an
+        # assignment to a pydantic field is a Python call: the perf hot path).
+        if rec.request_id != seq:
+            rec.request_id = seq
         rec.prompt_id = src.request_id
-        rec.warmup = seq < plan.warmup
-        rec.scheduled_s = None if scheduled is None else scheduled - t0
+        warmup = seq < plan.warmup
+        if rec.warmup is not warmup:
+            rec.warmup = warmup
+        if scheduled is not None or rec.scheduled_s is not None:
+            rec.scheduled_s = None if scheduled is None else scheduled - t0
         self._emit(rec)
 
     def _cancelled(self, seq: int, src: GenRequest, sent: float, scheduled: float | None, why: str) -> RequestRecord:

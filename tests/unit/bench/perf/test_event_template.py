@@ -6,6 +6,11 @@ cause and error of a failure) must be identical. The streams are built to trip a
 escapes, quotes and control characters in the text, invalid UTF-8, duplicate and nested ``text``
 keys, whitespace, a usage or error or finish arriving in an event shaped like the others, token ids,
 chat deltas with reasoning. A seeded sample of random mutations of the template's bytes runs too.
+
+Runs of template events (``EventTemplate.run``, several events of one read taken at once) are checked
+the same way: each stream is also fed with templates on and runs off, and with reads cut at seeded
+random places, plus event-stream framing built to trip a byte-level shortcut (``data:`` without its
+space, CRLF line ends, comments and other fields, an event over several ``data:`` lines, NUL bytes).
 """
 
 from __future__ import annotations
@@ -18,7 +23,7 @@ import pytest
 
 from benchseal.bench.perf.backends import stream as stream_mod
 from benchseal.bench.perf.backends.stream import StreamExchange
-from benchseal.bench.perf.backends.template import make_template
+from benchseal.bench.perf.backends.template import RUN_WINDOW, EventTemplate, make_template
 
 P = '{"id":"cmpl-1","object":"text_completion","model":"m","choices":[{"index":0,'
 C = '{"id":"chat-1","object":"chat.completion.chunk","model":"m","choices":[{"index":0,'
@@ -44,17 +49,25 @@ FIN = ev(P + '"text":"","finish_reason":"length"}]}')
 DONE = b"data: [DONE]\n\n"
 
 
-def outcome(data: bytes, chat: bool, templates: bool, monkeypatch, pieces: int = 1) -> tuple:
+def outcome(data: bytes, chat: bool, templates: bool, monkeypatch, pieces: int = 1, *, runs: bool = True,
+            cuts: list[int] | None = None) -> tuple:
+    """What a StreamExchange makes of ``data`` fed in ``pieces`` equal reads (or cut at ``cuts``),
+    with templates on or off, and with runs of template events on or off."""
     loop = asyncio.new_event_loop()
     try:
         with monkeypatch.context() as m:
             if not templates:
                 m.setattr(stream_mod, "make_template", lambda *a: None)
+            if not runs:
+                m.setattr(EventTemplate, "run", lambda *a: None)
             ex = StreamExchange(loop, chat)
             ex.head(200, {"content-type": "text/event-stream"}, 0.0)
-            step = max(1, len(data) // pieces)
-            for i, start in enumerate(range(0, len(data), step)):
-                ex.body(data[start:start + step], float(i + 1))
+            if cuts is None:
+                step = max(1, len(data) // pieces)
+                cuts = list(range(step, len(data), step))
+            bounds = [0, *sorted(set(cuts)), len(data)]
+            for i, (start, stop) in enumerate(zip(bounds, bounds[1:])):
+                ex.body(data[start:stop], float(i + 1))
             ex.end(99.0)
             return (ex.texts, ex.chunks, ex.first_content, ex.finish, ex.n_finish, ex.usage, ex.n_token_ids,
                     ex.cause, ex.error, ex.done_seen, ex.n_events)
@@ -106,12 +119,79 @@ CHAT = {
 }
 
 
-@pytest.mark.parametrize("name", sorted(STREAMS) + sorted(CHAT))
+# Event-stream framing around template-shaped events (the runs work on the wire bytes).
+T = [text_ev(f"w{i} ") for i in range(6)]
+WIRE = {
+    "data without its space": T[:3] + [b"data:" + T[3][6:]] + T[4:] + [FIN, DONE],
+    "crlf line ends later": T[:3] + [T[3].replace(b"\n", b"\r\n")] + T[4:] + [FIN, DONE],
+    "crlf everywhere": [t.replace(b"\n", b"\r\n") for t in T] + [FIN, DONE],
+    "comment between events": T[:2] + [b": keep-alive\n\n"] + T[2:] + [FIN, DONE],
+    "comment inside an event": T[:2] + [b": c\n" + T[2]] + T[3:] + [FIN, DONE],
+    "event and id fields": T[:2] + [b"event: message\nid: 7\n" + T[2]] + T[3:] + [FIN, DONE],
+    "an event over two data lines": T[:2] + [b"data: " + T[2][6:-2].replace(b'"text"', b'\ndata: "text"') + b"\n\n"]
+    + T[3:] + [FIN, DONE],
+    "extra blank lines": T[:2] + [b"\n\n\n"] + T[2:] + [FIN, DONE],
+    "raw control characters inside a run": T[:2] + [raw_text_ev(b"x\x1fy"), raw_text_ev(b"\x10"), raw_text_ev(b"\x7f")]
+    + T[2:] + [FIN, DONE],
+    "nul bytes in the stream": T[:2] + [b"\x00\n\n"] + T[2:] + [FIN, DONE],
+    "done inside the run": T[:3] + [DONE] + T[3:] + [FIN, DONE],
+    "last event cut short": T + [T[0][:-1]],
+    "no blank line after the last event": T + [FIN[:-2]],
+    "an event without its blank line": T[:2] + [T[2][:-1]] + T[3:] + [FIN, DONE],
+    "an event line without its end": T[:2] + [T[2][:-2]] + T[3:] + [FIN, DONE],
+    "a long run": [text_ev(f"t{i} ") for i in range(3 * RUN_WINDOW // len(T[0]))] + [FIN, DONE],
+    "a run of unicode and empty texts": [text_ev(x) for x in ["a", "", "你", "", " ", "😀", "b"]] + [FIN, DONE],
+}
+
+
+@pytest.mark.parametrize("name", sorted(STREAMS) + sorted(CHAT) + sorted(WIRE))
 @pytest.mark.parametrize("pieces", [1, 7])
 def test_the_fast_path_equals_the_full_parser(name, pieces, monkeypatch):
     chat = name in CHAT
-    data = b"".join((CHAT if chat else STREAMS)[name])
-    assert outcome(data, chat, True, monkeypatch, pieces) == outcome(data, chat, False, monkeypatch, pieces)
+    data = b"".join({**STREAMS, **CHAT, **WIRE}[name])
+    full = outcome(data, chat, False, monkeypatch, pieces)
+    assert outcome(data, chat, True, monkeypatch, pieces) == full
+    assert outcome(data, chat, True, monkeypatch, pieces, runs=False) == full
+
+
+@pytest.mark.parametrize("name", sorted(STREAMS) + sorted(CHAT) + sorted(WIRE))
+def test_runs_equal_the_full_parser_at_random_read_boundaries(name, monkeypatch):
+    """The same streams read in pieces cut at seeded random places (mid-event, mid-character)."""
+    chat = name in CHAT
+    data = b"".join({**STREAMS, **CHAT, **WIRE}[name])
+    events = {**STREAMS, **CHAT, **WIRE}[name]
+    at_events = [sum(map(len, events[:i])) for i in range(1, len(events))]  # each read starts an event
+    rng = random.Random(f"cuts {name}")
+    for cuts in [at_events] + [rng.sample(range(1, len(data)), min(len(data) - 1, rng.randint(1, 12))) for _ in range(6)]:
+        assert (outcome(data, chat, True, monkeypatch, cuts=cuts)
+                == outcome(data, chat, False, monkeypatch, cuts=cuts)), cuts
+
+
+def test_a_read_of_template_events_is_one_run(monkeypatch):
+    """The per-event path sees only the first event (which makes the template), the finish and [DONE]:
+    the seven text events between are taken by one run."""
+    events = []
+    real = StreamExchange._event
+    monkeypatch.setattr(StreamExchange, "_event", lambda self, p, t: events.append(p) or real(self, p, t))
+    loop = asyncio.new_event_loop()
+    try:
+        ex = StreamExchange(loop, False)
+        ex.head(200, {}, 0.0)
+        ex.body(b"".join(STREAMS["plain"]), 1.0)
+    finally:
+        loop.close()
+    assert ex.texts == [f"w{i} " for i in range(8)] and ex.chunks == [1.0] * 8 and ex.n_events == 10
+    assert len(events) == 3 and events[-1] == b"[DONE]"
+
+
+def test_a_run_is_cut_where_its_events_stop_matching():
+    payload = (P + '"text":"a","finish_reason":null}]}').encode()
+    tpl = make_template(payload, json.loads(payload), False)
+    data = b"".join([text_ev("b"), text_ev("c"), text_ev('d"e'), text_ev("f")])
+    texts, end = tpl.run(data, 0)
+    assert texts == ["b", "c"] and data[end:].startswith(b'data: ' + P.encode() + b'"text":"d\\"e"')
+    assert tpl.run(data, end) is None  # an escaped quote: the per-event path decides
+    assert tpl.run(b"\n" + data, 0) is None and tpl.run(data[:-1], 0)[0] == ["b", "c"]
 
 
 def test_the_fast_path_is_taken_for_a_plain_stream(monkeypatch):
@@ -156,3 +236,26 @@ def test_seeded_mutations_of_the_templated_bytes(monkeypatch):
                 del b[i]
         data = base + bytes(b) + text_ev("x") + FIN + DONE
         assert outcome(data, False, True, monkeypatch) == outcome(data, False, False, monkeypatch), data
+
+
+def test_seeded_mutations_of_a_run_on_the_wire(monkeypatch):
+    """Random byte edits anywhere in a read of template events (framing included), read whole and at
+    random boundaries (a seeded sample): the outcome never differs from the full parser's."""
+    rng = random.Random(20261208)
+    alphabet = b'"\\{}[],: \x00\x01\x1f\r\na\xff\xe4\xbd\xa0dt0'
+    clean = b"".join([text_ev(f"w{i} ") for i in range(8)])
+    for _ in range(150):
+        b = bytearray(clean)
+        for _ in range(rng.randint(1, 3)):
+            i = rng.randrange(0, len(b))
+            op = rng.random()
+            if op < 0.4:
+                b[i] = rng.choice(alphabet)
+            elif op < 0.7:
+                b.insert(i, rng.choice(alphabet))
+            else:
+                del b[i]
+        data = bytes(b) + FIN + DONE
+        cuts = rng.sample(range(1, len(data)), 3)
+        for kw in ({}, {"cuts": cuts}):
+            assert outcome(data, False, True, monkeypatch, **kw) == outcome(data, False, False, monkeypatch, **kw), data
