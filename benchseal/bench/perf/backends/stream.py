@@ -24,6 +24,7 @@ MAX_JSON_DEPTH = 64  # nesting of one event or error body
 MAX_EVENTS = 1 << 20  # events in one response
 MAX_TOKEN_COUNT = 1 << 53  # a usage count above this is not a token count
 _ERR_BODY_KEEP = 65536  # bytes of an error body kept for its message
+_CUT_MIN = 512  # bytes left in a read below which its events all go through the per-event path
 _ERR_KEEP_CHARS = 4096  # characters of server text kept in an error until secrets are scrubbed (then clipped)
 
 
@@ -188,9 +189,10 @@ class StreamExchange(Exchange):
                     if pos >= n:
                         return
             # The next event alone while a template may come of it (what follows is then tried as a
-            # run); the rest of the read at once when this stream's events keep changing.
+            # run); the rest of the read at once when this stream's events keep changing or when what
+            # is left is too short to hold a run worth the cut.
             end = n
-            if self._tpl_misses < 4:
+            if self._tpl_misses < 4 and n - pos > _CUT_MIN:
                 i = data.find(b"\n\n", pos, pos + RUN_WINDOW)
                 if i >= 0:
                     end = i + 2

@@ -36,6 +36,7 @@ through the event splitter and the per-event path.
 from __future__ import annotations
 
 import re
+from operator import itemgetter
 from typing import Any
 
 _NOT_PLAIN = re.compile(rb'["\\\x00-\x1f]')  # a quote, a backslash or a control character
@@ -50,7 +51,7 @@ _RUN = re.compile(rb'([^\x00]*)\x00([^\x00]*)\x00(?:\1[^"\\\x00-\x1f]*\2)+')
 class EventTemplate:
     """``prefix``/``suffix`` bytes of a checked event and the token-id count it carried."""
 
-    __slots__ = ("prefix", "suffix", "n_ids", "_np", "_ns", "_key", "_nkey", "_close", "_nopen")
+    __slots__ = ("prefix", "suffix", "n_ids", "_np", "_ns", "_key", "_nkey", "_close", "_text_of")
 
     def __init__(self, prefix: bytes, suffix: bytes, n_ids: int | None) -> None:
         self.prefix, self.suffix, self.n_ids = prefix, suffix, n_ids
@@ -63,7 +64,7 @@ class EventTemplate:
             self._key = opening + b"\x00" + closing + b"\x00"
             self._nkey = len(self._key)
             self._close = closing.decode()
-            self._nopen = len(opening.decode())  # characters of ``open`` before the text
+            self._text_of = itemgetter(slice(len(opening.decode()), None))  # a piece without ``open``
 
     def run(self, data: bytes, pos: int) -> tuple[list[str], int] | None:
         """``(texts, end)`` when ``data[pos:]`` (event-stream bytes at the start of an event) starts
@@ -81,8 +82,8 @@ class EventTemplate:
             pieces = data[pos:end].decode().split(self._close)
         except UnicodeDecodeError:
             return None
-        n = self._nopen
-        return [p[n:] for p in pieces[:-1]], end
+        pieces.pop()  # the empty piece after the last close
+        return list(map(self._text_of, pieces)), end
 
     def text(self, payload: bytes) -> str | None:
         """The text of ``payload`` when it is this template with another plain string, else None."""
