@@ -111,14 +111,6 @@ def _int_or_none(v: Any) -> int | None:
     return v if isinstance(v, int) and not isinstance(v, bool) and 0 <= v < MAX_TOKEN_COUNT else None
 
 
-def _is_count(v: Any) -> bool:
-    return v is None or (isinstance(v, int) and not isinstance(v, bool) and 0 <= v < MAX_TOKEN_COUNT)
-
-
-def _str_or_none(v: Any) -> bool:
-    return v is None or isinstance(v, str)
-
-
 class StreamExchange(Exchange):
     """Parses one streamed completion as it arrives.
 
@@ -181,7 +173,8 @@ class StreamExchange(Exchange):
         pos, n = 0, len(data)
         while pos < n:
             tpl = self._tpl
-            if tpl is not None and sse.at_event_start():
+            at_start = sse.at_event_start()
+            if tpl is not None and at_start:
                 run = tpl.run(data, pos)  # template events back to back, taken without a call per event
                 if run is not None and self.n_events + len(run[0]) <= MAX_EVENTS:
                     self._run(run[0], tpl.n_ids, t)
@@ -192,16 +185,21 @@ class StreamExchange(Exchange):
             # run); the rest of the read at once when this stream's events keep changing or when what
             # is left is too short to hold a run worth the cut.
             end = n
+            payloads = None
             if self._tpl_misses < 4 and n - pos > _CUT_MIN:
                 i = data.find(b"\n\n", pos, pos + RUN_WINDOW)
                 if i >= 0:
                     end = i + 2
-            try:
-                payloads = sse.feed(data if pos == 0 and end == n else data[pos:end])
-            except SSEError as exc:
-                self._set_error("malformed-event", str(exc))
-                self._resolve(t)
-                return
+                    if (at_start and data.startswith(b"data: ", pos) and data.find(b"\n", pos, i) < 0
+                            and data.find(b"\r", pos, i) < 0):
+                        payloads = (data[pos + 6:i],)  # one "data: " line: what the splitter gives for it
+            if payloads is None:
+                try:
+                    payloads = sse.feed(data if pos == 0 and end == n else data[pos:end])
+                except SSEError as exc:
+                    self._set_error("malformed-event", str(exc))
+                    self._resolve(t)
+                    return
             pos = end
             for payload in payloads:
                 self._event(payload, t)
@@ -255,7 +253,8 @@ class StreamExchange(Exchange):
             if not isinstance(usage, dict):
                 raise MalformedEvent("usage is not an object")
             for k in ("completion_tokens", "prompt_tokens"):
-                if not _is_count(usage.get(k)):
+                v = usage.get(k)  # a token count or nothing (inline: this runs on every finish event)
+                if v is not None and not (isinstance(v, int) and not isinstance(v, bool) and 0 <= v < MAX_TOKEN_COUNT):
                     raise MalformedEvent(f"usage.{k} is not a token count")
             if usage:
                 self.usage = usage
@@ -279,14 +278,14 @@ class StreamExchange(Exchange):
             elif not isinstance(delta, dict):
                 raise MalformedEvent("choices[0].delta is not an object")
             content, reasoning = delta.get("content"), delta.get("reasoning_content")
-            if not _str_or_none(content):
+            if content is not None and not isinstance(content, str):
                 raise MalformedEvent("choices[0].delta.content is not a string")
-            if not _str_or_none(reasoning):
+            if reasoning is not None and not isinstance(reasoning, str):
                 raise MalformedEvent("choices[0].delta.reasoning_content is not a string")
             text = content or reasoning
         else:
             text = c.get("text")
-            if not _str_or_none(text):
+            if text is not None and not isinstance(text, str):
                 raise MalformedEvent("choices[0].text is not a string")
         ids = c.get("token_ids")
         if ids is not None:
@@ -294,7 +293,7 @@ class StreamExchange(Exchange):
                 raise MalformedEvent("choices[0].token_ids is not a list")
             self.n_token_ids = (self.n_token_ids or 0) + len(ids)
         fin = c.get("finish_reason")
-        if not _str_or_none(fin):
+        if fin is not None and not isinstance(fin, str):
             raise MalformedEvent("choices[0].finish_reason is not a string")
         if text:
             self._text(text, t)

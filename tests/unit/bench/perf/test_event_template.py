@@ -167,23 +167,6 @@ def test_runs_equal_the_full_parser_at_random_read_boundaries(name, monkeypatch)
                 == outcome(data, chat, False, monkeypatch, cuts=cuts)), cuts
 
 
-def test_a_read_of_template_events_is_one_run(monkeypatch):
-    """The per-event path sees only the first event (which makes the template), the finish and [DONE]:
-    the seven text events between are taken by one run."""
-    events = []
-    real = StreamExchange._event
-    monkeypatch.setattr(StreamExchange, "_event", lambda self, p, t: events.append(p) or real(self, p, t))
-    loop = asyncio.new_event_loop()
-    try:
-        ex = StreamExchange(loop, False)
-        ex.head(200, {}, 0.0)
-        ex.body(b"".join(STREAMS["plain"]), 1.0)
-    finally:
-        loop.close()
-    assert ex.texts == [f"w{i} " for i in range(8)] and ex.chunks == [1.0] * 8 and ex.n_events == 10
-    assert len(events) == 3 and events[-1] == b"[DONE]"
-
-
 def test_a_run_is_cut_where_its_events_stop_matching():
     payload = (P + '"text":"a","finish_reason":null}]}').encode()
     tpl = make_template(payload, json.loads(payload), False)
@@ -195,9 +178,12 @@ def test_a_run_is_cut_where_its_events_stop_matching():
 
 
 def test_the_fast_path_is_taken_for_a_plain_stream(monkeypatch):
-    calls = []
-    real = stream_mod._loads
-    monkeypatch.setattr(stream_mod, "_loads", lambda p: calls.append(p) or real(p))
+    """Two events are parsed in full (the first text event, which makes the template, and the finish);
+    the per-event path sees those and [DONE]; the seven text events between are taken by one run."""
+    parsed, events = [], []
+    real_loads, real_event = stream_mod._loads, StreamExchange._event
+    monkeypatch.setattr(stream_mod, "_loads", lambda p: parsed.append(p) or real_loads(p))
+    monkeypatch.setattr(StreamExchange, "_event", lambda self, p, t: events.append(p) or real_event(self, p, t))
     loop = asyncio.new_event_loop()
     try:
         ex = StreamExchange(loop, False)
@@ -205,8 +191,9 @@ def test_the_fast_path_is_taken_for_a_plain_stream(monkeypatch):
         ex.body(b"".join(STREAMS["plain"]), 1.0)
     finally:
         loop.close()
-    assert ex.texts == [f"w{i} " for i in range(8)] and ex.finish == "length"
-    assert len(calls) == 2  # the first text event and the finish event; the other seven reuse the template
+    assert ex.texts == [f"w{i} " for i in range(8)] and ex.chunks == [1.0] * 8 and ex.finish == "length"
+    assert len(parsed) == 2 and ex.n_events == 10
+    assert len(events) == 3 and events[-1] == b"[DONE]"
 
 
 def test_no_template_from_an_event_with_effects():
@@ -218,23 +205,29 @@ def test_no_template_from_an_event_with_effects():
     assert make_template(payload, json.loads(payload), False) is None  # a backslash anywhere: no template
 
 
+def mutated(rng: random.Random, data: bytes, alphabet: bytes, keep_head: int, keep_tail: int) -> bytes:
+    """``data`` with 1-3 random byte edits (replace, insert, delete) between its first ``keep_head``
+    and last ``keep_tail`` bytes."""
+    b = bytearray(data)
+    for _ in range(rng.randint(1, 3)):
+        i = rng.randrange(keep_head, len(b) - keep_tail)
+        op = rng.random()
+        if op < 0.4:
+            b[i] = rng.choice(alphabet)
+        elif op < 0.7:
+            b.insert(i, rng.choice(alphabet))
+        else:
+            del b[i]
+    return bytes(b)
+
+
 def test_seeded_mutations_of_the_templated_bytes(monkeypatch):
     """Random byte edits of a template-shaped event (a seeded sample): the outcome never differs."""
     rng = random.Random(20261207)
     base = text_ev("hello")
     alphabet = b'"\\{}[],: \x00\x1fa\xff\xe4\xbd\xa0nul0'
     for _ in range(150):
-        b = bytearray(text_ev("w"))
-        for _ in range(rng.randint(1, 3)):
-            i = rng.randrange(6, len(b) - 2)
-            op = rng.random()
-            if op < 0.4:
-                b[i] = rng.choice(alphabet)
-            elif op < 0.7:
-                b.insert(i, rng.choice(alphabet))
-            else:
-                del b[i]
-        data = base + bytes(b) + text_ev("x") + FIN + DONE
+        data = base + mutated(rng, text_ev("w"), alphabet, 6, 2) + text_ev("x") + FIN + DONE
         assert outcome(data, False, True, monkeypatch) == outcome(data, False, False, monkeypatch), data
 
 
@@ -245,17 +238,7 @@ def test_seeded_mutations_of_a_run_on_the_wire(monkeypatch):
     alphabet = b'"\\{}[],: \x00\x01\x1f\r\na\xff\xe4\xbd\xa0dt0'
     clean = b"".join([text_ev(f"w{i} ") for i in range(8)])
     for _ in range(150):
-        b = bytearray(clean)
-        for _ in range(rng.randint(1, 3)):
-            i = rng.randrange(0, len(b))
-            op = rng.random()
-            if op < 0.4:
-                b[i] = rng.choice(alphabet)
-            elif op < 0.7:
-                b.insert(i, rng.choice(alphabet))
-            else:
-                del b[i]
-        data = bytes(b) + FIN + DONE
+        data = mutated(rng, clean, alphabet, 0, 0) + FIN + DONE
         cuts = rng.sample(range(1, len(data)), 3)
         for kw in ({}, {"cuts": cuts}):
             assert outcome(data, False, True, monkeypatch, **kw) == outcome(data, False, False, monkeypatch, **kw), data
