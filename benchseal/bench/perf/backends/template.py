@@ -29,8 +29,7 @@ is one ``data:`` line whose text is a plain string, as the per-event check asks.
 once (valid UTF-8 or no run) and split at ``close``: inside a checked run ``close`` occurs only at the
 end of each event (it ends with the blank line, and no other line ends there), so every piece is
 ``open`` + text, and the texts come out in order, the same as the per-event path takes them, without a
-Python call per event. The rest of the read goes
-through the event splitter and the per-event path.
+Python call per event. The rest of the read goes through the event splitter and the per-event path.
 """
 
 from __future__ import annotations
