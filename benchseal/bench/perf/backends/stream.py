@@ -173,8 +173,7 @@ class StreamExchange(Exchange):
         pos, n = 0, len(data)
         while pos < n:
             tpl = self._tpl
-            at_start = sse.at_event_start()
-            if tpl is not None and at_start:
+            if tpl is not None and sse.at_event_start():
                 run = tpl.run(data, pos)  # template events back to back, taken without a call per event
                 if run is not None and self.n_events + len(run[0]) <= MAX_EVENTS:
                     self._run(run[0], tpl.n_ids, t)
@@ -185,21 +184,16 @@ class StreamExchange(Exchange):
             # run); the rest of the read at once when this stream's events keep changing or when what
             # is left is too short to hold a run worth the cut.
             end = n
-            payloads = None
             if self._tpl_misses < 4 and n - pos > _CUT_MIN:
                 i = data.find(b"\n\n", pos, pos + RUN_WINDOW)
                 if i >= 0:
                     end = i + 2
-                    if (at_start and data.startswith(b"data: ", pos) and data.find(b"\n", pos, i) < 0
-                            and data.find(b"\r", pos, i) < 0):
-                        payloads = (data[pos + 6:i],)  # one "data: " line: what the splitter gives for it
-            if payloads is None:
-                try:
-                    payloads = sse.feed(data if pos == 0 and end == n else data[pos:end])
-                except SSEError as exc:
-                    self._set_error("malformed-event", str(exc))
-                    self._resolve(t)
-                    return
+            try:
+                payloads = sse.feed(data if pos == 0 and end == n else data[pos:end])
+            except SSEError as exc:
+                self._set_error("malformed-event", str(exc))
+                self._resolve(t)
+                return
             pos = end
             for payload in payloads:
                 self._event(payload, t)
@@ -253,8 +247,8 @@ class StreamExchange(Exchange):
             if not isinstance(usage, dict):
                 raise MalformedEvent("usage is not an object")
             for k in ("completion_tokens", "prompt_tokens"):
-                v = usage.get(k)  # a token count or nothing (inline: this runs on every finish event)
-                if v is not None and not (isinstance(v, int) and not isinstance(v, bool) and 0 <= v < MAX_TOKEN_COUNT):
+                v = usage.get(k)
+                if v is not None and _int_or_none(v) is None:  # a token count or nothing
                     raise MalformedEvent(f"usage.{k} is not a token count")
             if usage:
                 self.usage = usage
