@@ -18,7 +18,8 @@ Both send the same bytes: the lean client writes benchseal's own encoded request
 prompts, in the same order, with the same headers and body fields), so the server does the same work
 for each and the ratio is the clients' difference alone. (Until 2026-12-08 the lean client sent a
 shorter body without ``stream_options.include_usage``; the test server then did less work per request
-for it, which read as client speed: 15% in one quiet A/B of the lean client against itself.)
+for it, which read as client speed: 22% quiet and 8% with a core busy in one A/B of the lean client
+against itself, ``scripts/client_counts.py --lean-requests [--busy]``.)
 
     .venv/bin/python scripts/bench_lean.py --requests 4000 --repeats 5 --busy --out /tmp/bench_lean.json
 """
@@ -88,9 +89,17 @@ def _requests(tokens: int) -> list[GenRequest]:
     return [GenRequest(request_id=i, prompt=f"prompt {i}", max_tokens=tokens) for i in range(64)]
 
 
-def run_lean(url: str, n: int, conc: int, tokens: int, loop: str = "asyncio") -> float:
+def short_request(tokens: int) -> list[bytes]:
+    """The lean client's request before 2026-12-08: one prompt, no usage asked, minimal headers."""
+    body = json.dumps({"model": "test-model", "prompt": "prompt", "max_tokens": tokens, "stream": True}).encode()
+    return [(b"POST /v1/completions HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+             b"Content-Length: %d\r\n\r\n" % len(body)) + body]
+
+
+def run_lean(url: str, n: int, conc: int, tokens: int, loop: str = "asyncio", reqs: list[bytes] | None = None) -> float:
+    """The lean client's req/s; it sends ``reqs`` in turn (default: benchseal's own, ``wire_requests``)."""
     port = int(url.rsplit(":", 1)[1])
-    reqs = wire_requests(url, tokens)
+    reqs = reqs or wire_requests(url, tokens)
 
     async def main() -> float:
         seq = iter(range(n))
@@ -102,7 +111,7 @@ def run_lean(url: str, n: int, conc: int, tokens: int, loop: str = "asyncio") ->
             try:
                 for i in seq:  # shared: request i goes to whichever worker is free, as in benchseal's closed loop
                     t = time.perf_counter()
-                    w.write(reqs[i % 64])
+                    w.write(reqs[i % len(reqs)])
                     await r.readuntil(b"\r\n\r\n")  # the response head
                     await r.readuntil(b"\r\n0\r\n\r\n")  # the last chunk
                     sends.append(t)
